@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "fanfilter",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "fanfilter", targets: ["fanfilter"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+    ],
+    targets: [
+        // Thin C wrappers over the fanotify macros and structs Swift cannot reach.
+        .target(name: "CFanotify"),
+        // The minifilter-style communication port: send with timeout, get/reply by message id.
+        .target(name: "FilterPort", dependencies: [
+            .product(name: "DequeModule", package: "swift-collections"),
+            .product(name: "HeapModule", package: "swift-collections"),
+        ]),
+        // The policy file: parser, compiled rules, evaluator.
+        .target(name: "Policy"),
+        // The agent: fanotify event source, dispatch over the port, workers, responses.
+        .target(name: "FanFilter", dependencies: [
+            "CFanotify", "FilterPort", "Policy",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "SystemPackage", package: "swift-system"),
+        ]),
+        // The command line: fanfilter run | check.
+        .executableTarget(
+            name: "fanfilter",
+            dependencies: [
+                "FanFilter", "Policy",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.embedInCode("fanfilter.policy")]
+        ),
+        // A child process the kernel tests use as the opener (the agent allows its own process).
+        .executableTarget(name: "fanfilter-test-opener", path: "Tests/Opener"),
+        .testTarget(name: "FilterPortTests", dependencies: ["FilterPort"]),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
+        .testTarget(name: "FanFilterTests", dependencies: [
+            "FanFilter", "Policy", "FilterPort", "fanfilter-test-opener",
+            .product(name: "SystemPackage", package: "swift-system"),
+        ]),
+    ]
+)

@@ -1,0 +1,41 @@
+// CFanotify: the fanotify pieces Swift cannot reach directly (function-like
+// macros, the variable-length event buffer, variadic syscall()). Every
+// function is a thin wrapper: no policy, no threads, no allocation.
+// Errors come back as a negative errno, never through the global errno.
+#ifndef CFANOTIFY_H
+#define CFANOTIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/fanotify.h>
+
+/// One permission or notification event, flattened from the kernel's
+/// fanotify_event_metadata and its info records.
+typedef struct cfan_event {
+    uint64_t mask;   ///< FAN_* bits of the event
+    int32_t fd;      ///< event file descriptor, or FAN_NOFD
+    int32_t pid;     ///< pid (or tid) of the process that caused the event
+    int32_t pidfd;   ///< pidfd from a FAN_EVENT_INFO_TYPE_PIDFD record, or -1 (none, FAN_NOPIDFD, FAN_EPIDFD)
+} cfan_event;
+
+/// fanotify_init(2). Returns the group fd, or -errno.
+int cfan_init(unsigned int flags, unsigned int event_f_flags);
+
+/// fanotify_mark(2) relative to the current directory. Returns 0, or -errno.
+int cfan_mark(int fanotify_fd, unsigned int flags, uint64_t mask, const char *path);
+
+/// Writes one struct fanotify_response. Returns 0, or -errno
+/// (-EIO when the kernel took fewer bytes than a whole response).
+int cfan_respond(int fanotify_fd, int event_fd, uint32_t response);
+
+/// Walks a buffer filled by read(2) on a fanotify fd with FAN_EVENT_OK and
+/// FAN_EVENT_NEXT. Decodes the event at *offset into *out and advances
+/// *offset. Returns 1 for an event, 0 at the end of the buffer, -EPROTO for a
+/// metadata version this build does not know (the caller must stop reading).
+int cfan_next_event(const void *buffer, size_t length, size_t *offset, cfan_event *out);
+
+/// pidfd_send_signal(pidfd, 0): 0 if the process is still alive, else -errno
+/// (-ESRCH once it has exited).
+int cfan_pidfd_alive(int pidfd);
+
+#endif

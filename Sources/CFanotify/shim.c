@@ -1,0 +1,65 @@
+#define _GNU_SOURCE
+#include "CFanotify.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef __NR_pidfd_send_signal
+#define __NR_pidfd_send_signal 424
+#endif
+
+int cfan_init(unsigned int flags, unsigned int event_f_flags) {
+    int fd = fanotify_init(flags, event_f_flags);
+    return fd < 0 ? -errno : fd;
+}
+
+int cfan_mark(int fanotify_fd, unsigned int flags, uint64_t mask, const char *path) {
+    return fanotify_mark(fanotify_fd, flags, mask, AT_FDCWD, path) < 0 ? -errno : 0;
+}
+
+int cfan_respond(int fanotify_fd, int event_fd, uint32_t response) {
+    struct fanotify_response r = { .fd = event_fd, .response = response };
+    ssize_t n;
+    do {
+        n = write(fanotify_fd, &r, sizeof r);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return -errno;
+    return n == (ssize_t)sizeof r ? 0 : -EIO;
+}
+
+int cfan_next_event(const void *buffer, size_t length, size_t *offset, cfan_event *out) {
+    if (*offset >= length) return 0;
+    const struct fanotify_event_metadata *meta =
+        (const struct fanotify_event_metadata *)((const char *)buffer + *offset);
+    size_t left = length - *offset;
+    if (!FAN_EVENT_OK(meta, left)) return 0;
+    if (meta->vers != FANOTIFY_METADATA_VERSION) return -EPROTO;
+
+    out->mask = meta->mask;
+    out->fd = meta->fd;
+    out->pid = meta->pid;
+    out->pidfd = -1;
+
+    size_t info = meta->metadata_len;
+    while (info + sizeof(struct fanotify_event_info_header) <= meta->event_len) {
+        const struct fanotify_event_info_header *hdr =
+            (const struct fanotify_event_info_header *)((const char *)meta + info);
+        if (hdr->len < sizeof *hdr || info + hdr->len > meta->event_len) break;
+        if (hdr->info_type == FAN_EVENT_INFO_TYPE_PIDFD &&
+            hdr->len >= sizeof(struct fanotify_event_info_pidfd)) {
+            int pidfd = ((const struct fanotify_event_info_pidfd *)hdr)->pidfd;
+            out->pidfd = pidfd >= 0 ? pidfd : -1;
+        }
+        info += hdr->len;
+    }
+    const struct fanotify_event_metadata *next = FAN_EVENT_NEXT(meta, left);
+    *offset = (size_t)((const char *)next - (const char *)buffer);
+    return 1;
+}
+
+int cfan_pidfd_alive(int pidfd) {
+    return syscall(__NR_pidfd_send_signal, pidfd, 0, NULL, 0) < 0 ? -errno : 0;
+}

@@ -1,0 +1,82 @@
+import Dispatch
+import HeapModule
+import Synchronization
+
+/// Fires `expire(id)` for every scheduled id once its deadline has passed, from
+/// one thread of its own. Cancelling is lazy: the port ignores ids it has
+/// already answered. The thread sleeps until the earliest deadline and is
+/// woken only when a new deadline comes before that one.
+final class DeadlineTimer: Sendable {
+    private struct Entry: Comparable {
+        var deadline: DispatchTime
+        var id: UInt64
+        static func < (a: Entry, b: Entry) -> Bool {
+            (a.deadline, a.id) < (b.deadline, b.id)
+        }
+    }
+
+    private struct State {
+        var heap = Heap<Entry>()
+        /// The deadline the thread sleeps until (nil: until woken).
+        var sleepingUntil: DispatchTime? = nil
+        var stopped = false
+    }
+
+    private let state = Mutex(State())
+    private let wake = DispatchSemaphore(value: 0)
+    private let done = DispatchSemaphore(value: 0)
+
+    init(name: String, expire: @escaping @Sendable (UInt64) -> Void) {
+        DispatchQueue(label: name).async { [self] in
+            run(expire)
+            done.signal()
+        }
+    }
+
+    func schedule(_ id: UInt64, at deadline: DispatchTime) {
+        let mustWake = state.withLock { s -> Bool in
+            s.heap.insert(Entry(deadline: deadline, id: id))
+            guard let until = s.sleepingUntil else { return s.heap.count == 1 }
+            if deadline < until { s.sleepingUntil = deadline; return true }
+            return false
+        }
+        if mustWake { wake.signal() }
+    }
+
+    /// Stops the thread and waits for it to leave; pending deadlines never fire.
+    func stop() {
+        state.withLock { $0.stopped = true }
+        wake.signal()
+        done.wait()
+    }
+
+    private func run(_ expire: @Sendable (UInt64) -> Void) {
+        var due: [UInt64] = []
+        while true {
+            let next: DispatchTime? = state.withLock { s in
+                if s.stopped { return .distantFuture }
+                let now = DispatchTime.now()
+                while let first = s.heap.min, first.deadline <= now {
+                    due.append(s.heap.removeMin().id)
+                }
+                s.sleepingUntil = due.isEmpty ? s.heap.min?.deadline : nil
+                return due.isEmpty ? s.sleepingUntil : now
+            }
+            if next == .distantFuture { return }
+            for id in due { expire(id) }
+            if !due.isEmpty { due.removeAll(keepingCapacity: true); continue }
+            if let next { _ = wake.wait(timeout: next) } else { wake.wait() }
+        }
+    }
+}
+
+extension DispatchTime {
+    /// Now plus `d` (negative: now; too far to count: never).
+    static func after(_ d: Duration) -> DispatchTime {
+        let (seconds, attoseconds) = d.components
+        if seconds < 0 || (seconds == 0 && attoseconds <= 0) { return .now() }
+        let (ns, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow || ns > Int64(Int.max / 2) { return .distantFuture }
+        return .now() + .nanoseconds(Int(ns + attoseconds / 1_000_000_000))
+    }
+}

@@ -1,0 +1,303 @@
+import DequeModule
+import Dispatch
+import Synchronization
+
+/// What the filter's connect callback learns of a client.
+public struct ConnectionInfo: Sendable, Equatable {
+    /// Unique on its port for the port's lifetime.
+    public var id: UInt64
+    /// The bytes the client passed to `connect(context:)`.
+    public var context: [UInt8]
+}
+
+/// The connect callback's answer.
+public enum ConnectDecision: Sendable, Equatable {
+    case accept
+    case reject(reason: String)
+}
+
+/// The filter side of a minifilter-style communication port, in process.
+///
+/// The contract of FltCreateCommunicationPort / FltSendMessage / FilterGetMessage /
+/// FilterReplyMessage, kept exactly:
+/// - a message is delivered only to a get that a client has primed, and waits
+///   in the backlog (bounded by `backlogCapacity` unanswered messages) until then;
+/// - every `send` ends in exactly one `SendOutcome`, within its timeout: the
+///   timeout covers delivery and reply together;
+/// - a reply is matched by message id; an unknown, late or second reply gets
+///   `PortError.noWaiterForReply` and changes nothing;
+/// - a client that disconnects fails its unanswered messages at once.
+public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendable {
+    public typealias Outcome = SendOutcome<Reply>
+    public typealias OutcomeHandler = @Sendable (MessageHeader, Message, Outcome) -> Void
+
+    public let name: String
+    public let maxConnections: Int
+    public let backlogCapacity: Int
+
+    private struct Pending {
+        var message: Message
+        var replyCapacity: Int
+        var onOutcome: OutcomeHandler
+        var deliveredTo: UInt64?
+    }
+
+    private struct Connection {
+        var info: ConnectionInfo
+        var inbox: ClientInbox<Message>
+    }
+
+    private struct State {
+        var nextMessageId: UInt64 = 1
+        var nextConnectionId: UInt64 = 1
+        var closed = false
+        var connections: [UInt64: Connection] = [:]
+        /// Every unanswered message, delivered or not.
+        var pending: [UInt64: Pending] = [:]
+        /// Messages waiting for a primed get, oldest first (answered ones are skipped).
+        var undelivered = Deque<UInt64>()
+        /// One entry per primed get, by connection id (gone connections are skipped).
+        var primedGets = Deque<UInt64>()
+    }
+
+    private let state: Mutex<State>
+    private let onConnect: @Sendable (ConnectionInfo) -> ConnectDecision
+    private let onDisconnect: @Sendable (ConnectionInfo) -> Void
+    private let onMessage: (@Sendable (ConnectionInfo, [UInt8]) -> [UInt8])?
+    private let timer: DeadlineTimer
+
+    /// Creates a named port.
+    /// - Parameters:
+    ///   - maxConnections: how many clients may be connected at once (at least 1).
+    ///   - backlogCapacity: how many messages may be unanswered at once; a send beyond it ends `.backlogFull` at once.
+    ///   - onConnect: sees each client's context and may refuse it.
+    ///   - onDisconnect: runs once for each accepted client when it disconnects.
+    ///   - onMessage: serves client-to-filter messages; without it they fail with `.noMessageHandler`.
+    public init(
+        name: String,
+        maxConnections: Int,
+        backlogCapacity: Int,
+        onConnect: @escaping @Sendable (ConnectionInfo) -> ConnectDecision = { _ in .accept },
+        onDisconnect: @escaping @Sendable (ConnectionInfo) -> Void = { _ in },
+        onMessage: (@Sendable (ConnectionInfo, [UInt8]) -> [UInt8])? = nil
+    ) {
+        precondition(maxConnections > 0, "a port needs maxConnections > 0")
+        precondition(backlogCapacity > 0, "a port needs backlogCapacity > 0")
+        self.name = name
+        self.maxConnections = maxConnections
+        self.backlogCapacity = backlogCapacity
+        self.onConnect = onConnect
+        self.onDisconnect = onDisconnect
+        self.onMessage = onMessage
+        self.state = Mutex(State())
+        let expiry = WeakPortBox()
+        self.timer = DeadlineTimer(name: "fanfilter.port.\(name).timer") { id in
+            expiry.expire?(id)
+        }
+        expiry.set { [weak self] id in self?.expire(id) }
+    }
+
+    deinit { timer.stop() }
+
+    // MARK: Filter side
+
+    /// FltSendMessage without blocking: `onOutcome` runs exactly once, on the
+    /// thread that settles the message (this one for `.noClient` and
+    /// `.backlogFull`, the replying client's for a reply, the port's timer
+    /// thread for a timeout). Returns the message id.
+    @discardableResult
+    public func send(
+        _ message: Message, replyCapacity: Int, timeout: Duration,
+        onOutcome: @escaping OutcomeHandler
+    ) -> UInt64 {
+        let deadline = DispatchTime.after(timeout)
+        var refused: Outcome?
+        var wake: ClientInbox<Message>?
+        let id = state.withLock { s -> UInt64 in
+            let id = s.nextMessageId
+            s.nextMessageId += 1
+            if s.connections.isEmpty { refused = .noClient; return id }
+            if s.pending.count >= backlogCapacity { refused = .backlogFull; return id }
+            wake = Self.popPrimedGet(in: &s)
+            s.pending[id] = Pending(message: message, replyCapacity: replyCapacity,
+                                    onOutcome: onOutcome, deliveredTo: wake?.connectionId)
+            if let wake { wake.delivered.append(id) } else { s.undelivered.append(id) }
+            return id
+        }
+        let header = MessageHeader(replyLength: UInt32(clamping: replyCapacity), messageId: id)
+        if let refused {
+            onOutcome(header, message, refused)
+            return id
+        }
+        wake?.signal()
+        timer.schedule(id, at: deadline)
+        return id
+    }
+
+    /// FltSendMessage, blocking until the outcome.
+    public func send(_ message: Message, replyCapacity: Int, timeout: Duration) -> Outcome {
+        let box = OutcomeBox<Reply>()
+        send(message, replyCapacity: replyCapacity, timeout: timeout) { _, _, outcome in
+            box.set(outcome)
+        }
+        return box.wait()
+    }
+
+    /// Closes the server port to new connections; connected clients stay.
+    public func close() {
+        state.withLock { $0.closed = true }
+    }
+
+    /// How many messages are unanswered.
+    public var unansweredCount: Int { state.withLock { $0.pending.count } }
+
+    /// How many clients are connected.
+    public var connectionCount: Int { state.withLock { $0.connections.count } }
+
+    // MARK: Client side (reached through ClientPort)
+
+    /// FilterConnectCommunicationPort.
+    public func connect(context: [UInt8] = []) throws(PortError) -> ClientPort<Message, Reply> {
+        let info = try state.withLock { s throws(PortError) -> ConnectionInfo in
+            if s.closed { throw .portClosed }
+            if s.connections.count >= maxConnections { throw .tooManyConnections(max: maxConnections) }
+            let info = ConnectionInfo(id: s.nextConnectionId, context: context)
+            s.nextConnectionId += 1
+            return info
+        }
+        // The callback runs outside the lock, so it may call back into the port.
+        if case .reject(let reason) = onConnect(info) { throw .connectionRefused(reason: reason) }
+        let inbox = ClientInbox<Message>(connectionId: info.id)
+        try state.withLock { s throws(PortError) in
+            if s.closed { throw .portClosed }
+            if s.connections.count >= maxConnections { throw .tooManyConnections(max: maxConnections) }
+            s.connections[info.id] = Connection(info: info, inbox: inbox)
+        }
+        return ClientPort(port: self, info: info, inbox: inbox)
+    }
+
+    func primeGet(from connection: UInt64) throws(PortError) {
+        let wake = try state.withLock { s throws(PortError) -> ClientInbox<Message>? in
+            guard let inbox = s.connections[connection]?.inbox else { throw .disconnected }
+            return Self.prime(inbox, in: &s)
+        }
+        wake?.signal()
+    }
+
+    /// Takes the next message delivered to `connection`. A message settled
+    /// (timed out) while it waited in the inbox is skipped and its get primed again.
+    func takeDelivered(by connection: UInt64) -> InboxItem<Message> {
+        var wake: ClientInbox<Message>?
+        let item = state.withLock { s -> InboxItem<Message> in
+            guard let inbox = s.connections[connection]?.inbox else { return .disconnected }
+            guard let id = inbox.delivered.popFirst() else { return .empty }
+            if let p = s.pending[id] {
+                let header = MessageHeader(replyLength: UInt32(clamping: p.replyCapacity), messageId: id)
+                return .message(PortMessage(header: header, payload: p.message))
+            }
+            wake = Self.prime(inbox, in: &s)
+            return .empty
+        }
+        wake?.signal()
+        return item
+    }
+
+    func reply(_ header: ReplyHeader, _ reply: Reply, from connection: UInt64) throws(PortError) {
+        let id = header.messageId
+        let settled = try state.withLock { s throws(PortError) -> Pending in
+            guard let p = s.pending[id], p.deliveredTo == connection else {
+                throw .noWaiterForReply(messageId: id)
+            }
+            s.pending[id] = nil
+            return p
+        }
+        let outHeader = MessageHeader(replyLength: UInt32(clamping: settled.replyCapacity), messageId: id)
+        if reply.byteCount > settled.replyCapacity {
+            settled.onOutcome(outHeader, settled.message,
+                              .replyTooLarge(byteCount: reply.byteCount, capacity: settled.replyCapacity))
+        } else {
+            settled.onOutcome(outHeader, settled.message, .replied(header, reply))
+        }
+    }
+
+    func messageFromClient(_ bytes: [UInt8], connection: UInt64) throws(PortError) -> [UInt8] {
+        guard let info = state.withLock({ $0.connections[connection]?.info }) else { throw .disconnected }
+        guard let onMessage else { throw .noMessageHandler }
+        return onMessage(info, bytes)
+    }
+
+    func disconnect(_ connection: UInt64) {
+        var failed: [(UInt64, Pending, Outcome)] = []
+        let gone = state.withLock { s -> Connection? in
+            guard let conn = s.connections.removeValue(forKey: connection) else { return nil }
+            for (id, p) in s.pending where p.deliveredTo == connection {
+                failed.append((id, p, .disconnected))
+            }
+            if s.connections.isEmpty {
+                for (id, p) in s.pending where p.deliveredTo == nil {
+                    failed.append((id, p, .noClient))
+                }
+                s.undelivered.removeAll()
+                s.primedGets.removeAll()
+            }
+            for (id, _, _) in failed { s.pending[id] = nil }
+            return conn
+        }
+        guard let gone else { return }
+        gone.inbox.close()
+        for (id, p, outcome) in failed {
+            p.onOutcome(MessageHeader(replyLength: UInt32(clamping: p.replyCapacity), messageId: id), p.message, outcome)
+        }
+        onDisconnect(gone.info)
+    }
+
+    // MARK: Internals
+
+    private func expire(_ id: UInt64) {
+        guard let p = state.withLock({ $0.pending.removeValue(forKey: id) }) else { return }
+        p.onOutcome(MessageHeader(replyLength: UInt32(clamping: p.replyCapacity), messageId: id),
+                    p.message, .timedOut(delivered: p.deliveredTo != nil))
+    }
+
+    /// A new get from `inbox`: it takes the oldest waiting message still
+    /// unanswered (returning the inbox to wake), or waits among the primed gets.
+    private static func prime(_ inbox: ClientInbox<Message>, in s: inout State) -> ClientInbox<Message>? {
+        while let id = s.undelivered.popFirst() {
+            guard s.pending[id] != nil else { continue }
+            s.pending[id]!.deliveredTo = inbox.connectionId
+            inbox.delivered.append(id)
+            return inbox
+        }
+        s.primedGets.append(inbox.connectionId)
+        return nil
+    }
+
+    /// The first primed get of a connected client, if any.
+    private static func popPrimedGet(in s: inout State) -> ClientInbox<Message>? {
+        while let connection = s.primedGets.popFirst() {
+            if let inbox = s.connections[connection]?.inbox { return inbox }
+        }
+        return nil
+    }
+}
+
+/// Lets the timer reach the port without keeping it alive.
+private final class WeakPortBox: @unchecked Sendable {
+    // Written once in FilterPort.init before any message can be scheduled.
+    private(set) var expire: (@Sendable (UInt64) -> Void)?
+    func set(_ f: @escaping @Sendable (UInt64) -> Void) { expire = f }
+}
+
+/// Holds the outcome of a blocking send until it arrives.
+private final class OutcomeBox<Reply: Sendable>: Sendable {
+    private let value = Mutex<SendOutcome<Reply>?>(nil)
+    private let ready = DispatchSemaphore(value: 0)
+    func set(_ outcome: SendOutcome<Reply>) {
+        value.withLock { $0 = outcome }
+        ready.signal()
+    }
+    func wait() -> SendOutcome<Reply> {
+        ready.wait()
+        return value.withLock { $0! }
+    }
+}

@@ -1,0 +1,317 @@
+import Dispatch
+import FilterPort
+import Synchronization
+import XCTest
+
+typealias BytesPort = FilterPort<[UInt8], [UInt8]>
+
+/// Collects the outcomes of asynchronous sends, by message id.
+final class Outcomes: Sendable {
+    private let byId = Mutex<[UInt64: SendOutcome<[UInt8]>]>([:])
+    private let arrived = DispatchSemaphore(value: 0)
+
+    var handler: BytesPort.OutcomeHandler {
+        { header, _, outcome in
+            let first = self.byId.withLock { $0.updateValue(outcome, forKey: header.messageId) == nil }
+            precondition(first, "two outcomes for message \(header.messageId)")
+            self.arrived.signal()
+        }
+    }
+
+    func wait(_ count: Int = 1, seconds: Double = 5) -> Bool {
+        for _ in 0..<count where arrived.wait(timeout: .now() + seconds) == .timedOut { return false }
+        return true
+    }
+
+    subscript(id: UInt64) -> SendOutcome<[UInt8]>? { byId.withLock { $0[id] } }
+    var count: Int { byId.withLock { $0.count } }
+}
+
+func elapsed(_ body: () throws -> Void) rethrows -> Duration {
+    let clock = ContinuousClock()
+    let start = clock.now
+    try body()
+    return clock.now - start
+}
+
+final class FilterPortTests: XCTestCase {
+    func makePort(max: Int = 1, backlog: Int = 64,
+                  onConnect: @escaping @Sendable (ConnectionInfo) -> ConnectDecision = { _ in .accept },
+                  onDisconnect: @escaping @Sendable (ConnectionInfo) -> Void = { _ in },
+                  onMessage: (@Sendable (ConnectionInfo, [UInt8]) -> [UInt8])? = nil) -> BytesPort {
+        BytesPort(name: "test", maxConnections: max, backlogCapacity: backlog,
+                  onConnect: onConnect, onDisconnect: onDisconnect, onMessage: onMessage)
+    }
+
+    // MARK: connect / disconnect
+
+    func testConnectCallbackSeesContextAndMayReject() throws {
+        let seen = Mutex<[[UInt8]]>([])
+        let port = makePort(max: 2, onConnect: { info in
+            seen.withLock { $0.append(info.context) }
+            return info.context == [0xFF] ? .reject(reason: "bad context") : .accept
+        })
+        let client = try port.connect(context: [1, 2, 3])
+        XCTAssertEqual(client.info.context, [1, 2, 3])
+        XCTAssertThrowsError(try port.connect(context: [0xFF])) { error in
+            XCTAssertEqual(error as? PortError, .connectionRefused(reason: "bad context"))
+        }
+        XCTAssertEqual(seen.withLock { $0 }, [[1, 2, 3], [0xFF]])
+        XCTAssertEqual(port.connectionCount, 1)
+    }
+
+    func testMaxConnectionsIsEnforced() throws {
+        let port = makePort(max: 1)
+        let first = try port.connect()
+        XCTAssertThrowsError(try port.connect()) { XCTAssertEqual($0 as? PortError, .tooManyConnections(max: 1)) }
+        first.disconnect()
+        XCTAssertNoThrow(try port.connect())
+    }
+
+    func testDisconnectCallbackRunsOnceAndCloseKeepsExistingClients() throws {
+        let gone = Mutex<[UInt64]>([])
+        let port = makePort(max: 2, onDisconnect: { info in gone.withLock { $0.append(info.id) } })
+        let client = try port.connect()
+        port.close()
+        XCTAssertThrowsError(try port.connect()) { XCTAssertEqual($0 as? PortError, .portClosed) }
+        try client.prime()
+        let outcomes = Outcomes()
+        let id = port.send([7], replyCapacity: 8, timeout: .seconds(5), onOutcome: outcomes.handler)
+        XCTAssertEqual(try client.getMessage(timeout: .seconds(1))?.header.messageId, id, "an existing client still gets messages")
+        client.disconnect()
+        client.disconnect()
+        XCTAssertEqual(gone.withLock { $0 }, [client.info.id])
+        XCTAssertThrowsError(try client.prime()) { XCTAssertEqual($0 as? PortError, .disconnected) }
+    }
+
+    // MARK: send outcomes
+
+    func testSendWithoutClientIsNoClient() {
+        let port = makePort()
+        guard case .noClient = port.send([1], replyCapacity: 1, timeout: .seconds(1)) else {
+            return XCTFail("expected noClient")
+        }
+    }
+
+    func testReplyReachesSenderWithStatusAndPayload() throws {
+        let port = makePort()
+        let client = try port.connect()
+        try client.prime()
+        DispatchQueue.global().async {
+            guard let m = try? client.getMessage(timeout: .seconds(5)) else { return }
+            XCTAssertEqual(m.payload, [1, 2, 3])
+            XCTAssertEqual(m.header.replyLength, 16)
+            try? client.reply(m.header.messageId, status: 42, [9, 9])
+        }
+        guard case .replied(let header, let reply) = port.send([1, 2, 3], replyCapacity: 16, timeout: .seconds(5)) else {
+            return XCTFail("expected a reply")
+        }
+        XCTAssertEqual(header.status, 42)
+        XCTAssertEqual(reply, [9, 9])
+    }
+
+    func testMessageIdsAreUniqueAndIncreasing() throws {
+        let port = makePort(backlog: 1000)
+        let client = try port.connect()
+        let outcomes = Outcomes()
+        let ids = (0..<100).map { _ in port.send([0], replyCapacity: 0, timeout: .seconds(5), onOutcome: outcomes.handler) }
+        XCTAssertEqual(ids, ids.sorted())
+        XCTAssertEqual(Set(ids).count, 100)
+        try client.prime(100)
+        var got: [UInt64] = []
+        while let m = try client.getMessage(timeout: .milliseconds(100)) { got.append(m.header.messageId) }
+        XCTAssertEqual(got, ids, "delivered oldest first")
+    }
+
+    func testUndeliveredMessageTimesOutAsNotDelivered() throws {
+        let port = makePort()
+        let client = try port.connect() // connected, but no get primed
+        var outcome: SendOutcome<[UInt8]>?
+        let took = elapsed { outcome = port.send([1], replyCapacity: 1, timeout: .milliseconds(100)) }
+        guard case .timedOut(delivered: false) = outcome else { return XCTFail("expected an undelivered timeout, got \(String(describing: outcome))") }
+        XCTAssertGreaterThanOrEqual(took, .milliseconds(100))
+        XCTAssertLessThan(took, .milliseconds(600))
+        // The get primed later finds nothing: the message went with its timeout.
+        try client.prime()
+        XCTAssertNil(try client.getMessage(timeout: .milliseconds(50)))
+        XCTAssertEqual(port.unansweredCount, 0)
+    }
+
+    func testDeliveredButUnansweredTimesOutAndLateReplyHasNoWaiter() throws {
+        let port = makePort()
+        let client = try port.connect()
+        try client.prime()
+        let outcomes = Outcomes()
+        let id = port.send([1], replyCapacity: 4, timeout: .milliseconds(100), onOutcome: outcomes.handler)
+        let message = try XCTUnwrap(client.getMessage(timeout: .seconds(1)))
+        XCTAssertTrue(outcomes.wait())
+        guard case .timedOut(delivered: true) = outcomes[id] else { return XCTFail("expected a delivered timeout") }
+        XCTAssertThrowsError(try client.reply(message.header.messageId, [1])) {
+            XCTAssertEqual($0 as? PortError, .noWaiterForReply(messageId: id))
+        }
+        XCTAssertEqual(outcomes.count, 1, "a late reply changes nothing")
+    }
+
+    func testSecondAndUnknownRepliesHaveNoWaiter() throws {
+        let port = makePort()
+        let client = try port.connect()
+        try client.prime()
+        let outcomes = Outcomes()
+        let id = port.send([1], replyCapacity: 4, timeout: .seconds(5), onOutcome: outcomes.handler)
+        _ = try client.getMessage(timeout: .seconds(1))
+        try client.reply(id, [1])
+        XCTAssertThrowsError(try client.reply(id, [2])) { XCTAssertEqual($0 as? PortError, .noWaiterForReply(messageId: id)) }
+        XCTAssertThrowsError(try client.reply(999_999, [2])) { XCTAssertEqual($0 as? PortError, .noWaiterForReply(messageId: 999_999)) }
+        XCTAssertTrue(outcomes.wait())
+        guard case .replied(_, [1]) = outcomes[id] else { return XCTFail("the first reply stands") }
+    }
+
+    func testReplyToAnotherClientsMessageHasNoWaiter() throws {
+        let port = makePort(max: 2)
+        let a = try port.connect(), b = try port.connect()
+        try a.prime()
+        let outcomes = Outcomes()
+        let id = port.send([1], replyCapacity: 4, timeout: .seconds(5), onOutcome: outcomes.handler)
+        XCTAssertThrowsError(try b.reply(id, [1])) { XCTAssertEqual($0 as? PortError, .noWaiterForReply(messageId: id)) }
+        _ = try a.getMessage(timeout: .seconds(1))
+        try a.reply(id, [1])
+        XCTAssertTrue(outcomes.wait())
+    }
+
+    func testReplyLargerThanCapacityIsReplyTooLarge() throws {
+        let port = makePort()
+        let client = try port.connect()
+        try client.prime()
+        let outcomes = Outcomes()
+        let id = port.send([1], replyCapacity: 2, timeout: .seconds(5), onOutcome: outcomes.handler)
+        _ = try client.getMessage(timeout: .seconds(1))
+        try client.reply(id, [1, 2, 3])
+        XCTAssertTrue(outcomes.wait())
+        guard case .replyTooLarge(byteCount: 3, capacity: 2) = outcomes[id] else { return XCTFail("expected replyTooLarge") }
+    }
+
+    func testBacklogFullAnswersAtOnce() throws {
+        let port = makePort(backlog: 2)
+        let client = try port.connect()
+        let outcomes = Outcomes()
+        port.send([1], replyCapacity: 1, timeout: .seconds(5), onOutcome: outcomes.handler)
+        port.send([2], replyCapacity: 1, timeout: .seconds(5), onOutcome: outcomes.handler)
+        let third = port.send([3], replyCapacity: 1, timeout: .seconds(5), onOutcome: outcomes.handler)
+        guard case .backlogFull = outcomes[third] else { return XCTFail("expected backlogFull at once") }
+        client.disconnect()
+        XCTAssertTrue(outcomes.wait(3))
+    }
+
+    // MARK: priming and ordering
+
+    func testPrimedGetsBoundDeliveryAndCompletionsMayComeInAnyOrder() throws {
+        let port = makePort()
+        let client = try port.connect()
+        try client.prime(2)
+        let outcomes = Outcomes()
+        let ids = (1...3).map { port.send([UInt8($0)], replyCapacity: 1, timeout: .seconds(5), onOutcome: outcomes.handler) }
+        let m1 = try XCTUnwrap(client.getMessage(timeout: .seconds(1)))
+        let m2 = try XCTUnwrap(client.getMessage(timeout: .seconds(1)))
+        XCTAssertNil(try client.getMessage(timeout: .milliseconds(50)), "two gets primed: the third message waits")
+        try client.reply(m2.header.messageId, [2])
+        try client.reply(m1.header.messageId, [1])
+        try client.prime()
+        let m3 = try XCTUnwrap(client.getMessage(timeout: .seconds(1)))
+        XCTAssertEqual(m3.header.messageId, ids[2])
+        try client.reply(m3.header.messageId, [3])
+        XCTAssertTrue(outcomes.wait(3))
+        for (n, id) in ids.enumerated() {
+            guard case .replied(_, let r) = outcomes[id], r == [UInt8(n + 1)] else { return XCTFail("message \(n + 1)") }
+        }
+    }
+
+    func testMessageSettledInTheInboxIsSkippedAndItsGetPrimedAgain() throws {
+        let port = makePort()
+        let client = try port.connect()
+        try client.prime()
+        let outcomes = Outcomes()
+        port.send([1], replyCapacity: 1, timeout: .milliseconds(20), onOutcome: outcomes.handler)
+        XCTAssertTrue(outcomes.wait())
+        let second = port.send([2], replyCapacity: 1, timeout: .seconds(5), onOutcome: outcomes.handler)
+        let m = try XCTUnwrap(client.getMessage(timeout: .seconds(1)))
+        XCTAssertEqual(m.header.messageId, second)
+        try client.reply(second, [0])
+    }
+
+    // MARK: disconnect fails pending messages at once
+
+    func testDisconnectFailsDeliveredMessagesAtOnce() throws {
+        let port = makePort()
+        let client = try port.connect()
+        try client.prime()
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(50)) {
+            _ = try? client.getMessage(timeout: .seconds(1))
+            client.disconnect()
+        }
+        var outcome: SendOutcome<[UInt8]>?
+        let took = elapsed { outcome = port.send([1], replyCapacity: 1, timeout: .seconds(10)) }
+        guard case .disconnected = outcome else { return XCTFail("expected disconnected") }
+        XCTAssertLessThan(took, .seconds(2), "the sender does not wait for its timeout")
+    }
+
+    func testLastDisconnectFailsUndeliveredMessagesAsNoClient() throws {
+        let port = makePort()
+        let client = try port.connect()
+        let outcomes = Outcomes()
+        let id = port.send([1], replyCapacity: 1, timeout: .seconds(10), onOutcome: outcomes.handler)
+        client.disconnect()
+        XCTAssertTrue(outcomes.wait(seconds: 1))
+        guard case .noClient = outcomes[id] else { return XCTFail("expected noClient") }
+    }
+
+    func testDisconnectWakesEveryWaitingGet() throws {
+        let port = makePort()
+        let client = try port.connect()
+        try client.prime(4)
+        let woke = DispatchSemaphore(value: 0)
+        for _ in 0..<4 {
+            DispatchQueue.global().async {
+                do { _ = try client.getMessage() } catch { if error as? PortError == .disconnected { woke.signal() } }
+            }
+        }
+        Thread.sleep(forTimeInterval: 0.05)
+        client.disconnect()
+        for _ in 0..<4 { XCTAssertEqual(woke.wait(timeout: .now() + 2), .success) }
+    }
+
+    // MARK: client-to-filter messages
+
+    func testMessageNotifyServesClientMessages() throws {
+        let port = makePort(onMessage: { info, bytes in bytes.reversed() + [UInt8(info.id)] })
+        let client = try port.connect()
+        XCTAssertEqual(try client.sendToFilter([1, 2]), [2, 1, UInt8(client.info.id)])
+        let silent = makePort()
+        XCTAssertThrowsError(try silent.connect().sendToFilter([1])) { XCTAssertEqual($0 as? PortError, .noMessageHandler) }
+    }
+
+    // MARK: exactly one outcome under concurrency
+
+    func testEveryMessageGetsExactlyOneOutcomeUnderRacingRepliesTimeoutsAndDisconnect() throws {
+        let port = makePort(max: 1, backlog: 10_000)
+        let client = try port.connect()
+        try client.prime(8)
+        let outcomes = Outcomes()
+        let workers = DispatchGroup()
+        for _ in 0..<4 {
+            DispatchQueue.global().async(group: workers) {
+                while let m = try? client.getMessage(timeout: .seconds(2)) {
+                    if m.header.messageId % 3 == 0 { usleep(UInt32.random(in: 0...3000)) }
+                    try? client.reply(m.header.messageId, [0])
+                    try? client.prime()
+                }
+            }
+        }
+        let total = 3000
+        for _ in 0..<total { port.send([1], replyCapacity: 1, timeout: .milliseconds(2), onOutcome: outcomes.handler) }
+        XCTAssertTrue(outcomes.wait(total, seconds: 10))
+        client.disconnect()
+        XCTAssertEqual(workers.wait(timeout: .now() + 5), .success)
+        XCTAssertEqual(outcomes.count, total)
+        XCTAssertEqual(port.unansweredCount, 0)
+    }
+}
