@@ -1,0 +1,20 @@
+/// One problem found in a policy file.
+public struct PolicyDiagnostic: Sendable, Equatable, CustomStringConvertible {
+    public enum Severity: String, Sendable { case error, warning }
+
+    public var location: SourceLocation
+    public var severity: Severity
+    public var message: String
+
+    /// `FILE:LINE:COL: error: message`, the form compilers and editors read.
+    public var description: String { "\(location): \(severity.rawValue): \(message)" }
+}
+
+/// A policy that cannot be used, with every error found in it.
+public struct PolicyError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var diagnostics: [PolicyDiagnostic]
+
+    public init(_ diagnostics: [PolicyDiagnostic]) { self.diagnostics = diagnostics }
+
+    public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
+}
