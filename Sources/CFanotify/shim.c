@@ -11,8 +11,8 @@
 #define __NR_pidfd_send_signal 424
 #endif
 
-int cfan_init(unsigned int flags, unsigned int event_f_flags) {
-    int fd = fanotify_init(flags, event_f_flags);
+int cfan_init(unsigned int flags) {
+    int fd = fanotify_init(flags, O_RDONLY | O_LARGEFILE | O_CLOEXEC | O_NOATIME);
     return fd < 0 ? -errno : fd;
 }
 

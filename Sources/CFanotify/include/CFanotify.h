@@ -18,8 +18,10 @@ typedef struct cfan_event {
     int32_t pidfd;   ///< pidfd from a FAN_EVENT_INFO_TYPE_PIDFD record, or -1 (none, FAN_NOPIDFD, FAN_EPIDFD)
 } cfan_event;
 
-/// fanotify_init(2). Returns the group fd, or -errno.
-int cfan_init(unsigned int flags, unsigned int event_f_flags);
+/// fanotify_init(2) with event fds opened O_RDONLY|O_LARGEFILE|O_CLOEXEC|O_NOATIME
+/// (O_NOATIME needs _GNU_SOURCE, which Swift's Glibc module lacks).
+/// Returns the group fd, or -errno.
+int cfan_init(unsigned int flags);
 
 /// fanotify_mark(2) relative to the current directory. Returns 0, or -errno.
 int cfan_mark(int fanotify_fd, unsigned int flags, uint64_t mask, const char *path);
