@@ -1,1 +1,68 @@
-print("x")
+// fanfilter-test-opener: the child process the kernel tests open and execute
+// files with (the agent allows its own process, so the test process cannot be
+// the opener). Prints one line per result on stdout.
+//
+//   open PATH...                 open(2)+close(2) each PATH once: "ok" or the errno name
+//   loop COUNT PATH...           COUNT opens round-robin over PATHs: "ok=N eperm=N other=N"
+//   exec PATH [ARG...]           execv(2) PATH; on failure prints the errno name, exits 126
+import Glibc
+
+func errnoName(_ e: Int32) -> String {
+    switch e {
+    case EPERM: "EPERM"
+    case EACCES: "EACCES"
+    case ENOENT: "ENOENT"
+    case ENAMETOOLONG: "ENAMETOOLONG"
+    default: "errno\(e)"
+    }
+}
+
+func say(_ s: String) {
+    var line = s + "\n"
+    line.withUTF8 { _ = write(1, $0.baseAddress, $0.count) }
+}
+
+/// Arguments as raw bytes (paths need not be UTF-8).
+let args: [[CChar]] = (0..<Int(CommandLine.argc)).map { i in
+    let p = CommandLine.unsafeArgv[i]!
+    return Array(UnsafeBufferPointer(start: p, count: strlen(p) + 1))
+}
+
+func tryOpen(_ path: [CChar]) -> Int32 {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    if fd < 0 { return errno }
+    close(fd)
+    return 0
+}
+
+guard args.count >= 3 else {
+    say("usage: fanfilter-test-opener open PATH... | loop COUNT PATH... | exec PATH [ARG...]")
+    exit(2)
+}
+switch String(cString: args[1]) {
+case "open":
+    for path in args[2...] {
+        let e = tryOpen(path)
+        say(e == 0 ? "ok" : errnoName(e))
+    }
+case "loop":
+    guard let count = Int(String(cString: args[2])), args.count > 3 else { exit(2) }
+    let paths = Array(args[3...])
+    var ok = 0, eperm = 0, other = 0
+    for i in 0..<count {
+        switch tryOpen(paths[i % paths.count]) {
+        case 0: ok += 1
+        case EPERM: eperm += 1
+        default: other += 1
+        }
+    }
+    say("ok=\(ok) eperm=\(eperm) other=\(other)")
+case "exec":
+    var argv: [UnsafeMutablePointer<CChar>?] = args[2...].map { strdup($0) }
+    argv.append(nil)
+    execv(args[2], argv)
+    say(errnoName(errno))
+    exit(126)
+default:
+    exit(2)
+}

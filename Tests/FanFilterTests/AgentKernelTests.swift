@@ -1,0 +1,222 @@
+import Dispatch
+import FanFilter
+import Foundation
+import Glibc
+import Policy
+import Synchronization
+import XCTest
+
+/// The agent against the real kernel: fanotify permission events on a private
+/// tmpfs, openers in child processes.
+final class AgentKernelTests: XCTestCase {
+    var sandbox: Sandbox!
+
+    override func setUpWithError() throws { sandbox = try Sandbox() }
+    override func tearDown() { sandbox?.remove() }
+
+    func startAgent(_ text: String, decide: (@Sendable (AccessRequest) -> Decision)? = nil) throws -> Agent {
+        let agent = try Agent(policy: try policy(text, in: sandbox), logger: quietLogger(), decide: decide)
+        agent.start()
+        return agent
+    }
+
+    /// Stops the agent and checks that every event read was answered exactly once.
+    func stop(_ agent: Agent, file: StaticString = #filePath, line: UInt = #line) {
+        agent.stop()
+        XCTAssertEqual(agent.counters[.responses], agent.counters[.events], "one response per event", file: file, line: line)
+        XCTAssertEqual(agent.unansweredEvents, 0, "no event left unanswered", file: file, line: line)
+        XCTAssertEqual(agent.counters[.responseErrors], 0, "the kernel took every response", file: file, line: line)
+    }
+
+    func testDeniedOpenFailsWithEPERMAndAllowedOpenSucceeds() throws {
+        let secret = sandbox.file("data/payroll.csv")
+        let plain = sandbox.file("data/notes.txt")
+        let agent = try startAgent("""
+        watch = $ROOT
+        deny perm=open all : path=$ROOT/data/payroll.csv
+        """)
+        XCTAssertEqual(openFromChild([secret, plain]), ["EPERM", "ok"])
+        XCTAssertEqual(agent.watched.map(\.scope), ["filesystem"])
+        stop(agent)
+        XCTAssertEqual(agent.counters[.denied], 1)
+        XCTAssertGreaterThanOrEqual(agent.counters[.allowed], 1)
+    }
+
+    func testDeniedExecutionFails() throws {
+        let denied = sandbox.executable("uploads/true", from: "/bin/true")
+        let allowed = sandbox.executable("bin/true", from: "/bin/true")
+        let agent = try startAgent("""
+        watch = $ROOT
+        deny_log perm=execute all : dir=$ROOT/uploads/
+        """)
+        let blocked = Child([Array(openerPath.utf8), Array("exec".utf8), denied]).wait()
+        XCTAssertEqual(blocked.status, 126)
+        XCTAssertEqual(blocked.lines, ["EPERM"])
+        let ran = Child([Array(openerPath.utf8), Array("exec".utf8), allowed]).wait()
+        XCTAssertEqual(ran.status, 0)
+        XCTAssertEqual(openFromChild([denied]), ["ok"], "perm=execute leaves plain opens alone")
+        stop(agent)
+        XCTAssertGreaterThanOrEqual(agent.counters[.execute], 2)
+    }
+
+    func testOddNamesAreMatchedByteForByte() throws {
+        let long = [UInt8](repeating: UInt8(ascii: "n"), count: 255)
+        // A path of 4090 bytes: PATH_MAX (4096) less a few.
+        var deep: [UInt8] = []
+        let deepLength = 4090 - sandbox.path("allow/leaf").count
+        while deep.count < deepLength {
+            let n = min(200, deepLength - deep.count)
+            deep += [UInt8](repeating: UInt8(ascii: "d"), count: max(n - 1, 1)) + [UInt8(ascii: "/")]
+        }
+        let names: [[UInt8]] = [
+            Array("with space".utf8),
+            Array("new\nline".utf8),
+            Array("bad-".utf8) + [0xFF, 0xC3, 0x28],
+            Array("quote\"back\\slash".utf8),
+            long,
+            deep + Array("leaf".utf8),
+        ]
+        var rules = "watch = $ROOT\n"
+        var denied: [[UInt8]] = []
+        var allowed: [[UInt8]] = []
+        for name in names {
+            denied.append(sandbox.file(Array("deny/".utf8) + name))
+            allowed.append(sandbox.file(Array("allow/".utf8) + name))
+            rules += "deny perm=open all : path=\"" + printable(sandbox.path(Array("deny/".utf8) + name)) + "\"\n"
+        }
+        XCTAssertEqual(allowed.last!.count, 4090, "the deep path is near PATH_MAX")
+        let agent = try startAgent(rules)
+        XCTAssertEqual(openFromChild(denied), Array(repeating: "EPERM", count: names.count))
+        XCTAssertEqual(openFromChild(allowed), Array(repeating: "ok", count: names.count))
+        stop(agent)
+    }
+
+    func testSubjectAttributesUidCommAndExe() throws {
+        let byUid = sandbox.file("uid")
+        let byExe = sandbox.file("exe")
+        let byComm = sandbox.file("comm")
+        chmod(cString(sandbox.path("")), 0o755)
+        let agent = try startAgent("""
+        watch = $ROOT
+        deny perm=open uid=1000 : path=$ROOT/uid
+        deny perm=open exe=\(openerPath) : path=$ROOT/exe
+        deny perm=open comm=cat : path=$ROOT/comm
+        """)
+        XCTAssertEqual(openFromChild([byUid]), ["ok"], "root is not uid 1000")
+        XCTAssertEqual(openFromChild([byUid], prefix: ["/usr/bin/setpriv", "--reuid=1000", "--regid=1000", "--clear-groups"]), ["EPERM"])
+        XCTAssertEqual(openFromChild([byExe]), ["EPERM"])
+        let cat = Child(["/bin/cat", String(decoding: byComm, as: UTF8.self)]).wait()
+        XCTAssertNotEqual(cat.status, 0, "cat is denied by comm")
+        XCTAssertEqual(openFromChild([byComm]), ["ok"], "another comm is allowed")
+        stop(agent)
+    }
+
+    func testPermissiveModeDecidesAndLogsButAllows() throws {
+        let secret = sandbox.file("secret")
+        let agent = try startAgent("""
+        watch = $ROOT
+        mode = permissive
+        deny_log perm=open all : path=$ROOT/secret
+        """)
+        XCTAssertEqual(openFromChild([secret]), ["ok"])
+        stop(agent)
+        XCTAssertEqual(agent.counters[.wouldDeny], 1)
+        XCTAssertEqual(agent.counters[.denied], 0)
+    }
+
+    func testTheAgentsOwnOpensAreAllowedWithoutAWorker() throws {
+        let secret = sandbox.file("secret")
+        let decided = Atomic<Int>(0)
+        let agent = try startAgent("watch = $ROOT\ndeny all : all") { request in
+            decided.add(1, ordering: .relaxed)
+            return Policy().decide(request)
+        }
+        let fd = open(cString(secret), O_RDONLY)
+        XCTAssertGreaterThanOrEqual(fd, 0, "the agent's own process is never blocked")
+        close(fd)
+        stop(agent)
+        XCTAssertEqual(agent.counters[.ownProcess], 1)
+        XCTAssertEqual(decided.load(ordering: .relaxed), 0)
+    }
+
+    func testStalledWorkerGetsOnTimeoutWithinTheReplyTimeout() throws {
+        let file = sandbox.file("slow")
+        let agent = try startAgent("""
+        watch = $ROOT
+        reply_timeout = 200ms
+        on_timeout = deny
+        """) { request in
+            usleep(1_500_000)
+            return Policy().decide(request)
+        }
+        let r = Child([Array(openerPath.utf8), Array("open".utf8), file]).wait()
+        XCTAssertEqual(r.lines, ["EPERM"], "on_timeout = deny")
+        XCTAssertLessThan(r.elapsed, .milliseconds(200 + 800), "answered at the reply timeout, not when the worker woke")
+        XCTAssertGreaterThanOrEqual(r.elapsed, .milliseconds(200))
+        usleep(1_600_000)
+        XCTAssertEqual(agent.counters[.timedOut], 1)
+        XCTAssertEqual(agent.counters[.lateReplies], 1, "the late reply is counted, not written")
+        stop(agent)
+    }
+
+    func testOverloadIsAnsweredAtOnceNeverHangs() throws {
+        let files = (0..<6).map { sandbox.file("f\($0)") }
+        let agent = try startAgent("""
+        watch = $ROOT
+        workers = 1
+        prime = 1
+        queue_size = 1
+        reply_timeout = 2s
+        on_overload = deny
+        """) { request in
+            usleep(300_000)
+            return Policy().decide(request)
+        }
+        let children = files.map { Child([Array(openerPath.utf8), Array("open".utf8), $0]) }
+        let results = children.map { $0.wait(timeout: .seconds(10)) }
+        XCTAssertTrue(results.allSatisfy { !$0.hung })
+        XCTAssertTrue(results.contains { $0.lines == ["EPERM"] }, "a full queue answers on_overload")
+        XCTAssertTrue(results.contains { $0.lines == ["ok"] }, "the queued event is decided")
+        stop(agent)
+        XCTAssertGreaterThan(agent.counters[.overloaded], 0)
+    }
+
+    func testConcurrentOpenersWithRandomStallsAllGetExactlyOneAnswer() throws {
+        let files = (0..<50).map { sandbox.file("load/\($0)") }
+        let agent = try startAgent("""
+        watch = $ROOT
+        workers = 4
+        reply_timeout = 20ms
+        queue_size = 64
+        deny perm=open all : path=$ROOT/load/7
+        """) { request in
+            if UInt8.random(in: 0..<100) < 2 { usleep(UInt32.random(in: 0..<30_000)) }
+            return Policy.denySeven(request)
+        }
+        let perOpener = 20_000
+        let openers = (0..<4).map { _ in
+            Child([Array(openerPath.utf8), Array("loop".utf8), Array(String(perOpener).utf8)] + files)
+        }
+        let results = openers.map { $0.wait(timeout: .seconds(300)) }
+        for r in results {
+            XCTAssertFalse(r.hung, "an opener hung")
+            XCTAssertEqual(r.status, 0)
+            let counts = Dictionary(uniqueKeysWithValues: r.output.split(whereSeparator: { $0 == " " || $0 == "\n" }).map {
+                let kv = $0.split(separator: "=")
+                return (String(kv[0]), Int(kv[1])!)
+            })
+            XCTAssertEqual(counts["ok"]! + counts["eperm"]!, perOpener, "every open returned ok or EPERM")
+            XCTAssertEqual(counts["other"], 0)
+        }
+        stop(agent)
+        XCTAssertGreaterThanOrEqual(agent.counters[.events], UInt64(4 * perOpener))
+    }
+}
+
+extension Policy {
+    /// The stress test's decision: deny load/7, allow the rest (path suffix, so it needs no sandbox).
+    static func denySeven(_ request: AccessRequest) -> Decision {
+        let denied = request.path.map { $0.count >= 7 && $0.suffix(7).elementsEqual("/load/7".utf8) } ?? false
+        return Decision(verdict: denied ? .deny : .allow, logs: false, rule: nil)
+    }
+}

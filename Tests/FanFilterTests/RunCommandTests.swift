@@ -1,0 +1,81 @@
+import Foundation
+import Glibc
+import XCTest
+
+/// `fanfilter run` as an administrator starts it: a process of its own, stopped by a signal.
+final class RunCommandTests: XCTestCase {
+    var sandbox: Sandbox!
+
+    override func setUpWithError() throws { sandbox = try Sandbox() }
+    override func tearDown() { sandbox?.remove() }
+
+    /// Waits until a denied file is really denied: the agent's marks are in place.
+    func waitUntilDenied(_ path: [UInt8]) -> Bool {
+        for _ in 0..<100 {
+            if openFromChild([path]) == ["EPERM"] { return true }
+            usleep(50_000)
+        }
+        return false
+    }
+
+    func testSIGTERMUnderLoadAnswersEveryEventAndExitsZero() throws {
+        let denied = sandbox.file("denied")
+        let files = (0..<20).map { sandbox.file("load/\($0)") } + [denied]
+        let policyFile = sandbox.file("policy", contents: Array("""
+        watch = \(sandbox.root)
+        reply_timeout = 100ms
+        deny perm=open all : path=\(sandbox.root)/denied
+        """.utf8))
+        let agent = Child([fanfilterPath, "run", "--policy", String(decoding: policyFile, as: UTF8.self)], mergeStderr: true)
+        XCTAssertTrue(waitUntilDenied(denied), "the agent started and denies")
+        let openers = (0..<4).map { _ in Child([Array(openerPath.utf8), Array("loop".utf8), Array("20000".utf8)] + files) }
+        usleep(300_000)
+        kill(agent.pid, SIGTERM)
+        let stopped = agent.wait(timeout: .seconds(10))
+        XCTAssertFalse(stopped.hung, "the agent stops within its bound")
+        XCTAssertEqual(stopped.status, 0, stopped.output)
+        for r in openers.map({ $0.wait(timeout: .seconds(120)) }) {
+            XCTAssertFalse(r.hung, "an opener hung")
+            XCTAssertTrue(r.output.hasPrefix("ok="), r.output)
+            XCTAssertTrue(r.output.contains("other=0"), r.output)
+        }
+        let summary = try XCTUnwrap(stopped.lines.last { $0.contains("stopped: ") }, stopped.output)
+        let counts = Dictionary(uniqueKeysWithValues: summary.split(separator: " ").compactMap { word -> (String, UInt64)? in
+            let kv = word.split(separator: "=")
+            guard kv.count == 2, let n = UInt64(kv[1]) else { return nil }
+            return (String(kv[0]), n)
+        })
+        XCTAssertGreaterThan(counts["events"] ?? 0, 0)
+        XCTAssertEqual(counts["events"], counts["responses"], String(summary))
+        XCTAssertEqual(counts["response-errors"], 0, String(summary))
+    }
+
+    func testRunRefusesAnInvalidPolicyWithItsLocation() throws {
+        let bad = sandbox.file("bad.policy", contents: Array("watch = \(sandbox.root)\nmode = lax\n".utf8))
+        let r = Child([fanfilterPath, "run", "--policy", String(decoding: bad, as: UTF8.self)], mergeStderr: true).wait()
+        XCTAssertEqual(r.status, 78)
+        XCTAssertEqual(r.lines.first.map(String.init), "\(sandbox.root)/bad.policy:2:8: error: unknown mode 'lax' (expected enforce or permissive)")
+        XCTAssertEqual(r.lines.last.map(String.init), "fanfilter: refusing to start: the policy has errors")
+    }
+
+    func testRunReportsAPathItCannotWatch() throws {
+        let p = sandbox.file("p.policy", contents: Array("watch = \(sandbox.root)/missing\n".utf8))
+        let r = Child([fanfilterPath, "run", "--policy", String(decoding: p, as: UTF8.self)], mergeStderr: true).wait()
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.lines.last.map(String.init), "fanfilter: cannot watch \(sandbox.root)/missing (filesystem mark): No such file or directory")
+    }
+
+    func testCheckPrintsEveryErrorAndASummary() throws {
+        let bad = sandbox.file("bad.policy", contents: Array("workers = 0\ndeny all all\n".utf8))
+        let r = Child([fanfilterPath, "check", String(decoding: bad, as: UTF8.self)], mergeStderr: true).wait()
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.lines.map(String.init), [
+            "\(sandbox.root)/bad.policy:1:11: error: '0' is not a whole number from 1 to 256",
+            "\(sandbox.root)/bad.policy:2:13: error: missing ':' between the subject and the object",
+            "\(sandbox.root)/bad.policy: 2 errors",
+        ])
+        let ok = Child([fanfilterPath, "check"], mergeStderr: true).wait()
+        XCTAssertEqual(ok.status, 0)
+        XCTAssertTrue(ok.output.hasPrefix("<built-in default policy>: ok: 6 rules"), ok.output)
+    }
+}
