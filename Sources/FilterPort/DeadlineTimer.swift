@@ -1,4 +1,5 @@
 import Dispatch
+import Glibc
 import HeapModule
 import Synchronization
 
@@ -20,6 +21,8 @@ final class DeadlineTimer: Sendable {
         /// The deadline the thread sleeps until (nil: until woken).
         var sleepingUntil: DispatchTime? = nil
         var stopped = false
+        /// The timer's own thread, so `stop()` called from it does not wait for itself.
+        var thread: pthread_t? = nil
     }
 
     private let state = Mutex(State())
@@ -43,14 +46,19 @@ final class DeadlineTimer: Sendable {
         if mustWake { wake.signal() }
     }
 
-    /// Stops the thread and waits for it to leave; pending deadlines never fire.
+    /// Stops the thread and waits for it to leave (unless called from it, by
+    /// an `expire` that released the port's last reference); pending deadlines never fire.
     func stop() {
-        state.withLock { $0.stopped = true }
+        let onTimerThread = state.withLock { s -> Bool in
+            s.stopped = true
+            return s.thread.map { pthread_equal($0, pthread_self()) != 0 } ?? false
+        }
         wake.signal()
-        done.wait()
+        if !onTimerThread { done.wait() }
     }
 
     private func run(_ expire: @Sendable (UInt64) -> Void) {
+        state.withLock { $0.thread = pthread_self() }
         var due: [UInt64] = []
         while true {
             let next: DispatchTime? = state.withLock { s in
