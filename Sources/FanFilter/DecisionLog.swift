@@ -9,10 +9,10 @@ struct DecisionLog: Sendable {
 
     func decision(_ request: AccessRequest, _ decision: Decision, wouldDeny: Bool) {
         let s = request.subject
-        var line = wouldDeny ? "would deny" : decision.verdict.rawValue
+        var line: String = wouldDeny ? "would deny" : decision.verdict.rawValue
         line += request.access == .execute ? " execute " : " open "
-        line += request.path.map(printable) ?? "(unknown path)"
-        line += " by \(s.exe.map(printable) ?? "?")[\(s.pid)]"
+        line += request.object.path.map { printable($0) } ?? "(unknown path)"
+        line += " by \(s.exe.map { printable($0) } ?? "?")[\(s.pid)]"
         line += " uid=\(s.uid.map(String.init) ?? "?")"
         if let rule = decision.rule {
             line += " rule=\(rule.location.file):\(rule.location.line)"

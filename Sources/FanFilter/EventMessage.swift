@@ -9,7 +9,10 @@ struct EventMessage: PortPayload {
     var request: AccessRequest
 
     var byteCount: Int {
-        32 + (request.path?.count ?? 0) + (request.subject.exe?.count ?? 0) + (request.subject.comm?.count ?? 0)
+        let path = request.object.path?.count ?? 0
+        let exe = request.subject.exe?.count ?? 0
+        let comm = request.subject.comm?.count ?? 0
+        return 32 + path + exe + comm
     }
 }
 

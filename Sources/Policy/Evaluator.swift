@@ -1,43 +1,129 @@
 extension Policy {
-    /// First match wins; no match allows. A test of a fact that is not known
-    /// (nil) fails, negated or not.
+    /// First match wins, through the rule index; no match gives the `default`
+    /// setting. A test of a fact that is not known fails, negated or not.
     public func decide(_ request: AccessRequest) -> Decision {
-        for rule in rules where rule.matches(request) {
-            return Decision(verdict: rule.decision.verdict, logs: rule.decision.logs, rule: rule)
+        var found: Rule?
+        index.forEachCandidate(request.access, path: request.object.path) { n in
+            guard rules[n].matches(request) else { return true }
+            found = rules[n]
+            return false
         }
-        return Decision(verdict: .allow, logs: false, rule: nil)
+        return decision(by: found)
+    }
+
+    /// The same decision by a plain scan of every rule, in order.
+    public func decideLinearly(_ request: AccessRequest) -> Decision {
+        decision(by: rules.first { $0.matches(request) })
+    }
+
+    /// The decision, and for each rule tried before it why it did not match.
+    public func explain(_ request: AccessRequest) -> (decision: Decision, tried: [(rule: Rule, reason: String)]) {
+        var tried: [(rule: Rule, reason: String)] = []
+        for rule in rules {
+            guard let reason = rule.mismatch(request) else { return (decision(by: rule), tried) }
+            tried.append((rule, reason))
+        }
+        return (decision(by: nil), tried)
+    }
+
+    private func decision(by rule: Rule?) -> Decision {
+        guard let rule else { return Decision(verdict: settings.defaultVerdict, rule: nil) }
+        return Decision(verdict: rule.decision.verdict ?? settings.onNoClient, rule: rule)
     }
 }
 
 extension Rule {
     public func matches(_ request: AccessRequest) -> Bool {
         perm.covers(request.access)
-            && subject.allSatisfy { $0.matches(request.subject) }
-            && object.allSatisfy { $0.matches(path: request.path) }
+            && subject.allSatisfy { $0.matches(request) }
+            && object.allSatisfy { $0.matches(request) }
+    }
+
+    /// Why the rule does not match, or nil when it does.
+    public func mismatch(_ request: AccessRequest) -> String? {
+        if !perm.covers(request.access) { return "perm=\(perm.rawValue) does not cover \(request.access.rawValue)" }
+        for test in subject + object where !test.matches(request) {
+            let actual = test.actual(request).map { "is \($0)" } ?? "is not known"
+            return "\(test.attribute.rawValue) \(actual), and the rule wants \(test)"
+        }
+        return nil
     }
 }
 
-extension Test where Attribute == SubjectAttribute {
-    func matches(_ s: SubjectFacts) -> Bool {
-        let hit: Bool? = switch attribute {
-        case .uid(let v): s.uid.map(v.contains)
-        case .gid(let v): s.gid.map(v.contains)
-        case .pid(let v): v.contains(s.pid)
-        case .comm(let v): s.comm.map(v.contains)
-        case .exe(let v): s.exe.map(v.contains)
+/// A fact as a test reads it.
+enum FactValue {
+    case number(UInt64)
+    case bytes([UInt8])
+}
+
+extension Test: CustomStringConvertible {
+    /// The test as a policy writes it (`uid=0,1000`, `path!=glob:/tmp/*`).
+    public var description: String {
+        attribute.rawValue + comparison.rawValue + values.map { value in
+            switch value {
+            case .number(let n): String(n)
+            case .bytes(let b), .prefix(let b): needsQuotes(b) ? "\"\(printable(b))\"" : printable(b)
+            case .glob(let g): g.description
+            }
+        }.joined(separator: ",")
+    }
+
+    func fact(_ r: AccessRequest) -> FactValue? {
+        let s = r.subject, o = r.object
+        switch attribute {
+        case .uid: return s.uid.map { .number(UInt64($0)) }
+        case .gid: return s.gid.map { .number(UInt64($0)) }
+        case .auid: return s.auid.map { .number(UInt64($0)) }
+        case .sessionid: return s.sessionid.map { .number(UInt64($0)) }
+        case .pid: return .number(UInt64(UInt32(bitPattern: s.pid)))
+        case .ppid: return s.ppid.map { .number(UInt64(UInt32(bitPattern: $0))) }
+        case .size: return o.size.map(FactValue.number)
+        case .comm: return s.comm.map(FactValue.bytes)
+        case .exe, .exeDir: return s.exe.map(FactValue.bytes)
+        case .path, .dir: return o.path.map(FactValue.bytes)
+        case .device: return o.device.map(FactValue.bytes)
+        case .fstype: return o.fstype.map(FactValue.bytes)
+        case .sha256hash: return o.sha256.map(FactValue.bytes)
         }
-        guard let hit else { return false }
-        return hit != negated
+    }
+
+    func actual(_ r: AccessRequest) -> String? {
+        switch fact(r) {
+        case .number(let n): String(n)
+        case .bytes(let b): printable(b)
+        case nil: nil
+        }
+    }
+
+    public func matches(_ r: AccessRequest) -> Bool {
+        guard let fact = fact(r) else { return false }
+        switch comparison {
+        case .equal: return values.contains { $0.matches(fact) }
+        case .notEqual: return !values.contains { $0.matches(fact) }
+        case .less, .greater, .lessOrEqual, .greaterOrEqual:
+            guard case .number(let n) = fact, case .number(let v) = values.first else { return false }
+            switch comparison {
+            case .less: return n < v
+            case .greater: return n > v
+            case .lessOrEqual: return n <= v
+            default: return n >= v
+            }
+        }
     }
 }
 
-extension Test where Attribute == ObjectAttribute {
-    func matches(path: [UInt8]?) -> Bool {
-        guard let path else { return false }
-        let hit = switch attribute {
-        case .path(let v): v.contains(path)
-        case .dir(let v): v.contains { path.starts(with: $0) }
+extension Pattern {
+    func matches(_ fact: FactValue) -> Bool {
+        switch (self, fact) {
+        case (.number(let v), .number(let n)): v == n
+        case (.bytes(let v), .bytes(let b)): v == b
+        case (.prefix(let p), .bytes(let b)): b.starts(with: p)
+        case (.glob(let g), .bytes(let b)): g.matches(b)
+        default: false
         }
-        return hit != negated
     }
+}
+
+private func needsQuotes(_ b: [UInt8]) -> Bool {
+    b.contains { $0 <= 0x20 || $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "#") || $0 >= 0x7F }
 }

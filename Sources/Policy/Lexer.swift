@@ -33,13 +33,25 @@ struct Word: Equatable {
 
     var text: String { String(decoding: bytes, as: UTF8.self) }
 
-    /// Splits `attr=value` (or `attr!=value`) at the first unquoted "=".
-    /// Returns nil when there is none.
-    func splitAssignment() -> (name: String, negated: Bool, value: Word)? {
-        guard let eq = bytes.indices.first(where: { bytes[$0] == UInt8(ascii: "=") && !quoted[$0] }) else { return nil }
-        let negated = eq > 0 && bytes[eq - 1] == UInt8(ascii: "!")
-        let name = String(decoding: bytes[..<(negated ? eq - 1 : eq)], as: UTF8.self)
-        return (name, negated, suffix(from: eq + 1))
+    /// Splits `attr=value`, `attr!=value`, `attr<value` (and `<=`, `>`, `>=`)
+    /// at the first unquoted operator. Returns nil when there is none.
+    func splitTest() -> (name: String, comparison: Comparison, value: Word)? {
+        let operators: Set<UInt8> = [UInt8(ascii: "="), UInt8(ascii: "!"), UInt8(ascii: "<"), UInt8(ascii: ">")]
+        guard let at = bytes.indices.first(where: { operators.contains(bytes[$0]) && !quoted[$0] }) else { return nil }
+        let name = String(decoding: bytes[..<at], as: UTF8.self)
+        let next = at + 1 < bytes.count && !quoted[at + 1] ? bytes[at + 1] : nil
+        let comparison: Comparison
+        var length = 1
+        switch (bytes[at], next) {
+        case (UInt8(ascii: "!"), UInt8(ascii: "=")): comparison = .notEqual; length = 2
+        case (UInt8(ascii: "<"), UInt8(ascii: "=")): comparison = .lessOrEqual; length = 2
+        case (UInt8(ascii: ">"), UInt8(ascii: "=")): comparison = .greaterOrEqual; length = 2
+        case (UInt8(ascii: "<"), _): comparison = .less
+        case (UInt8(ascii: ">"), _): comparison = .greater
+        case (UInt8(ascii: "="), _): comparison = .equal
+        default: return nil
+        }
+        return (name, comparison, suffix(from: at + length))
     }
 }
 

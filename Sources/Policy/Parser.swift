@@ -2,41 +2,71 @@
 import Glibc
 #endif
 
+/// What loading a policy does about a file that is not owned by root or is
+/// writable by group or others (sshd's StrictModes).
+public enum OwnershipCheck: Sendable {
+    /// Refuse the policy (the agent).
+    case refuse
+    /// Report it as a warning (`fanfilter check`).
+    case warn
+    /// Do not look (tests, the built-in policy).
+    case ignore
+}
+
 extension Policy {
-    /// Parses and checks a policy. Every error is reported, each with its
-    /// FILE:LINE:COL, not only the first.
-    public static func parse(_ text: [UInt8], file: String) throws(PolicyError) -> Policy {
-        var parser = PolicyParser(file: file)
-        var lineNumber = 0
-        for line in text.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            lineNumber += 1
-            parser.parseLine(line, number: lineNumber)
-        }
-        let errors = parser.diagnostics.filter { $0.severity == .error }
-        if !errors.isEmpty { throw PolicyError(parser.diagnostics) }
-        return Policy(settings: parser.settings, rules: parser.rules, source: file)
+    /// Parses and checks a policy held in memory. Every error is reported, each
+    /// with its FILE:LINE:COL, not only the first. `include` lines are read
+    /// relative to the folder of `file`.
+    public static func parse(_ text: [UInt8], file: String, ownership: OwnershipCheck = .ignore) throws(PolicyError) -> Policy {
+        var parser = PolicyParser(ownership: ownership)
+        parser.parse(text, file: file, depth: 0)
+        return try parser.finish(source: file)
     }
 
-    /// Reads and parses the policy file at `path`.
-    public static func load(path: String) throws(PolicyError) -> Policy {
-        let bytes: [UInt8]
-        do { bytes = try readWholeFile(path) } catch {
-            throw PolicyError([PolicyDiagnostic(location: SourceLocation(file: path, line: 0, column: 0),
-                                                severity: .error, message: error.message)])
+    /// Reads, parses and checks the policy file at `path`, its includes, and
+    /// the `policy.d/` folder beside it.
+    public static func load(path: String, ownership: OwnershipCheck = .refuse) throws(PolicyError) -> Policy {
+        var parser = PolicyParser(ownership: ownership)
+        parser.include(path, from: nil, depth: 0)
+        let dropIn = directory(of: path) + "policy.d"
+        if isDirectory(dropIn), !parser.included.contains(dropIn) {
+            parser.include(dropIn, from: nil, depth: 0)
         }
-        return try parse(bytes, file: path)
+        return try parser.finish(source: path)
     }
 }
 
 /// The largest policy file read (a guard against reading a device or a huge file by mistake).
 let maximumPolicySize = 16 << 20
+/// How deep includes may nest.
+let maximumIncludeDepth = 8
 
-private struct ReadFailure: Error { var message: String }
+func directory(of path: String) -> String {
+    guard let slash = path.lastIndex(of: "/") else { return "" }
+    return String(path[...slash])
+}
 
-private func readWholeFile(_ path: String) throws(ReadFailure) -> [UInt8] {
+func isDirectory(_ path: String) -> Bool {
+    var st = stat()
+    return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+}
+
+struct ReadFailure: Error { var message: String }
+
+/// Reads a whole file, with what StrictModes would say of it.
+func readPolicyFile(_ path: String) throws(ReadFailure) -> (bytes: [UInt8], unsafe: String?) {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     if fd < 0 { throw ReadFailure(message: "cannot open the policy: \(String(cString: strerror(errno)))") }
     defer { close(fd) }
+    var st = stat()
+    var unsafe: String?
+    if fstat(fd, &st) == 0 {
+        if st.st_uid != 0 {
+            unsafe = "the policy file is owned by uid \(st.st_uid), not root (chown root \(path))"
+        } else if st.st_mode & 0o022 != 0 {
+            unsafe = "the policy file is writable by group or others (mode \(String(st.st_mode & 0o7777, radix: 8))); chmod go-w \(path)"
+        }
+    }
     var bytes: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 65536)
     while true {
@@ -45,253 +75,278 @@ private func readWholeFile(_ path: String) throws(ReadFailure) -> [UInt8] {
             if errno == EINTR { continue }
             throw ReadFailure(message: "cannot read the policy: \(String(cString: strerror(errno)))")
         }
-        if n == 0 { return bytes }
+        if n == 0 { return (bytes, unsafe) }
         bytes += chunk[..<n]
         if bytes.count > maximumPolicySize { throw ReadFailure(message: "the policy is larger than \(maximumPolicySize >> 20) MiB") }
     }
 }
 
-private struct PolicyParser {
-    let file: String
+/// The parser's state across one policy and its includes.
+struct PolicyParser {
+    let ownership: OwnershipCheck
     var settings = Settings()
     var rules: [Rule] = []
     var diagnostics: [PolicyDiagnostic] = []
     /// Where each single-valued setting was first given.
-    var settingLines: [String: Int] = [:]
+    var settingLocations: [String: SourceLocation] = [:]
+    /// Named sets: their values and where they were defined.
+    var sets: [String: (values: [Word], location: SourceLocation)] = [:]
+    /// Every file and folder included so far.
+    var included: Set<String> = []
+    /// The files being read, outermost first (for cycles).
+    var stack: [String] = []
 
-    init(file: String) { self.file = file }
+    init(ownership: OwnershipCheck) { self.ownership = ownership }
 
-    mutating func error(_ line: Int, _ column: Int, _ message: String) {
-        diagnostics.append(PolicyDiagnostic(location: SourceLocation(file: file, line: line, column: column),
-                                            severity: .error, message: message))
+    mutating func finish(source: String) throws(PolicyError) -> Policy {
+        diagnostics += lint(rules)
+        if diagnostics.contains(where: { $0.severity == .error }) { throw PolicyError(diagnostics) }
+        return Policy(settings: settings, rules: rules, source: source, warnings: diagnostics)
     }
 
-    mutating func parseLine(_ line: ArraySlice<UInt8>, number: Int) {
+    mutating func report(_ severity: PolicyDiagnostic.Severity, _ file: String, _ line: Int, _ column: Int, _ message: String) {
+        diagnostics.append(PolicyDiagnostic(location: SourceLocation(file: file, line: line, column: column),
+                                            severity: severity, message: message))
+    }
+
+    // MARK: files
+
+    /// Reads a file, or every `*.policy` file of a folder in name order.
+    mutating func include(_ path: String, from: SourceLocation?, depth: Int) {
+        let at = from ?? SourceLocation(file: path, line: 0, column: 0)
+        guard depth <= maximumIncludeDepth else {
+            return report(.error, at.file, at.line, at.column, "includes nest deeper than \(maximumIncludeDepth)")
+        }
+        guard !stack.contains(path) else {
+            return report(.error, at.file, at.line, at.column, "'\(path)' includes itself")
+        }
+        included.insert(path)
+        if from == nil && depth == 0 && isDirectory(path) {
+            return report(.error, path, 0, 0, "cannot read the policy: Is a directory")
+        }
+        if isDirectory(path) {
+            let base = path.hasSuffix("/") ? path : path + "/"
+            for name in policyFiles(in: path) { include(base + name, from: from, depth: depth + 1) }
+            return
+        }
+        let read: (bytes: [UInt8], unsafe: String?)
+        do { read = try readPolicyFile(path) } catch {
+            return report(.error, at.file == path ? path : at.file, at.line, at.column,
+                          at.file == path ? error.message : "cannot include '\(path)': \(error.message)")
+        }
+        if let unsafe = read.unsafe {
+            switch ownership {
+            case .refuse: report(.error, path, 0, 0, "refusing it: " + unsafe)
+            case .warn: report(.warning, path, 0, 0, unsafe)
+            case .ignore: break
+            }
+        }
+        parse(read.bytes, file: path, depth: depth)
+    }
+
+    mutating func parse(_ text: [UInt8], file: String, depth: Int) {
+        stack.append(file)
+        defer { stack.removeLast() }
+        var number = 0
+        for line in text.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            number += 1
+            parseLine(line, file: file, number: number, depth: depth)
+        }
+    }
+
+    mutating func parseLine(_ line: ArraySlice<UInt8>, file: String, number: Int, depth: Int) {
         let words: [Word]
         switch lexLine(line) {
         case .success(let w): words = w
-        case .failure(let p): return error(number, p.column, p.message)
+        case .failure(let p): return report(.error, file, number, p.column, p.message)
         }
         guard let first = words.first else { return }
-        if RuleDecision(rawValue: first.text) != nil, !first.isQuoted {
-            parseRule(words, line: line, number: number)
-        } else if first.splitAssignment() != nil || (words.count > 1 && words[1].bytes.first == UInt8(ascii: "=")) {
-            parseSetting(words, number: number)
+        var at = LineContext(file: file, line: number)
+        if first.bytes.first == UInt8(ascii: "%"), !first.isQuoted {
+            defineSet(words, &at)
+        } else if RuleDecision(rawValue: first.text) != nil, !first.isQuoted {
+            parseRule(words, line: line, &at)
+        } else if first.splitTest() != nil || (words.count > 1 && words[1].bytes.first == UInt8(ascii: "=")) {
+            parseSetting(words, &at, depth: depth)
         } else {
-            error(number, first.column, "unknown decision '\(first.text)' (expected \(RuleDecision.allCases.map(\.rawValue).joined(separator: ", ")))")
+            at.error(first.column, "unknown decision '\(first.text)' (expected \(RuleDecision.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
+        diagnostics += at.diagnostics
     }
 
     // MARK: settings
 
-    mutating func parseSetting(_ words: [Word], number: Int) {
-        let key: Word
-        var value: Word?
-        var rest: ArraySlice<Word>
-        if let (name, negated, v) = words[0].splitAssignment(), !negated {
-            key = Word(bytes: Array(name.utf8), column: words[0].column)
-            value = v.bytes.isEmpty && !v.isQuoted ? words.dropFirst().first : v
-            rest = words.dropFirst(value == v ? 1 : 2)
-        } else {
-            key = words[0]
-            if words[1].bytes == [UInt8(ascii: "=")] {
-                value = words.dropFirst(2).first
-                rest = words.dropFirst(3)
-            } else {
-                value = words[1].suffix(from: 1)
-                rest = words.dropFirst(2)
-            }
+    /// `key = value`, `key=value`, `key= value` or `key =value`, with one value.
+    static func keyAndValue(_ words: [Word]) -> (key: Word, value: Word?, rest: ArraySlice<Word>) {
+        if let (name, comparison, v) = words[0].splitTest(), comparison == .equal {
+            let key = Word(bytes: Array(name.utf8), column: words[0].column)
+            if v.bytes.isEmpty && !v.isQuoted { return (key, words.dropFirst().first, words.dropFirst(2)) }
+            return (key, v, words.dropFirst())
         }
-        guard let value, !value.bytes.isEmpty || value.isQuoted else {
-            return error(number, key.column, "'\(key.text)' needs a value")
-        }
-        if let extra = rest.first {
-            return error(number, extra.column, "unexpected '\(extra.text)' after the value of '\(key.text)' (quote a value that has spaces)")
-        }
+        if words[1].bytes == [UInt8(ascii: "=")] { return (words[0], words.dropFirst(2).first, words.dropFirst(3)) }
+        return (words[0], words[1].suffix(from: 1), words.dropFirst(2))
+    }
+
+    static let settingNames = ["watch", "watch_mount", "mode", "workers", "prime", "reply_timeout", "on_timeout",
+                               "queue_size", "on_overload", "default", "on_no_client", "hash_max_size", "log_rate",
+                               "include"]
+
+    mutating func parseSetting(_ words: [Word], _ at: inout LineContext, depth: Int) {
+        let (key, value, rest) = Self.keyAndValue(words)
         let name = key.text
-        let repeatable = name == "watch" || name == "watch_mount"
-        if !repeatable, Self.settingNames.contains(name) {
-            if let earlier = settingLines[name] {
-                return error(number, key.column, "'\(name)' is already set on line \(earlier)")
+        guard Self.settingNames.contains(name) else {
+            return at.error(key.column, "unknown setting '\(name)' (expected \(Self.settingNames.joined(separator: ", ")))")
+        }
+        guard let value, !value.bytes.isEmpty || value.isQuoted else { return at.error(key.column, "'\(name)' needs a value") }
+        if let extra = rest.first {
+            return at.error(extra.column, "unexpected '\(extra.text)' after the value of '\(name)' (quote a value that has spaces)")
+        }
+        if !["watch", "watch_mount", "include"].contains(name) {
+            if let earlier = settingLocations[name] {
+                let whereText = earlier.file == at.file ? "on line \(earlier.line)" : "at \(earlier.file):\(earlier.line)"
+                return at.error(key.column, "'\(name)' is already set \(whereText)")
             }
-            settingLines[name] = number
+            settingLocations[name] = SourceLocation(file: at.file, line: at.line, column: key.column)
         }
         switch name {
         case "watch", "watch_mount":
-            guard let path = absolutePath(value, number: number) else { return }
+            guard let path = at.absolutePath(value) else { return }
             if name == "watch" { settings.watch.append(path) } else { settings.watchMounts.append(path) }
+        case "include":
+            let target = value.text.hasPrefix("/") ? value.text : directory(of: at.file) + value.text
+            diagnostics += at.diagnostics
+            at.diagnostics = []
+            include(target, from: SourceLocation(file: at.file, line: at.line, column: value.column), depth: depth + 1)
         case "mode":
             guard let mode = Mode(rawValue: value.text) else {
-                return error(number, value.column, "unknown mode '\(value.text)' (expected enforce or permissive)")
+                return at.error(value.column, "unknown mode '\(value.text)' (expected enforce, permissive or observe)")
             }
             settings.mode = mode
-        case "workers":
-            if let n = integer(value, in: 1...256, number: number) { settings.workers = n }
-        case "prime":
-            if let n = integer(value, in: 1...64, number: number) { settings.prime = n }
-        case "queue_size":
-            if let n = integer(value, in: 1...1_048_576, number: number) { settings.queueSize = n }
-        case "reply_timeout":
-            if let d = duration(value, number: number) { settings.replyTimeout = d }
-        case "on_timeout":
-            if let v = verdict(value, number: number) { settings.onTimeout = v }
-        case "on_overload":
-            if let v = verdict(value, number: number) { settings.onOverload = v }
-        default:
-            error(number, key.column, "unknown setting '\(name)' (expected \(Self.settingNames.joined(separator: ", ")))")
+        case "workers": if let n = at.integer(value, in: 1...256) { settings.workers = n }
+        case "prime": if let n = at.integer(value, in: 1...64) { settings.prime = n }
+        case "queue_size": if let n = at.integer(value, in: 1...1_048_576) { settings.queueSize = n }
+        case "log_rate": if let n = at.integer(value, in: 1...1_000_000) { settings.logRate = n }
+        case "reply_timeout": if let d = at.duration(value) { settings.replyTimeout = d }
+        case "on_timeout": if let v = at.verdict(value) { settings.onTimeout = v }
+        case "on_overload": if let v = at.verdict(value) { settings.onOverload = v }
+        case "default": if let v = at.verdict(value) { settings.defaultVerdict = v }
+        case "on_no_client": if let v = at.verdict(value) { settings.onNoClient = v }
+        case "hash_max_size": if let n = at.size(value) { settings.hashMaxSize = n }
+        default: break
         }
     }
 
-    static let settingNames = ["watch", "watch_mount", "mode", "workers", "prime", "reply_timeout",
-                               "on_timeout", "queue_size", "on_overload"]
+    // MARK: sets
 
-    mutating func integer(_ w: Word, in range: ClosedRange<Int>, number: Int) -> Int? {
-        guard let n = Int(w.text), range.contains(n) else {
-            error(number, w.column, "'\(w.text)' is not a whole number from \(range.lowerBound) to \(range.upperBound)")
-            return nil
+    /// `%name=a,b,c`: a named list of values, used as `attr=%name` after it.
+    mutating func defineSet(_ words: [Word], _ at: inout LineContext) {
+        let (key, value, rest) = Self.keyAndValue(words)
+        let name = String(key.text.dropFirst())
+        guard !name.isEmpty, name.utf8.allSatisfy({ $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") || ($0 < 128 && Character(Unicode.Scalar($0)).isLetter) || ($0 >= 48 && $0 <= 57) }) else {
+            return at.error(key.column, "a set name is letters, digits, '_' and '-' after '%'")
         }
-        return n
-    }
-
-    mutating func verdict(_ w: Word, number: Int) -> Verdict? {
-        guard let v = Verdict(rawValue: w.text) else {
-            error(number, w.column, "'\(w.text)' is not allow or deny")
-            return nil
+        guard let value, !value.bytes.isEmpty else { return at.error(key.column, "the set '%\(name)' needs values") }
+        if let extra = rest.first { return at.error(extra.column, "unexpected '\(extra.text)' after the values of '%\(name)'") }
+        if let earlier = sets[name] {
+            return at.error(key.column, "the set '%\(name)' is already defined at \(earlier.location.file):\(earlier.location.line)")
         }
-        return v
-    }
-
-    /// `250ms`, `2s`, `500us`: a whole number and a unit, from 1ms to 60s.
-    mutating func duration(_ w: Word, number: Int) -> Duration? {
-        let text = w.text
-        let digits = text.prefix { $0.isASCII && $0.isNumber }
-        let unit = text.dropFirst(digits.count)
-        let scale: Duration? = switch unit {
-        case "us": .microseconds(1)
-        case "ms": .milliseconds(1)
-        case "s": .seconds(1)
-        default: nil
-        }
-        guard !digits.isEmpty, digits.count <= 9, let n = Int(digits), let scale else {
-            error(number, w.column, "bad duration '\(text)' (a whole number and a unit: us, ms or s, e.g. 250ms)")
-            return nil
-        }
-        let d = scale * n
-        guard d >= .milliseconds(1), d <= .seconds(60) else {
-            error(number, w.column, "duration '\(text)' is out of range (1ms to 60s)")
-            return nil
-        }
-        return d
-    }
-
-    mutating func absolutePath(_ w: Word, number: Int) -> [UInt8]? {
-        guard w.bytes.first == UInt8(ascii: "/") else {
-            error(number, w.column, "'\(w.text)' is not an absolute path (it must start with /)")
-            return nil
-        }
-        guard w.bytes.count < 4096 else {
-            error(number, w.column, "the path is longer than PATH_MAX (4095 bytes)")
-            return nil
-        }
-        return w.bytes
+        sets[name] = (value.split(at: UInt8(ascii: ",")), SourceLocation(file: at.file, line: at.line, column: key.column))
     }
 
     // MARK: rules
 
-    mutating func parseRule(_ words: [Word], line: ArraySlice<UInt8>, number: Int) {
-        let errorsBefore = diagnostics.count
+    mutating func parseRule(_ words: [Word], line: ArraySlice<UInt8>, _ at: inout LineContext) {
         let decision = RuleDecision(rawValue: words[0].text)!
         guard let colon = words.firstIndex(where: { $0.bytes == [UInt8(ascii: ":")] && !$0.isQuoted }) else {
             let last = words[words.count - 1]
-            return error(number, last.column + last.bytes.count, "missing ':' between the subject and the object")
+            return at.error(last.column + last.bytes.count, "missing ':' between the subject and the object")
         }
         var perm: Perm?
-        var subject: [Test<SubjectAttribute>] = []
-        var object: [Test<ObjectAttribute>] = []
-        var sawAll = (subject: false, object: false)
         var seen: Set<String> = []
+        let subject = tests(words[1..<colon], subject: true, perm: &perm, seen: &seen, &at)
+        let object = tests(words[(colon + 1)...], subject: false, perm: &perm, seen: &seen, &at)
+        guard at.diagnostics.allSatisfy({ $0.severity != .error }) else { return }
+        if subject == nil { return at.error(words[colon].column, "the subject is empty (write 'all' to match every process)") }
+        if object == nil { return at.error(words[colon].column + 1, "the object is empty (write 'all' to match every file)") }
 
-        for w in words[1..<colon] {
-            if w.bytes == Array("all".utf8), !w.isQuoted { sawAll.subject = true; continue }
-            guard let (name, negated, value) = w.splitAssignment() else {
-                error(number, w.column, "expected attr=value in the subject, found '\(w.text)'")
+        let last = words[words.count - 1]
+        let start = line.startIndex + words[0].column - 1
+        let end = line.startIndex + last.column - 1 + rawLength(of: last, in: line)
+        rules.append(Rule(number: rules.count + 1, decision: decision, perm: perm ?? .open,
+                          subject: subject!, object: object!,
+                          location: SourceLocation(file: at.file, line: at.line, column: words[0].column),
+                          text: printable(line[start..<end])))
+    }
+
+    /// The tests of one side of a rule; nil when the side is empty, [] for `all`.
+    mutating func tests(_ words: ArraySlice<Word>, subject: Bool, perm: inout Perm?, seen: inout Set<String>,
+                        _ at: inout LineContext) -> [Test]? {
+        let side = subject ? "subject" : "object"
+        var tests: [Test] = []
+        var all: Word?
+        for w in words {
+            if w.bytes == Array("all".utf8), !w.isQuoted { all = w; continue }
+            guard let (name, comparison, value) = w.splitTest() else {
+                at.error(w.column, "expected attr=value in the \(side), found '\(w.text)'")
                 continue
             }
             guard seen.insert(name).inserted else {
-                error(number, w.column, "'\(name)' is given twice in one rule (list the values: \(name)=a,b)")
+                at.error(w.column, "'\(name)' is given twice in one rule (list the values: \(name)=a,b)")
                 continue
             }
             if name == "perm" {
-                guard !negated, let p = Perm(rawValue: value.text) else {
-                    error(number, value.column, "perm must be open, execute or any")
+                guard subject else { at.error(w.column, "'perm' belongs before the ':'"); continue }
+                guard comparison == .equal, let p = Perm(rawValue: value.text) else {
+                    at.error(value.column, "perm must be open, execute or any")
                     continue
                 }
                 perm = p
                 continue
             }
-            let values = value.split(at: UInt8(ascii: ","))
-            let attribute: SubjectAttribute?
-            switch name {
-            case "uid": attribute = ids(values, number: number, kind: "user").map(SubjectAttribute.uid)
-            case "gid": attribute = ids(values, number: number, kind: "group").map(SubjectAttribute.gid)
-            case "pid": attribute = pids(values, number: number).map(SubjectAttribute.pid)
-            case "comm": attribute = comms(values, number: number).map(SubjectAttribute.comm)
-            case "exe": attribute = paths(values, number: number).map(SubjectAttribute.exe)
-            case "path", "dir":
-                error(number, w.column, "'\(name)' is an object attribute: put it after the ':'")
-                continue
-            default:
-                error(number, w.column, "unknown subject attribute '\(name)' (expected all, perm, uid, gid, pid, comm, exe)")
+            guard let attribute = Attribute(rawValue: name) else {
+                let names = Attribute.allCases.filter { $0.isSubject == subject }.map(\.rawValue)
+                at.error(w.column, "unknown \(side) attribute '\(name)' (expected all, \(subject ? "perm, " : "")\(names.joined(separator: ", ")))")
                 continue
             }
-            if let attribute { subject.append(Test(attribute: attribute, negated: negated)) }
+            guard attribute.isSubject == subject else {
+                at.error(w.column, subject ? "'\(name)' is an object attribute: put it after the ':'"
+                                           : "'\(name)' is a subject attribute: put it before the ':'")
+                continue
+            }
+            if let test = test(attribute, comparison, value, &at) { tests.append(test) }
         }
+        if let all, !tests.isEmpty { at.error(all.column, "'all' stands alone in the \(side)") }
+        if all == nil && tests.isEmpty { return nil }
+        return tests
+    }
 
-        for w in words[(colon + 1)...] {
-            if w.bytes == Array("all".utf8), !w.isQuoted { sawAll.object = true; continue }
-            guard let (name, negated, value) = w.splitAssignment() else {
-                error(number, w.column, "expected attr=value in the object, found '\(w.text)'")
-                continue
-            }
-            guard seen.insert(name).inserted else {
-                error(number, w.column, "'\(name)' is given twice in one rule (list the values: \(name)=a,b)")
-                continue
-            }
-            let values = value.split(at: UInt8(ascii: ","))
-            switch name {
-            case "path":
-                if let p = paths(values, number: number) { object.append(Test(attribute: .path(p), negated: negated)) }
-            case "dir":
-                if let p = paths(values, number: number) {
-                    let prefixes = p.map { $0.last == UInt8(ascii: "/") ? $0 : $0 + [UInt8(ascii: "/")] }
-                    object.append(Test(attribute: .dir(prefixes), negated: negated))
-                }
-            case "perm", "uid", "gid", "pid", "comm", "exe":
-                error(number, w.column, "'\(name)' is a subject attribute: put it before the ':'")
-            default:
-                error(number, w.column, "unknown object attribute '\(name)' (expected all, path, dir)")
-            }
+    mutating func test(_ attribute: Attribute, _ comparison: Comparison, _ value: Word, _ at: inout LineContext) -> Test? {
+        let ordered = ![.equal, .notEqual].contains(comparison)
+        if ordered, ![.id, .number].contains(attribute.kind) {
+            at.error(value.column - comparison.rawValue.utf8.count, "'\(attribute.rawValue)' takes = or != only, not \(comparison.rawValue)")
+            return nil
         }
-
-        if sawAll.subject && !subject.isEmpty {
-            error(number, words[1].column, "'all' stands alone in the subject")
-        } else if !sawAll.subject && subject.isEmpty && diagnostics.count == errorsBefore {
-            error(number, words[colon].column, "the subject is empty (write 'all' to match every process)")
+        var values = value.split(at: UInt8(ascii: ","))
+        var setName: String?
+        if values.count == 1, values[0].bytes.first == UInt8(ascii: "%"), !values[0].isQuoted {
+            let name = String(values[0].text.dropFirst())
+            guard let set = sets[name] else {
+                at.error(values[0].column, "unknown set '%\(name)' (define it on a line of its own before it is used)")
+                return nil
+            }
+            values = set.values.map { var w = $0; w.column = values[0].column; return w }
+            setName = name
         }
-        if sawAll.object && !object.isEmpty {
-            error(number, words[colon + 1].column, "'all' stands alone in the object")
-        } else if !sawAll.object && object.isEmpty && diagnostics.count == errorsBefore {
-            error(number, words[colon].column + 1, "the object is empty (write 'all' to match every file)")
+        if ordered, values.count != 1 {
+            at.error(value.column, "\(comparison.rawValue) compares with one value, not a list")
+            return nil
         }
-        guard diagnostics.count == errorsBefore else { return }
-
-        let last = words[words.count - 1]
-        let textEnd = line.startIndex + last.column - 1 + rawLength(of: last, in: line)
-        let text = String(decoding: line[(line.startIndex + words[0].column - 1)..<textEnd], as: UTF8.self)
-        rules.append(Rule(number: rules.count + 1, decision: decision, perm: perm ?? .open,
-                          subject: subject, object: object,
-                          location: SourceLocation(file: file, line: number, column: words[0].column),
-                          text: text))
+        var patterns: [Pattern] = []
+        for v in values {
+            guard let p = at.pattern(for: attribute, v, inSet: setName) else { return nil }
+            patterns.append(p)
+        }
+        return Test(attribute, comparison, patterns)
     }
 
     /// How many bytes of the line the word spans (its raw, quoted form).
@@ -307,59 +362,183 @@ private struct PolicyParser {
         }
         return min(i, line.endIndex) - (line.startIndex + w.column - 1)
     }
+}
 
-    mutating func nonEmpty(_ values: [Word], number: Int) -> Bool {
-        for v in values where v.bytes.isEmpty {
-            error(number, v.column, "empty value")
-            return false
-        }
-        return true
+/// The diagnostics of one line, and the value parsers that report into them.
+struct LineContext {
+    let file: String
+    let line: Int
+    var diagnostics: [PolicyDiagnostic] = []
+
+    init(file: String, line: Int) {
+        self.file = file
+        self.line = line
     }
 
-    mutating func ids(_ values: [Word], number: Int, kind: String) -> [UInt32]? {
-        guard nonEmpty(values, number: number) else { return nil }
-        var out: [UInt32] = []
-        for v in values {
-            let text = v.text
-            if let n = UInt32(text) { out.append(n); continue }
-            if let n = kind == "user" ? lookUpUser(text) : lookUpGroup(text) { out.append(n); continue }
-            error(number, v.column, "unknown \(kind) '\(text)'")
+    mutating func error(_ column: Int, _ message: String) {
+        diagnostics.append(PolicyDiagnostic(location: SourceLocation(file: file, line: line, column: column),
+                                            severity: .error, message: message))
+    }
+
+    mutating func warning(_ column: Int, _ message: String) {
+        diagnostics.append(PolicyDiagnostic(location: SourceLocation(file: file, line: line, column: column),
+                                            severity: .warning, message: message))
+    }
+
+    mutating func integer(_ w: Word, in range: ClosedRange<Int>) -> Int? {
+        guard let n = Int(w.text), range.contains(n) else {
+            error(w.column, "'\(w.text)' is not a whole number from \(range.lowerBound) to \(range.upperBound)")
             return nil
         }
-        return out
+        return n
     }
 
-    mutating func pids(_ values: [Word], number: Int) -> [Int32]? {
-        guard nonEmpty(values, number: number) else { return nil }
-        var out: [Int32] = []
-        for v in values {
-            guard let n = Int32(v.text), n > 0 else {
-                error(number, v.column, "'\(v.text)' is not a process id")
+    mutating func verdict(_ w: Word) -> Verdict? {
+        guard let v = Verdict(rawValue: w.text) else {
+            error(w.column, "'\(w.text)' is not allow or deny")
+            return nil
+        }
+        return v
+    }
+
+    /// `250ms`, `2s`, `500us`: a whole number and a unit, from 1ms to 60s.
+    mutating func duration(_ w: Word) -> Duration? {
+        let text = w.text
+        let digits = text.prefix { $0.isASCII && $0.isNumber }
+        let scale: Duration? = switch text.dropFirst(digits.count) {
+        case "us": .microseconds(1)
+        case "ms": .milliseconds(1)
+        case "s": .seconds(1)
+        default: nil
+        }
+        guard !digits.isEmpty, digits.count <= 9, let n = Int(digits), let scale else {
+            error(w.column, "bad duration '\(text)' (a whole number and a unit: us, ms or s, e.g. 250ms)")
+            return nil
+        }
+        let d = scale * n
+        guard d >= .milliseconds(1), d <= .seconds(60) else {
+            error(w.column, "duration '\(text)' is out of range (1ms to 60s)")
+            return nil
+        }
+        return d
+    }
+
+    /// Bytes, with an optional K, M or G (powers of 1024): `4096`, `64M`.
+    mutating func size(_ w: Word) -> UInt64? {
+        var text = Substring(w.text)
+        var scale: UInt64 = 1
+        switch text.last {
+        case "K", "k": scale = 1 << 10
+        case "M", "m": scale = 1 << 20
+        case "G", "g": scale = 1 << 30
+        default: break
+        }
+        if scale != 1 { text = text.dropLast() }
+        guard let n = UInt64(text), case (let total, false) = n.multipliedReportingOverflow(by: scale) else {
+            error(w.column, "'\(w.text)' is not a size (bytes, or a whole number with K, M or G)")
+            return nil
+        }
+        return total
+    }
+
+    mutating func absolutePath(_ w: Word) -> [UInt8]? {
+        guard w.bytes.first == UInt8(ascii: "/") else {
+            error(w.column, "'\(w.text)' is not an absolute path (it must start with /)")
+            return nil
+        }
+        guard w.bytes.count < 4096 else {
+            error(w.column, "the path is longer than PATH_MAX (4095 bytes)")
+            return nil
+        }
+        return w.bytes
+    }
+
+    /// One value of a test, as the attribute reads it.
+    mutating func pattern(for attribute: Attribute, _ v: Word, inSet set: String?) -> Pattern? {
+        let before = diagnostics.count
+        defer {
+            if let set {
+                for i in before..<diagnostics.count { diagnostics[i].message = "in set '%\(set)': " + diagnostics[i].message }
+            }
+        }
+        guard !v.bytes.isEmpty || v.isQuoted else {
+            error(v.column, "empty value")
+            return nil
+        }
+        let globPrefix = Array("glob:".utf8)
+        if v.bytes.starts(with: globPrefix), !v.quoted.prefix(5).contains(true) {
+            guard [.bytes, .directory].contains(attribute.kind) else {
+                error(v.column, "'\(attribute.rawValue)' takes no glob")
                 return nil
             }
-            out.append(n)
+            let pattern = Array(v.bytes.dropFirst(5))
+            if attribute != .comm && attribute != .device && attribute != .fstype && pattern.first != UInt8(ascii: "/") {
+                error(v.column + 5, "a \(attribute.rawValue) glob must start with /")
+                return nil
+            }
+            do { return .glob(try Glob(pattern)) } catch {
+                self.error(v.column + 5 + error.offset, error.message)
+                return nil
+            }
         }
-        return out
+        switch attribute.kind {
+        case .id:
+            if let n = UInt32(v.text) { return .number(UInt64(n)) }
+            let found = attribute == .gid ? lookUpGroup(v.text) : lookUpUser(v.text)
+            guard let found else {
+                error(v.column, "unknown \(attribute == .gid ? "group" : "user") '\(v.text)'")
+                return nil
+            }
+            return .number(UInt64(found))
+        case .number:
+            if attribute == .size { return size(v).map(Pattern.number) }
+            guard let n = UInt32(v.text), attribute == .sessionid || n > 0 else {
+                error(v.column, "'\(v.text)' is not a \(attribute == .sessionid ? "session id" : "process id")")
+                return nil
+            }
+            return .number(UInt64(n))
+        case .bytes:
+            switch attribute {
+            case .comm:
+                guard v.bytes.count <= 15 else {
+                    error(v.column, "a comm is at most 15 bytes (the kernel truncates longer names), '\(v.text)' has \(v.bytes.count)")
+                    return nil
+                }
+            case .exe, .path:
+                guard absolutePath(v) != nil else { return nil }
+            default: break
+            }
+            return .bytes(v.bytes)
+        case .directory:
+            guard var p = absolutePath(v) else { return nil }
+            if p.last != UInt8(ascii: "/") {
+                warning(v.column, "'\(v.text)' has no trailing '/': taken as the directory \(v.text)/")
+                p.append(UInt8(ascii: "/"))
+            }
+            return .prefix(p)
+        case .hash:
+            let hex = v.text.lowercased()
+            guard hex.utf8.count == 64, hex.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
+                error(v.column, "a sha256hash is 64 hex digits")
+                return nil
+            }
+            return .bytes(Array(hex.utf8))
+        }
     }
+}
 
-    mutating func comms(_ values: [Word], number: Int) -> [[UInt8]]? {
-        guard nonEmpty(values, number: number) else { return nil }
-        for v in values where v.bytes.count > 15 {
-            error(number, v.column, "a comm is at most 15 bytes (the kernel truncates longer names), '\(v.text)' has \(v.bytes.count)")
-            return nil
+/// The files of a policy folder: `*.policy`, not hidden, in byte order of their names.
+func policyFiles(in folder: String) -> [String] {
+    guard let dir = opendir(folder) else { return [] }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+            String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
         }
-        return values.map(\.bytes)
+        if !name.hasPrefix("."), name.hasSuffix(".policy") { names.append(name) }
     }
-
-    mutating func paths(_ values: [Word], number: Int) -> [[UInt8]]? {
-        guard nonEmpty(values, number: number) else { return nil }
-        var out: [[UInt8]] = []
-        for v in values {
-            guard let p = absolutePath(v, number: number) else { return nil }
-            out.append(p)
-        }
-        return out
-    }
+    return names.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
 }
 
 private func lookUpUser(_ name: String) -> UInt32? {

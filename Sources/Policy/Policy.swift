@@ -1,7 +1,6 @@
 /// What a permission event asks: open or execute.
-public enum Access: Sendable, Equatable {
-    case open
-    case execute
+public enum Access: String, Sendable, Equatable {
+    case open, execute
 }
 
 /// Which accesses a rule covers (`perm=`).
@@ -14,6 +13,9 @@ public enum Perm: String, Sendable, Equatable, CaseIterable {
         default: false
         }
     }
+
+    /// Whether every access `other` covers, this covers too.
+    func covers(_ other: Perm) -> Bool { self == .any || self == other }
 }
 
 /// The kernel's answer to a permission event.
@@ -21,29 +23,38 @@ public enum Verdict: String, Sendable, Equatable {
     case allow, deny
 }
 
-/// A rule's decision: the verdict, and whether the decision is logged.
+/// A rule's decision: the verdict, and what else it asks for.
 public enum RuleDecision: String, Sendable, Equatable, CaseIterable {
     case allow, deny
     case allowLog = "allow_log"
     case denyLog = "deny_log"
+    /// Also a kernel audit record (FAN_AUDIT), naming the rule number.
+    case allowAudit = "allow_audit"
+    case denyAudit = "deny_audit"
+    /// Asks a connected external client; without one, the answer is `on_no_client`.
+    case ask
 
-    public var verdict: Verdict {
+    /// The verdict, for all but `ask`.
+    public var verdict: Verdict? {
         switch self {
-        case .allow, .allowLog: .allow
-        case .deny, .denyLog: .deny
+        case .allow, .allowLog, .allowAudit: .allow
+        case .deny, .denyLog, .denyAudit: .deny
+        case .ask: nil
         }
     }
 
     public var logs: Bool { self == .allowLog || self == .denyLog }
+    public var audits: Bool { self == .allowAudit || self == .denyAudit }
 }
 
 /// enforce: answer as decided. permissive: decide and log, but always allow.
-public enum Mode: String, Sendable, Equatable {
-    case enforce, permissive
+/// observe: notification events only; decide and log as permissive, never block.
+public enum Mode: String, Sendable, Equatable, CaseIterable {
+    case enforce, permissive, observe
 }
 
 /// Where something stands in a policy file (1-based line and byte column).
-public struct SourceLocation: Sendable, Equatable, CustomStringConvertible {
+public struct SourceLocation: Sendable, Equatable, Hashable, CustomStringConvertible {
     public var file: String
     public var line: Int
     public var column: Int
@@ -70,107 +81,228 @@ public struct Settings: Sendable, Equatable {
     public var onTimeout: Verdict = .allow
     public var queueSize = 4096
     public var onOverload: Verdict = .allow
+    /// The verdict when no rule matches.
+    public var defaultVerdict: Verdict = .allow
+    /// The answer to `ask` while no external client is connected.
+    public var onNoClient: Verdict = .allow
+    /// Files larger than this are not hashed: sha256hash does not match them.
+    public var hashMaxSize: UInt64 = 64 << 20
+    /// Most decision log lines a second before similar ones are coalesced.
+    public var logRate = 100
 
     public init() {}
+
+    /// The settings only a restart applies.
+    public static let restartOnly: [(name: String, differs: @Sendable (Settings, Settings) -> Bool)] = [
+        ("workers", { $0.workers != $1.workers }),
+        ("prime", { $0.prime != $1.prime }),
+        ("queue_size", { $0.queueSize != $1.queueSize }),
+    ]
 }
 
 /// The facts about the process behind an event. nil: not known (the process
-/// exited, or /proc could not be read); a rule that tests an unknown fact does not match.
+/// exited, /proc could not be read, or the policy never asks for it); a rule
+/// that tests an unknown fact does not match.
 public struct SubjectFacts: Sendable, Equatable {
     public var pid: Int32
+    public var ppid: Int32?
     public var uid: UInt32?
     public var gid: UInt32?
+    /// Login uid (/proc/PID/loginuid); 4294967295 when unset.
+    public var auid: UInt32?
+    public var sessionid: UInt32?
     public var comm: [UInt8]?
     public var exe: [UInt8]?
 
-    public init(pid: Int32, uid: UInt32? = nil, gid: UInt32? = nil, comm: [UInt8]? = nil, exe: [UInt8]? = nil) {
+    public init(pid: Int32, ppid: Int32? = nil, uid: UInt32? = nil, gid: UInt32? = nil, auid: UInt32? = nil,
+                sessionid: UInt32? = nil, comm: [UInt8]? = nil, exe: [UInt8]? = nil) {
         self.pid = pid
+        self.ppid = ppid
         self.uid = uid
         self.gid = gid
+        self.auid = auid
+        self.sessionid = sessionid
         self.comm = comm
         self.exe = exe
     }
 }
 
-/// One access to decide: who, what, how. `path` is nil when it could not be resolved.
-public struct AccessRequest: Sendable, Equatable {
-    public var access: Access
-    public var subject: SubjectFacts
+/// The facts about the file behind an event; nil as for `SubjectFacts`.
+public struct ObjectFacts: Sendable, Equatable {
     public var path: [UInt8]?
+    /// The source of the file's mount (a block device such as /dev/vda1, or tmpfs).
+    public var device: [UInt8]?
+    public var fstype: [UInt8]?
+    public var size: UInt64?
+    /// Lowercase hex SHA-256 of the contents.
+    public var sha256: [UInt8]?
 
-    public init(access: Access, subject: SubjectFacts, path: [UInt8]?) {
-        self.access = access
-        self.subject = subject
+    public init(path: [UInt8]? = nil, device: [UInt8]? = nil, fstype: [UInt8]? = nil,
+                size: UInt64? = nil, sha256: [UInt8]? = nil) {
         self.path = path
+        self.device = device
+        self.fstype = fstype
+        self.size = size
+        self.sha256 = sha256
     }
 }
 
-/// One subject attribute test, `attr=v1,v2` (any of) or `attr!=v1,v2` (none of).
-public enum SubjectAttribute: Sendable, Equatable {
-    case uid([UInt32])
-    case gid([UInt32])
-    case pid([Int32])
-    case comm([[UInt8]])
-    case exe([[UInt8]])
+/// One access to decide: who, what, how.
+public struct AccessRequest: Sendable, Equatable {
+    public var access: Access
+    public var subject: SubjectFacts
+    public var object: ObjectFacts
+
+    public init(access: Access, subject: SubjectFacts, object: ObjectFacts) {
+        self.access = access
+        self.subject = subject
+        self.object = object
+    }
+
+    public init(access: Access, subject: SubjectFacts, path: [UInt8]?) {
+        self.init(access: access, subject: subject, object: ObjectFacts(path: path))
+    }
 }
 
-/// One object attribute test.
-public enum ObjectAttribute: Sendable, Equatable {
-    case path([[UInt8]])
-    /// Directory prefixes, each ending in "/".
-    case dir([[UInt8]])
+/// A fact that costs a read to learn, which the agent gathers only when a rule tests it.
+public enum Fact: Sendable, Hashable {
+    case ppid, auid, sessionid, device, fstype, size, sha256
 }
 
-/// A test and whether it is negated (`!=`).
-public struct Test<Attribute: Sendable & Equatable>: Sendable, Equatable {
+/// The attributes a rule can test, subject ones before the colon, object ones after.
+public enum Attribute: String, Sendable, Equatable, Hashable, CaseIterable {
+    case uid, gid, auid, sessionid, pid, ppid, comm, exe
+    case exeDir = "exe_dir"
+    case path, dir, device, fstype, sha256hash, size
+
+    public var isSubject: Bool {
+        switch self {
+        case .uid, .gid, .auid, .sessionid, .pid, .ppid, .comm, .exe, .exeDir: true
+        default: false
+        }
+    }
+
+    enum Kind { case id, number, bytes, directory, hash }
+
+    var kind: Kind {
+        switch self {
+        case .uid, .gid, .auid: .id
+        case .sessionid, .pid, .ppid, .size: .number
+        case .comm, .exe, .path, .device, .fstype: .bytes
+        case .exeDir, .dir: .directory
+        case .sha256hash: .hash
+        }
+    }
+
+    /// The costly fact a test of this attribute needs, if any.
+    var fact: Fact? {
+        switch self {
+        case .ppid: .ppid
+        case .auid: .auid
+        case .sessionid: .sessionid
+        case .device: .device
+        case .fstype: .fstype
+        case .size: .size
+        case .sha256hash: .sha256
+        default: nil
+        }
+    }
+}
+
+/// How a test compares: `=` any of the values, `!=` none of them, or an order (numbers only).
+public enum Comparison: String, Sendable, Equatable, CaseIterable {
+    case equal = "="
+    case notEqual = "!="
+    case lessOrEqual = "<="
+    case greaterOrEqual = ">="
+    case less = "<"
+    case greater = ">"
+}
+
+/// One value a test compares with.
+public enum Pattern: Sendable, Equatable, Hashable {
+    case number(UInt64)
+    case bytes([UInt8])
+    /// A directory prefix, ending in "/".
+    case prefix([UInt8])
+    case glob(Glob)
+}
+
+/// One attribute test of a rule: `attr=v1,v2`, `attr!=%set`, `size>4096`.
+public struct Test: Sendable, Equatable, Hashable {
     public var attribute: Attribute
-    public var negated: Bool
+    public var comparison: Comparison
+    public var values: [Pattern]
 
-    public init(attribute: Attribute, negated: Bool) {
+    public init(_ attribute: Attribute, _ comparison: Comparison = .equal, _ values: [Pattern]) {
         self.attribute = attribute
-        self.negated = negated
+        self.comparison = comparison
+        self.values = values
     }
 }
 
 /// One compiled rule: `decision perm=P subject : object`.
 /// Empty `subject` or `object` lists mean `all`.
 public struct Rule: Sendable, Equatable {
-    /// 1-based position in the policy, as logs name it.
+    /// 1-based position in the policy, as logs and audit records name it.
     public var number: Int
     public var decision: RuleDecision
     public var perm: Perm
-    public var subject: [Test<SubjectAttribute>]
-    public var object: [Test<ObjectAttribute>]
+    public var subject: [Test]
+    public var object: [Test]
     public var location: SourceLocation
     /// The rule as written (comment and surrounding blanks removed).
     public var text: String
+
+    public init(number: Int, decision: RuleDecision, perm: Perm, subject: [Test], object: [Test],
+                location: SourceLocation, text: String) {
+        self.number = number
+        self.decision = decision
+        self.perm = perm
+        self.subject = subject
+        self.object = object
+        self.location = location
+        self.text = text
+    }
 }
 
 /// A checked policy: settings and rules, ready to evaluate. Immutable.
-public struct Policy: Sendable, Equatable {
-    public var settings: Settings
-    public var rules: [Rule]
+public struct Policy: Sendable {
+    public let settings: Settings
+    public let rules: [Rule]
     /// The file the policy came from, as errors and logs name it.
-    public var source: String
+    public let source: String
+    /// Warnings found while checking it (shadowed rules and the like).
+    public let warnings: [PolicyDiagnostic]
+    let index: RuleIndex
 
-    public init(settings: Settings = Settings(), rules: [Rule] = [], source: String = "<none>") {
+    public init(settings: Settings = Settings(), rules: [Rule] = [], source: String = "<none>",
+                warnings: [PolicyDiagnostic] = []) {
         self.settings = settings
         self.rules = rules
         self.source = source
+        self.warnings = warnings
+        self.index = RuleIndex(rules)
+    }
+
+    /// The costly facts some rule tests, for each access.
+    public func neededFacts(for access: Access) -> Set<Fact> {
+        index.neededFacts(access)
     }
 }
 
 /// What the policy says of one request.
 public struct Decision: Sendable, Equatable {
     public var verdict: Verdict
-    /// Whether the decision is to be logged (a _log rule).
-    public var logs: Bool
-    /// The rule that decided, or nil when none matched (the default: allow).
+    /// The rule that decided, or nil when none matched (the `default` setting).
     public var rule: Rule?
 
-    public init(verdict: Verdict, logs: Bool, rule: Rule?) {
+    public init(verdict: Verdict, rule: Rule?) {
         self.verdict = verdict
-        self.logs = logs
         self.rule = rule
     }
+
+    public var logs: Bool { rule?.decision.logs ?? false }
+    public var audits: Bool { rule?.decision.audits ?? false }
+    public var asks: Bool { rule?.decision == .ask }
 }

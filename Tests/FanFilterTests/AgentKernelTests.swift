@@ -216,7 +216,7 @@ final class AgentKernelTests: XCTestCase {
 extension Policy {
     /// The stress test's decision: deny load/7, allow the rest (path suffix, so it needs no sandbox).
     static func denySeven(_ request: AccessRequest) -> Decision {
-        let denied = request.path.map { $0.count >= 7 && $0.suffix(7).elementsEqual("/load/7".utf8) } ?? false
-        return Decision(verdict: denied ? .deny : .allow, logs: false, rule: nil)
+        let denied = request.object.path.map { $0.count >= 7 && $0.suffix(7).elementsEqual("/load/7".utf8) } ?? false
+        return Decision(verdict: denied ? .deny : .allow, rule: nil)
     }
 }

@@ -1,0 +1,112 @@
+/// Rules indexed by access and by the path they are anchored to, so a
+/// decision looks at the few rules that could match instead of all of them.
+///
+/// A rule with a positive `path=` test is anchored to its exact paths (a glob
+/// to the folder before its first wildcard); one with a positive `dir=` test
+/// to its prefixes; any other rule is unanchored and always a candidate.
+/// Candidates are visited in rule order, so first-match semantics are exactly
+/// those of a linear scan.
+struct RuleIndex: Sendable {
+    private struct Table: Sendable {
+        /// By FNV-1a hash of the key: the keys with that hash and their rule numbers (0-based, ascending).
+        var exact: [UInt64: [(key: [UInt8], rules: [Int])]] = [:]
+        var prefixes: [UInt64: [(key: [UInt8], rules: [Int])]] = [:]
+        var unanchored: [Int] = []
+        var facts: Set<Fact> = []
+    }
+
+    private var tables = [Table(), Table()]
+
+    init(_ rules: [Rule]) {
+        for (n, rule) in rules.enumerated() {
+            for access in [Access.open, .execute] where rule.perm.covers(access) {
+                let t = access == .open ? 0 : 1
+                tables[t].facts.formUnion((rule.subject + rule.object).compactMap(\.attribute.fact))
+                guard let anchors = Self.anchors(of: rule) else {
+                    tables[t].unanchored.append(n)
+                    continue
+                }
+                for key in anchors.exact { Self.add(n, key, to: &tables[t].exact) }
+                for key in anchors.prefixes { Self.add(n, key, to: &tables[t].prefixes) }
+            }
+        }
+    }
+
+    func neededFacts(_ access: Access) -> Set<Fact> { tables[access == .open ? 0 : 1].facts }
+
+    private static func add(_ rule: Int, _ key: [UInt8], to table: inout [UInt64: [(key: [UInt8], rules: [Int])]]) {
+        let h = fnv(key[...])
+        var bucket = table[h] ?? []
+        if let i = bucket.firstIndex(where: { $0.key == key }) {
+            if bucket[i].rules.last != rule { bucket[i].rules.append(rule) }
+        } else {
+            bucket.append((key, [rule]))
+        }
+        table[h] = bucket
+    }
+
+    /// The exact paths and folder prefixes one of which every path this rule matches has.
+    private static func anchors(of rule: Rule) -> (exact: [[UInt8]], prefixes: [[UInt8]])? {
+        for attribute in [Attribute.path, .dir] {
+            guard let test = rule.object.first(where: { $0.attribute == attribute && $0.comparison == .equal }) else { continue }
+            var exact: [[UInt8]] = [], prefixes: [[UInt8]] = []
+            for value in test.values {
+                switch value {
+                case .bytes(let b): exact.append(b)
+                case .prefix(let p): prefixes.append(p)
+                case .glob(let g):
+                    let literal = g.literalPrefix
+                    guard let slash = literal.lastIndex(of: UInt8(ascii: "/")) else { return nil }
+                    prefixes.append(Array(literal[...slash]))
+                case .number: return nil
+                }
+            }
+            return (exact, prefixes)
+        }
+        return nil
+    }
+
+    /// Calls `body` with each candidate rule number in ascending order until it returns false.
+    func forEachCandidate(_ access: Access, path: [UInt8]?, _ body: (Int) -> Bool) {
+        let table = tables[access == .open ? 0 : 1]
+        var found: [Int] = []
+        if let path, !table.exact.isEmpty || !table.prefixes.isEmpty {
+            if let bucket = table.exact[fnv(path[...])] {
+                for entry in bucket where entry.key == path { found += entry.rules }
+            }
+            if !table.prefixes.isEmpty {
+                var h: UInt64 = fnvOffset
+                for i in path.indices {
+                    h = (h ^ UInt64(path[i])) &* fnvPrime
+                    guard path[i] == UInt8(ascii: "/"), let bucket = table.prefixes[h] else { continue }
+                    for entry in bucket where entry.key.count == i + 1 && path[...i].elementsEqual(entry.key) {
+                        found += entry.rules
+                    }
+                }
+            }
+            found.sort()
+        }
+        // Merge the sorted candidates with the unanchored rules, in rule order.
+        var a = 0, b = 0
+        let unanchored = table.unanchored
+        while a < found.count || b < unanchored.count {
+            let next: Int
+            if b == unanchored.count || (a < found.count && found[a] < unanchored[b]) {
+                next = found[a]; a += 1
+                if a < found.count, found[a] == next { continue }
+            } else {
+                next = unanchored[b]; b += 1
+            }
+            if !body(next) { return }
+        }
+    }
+}
+
+private let fnvOffset: UInt64 = 0xcbf2_9ce4_8422_2325
+private let fnvPrime: UInt64 = 0x100_0000_01b3
+
+private func fnv(_ bytes: ArraySlice<UInt8>) -> UInt64 {
+    var h = fnvOffset
+    for b in bytes { h = (h ^ UInt64(b)) &* fnvPrime }
+    return h
+}
