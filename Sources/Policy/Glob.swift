@@ -1,5 +1,5 @@
 /// A `glob:` pattern over path bytes: `*` matches within one path component,
-/// `**` across components, `?` one byte other than "/", `[abc]`, `[a-z]` and
+/// `**` across components (`/a/**/x` matches /a/x too), `?` one byte other than "/", `[abc]`, `[a-z]` and
 /// `[!x]` one byte of (or not of) a class. Everything else matches itself.
 public struct Glob: Sendable, Equatable, Hashable, CustomStringConvertible {
     enum Token: Sendable, Equatable, Hashable {
@@ -104,7 +104,11 @@ public struct Glob: Sendable, Equatable, Hashable, CustomStringConvertible {
                 result = match(t + 1, s, text, &memo)
                     || (s < text.endIndex && text[s] != UInt8(ascii: "/") && match(t, s + 1, text, &memo))
             case .doubleStar:
-                result = match(t + 1, s, text, &memo) || (s < text.endIndex && match(t, s + 1, text, &memo))
+                // `**/` also matches no folder at all: /a/**/x matches /a/x.
+                let slashFollows = t + 1 < tokens.count && tokens[t + 1] == .literal(UInt8(ascii: "/"))
+                result = match(t + 1, s, text, &memo)
+                    || (slashFollows && match(t + 2, s, text, &memo))
+                    || (s < text.endIndex && match(t, s + 1, text, &memo))
             }
         }
         memo[key] = result ? 1 : 0

@@ -30,7 +30,7 @@ extension Policy {
         parser.include(path, from: nil, depth: 0)
         let dropIn = directory(of: path) + "policy.d"
         if isDirectory(dropIn), !parser.included.contains(dropIn) {
-            parser.include(dropIn, from: nil, depth: 0)
+            parser.include(dropIn, from: nil, depth: 1)
         }
         return try parser.finish(source: path)
     }

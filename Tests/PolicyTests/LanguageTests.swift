@@ -1,0 +1,245 @@
+import Foundation
+import Policy
+import XCTest
+
+func facts(_ access: Access = .open, path: String? = "/srv/x", uid: UInt32? = 1000, gid: UInt32? = 1000,
+           auid: UInt32? = 1000, session: UInt32? = 3, pid: Int32 = 4242, ppid: Int32? = 1,
+           comm: String? = "cat", exe: String? = "/usr/bin/cat", device: String? = "/dev/vda1",
+           fstype: String? = "ext4", size: UInt64? = 100, sha: String? = nil) -> AccessRequest {
+    AccessRequest(access: access,
+                  subject: SubjectFacts(pid: pid, ppid: ppid, uid: uid, gid: gid, auid: auid, sessionid: session,
+                                        comm: comm.map { Array($0.utf8) }, exe: exe.map { Array($0.utf8) }),
+                  object: ObjectFacts(path: path.map { Array($0.utf8) }, device: device.map { Array($0.utf8) },
+                                      fstype: fstype.map { Array($0.utf8) }, size: size, sha256: sha.map { Array($0.utf8) }))
+}
+
+final class LanguageTests: XCTestCase {
+    func ruleNumber(_ policy: Policy, _ request: AccessRequest) -> Int? { policy.decide(request).rule?.number }
+
+    func testEveryDecision() throws {
+        let p = try parse("""
+        on_no_client = deny
+        allow_audit perm=open all : path=/a
+        deny_audit perm=open all : path=/b
+        ask perm=open all : path=/c
+        allow_log perm=open all : path=/d
+        """)
+        XCTAssertTrue(p.decide(facts(path: "/a")).audits)
+        XCTAssertEqual(p.decide(facts(path: "/a")).verdict, .allow)
+        XCTAssertEqual(p.decide(facts(path: "/b")).verdict, .deny)
+        XCTAssertTrue(p.decide(facts(path: "/c")).asks)
+        XCTAssertEqual(p.decide(facts(path: "/c")).verdict, .deny, "ask without a client is on_no_client")
+        XCTAssertTrue(p.decide(facts(path: "/d")).logs)
+    }
+
+    func testDefaultVerdict() throws {
+        XCTAssertEqual(try parse("default = deny").decide(facts()).verdict, .deny)
+        XCTAssertEqual(try parse("").decide(facts()).verdict, .allow)
+    }
+
+    func testSubjectAttributes() throws {
+        let p = try parse("""
+        deny auid=1000 : path=/auid
+        deny sessionid=3 : path=/session
+        deny ppid=1 : path=/ppid
+        deny exe_dir=/usr/bin/ : path=/exedir
+        deny exe=glob:/usr/*/cat : path=/exeglob
+        deny comm=glob:c?t : path=/commglob
+        deny gid=1000 uid!=0 : path=/gid
+        """)
+        for (path, rule) in [("/auid", 1), ("/session", 2), ("/ppid", 3), ("/exedir", 4), ("/exeglob", 5), ("/commglob", 6), ("/gid", 7)] {
+            XCTAssertEqual(ruleNumber(p, facts(path: path)), rule, path)
+        }
+        XCTAssertNil(ruleNumber(p, facts(path: "/auid", auid: 4_294_967_295)))
+        XCTAssertNil(ruleNumber(p, facts(path: "/exedir", exe: "/usr/sbin/cat")))
+        XCTAssertNil(ruleNumber(p, facts(path: "/gid", uid: 0)))
+    }
+
+    func testObjectAttributes() throws {
+        let sha = String(repeating: "ab", count: 32)
+        let p = try parse("""
+        deny all : device=/dev/vda1 path=/dev
+        deny all : fstype=tmpfs,ext4 path=/fs
+        deny all : sha256hash=\(sha.uppercased())
+        deny all : size>1K path=/big
+        deny all : size<=10 path=/small
+        deny all : path=glob:/srv/**/*.sh
+        deny all : path=glob:/opt/[a-c]?/x
+        """)
+        XCTAssertEqual(ruleNumber(p, facts(path: "/dev")), 1)
+        XCTAssertNil(ruleNumber(p, facts(path: "/dev", device: "tmpfs")))
+        XCTAssertEqual(ruleNumber(p, facts(path: "/fs")), 2)
+        XCTAssertEqual(ruleNumber(p, facts(path: "/any", sha: sha)), 3)
+        XCTAssertEqual(ruleNumber(p, facts(path: "/big", size: 1025)), 4)
+        XCTAssertNil(ruleNumber(p, facts(path: "/big", size: 1024)))
+        XCTAssertEqual(ruleNumber(p, facts(path: "/small", size: 10)), 5)
+        XCTAssertEqual(ruleNumber(p, facts(path: "/srv/a/b/c.sh")), 6)
+        XCTAssertEqual(ruleNumber(p, facts(path: "/srv/c.sh")), 6, "** matches no folder too")
+        XCTAssertNil(ruleNumber(p, facts(path: "/srv/a/c.shx")))
+        XCTAssertEqual(ruleNumber(p, facts(path: "/opt/b1/x")), 7)
+        XCTAssertNil(ruleNumber(p, facts(path: "/opt/d1/x")))
+        XCTAssertNil(ruleNumber(p, facts(path: "/opt/b/1/x")), "? never matches /")
+    }
+
+    func testGlobs() throws {
+        func g(_ s: String) throws -> Glob { try Glob(Array(s.utf8)) }
+        XCTAssertTrue(try g("/a/*/c").matches(Array("/a/b/c".utf8)))
+        XCTAssertFalse(try g("/a/*/c").matches(Array("/a/b/x/c".utf8)), "* stays within a component")
+        XCTAssertTrue(try g("/a/**/c").matches(Array("/a/b/x/c".utf8)))
+        XCTAssertTrue(try g("/a/**").matches(Array("/a/b/x/c".utf8)))
+        XCTAssertTrue(try g("/a/[!x]").matches(Array("/a/y".utf8)))
+        XCTAssertFalse(try g("/a/[!x]").matches(Array("/a/x".utf8)))
+        XCTAssertTrue(try g("/a/[]]").matches(Array("/a/]".utf8)))
+        XCTAssertTrue(try g("*.sh").matches(Array("run.sh".utf8)))
+        XCTAssertThrowsError(try g("/a/[bc"))
+        XCTAssertThrowsError(try g("/a/[z-a]"))
+    }
+
+    func testListsSetsAndNegation() throws {
+        let p = try parse("""
+        %admins=0,1000
+        %tmp=/tmp/,/var/tmp/
+        deny uid!=%admins : dir=%tmp
+        allow_log uid=%admins : path=/srv/a,/srv/b
+        """)
+        XCTAssertEqual(ruleNumber(p, facts(path: "/var/tmp/x", uid: 5)), 1)
+        XCTAssertNil(ruleNumber(p, facts(path: "/var/tmp/x", uid: 1000)))
+        XCTAssertEqual(ruleNumber(p, facts(path: "/srv/b", uid: 0)), 2)
+        XCTAssertEqual(errors("deny uid=%nope : all"), ["1:10: unknown set '%nope' (define it on a line of its own before it is used)"])
+        XCTAssertEqual(errors("%s=a,b\ndeny uid=%s : all"), ["2:10: in set '%s': unknown user 'a'"])
+        XCTAssertEqual(errors("%s=1\n%s=2"), ["2:1: the set '%s' is already defined at policy:1"])
+        XCTAssertEqual(errors("deny all : size>1,2"), ["1:17: > compares with one value, not a list"])
+        XCTAssertEqual(errors("deny all : path<5"), ["1:16: 'path' takes = or != only, not <"])
+        XCTAssertEqual(errors("deny all : sha256hash=abc"), ["1:23: a sha256hash is 64 hex digits"])
+        XCTAssertEqual(errors("deny all : path=glob:rel/*"), ["1:22: a path glob must start with /"])
+        XCTAssertEqual(errors("deny all : path=glob:/a/[b"), ["1:25: unclosed '[' in a glob"])
+        XCTAssertEqual(errors("deny uid=glob:1* : all"), ["1:10: 'uid' takes no glob"])
+        XCTAssertEqual(errors("hash_max_size = lots"), ["1:17: 'lots' is not a size (bytes, or a whole number with K, M or G)"])
+        XCTAssertEqual(try parse("hash_max_size = 2M").settings.hashMaxSize, 2 << 20)
+    }
+
+    func testShadowedAndDuplicateRulesAreWarned() throws {
+        let p = try parse("""
+        deny perm=any uid=0,1 : dir=/srv/
+        deny perm=open uid=0 : path=/srv/a
+        allow perm=any uid=0,1 : dir=/srv/
+        allow perm=open uid=2 : path=/srv/a
+        deny perm=any uid=0,1 : dir=/srv/
+        """)
+        XCTAssertEqual(p.warnings.map(\.description), [
+            "policy:2:1: warning: never matches: rule 1 (policy:1) matches everything this rule does, first",
+            "policy:3:1: warning: never matches: rule 1 (policy:1) matches everything this rule does, first",
+            "policy:5:1: warning: duplicate of rule 1 (policy:1)",
+        ])
+    }
+
+    func testIncludesAndPolicyDirectory() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fanfilter-policy-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("policy.d"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func write(_ name: String, _ text: String) throws {
+            try text.write(to: dir.appendingPathComponent(name), atomically: false, encoding: .utf8)
+            chmod(dir.appendingPathComponent(name).path, 0o644)
+        }
+        try write("main", "workers = 2\ninclude = extra\ndeny all : path=/main\n")
+        try write("extra", "deny all : path=/extra\n")
+        try write("policy.d/20-b.policy", "deny all : path=/b\n")
+        try write("policy.d/10-a.policy", "deny all : path=/a\nworkers = 3\n")
+        try write("policy.d/ignored.txt", "garbage\n")
+        let main = dir.appendingPathComponent("main").path
+        XCTAssertThrowsError(try Policy.load(path: main)) { error in
+            XCTAssertEqual("\(error)", "\(dir.path)/policy.d/10-a.policy:2:1: error: 'workers' is already set at \(main):1")
+        }
+        try write("policy.d/10-a.policy", "deny all : path=/a\n")
+        let p = try Policy.load(path: main)
+        XCTAssertEqual(p.rules.map { printable($0.location.file.split(separator: "/").last!.utf8) }, ["extra", "main", "10-a.policy", "20-b.policy"])
+        XCTAssertEqual(p.rules.map(\.number), [1, 2, 3, 4])
+        try write("extra", "include = main\n")
+        XCTAssertThrowsError(try Policy.load(path: main)) { error in
+            XCTAssertEqual("\(error)", "\(dir.path)/extra:1:11: error: '\(dir.path)/main' includes itself")
+        }
+        try write("extra", "deny all : path=relative\n")
+        XCTAssertThrowsError(try Policy.load(path: main)) { error in
+            XCTAssertEqual("\(error)", "\(dir.path)/extra:1:17: error: 'relative' is not an absolute path (it must start with /)")
+        }
+        try write("main", "include = missing\n")
+        XCTAssertThrowsError(try Policy.load(path: main)) { error in
+            XCTAssertEqual("\(error)", "\(main):1:11: error: cannot include '\(dir.path)/missing': cannot open the policy: No such file or directory")
+        }
+    }
+
+    func testStrictModes() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("fanfilter-strict-\(getpid())").path
+        try "deny all : all\n".write(toFile: file, atomically: false, encoding: .utf8)
+        defer { unlink(file) }
+        chmod(file, 0o666)
+        XCTAssertThrowsError(try Policy.load(path: file)) { error in
+            XCTAssertEqual("\(error)", "\(file):0:0: error: refusing it: the policy file is writable by group or others (mode 666); chmod go-w \(file)")
+        }
+        let warned = try Policy.load(path: file, ownership: .warn)
+        XCTAssertEqual(warned.warnings.map(\.severity), [.warning])
+        chmod(file, 0o644)
+        if getuid() == 0 {
+            chown(file, 1000, 0)
+            XCTAssertThrowsError(try Policy.load(path: file)) { error in
+                XCTAssertEqual("\(error)", "\(file):0:0: error: refusing it: the policy file is owned by uid 1000, not root (chown root \(file))")
+            }
+        }
+    }
+
+    func testExplainSaysWhyEachRuleDidNotMatch() throws {
+        let p = try parse("""
+        deny perm=execute all : all
+        deny uid=0 : path=/x
+        allow_log all : dir=/srv/
+        """)
+        let (decision, tried) = p.explain(facts(path: "/srv/file"))
+        XCTAssertEqual(decision.rule?.number, 3)
+        XCTAssertEqual(tried.map(\.reason), [
+            "perm=execute does not cover open",
+            "uid is 1000, and the rule wants uid=0",
+        ])
+    }
+
+    /// The index must decide exactly as a linear scan: random policies, random requests.
+    func testIndexedDecisionsEqualALinearScan() throws {
+        var rng = SeededGenerator(seed: 0xFA_F1)
+        let dirs = ["/", "/srv/", "/srv/a/", "/srv/a/b/", "/tmp/", "/etc/"]
+        let names = ["x", "y", "z.sh", "payroll.csv"]
+        for _ in 0..<200 {
+            var text = ""
+            for _ in 0..<Int.random(in: 1...40, using: &rng) {
+                let decision = ["allow", "deny", "allow_log", "deny_log"].randomElement(using: &rng)!
+                let perm = ["open", "execute", "any"].randomElement(using: &rng)!
+                var subject = ["all", "uid=\(Int.random(in: 0...2, using: &rng))", "uid!=1", "comm=cat,ls"].randomElement(using: &rng)!
+                if Bool.random(using: &rng) { subject = subject == "all" ? "all" : subject + " gid=\(Int.random(in: 0...2, using: &rng))" }
+                let d = dirs.randomElement(using: &rng)!, n = names.randomElement(using: &rng)!
+                let object = ["all", "path=\(d)\(n)", "dir=\(d)", "path=\(d)\(n),\(dirs.randomElement(using: &rng)!)\(n)",
+                              "path=glob:\(d)*.sh", "path=glob:\(d)**", "dir!=\(d)", "path!=\(d)\(n)",
+                              "size>50 dir=\(d)"].randomElement(using: &rng)!
+                text += "\(decision) perm=\(perm) \(subject) : \(object)\n"
+            }
+            let p = try parse(text)
+            for _ in 0..<50 {
+                let path = dirs.randomElement(using: &rng)! + (Bool.random(using: &rng) ? "" : "a/") + names.randomElement(using: &rng)!
+                let r = facts(Bool.random(using: &rng) ? .open : .execute, path: Int.random(in: 0..<20, using: &rng) == 0 ? nil : path,
+                              uid: UInt32.random(in: 0...2, using: &rng), gid: UInt32.random(in: 0...2, using: &rng),
+                              comm: ["cat", "ls", "sh"].randomElement(using: &rng)!, size: UInt64.random(in: 0...100, using: &rng))
+                XCTAssertEqual(p.decide(r), p.decideLinearly(r), "\(text)\n\(r)")
+            }
+        }
+    }
+}
+
+/// A reproducible random number generator (SplitMix64).
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
