@@ -30,6 +30,38 @@ int cfan_respond(int fanotify_fd, int event_fd, uint32_t response) {
     return n == (ssize_t)sizeof r ? 0 : -EIO;
 }
 
+/* The FAN_INFO response record of Linux 6.3, for headers older than that. */
+#ifndef FAN_INFO
+#define FAN_INFO 0x20
+#endif
+#define CFAN_RESPONSE_INFO_AUDIT_RULE 1
+
+struct cfan_response_with_audit_rule {
+    struct fanotify_response response;
+    struct {
+        uint8_t type;
+        uint8_t pad;
+        uint16_t len;
+        uint32_t rule_number;
+        uint32_t subj_trust;
+        uint32_t obj_trust;
+    } audit_rule;
+};
+
+int cfan_respond_audit_rule(int fanotify_fd, int event_fd, uint32_t response, uint32_t rule_number) {
+    struct cfan_response_with_audit_rule r = {
+        .response = { .fd = event_fd, .response = response | FAN_AUDIT | FAN_INFO },
+        .audit_rule = { .type = CFAN_RESPONSE_INFO_AUDIT_RULE, .pad = 0, .len = sizeof r.audit_rule,
+                        .rule_number = rule_number, .subj_trust = 2, .obj_trust = 2 },
+    };
+    ssize_t n;
+    do {
+        n = write(fanotify_fd, &r, sizeof r);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return -errno;
+    return n == (ssize_t)sizeof r ? 0 : -EIO;
+}
+
 int cfan_next_event(const void *buffer, size_t length, size_t *offset, cfan_event *out) {
     if (*offset >= length) return 0;
     const struct fanotify_event_metadata *meta =

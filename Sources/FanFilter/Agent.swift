@@ -1,9 +1,9 @@
-import Synchronization
 import Dispatch
 import FilterPort
 import Glibc
 import Logging
 import Policy
+import Synchronization
 
 /// A watched path and how it was marked.
 public struct WatchedPath: Sendable, Equatable {
@@ -15,79 +15,200 @@ public struct WatchedPath: Sendable, Equatable {
 /// fanfilter's agent: a fanotify group with the policy's marks, an event
 /// reader, a port, and the decision workers behind it.
 ///
-/// Guarantees: every permission event read gets exactly one response, within
-/// `reply_timeout` plus scheduling delay, whatever the workers do; `stop()`
-/// answers everything in flight before it closes the fanotify group.
+/// Guarantees: every event read gets exactly one answer, within
+/// `reply_timeout` plus scheduling delay, whatever the workers do; `reload`
+/// swaps the policy whole (events in flight finish under the policy they were
+/// read with) or keeps the running one; `stop()` answers everything in flight
+/// before it closes the fanotify group.
 public final class Agent: Sendable {
     public let counters = Counters()
-    public let features: FanotifyFeatures
-    public let watched: [WatchedPath]
-    public let policy: Policy
 
-    private let group: FanotifyGroup
+    /// One fanotify group, its marks and its reader thread.
+    private struct Watch: Sendable {
+        var group: FanotifyGroup
+        var reader: EventReader
+        var done: DispatchGroup
+        var watched: [WatchedPath]
+        var openExec: Bool
+    }
+
+    private struct State: Sendable {
+        var watch: Watch
+        var generation = 1
+        var started = false
+        var stopped = false
+    }
+
+    private let state: Mutex<State>
+    private let policies: PolicyHolder
     private let port: FilterPort<EventMessage, DecisionReply>
     private let responder: Responder
-    private let reader: EventReader
     private let workers: DecisionWorkers
+    private let context: EventReader.Context
     private let logger: Logger
-    private let readerDone = DispatchGroup()
-    private let started = Atomic<Bool>(false)
-    private let stopped = Atomic<Bool>(false)
+    /// Reloads and stops, one at a time.
+    private let control = Mutex<Void>(())
 
-    /// Creates the fanotify group and puts every mark the policy asks for in
+    /// Creates the fanotify group, puts every mark the policy asks for in
     /// place, and starts the workers; events flow once `start()` runs the reader.
     /// - Parameter decide: replaces the policy's decision (tests use it to stall).
     public init(policy: Policy, logger: Logger,
                 decide: (@Sendable (AccessRequest) -> Decision)? = nil) throws(AgentError) {
-        self.policy = policy
         self.logger = logger
         let settings = policy.settings
         raiseFileLimit(atLeast: settings.queueSize + 256)
-        group = try FanotifyGroup()
-        var openExec = true
-        var watched: [WatchedPath] = []
-        for (paths, scope) in [(settings.watch, FanotifyGroup.MarkScope.filesystem), (settings.watchMounts, .mount)] {
-            for path in paths {
-                let marked = try group.markPermissions(path, scope: scope, openExec: &openExec)
-                watched.append(WatchedPath(path: path, scope: marked.rawValue))
-            }
-        }
-        var features = group.features
-        features.openExecPerm = openExec
-        self.features = features
-        self.watched = watched
-
+        policies = PolicyHolder(ActivePolicy(policy, generation: 1))
         port = FilterPort(name: "fanfilter", maxConnections: 1, backlogCapacity: settings.queueSize)
-        responder = Responder(group: group, counters: counters)
-        let settlement = Settlement(responder: responder, counters: counters, settings: settings,
-                                    log: DecisionLog(logger: logger))
-        reader = try EventReader(group: group, port: port, responder: responder, settlement: settlement,
-                                 counters: counters, replyTimeout: settings.replyTimeout, logger: logger)
+        responder = Responder(counters: counters)
+        context = EventReader.Context(
+            port: port, responder: responder,
+            settlement: Settlement(responder: responder, counters: counters, log: DecisionLog(logger: logger)),
+            counters: counters, policies: policies, mounts: MountTable(), logger: logger)
+        let watch = try Self.watch(settings, context: context)
+        state = Mutex(State(watch: watch))
         do {
             workers = try DecisionWorkers(port: port, count: settings.workers, prime: settings.prime,
-                                          counters: counters, decide: decide ?? { policy.decide($0) })
+                                          counters: counters, decide: decide)
         } catch {
+            watch.group.close()
             throw AgentError("cannot connect the workers to the port: \(error)")
+        }
+    }
+
+    /// A new group of the class `settings.mode` needs, with its marks and a reader (not started).
+    private static func watch(_ settings: Settings, context: EventReader.Context) throws(AgentError) -> Watch {
+        let group = try FanotifyGroup(permission: settings.mode != .observe)
+        var openExec = true
+        var watched: [WatchedPath] = []
+        do {
+            for (path, scope) in wanted(settings) {
+                let marked = try group.add(path, scope: scope, openExec: &openExec)
+                watched.append(WatchedPath(path: path, scope: marked.rawValue))
+            }
+            return Watch(group: group, reader: try EventReader(group: group, context: context),
+                         done: DispatchGroup(), watched: watched, openExec: openExec)
+        } catch {
+            group.close()
+            throw error
+        }
+    }
+
+    private static func wanted(_ s: Settings) -> [([UInt8], FanotifyGroup.MarkScope)] {
+        s.watch.map { ($0, .filesystem) } + s.watchMounts.map { ($0, .mount) }
+    }
+
+    private static func run(_ watch: Watch) {
+        DispatchQueue(label: "fanfilter.reader").async(group: watch.done) { [reader = watch.reader] in reader.run() }
+    }
+
+    public var policy: Policy { policies.load().policy }
+    public var watched: [WatchedPath] { state.withLock { $0.watch.watched } }
+    public var features: FanotifyFeatures {
+        state.withLock { s in
+            var f = s.watch.group.features
+            f.openExecPerm = s.watch.openExec
+            return f
         }
     }
 
     /// Starts reading events. Call once.
     public func start() {
-        guard !started.exchange(true, ordering: .sequentiallyConsistent) else { return }
-        DispatchQueue(label: "fanfilter.reader").async(group: readerDone) { [reader] in reader.run() }
+        let watch = state.withLock { s -> Watch? in
+            guard !s.started else { return nil }
+            s.started = true
+            return s.watch
+        }
+        if let watch { Self.run(watch) }
+    }
+
+    /// Puts `new` in force, or keeps the running policy and throws. Events
+    /// already read finish under the policy they were read with. Marks follow
+    /// the new `watch` and `watch_mount` settings; a change to or from observe
+    /// mode moves to a new group of the other class. Returns notes for the log:
+    /// settings that only a restart applies.
+    public func reload(_ new: Policy) throws(AgentError) -> [String] {
+        try control.withLock { _ throws(AgentError) -> [String] in
+            let (old, generation, started) = state.withLock { ($0.watch, $0.generation + 1, $0.started) }
+            let running = policies.load().policy.settings
+            let notes = Settings.restartOnly.filter { $0.differs(running, new.settings) }.map {
+                "\($0.name) changed: it takes effect on restart"
+            }
+            let active = ActivePolicy(new, generation: generation)
+            if (new.settings.mode == .observe) == old.group.permission {
+                // Permission events and notifications need groups of different classes.
+                let fresh = try Self.watch(new.settings, context: context)
+                policies.store(active)
+                state.withLock {
+                    $0.watch = fresh
+                    $0.generation = generation
+                }
+                if started { Self.run(fresh) }
+                retire(old, within: running.replyTimeout)
+            } else {
+                let watched = try remark(old, to: new.settings)
+                policies.store(active)
+                state.withLock {
+                    $0.watch.watched = watched.watched
+                    $0.watch.openExec = watched.openExec
+                    $0.generation = generation
+                }
+            }
+            counters.increment(.reloads)
+            return notes
+        }
+    }
+
+    /// Adds the marks `settings` wants, then removes those it no longer wants
+    /// (unless a wanted path shares their filesystem). Marks added before a
+    /// failure are taken back, so a failed reload leaves the running marks.
+    private func remark(_ watch: Watch, to settings: Settings) throws(AgentError) -> (watched: [WatchedPath], openExec: Bool) {
+        var openExec = watch.openExec
+        var watched: [WatchedPath] = []
+        var added: [WatchedPath] = []
+        for (path, scope) in Self.wanted(settings) {
+            do {
+                let marked = try watch.group.add(path, scope: scope, openExec: &openExec)
+                let w = WatchedPath(path: path, scope: marked.rawValue)
+                watched.append(w)
+                if !watch.watched.contains(w) { added.append(w) }
+            } catch {
+                for w in added { try? watch.group.remove(w.path, scope: .init(rawValue: w.scope)!, openExec: openExec) }
+                throw error
+            }
+        }
+        let keptDevices = Set(watched.compactMap { deviceNumber(of: $0.path) })
+        for w in watch.watched where !watched.contains(w) {
+            if let dev = deviceNumber(of: w.path), keptDevices.contains(dev) { continue }
+            do { try watch.group.remove(w.path, scope: .init(rawValue: w.scope)!, openExec: openExec) } catch {
+                logger.warning("\(error)")
+            }
+        }
+        return (watched, openExec)
+    }
+
+    /// Stops a group's reader, waits until its events in flight are answered, and closes it.
+    private func retire(_ watch: Watch, within replyTimeout: Duration) {
+        watch.reader.stop()
+        watch.done.wait()
+        let deadline = DispatchTime.now() + .nanoseconds(Int(replyTimeout.nanoseconds) + 1_000_000_000)
+        while watch.group.inFlight.load(ordering: .relaxed) > 0, DispatchTime.now() < deadline { usleep(1000) }
+        watch.group.close()
     }
 
     /// Stops reading, waits until every event in flight has been answered (at
     /// most `reply_timeout` later), stops the workers and closes the fanotify
     /// group. Idempotent; returns when all of that is done.
     public func stop() {
-        guard !stopped.exchange(true, ordering: .sequentiallyConsistent) else { return }
-        reader.stop()
-        readerDone.wait()
-        let deadline = DispatchTime.now() + .nanoseconds(Int(policy.settings.replyTimeout.nanoseconds) + 1_000_000_000)
-        while port.unansweredCount > 0, DispatchTime.now() < deadline { usleep(1000) }
-        workers.stop()
-        group.close()
+        control.withLock { _ in
+            let watch = state.withLock { s -> Watch? in
+                guard !s.stopped else { return nil }
+                s.stopped = true
+                return s.watch
+            }
+            guard let watch else { return }
+            retire(watch, within: policies.load().policy.settings.replyTimeout)
+            workers.stop()
+        }
     }
 
     /// Event fds read and not answered (debug builds check this is 0 after `stop()`).
@@ -98,6 +219,14 @@ extension Duration {
     var nanoseconds: Int64 {
         components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
     }
+}
+
+private func deviceNumber(of path: [UInt8]) -> UInt64? {
+    var st = stat()
+    let ok = (path + [0]).withUnsafeBufferPointer { p in
+        p.withMemoryRebound(to: CChar.self) { stat($0.baseAddress!, &st) == 0 }
+    }
+    return ok ? UInt64(st.st_dev) : nil
 }
 
 /// Each event in flight holds an fd: make room for a full queue.

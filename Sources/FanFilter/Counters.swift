@@ -21,6 +21,10 @@ public enum Counter: String, CaseIterable, Sendable {
     case ownProcess = "own-process"
     /// Responses the kernel refused.
     case responseErrors = "response-errors"
+    /// Notification events the kernel dropped (observe mode, FAN_Q_OVERFLOW).
+    case queueOverflows = "queue-overflows"
+    /// Policies put in force by reload.
+    case reloads
 }
 
 /// One atomic per `Counter`, so any thread counts without a lock.

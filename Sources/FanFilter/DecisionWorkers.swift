@@ -4,19 +4,23 @@ import Policy
 
 /// The decision threads: one client of the port, `count` threads, each
 /// holding `prime` primed gets (the WDK scanner's requests per thread). A
-/// worker takes a message, decides it, replies by message id and primes
-/// again. A reply that finds no waiter (its event was already answered on
-/// timeout) is counted, never written to the kernel.
+/// worker takes a message, completes the facts the policy needs that cost a
+/// read of the file (its hash), decides it under the policy the message
+/// carries, replies by message id and primes again. A reply that finds no
+/// waiter (its event was already answered on timeout) is counted, never
+/// written to the kernel.
 final class DecisionWorkers: Sendable {
     typealias Decide = @Sendable (AccessRequest) -> Decision
 
     private let client: ClientPort<EventMessage, DecisionReply>
     private let counters: Counters
-    private let decide: Decide
+    private let decide: Decide?
+    private let hasher = ObjectHasher()
     private let done = DispatchGroup()
 
+    /// - Parameter decide: replaces the policy's decision (tests use it to stall).
     init(port: FilterPort<EventMessage, DecisionReply>, count: Int, prime: Int,
-         counters: Counters, decide: @escaping Decide) throws(PortError) {
+         counters: Counters, decide: Decide?) throws(PortError) {
         client = try port.connect(context: Array("fanfilter-workers".utf8))
         self.counters = counters
         self.decide = decide
@@ -28,7 +32,12 @@ final class DecisionWorkers: Sendable {
 
     private func work() {
         while let message = try? client.getMessage() {
-            let decision = decide(message.payload.request)
+            let policy = message.payload.policy.policy
+            var request = message.payload.request
+            if policy.neededFacts(for: request.access).contains(.sha256) {
+                request.object.sha256 = hasher.sha256(of: message.payload.file.fd, maxSize: policy.settings.hashMaxSize)
+            }
+            let decision = decide?(request) ?? policy.decide(request)
             do {
                 try client.reply(message.header.messageId, DecisionReply(decision: decision))
             } catch {

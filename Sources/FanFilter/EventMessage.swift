@@ -1,11 +1,34 @@
 import FilterPort
+import Glibc
 import Policy
 
+/// A policy in force, numbered by reload.
+final class ActivePolicy: Sendable {
+    let policy: Policy
+    let generation: Int
+
+    init(_ policy: Policy, generation: Int) {
+        self.policy = policy
+        self.generation = generation
+    }
+}
+
+/// An event's file descriptor, closed when the last holder lets go: after the
+/// response is written and after any worker still reading through it (for a
+/// hash) is done. So a closed and reused fd number is never read or answered.
+final class EventFile: Sendable {
+    let fd: Int32
+    init(_ fd: Int32) { self.fd = fd }
+    deinit { close(fd) }
+}
+
 /// What crosses the port from the event reader to a worker: the access to
-/// decide, and the event fd it answers (which only the port's outcome handler
-/// touches).
+/// decide, the policy it is decided under (the one in force when it was read),
+/// and the event it answers, which only the port's outcome handler touches.
 struct EventMessage: PortPayload {
-    var eventFD: Int32
+    var file: EventFile
+    var group: FanotifyGroup
+    var policy: ActivePolicy
     var request: AccessRequest
 
     var byteCount: Int {

@@ -1,38 +1,47 @@
-import SystemPackage
 import CFanotify
 import FilterPort
 import Glibc
 import Logging
 import Policy
+import Synchronization
+import SystemPackage
 
-/// The fanotify loop: where permission events enter. One thread reads events
-/// in batches, answers the agent's own process at once, resolves each other
-/// event's path and subject, and sends it over the port. From the send on, the
+/// The policy in force: read once per event by the readers, replaced whole by reload.
+final class PolicyHolder: Sendable {
+    private let current: Mutex<ActivePolicy>
+    init(_ policy: ActivePolicy) { current = Mutex(policy) }
+    func load() -> ActivePolicy { current.withLock { $0 } }
+    func store(_ policy: ActivePolicy) { current.withLock { $0 = policy } }
+}
+
+/// The fanotify loop: where events enter. One thread per group reads events
+/// in batches, answers the agent's own process at once, gathers each other
+/// event's path and subject (and the costlier facts the policy in force
+/// tests), and sends it over the port with that policy. From the send on, the
 /// port's outcome (reply, timeout, overload) decides who answers; the reader
 /// never answers a sent event itself.
-final class EventReader: @unchecked Sendable {
-    private let group: FanotifyGroup
-    private let port: FilterPort<EventMessage, DecisionReply>
-    private let responder: Responder
-    private let settlement: Settlement
-    private let counters: Counters
-    private let replyTimeout: Duration
-    private let logger: Logger
+final class EventReader: Sendable {
+    struct Context: Sendable {
+        let port: FilterPort<EventMessage, DecisionReply>
+        let responder: Responder
+        let settlement: Settlement
+        let counters: Counters
+        let policies: PolicyHolder
+        let mounts: MountTable
+        let logger: Logger
+    }
+
+    let group: FanotifyGroup
+    private let context: Context
     private let ownPid = getpid()
     /// A pipe: poll(2) watches its read end beside the fanotify fd; `stop()` writes to it.
     private let stopPipe: (read: Int32, write: Int32)
 
     static let bufferSize = 16 * 1024
 
-    init(group: FanotifyGroup, port: FilterPort<EventMessage, DecisionReply>, responder: Responder,
-         settlement: Settlement, counters: Counters, replyTimeout: Duration, logger: Logger) throws(AgentError) {
+    init(group: FanotifyGroup, context: Context) throws(AgentError) {
         self.group = group
-        self.port = port
-        self.responder = responder
-        self.settlement = settlement
-        self.counters = counters
-        self.replyTimeout = replyTimeout
-        self.logger = logger
+        self.context = context
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else { throw AgentError("pipe failed", errno: .init(rawValue: errno)) }
         for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
@@ -60,7 +69,7 @@ final class EventReader: @unchecked Sendable {
         while true {
             if poll(&fds, 2, -1) < 0 {
                 if errno == EINTR { continue }
-                logger.critical("poll on the fanotify fd failed: \(Errno(rawValue: errno)); the reader stops")
+                context.logger.critical("poll on the fanotify fd failed: \(Errno(rawValue: errno)); the reader stops")
                 return
             }
             if fds[1].revents != 0 { return }
@@ -68,9 +77,9 @@ final class EventReader: @unchecked Sendable {
             do {
                 length = try group.read(into: buffer)
             } catch {
-                // The kernel denies an event it could not hand over (no fd left, say).
+                // The kernel denies a permission event it could not hand over (no fd left, say).
                 readErrors += 1
-                if readErrors & (readErrors - 1) == 0 { logger.error("\(error) [\(readErrors) so far]") }
+                if readErrors & (readErrors - 1) == 0 { context.logger.error("\(error) [\(readErrors) so far]") }
                 continue
             }
             var offset = 0
@@ -78,7 +87,7 @@ final class EventReader: @unchecked Sendable {
             while true {
                 let r = cfan_next_event(buffer.baseAddress, length, &offset, &event)
                 if r == 1 { dispatch(event); continue }
-                if r < 0 { logger.critical("fanotify metadata version mismatch: the reader stops"); return }
+                if r < 0 { context.logger.critical("fanotify metadata version mismatch: the reader stops"); return }
                 break
             }
         }
@@ -86,21 +95,30 @@ final class EventReader: @unchecked Sendable {
 
     private func dispatch(_ event: cfan_event) {
         defer { if event.pidfd >= 0 { close(event.pidfd) } }
-        guard event.fd >= 0 else { return } // FAN_Q_OVERFLOW: no event to answer
-        counters.increment(.events)
-        let access: Access = event.mask & UInt64(FAN_OPEN_EXEC_PERM) != 0 ? .execute : .open
-        counters.increment(access == .execute ? .execute : .open)
-        responder.received(event.fd)
-        if event.pid == ownPid {
-            counters.increment(.ownProcess)
-            responder.answer(event.fd, .allow)
+        let c = context
+        guard event.fd >= 0 else {
+            if event.mask & UInt64(FAN_Q_OVERFLOW) != 0 { c.counters.increment(.queueOverflows) }
             return
         }
+        c.counters.increment(.events)
+        let exec = UInt64(FAN_OPEN_EXEC_PERM) | UInt64(FAN_OPEN_EXEC)
+        let access: Access = event.mask & exec != 0 ? .execute : .open
+        c.counters.increment(access == .execute ? .execute : .open)
+        let file = EventFile(event.fd)
+        c.responder.received(file, on: group)
+        if event.pid == ownPid {
+            c.counters.increment(.ownProcess)
+            c.responder.answer(file, on: group, .allow)
+            return
+        }
+        let policy = c.policies.load()
+        let needs = policy.policy.neededFacts(for: access)
         let request = AccessRequest(access: access,
-                                    subject: ProcFacts.subject(pid: event.pid, pidfd: event.pidfd),
-                                    path: ProcFacts.path(of: event.fd))
-        port.send(EventMessage(eventFD: event.fd, request: request),
-                  replyCapacity: DecisionReply.capacity, timeout: replyTimeout) { [settlement] _, message, outcome in
+                                    subject: ProcFacts.subject(pid: event.pid, pidfd: event.pidfd, needs: needs),
+                                    object: ProcFacts.object(eventFD: event.fd, needs: needs, mounts: c.mounts))
+        c.port.send(EventMessage(file: file, group: group, policy: policy, request: request),
+                    replyCapacity: DecisionReply.capacity, timeout: policy.policy.settings.replyTimeout) {
+            [settlement = c.settlement] _, message, outcome in
             settlement.settle(message, outcome)
         }
     }

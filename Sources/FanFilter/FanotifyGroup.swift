@@ -37,24 +37,33 @@ public struct AgentError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// One fanotify group of class FAN_CLASS_CONTENT: its fd, its marks, and the
-/// one way to answer a permission event. Creating it probes the kernel's
-/// optional features and keeps those it grants.
+/// One fanotify group: its fd, its marks, and the one way to answer a
+/// permission event. A permission group (FAN_CLASS_CONTENT) holds openers
+/// until answered; a notification group (FAN_CLASS_NOTIF, observe mode)
+/// never does. Creating it probes the kernel's optional features and keeps
+/// those it grants.
 final class FanotifyGroup: Sendable {
     let fd: FileDescriptor
     let features: FanotifyFeatures
+    /// Whether events wait for an answer (false: observe mode's notifications).
+    let permission: Bool
     private let closed = Atomic<Bool>(false)
+    /// Events read and not yet answered or closed.
+    let inFlight = Atomic<Int>(0)
+    /// Whether responses may carry the FAN_INFO audit-rule record (cleared by the first refusal).
+    private let auditRuleRecords = Atomic<Bool>(true)
 
-    init() throws(AgentError) {
-        let base = UInt32(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK)
+    init(permission: Bool = true) throws(AgentError) {
+        self.permission = permission
+        let base = UInt32((permission ? FAN_CLASS_CONTENT : FAN_CLASS_NOTIF) | FAN_CLOEXEC | FAN_NONBLOCK)
         var features = FanotifyFeatures()
         features.openExecPerm = false
         var flags = base
-        let optional: [(UInt32, WritableKeyPath<FanotifyFeatures, Bool>)] = [
+        var optional: [(UInt32, WritableKeyPath<FanotifyFeatures, Bool>)] = [
             (UInt32(FAN_REPORT_PIDFD), \.pidfd),
-            (UInt32(FAN_ENABLE_AUDIT), \.audit),
             (UInt32(FAN_UNLIMITED_QUEUE), \.unlimitedQueue),
         ]
+        if permission { optional.append((UInt32(FAN_ENABLE_AUDIT), \.audit)) }
         for (flag, feature) in optional {
             let probe = cfan_init(flags | flag)
             if probe >= 0 {
@@ -91,25 +100,40 @@ final class FanotifyGroup: Sendable {
         case filesystem, mount
     }
 
-    /// Adds a permission mark on the filesystem (or mount) that holds `path`.
-    /// Returns the scope marked: a filesystem mark falls back to the mount where
-    /// the kernel or the filesystem cannot take one. Without FAN_OPEN_EXEC_PERM
-    /// only opens are marked.
-    func markPermissions(_ path: [UInt8], scope: MarkScope, openExec: inout Bool) throws(AgentError) -> MarkScope {
-        let scopeFlag = scope == .filesystem ? UInt32(FAN_MARK_FILESYSTEM) : UInt32(FAN_MARK_MOUNT)
-        var mask = UInt64(FAN_OPEN_PERM) | (openExec ? UInt64(FAN_OPEN_EXEC_PERM) : 0)
-        var result = mark(UInt32(FAN_MARK_ADD) | scopeFlag, mask, path)
+    /// The events marked: opens and executions, as permission or notification events.
+    private func mask(openExec: Bool) -> UInt64 {
+        permission ? UInt64(FAN_OPEN_PERM) | (openExec ? UInt64(FAN_OPEN_EXEC_PERM) : 0)
+                   : UInt64(FAN_OPEN) | (openExec ? UInt64(FAN_OPEN_EXEC) : 0)
+    }
+
+    private static func flag(_ scope: MarkScope) -> UInt32 {
+        scope == .filesystem ? UInt32(FAN_MARK_FILESYSTEM) : UInt32(FAN_MARK_MOUNT)
+    }
+
+    /// Marks the filesystem (or mount) that holds `path`. Returns the scope
+    /// marked: a filesystem mark falls back to the mount where the kernel or
+    /// the filesystem cannot take one. Without FAN_OPEN_EXEC(_PERM) only opens
+    /// are marked, and `openExec` turns false.
+    func add(_ path: [UInt8], scope: MarkScope, openExec: inout Bool) throws(AgentError) -> MarkScope {
+        var result = mark(UInt32(FAN_MARK_ADD) | Self.flag(scope), mask(openExec: openExec), path)
         if result == -EINVAL, openExec {
-            // A kernel before 5.0 has no FAN_OPEN_EXEC_PERM: decide executions as opens.
-            mask = UInt64(FAN_OPEN_PERM)
-            result = mark(UInt32(FAN_MARK_ADD) | scopeFlag, mask, path)
+            // A kernel before 5.0 has no FAN_OPEN_EXEC(_PERM): decide executions as opens.
+            result = mark(UInt32(FAN_MARK_ADD) | Self.flag(scope), mask(openExec: false), path)
             if result == 0 { openExec = false }
         }
         if result == 0 { return scope }
         if scope == .filesystem, result == -EINVAL || result == -EXDEV || result == -ENODEV {
-            return try markPermissions(path, scope: .mount, openExec: &openExec)
+            return try add(path, scope: .mount, openExec: &openExec)
         }
         throw AgentError("cannot watch \(printable(path)) (\(scope.rawValue) mark)", errno: Errno(rawValue: -result))
+    }
+
+    /// Removes the mark `add` put on the filesystem (or mount) of `path`.
+    func remove(_ path: [UInt8], scope: MarkScope, openExec: Bool) throws(AgentError) {
+        let result = mark(UInt32(FAN_MARK_REMOVE) | Self.flag(scope), mask(openExec: openExec), path)
+        if result != 0, result != -ENOENT {
+            throw AgentError("cannot stop watching \(printable(path)) (\(scope.rawValue) mark)", errno: Errno(rawValue: -result))
+        }
     }
 
     private func mark(_ flags: UInt32, _ mask: UInt64, _ path: [UInt8]) -> Int32 {
@@ -131,9 +155,22 @@ final class FanotifyGroup: Sendable {
         }
     }
 
-    /// Writes one response. Returns the errno the kernel gave, if any.
-    func respond(to eventFD: Int32, _ verdict: Verdict) -> Errno? {
-        let r = cfan_respond(fd.rawValue, eventFD, verdict == .allow ? UInt32(FAN_ALLOW) : UInt32(FAN_DENY))
+    /// Writes one response; with `auditRule`, one that asks for a kernel audit
+    /// record naming that rule (falling back to FAN_AUDIT alone on kernels
+    /// without FAN_INFO). Returns the errno the kernel gave, if any.
+    func respond(to eventFD: Int32, _ verdict: Verdict, auditRule: Int? = nil) -> Errno? {
+        let response = verdict == .allow ? UInt32(FAN_ALLOW) : UInt32(FAN_DENY)
+        var r: Int32
+        if let rule = auditRule, features.audit {
+            r = -EINVAL
+            if auditRuleRecords.load(ordering: .relaxed) {
+                r = cfan_respond_audit_rule(fd.rawValue, eventFD, response, UInt32(clamping: rule))
+                if r == -EINVAL { auditRuleRecords.store(false, ordering: .relaxed) }
+            }
+            if r == -EINVAL { r = cfan_respond(fd.rawValue, eventFD, response | UInt32(FAN_AUDIT)) }
+        } else {
+            r = cfan_respond(fd.rawValue, eventFD, response)
+        }
         return r == 0 ? nil : Errno(rawValue: -r)
     }
 }

@@ -19,15 +19,19 @@ enum ProcFacts {
         return path.first == UInt8(ascii: "/") ? path : nil
     }
 
-    /// The subject's uid, gid (effective), comm and exe. When the kernel gave a
-    /// pidfd, the facts are kept only if the process is still alive after they
-    /// were read, so they cannot belong to a later process that reused the pid.
-    static func subject(pid: Int32, pidfd: Int32) -> SubjectFacts {
+    /// The subject's uid, gid (effective), comm and exe, and of ppid, auid and
+    /// sessionid those in `needs`. When the kernel gave a pidfd, the facts are
+    /// kept only if the process is still alive after they were read, so they
+    /// cannot belong to a later process that reused the pid.
+    static func subject(pid: Int32, pidfd: Int32, needs: Set<Fact> = []) -> SubjectFacts {
         var facts = SubjectFacts(pid: pid)
         if let status = readSmallFile("/proc/\(pid)/status") {
-            facts.uid = statusField(status, "Uid:")
-            facts.gid = statusField(status, "Gid:")
+            facts.uid = statusField(status, "Uid:", index: 1)
+            facts.gid = statusField(status, "Gid:", index: 1)
+            if needs.contains(.ppid) { facts.ppid = statusField(status, "PPid:", index: 0).map { Int32(bitPattern: $0) } }
         }
+        if needs.contains(.auid) { facts.auid = readNumber("/proc/\(pid)/loginuid") }
+        if needs.contains(.sessionid) { facts.sessionid = readNumber("/proc/\(pid)/sessionid") }
         if var comm = readSmallFile("/proc/\(pid)/comm") {
             if comm.last == 10 { comm.removeLast() }
             facts.comm = comm
@@ -37,15 +41,34 @@ enum ProcFacts {
         return facts
     }
 
-    /// The second (effective) id on a `Uid:` or `Gid:` line of /proc/PID/status.
-    static func statusField(_ status: [UInt8], _ key: String) -> UInt32? {
+    /// Field `index` of a /proc/PID/status line: 1 is the effective id of `Uid:` and `Gid:`.
+    static func statusField(_ status: [UInt8], _ key: String, index: Int) -> UInt32? {
         let key = Array(key.utf8)
         for line in status.split(separator: 10) where line.starts(with: key) {
-            let ids = line.dropFirst(key.count).split(whereSeparator: { $0 == 9 || $0 == 32 })
-            guard ids.count >= 2 else { return nil }
-            return UInt32(String(decoding: ids[1], as: UTF8.self))
+            let fields = line.dropFirst(key.count).split(whereSeparator: { $0 == 9 || $0 == 32 })
+            guard fields.count > index else { return nil }
+            return UInt32(String(decoding: fields[index], as: UTF8.self))
         }
         return nil
+    }
+
+    static func readNumber(_ path: String) -> UInt32? {
+        guard let bytes = readSmallFile(path) else { return nil }
+        return UInt32(String(decoding: bytes.prefix { $0 >= 48 && $0 <= 57 }, as: UTF8.self))
+    }
+
+    /// The object's facts: its path always; size, device and fstype when `needs` has them.
+    static func object(eventFD: Int32, needs: Set<Fact>, mounts: MountTable) -> ObjectFacts {
+        var facts = ObjectFacts(path: path(of: eventFD))
+        guard !needs.isDisjoint(with: [.size, .device, .fstype, .sha256]) else { return facts }
+        var st = stat()
+        guard fstat(eventFD, &st) == 0 else { return facts }
+        facts.size = UInt64(st.st_size)
+        if needs.contains(.device) || needs.contains(.fstype), let mount = mounts.lookUp(device: UInt64(st.st_dev)) {
+            facts.device = mount.source
+            facts.fstype = mount.fstype
+        }
+        return facts
     }
 
     static func readLink(_ path: String) -> [UInt8]? {

@@ -1,43 +1,44 @@
 import FilterPort
-import Glibc
 import Policy
 import Synchronization
 
-/// The one place a permission event is answered: it writes the response,
-/// counts it, then closes the event fd, in that order. The kernel matches a
-/// response by fd number and numbers are reused once closed, so a caller must
-/// own the event (the port's settle-once, or the reader before it sends) and
-/// answers it exactly once. Debug builds check that with a ledger of the
-/// event fds read and not yet answered.
+/// The one place an event is answered: it writes the response (for a
+/// permission event; observe mode's notifications need none), counts it, and
+/// lets go of the event fd, in that order. The kernel matches a response by fd
+/// number and numbers are reused once closed, so a caller must own the event
+/// (the port's settle-once, or the reader before it sends) and answers it
+/// exactly once. Debug builds check that with a ledger of the event fds read
+/// and not yet answered.
 final class Responder: Sendable {
-    private let group: FanotifyGroup
     private let counters: Counters
     #if DEBUG
     private let ledger = Mutex<Set<Int32>>([])
     #endif
 
-    init(group: FanotifyGroup, counters: Counters) {
-        self.group = group
+    init(counters: Counters) {
         self.counters = counters
     }
 
-    /// Notes an event fd the reader got from the kernel.
-    func received(_ eventFD: Int32) {
+    /// Notes an event the reader got from the kernel.
+    func received(_ file: EventFile, on group: FanotifyGroup) {
+        group.inFlight.add(1, ordering: .relaxed)
         #if DEBUG
-        let fresh = ledger.withLock { $0.insert(eventFD).inserted }
-        precondition(fresh, "event fd \(eventFD) read again before it was answered")
+        let fresh = ledger.withLock { $0.insert(file.fd).inserted }
+        precondition(fresh, "event fd \(file.fd) read again before it was answered")
         #endif
     }
 
-    func answer(_ eventFD: Int32, _ verdict: Verdict) {
+    func answer(_ file: EventFile, on group: FanotifyGroup, _ verdict: Verdict, auditRule: Int? = nil) {
         #if DEBUG
-        let owned = ledger.withLock { $0.remove(eventFD) != nil }
-        precondition(owned, "event fd \(eventFD) answered twice (or never read)")
+        let owned = ledger.withLock { $0.remove(file.fd) != nil }
+        precondition(owned, "event fd \(file.fd) answered twice (or never read)")
         #endif
-        if group.respond(to: eventFD, verdict) != nil { counters.increment(.responseErrors) }
+        if group.permission, group.respond(to: file.fd, verdict, auditRule: auditRule) != nil {
+            counters.increment(.responseErrors)
+        }
         counters.increment(.responses)
         counters.increment(verdict == .allow ? .allowed : .denied)
-        close(eventFD)
+        group.inFlight.subtract(1, ordering: .relaxed)
     }
 
     /// Event fds read and not yet answered (debug builds; 0 otherwise).
@@ -51,20 +52,22 @@ final class Responder: Sendable {
 }
 
 /// Turns the port's outcome for an event into the kernel's answer: the
-/// worker's verdict (always allow in permissive mode), `on_timeout` when no
-/// reply came in time, `on_overload` when the backlog was full.
+/// worker's verdict (always allow in permissive and observe modes),
+/// `on_timeout` when no reply came in time, `on_overload` when the queue was
+/// full, each under the policy the event was read with.
 struct Settlement: Sendable {
     let responder: Responder
     let counters: Counters
-    let settings: Settings
     let log: DecisionLog
 
     func settle(_ message: EventMessage, _ outcome: SendOutcome<DecisionReply>) {
+        let settings = message.policy.policy.settings
         switch outcome {
         case .replied(_, let reply):
             let decision = reply.decision
             let enforced = settings.mode == .enforce ? decision.verdict : .allow
-            responder.answer(message.eventFD, enforced)
+            responder.answer(message.file, on: message.group, enforced,
+                             auditRule: decision.audits ? decision.rule?.number : nil)
             if decision.verdict == .deny && enforced == .allow {
                 counters.increment(.wouldDeny)
                 log.decision(message.request, decision, wouldDeny: true)
@@ -72,15 +75,15 @@ struct Settlement: Sendable {
                 log.decision(message.request, decision, wouldDeny: false)
             }
         case .timedOut, .replyTooLarge:
-            responder.answer(message.eventFD, settings.onTimeout)
+            responder.answer(message.file, on: message.group, settings.onTimeout)
             counters.increment(.timedOut)
             log.occasionally(counters[.timedOut], "no decision within reply_timeout (\(settings.replyTimeout)): answered \(settings.onTimeout.rawValue)")
         case .backlogFull:
-            responder.answer(message.eventFD, settings.onOverload)
+            responder.answer(message.file, on: message.group, settings.onOverload)
             counters.increment(.overloaded)
             log.occasionally(counters[.overloaded], "queue full (queue_size \(settings.queueSize)): answered \(settings.onOverload.rawValue); consider a larger queue_size or more workers")
         case .noClient, .disconnected:
-            responder.answer(message.eventFD, settings.onTimeout)
+            responder.answer(message.file, on: message.group, settings.onTimeout)
             counters.increment(.noWorker)
         }
     }

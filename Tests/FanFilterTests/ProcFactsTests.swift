@@ -38,9 +38,41 @@ final class ProcFactsTests: XCTestCase {
     }
 
     func testStatusFieldTakesTheEffectiveId() {
-        let status = Array("Name:\tx\nUid:\t1000\t0\t0\t0\nGid:\t5\t6\t7\t8\n".utf8)
-        XCTAssertEqual(ProcFacts.statusField(status, "Uid:"), 0)
-        XCTAssertEqual(ProcFacts.statusField(status, "Gid:"), 6)
-        XCTAssertNil(ProcFacts.statusField(status, "Foo:"))
+        let status = Array("Name:\tx\nPPid:\t77\nUid:\t1000\t0\t0\t0\nGid:\t5\t6\t7\t8\n".utf8)
+        XCTAssertEqual(ProcFacts.statusField(status, "Uid:", index: 1), 0)
+        XCTAssertEqual(ProcFacts.statusField(status, "Gid:", index: 1), 6)
+        XCTAssertEqual(ProcFacts.statusField(status, "PPid:", index: 0), 77)
+        XCTAssertNil(ProcFacts.statusField(status, "Foo:", index: 0))
+    }
+
+    func testSubjectFactsThePolicyAsksFor() {
+        let me = ProcFacts.subject(pid: getpid(), pidfd: -1, needs: [.ppid, .auid, .sessionid])
+        XCTAssertEqual(me.ppid, getppid())
+        XCTAssertNotNil(me.auid)
+        XCTAssertNotNil(me.sessionid)
+        XCTAssertNil(ProcFacts.subject(pid: getpid(), pidfd: -1).ppid, "not read unless a rule tests it")
+    }
+
+    func testObjectFactsThroughTheEventFd() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let path = sandbox.file("sized", contents: Array(repeating: 65, count: 1234))
+        let fd = open(cString(path), O_RDONLY)
+        defer { close(fd) }
+        let facts = ProcFacts.object(eventFD: fd, needs: [.size, .device, .fstype], mounts: MountTable())
+        XCTAssertEqual(facts.path, path)
+        XCTAssertEqual(facts.size, 1234)
+        XCTAssertEqual(facts.fstype, Array("tmpfs".utf8))
+        XCTAssertEqual(facts.device, Array("tmpfs".utf8))
+        let sha = ObjectHasher().sha256(of: fd, maxSize: 1 << 20)
+        XCTAssertEqual(sha.map { String(decoding: $0, as: UTF8.self) }, "34436cb29c22e223b2ec329419e55576cfed15ad7b7aac616d4c5b705aba813c")
+        XCTAssertNil(ObjectHasher().sha256(of: fd, maxSize: 1000), "larger than hash_max_size")
+    }
+
+    func testMountinfoParsing() {
+        let text = Array("22 1 8:1 / / rw - ext4 /dev/vda1 rw\n30 22 0:45 / /mnt/my\\040dir rw shared:5 - tmpfs my\\040src rw\n".utf8)
+        let table = MountTable.parse(text)
+        XCTAssertEqual(table[makeDevice(major: 8, minor: 1)], MountTable.Mount(source: Array("/dev/vda1".utf8), fstype: Array("ext4".utf8)))
+        XCTAssertEqual(table[makeDevice(major: 0, minor: 45)]?.source, Array("my src".utf8))
     }
 }

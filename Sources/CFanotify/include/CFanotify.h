@@ -30,6 +30,12 @@ int cfan_mark(int fanotify_fd, unsigned int flags, uint64_t mask, const char *pa
 /// (-EIO when the kernel took fewer bytes than a whole response).
 int cfan_respond(int fanotify_fd, int event_fd, uint32_t response);
 
+/// Writes a response with FAN_AUDIT and, where the kernel takes it (6.3+),
+/// a FAN_INFO record naming `rule_number` for the audit log. Returns 0, or
+/// -errno (-EINVAL from a kernel without FAN_INFO: answer again with
+/// cfan_respond and FAN_AUDIT alone).
+int cfan_respond_audit_rule(int fanotify_fd, int event_fd, uint32_t response, uint32_t rule_number);
+
 /// Walks a buffer filled by read(2) on a fanotify fd with FAN_EVENT_OK and
 /// FAN_EVENT_NEXT. Decodes the event at *offset into *out and advances
 /// *offset. Returns 1 for an event, 0 at the end of the buffer, -EPROTO for a
