@@ -44,7 +44,8 @@ extension Rule {
         if !perm.covers(request.access) { return "perm=\(perm.rawValue) does not cover \(request.access.rawValue)" }
         for test in subject + object where !test.matches(request) {
             let actual = test.actual(request).map { "is \($0)" } ?? "is not known"
-            return "\(test.attribute.rawValue) \(actual), and the rule wants \(test)"
+            let fact = test.attribute == .dir ? "path" : test.attribute == .exeDir ? "exe" : test.attribute.rawValue
+            return "\(fact) \(actual), and the rule wants \(test)"
         }
         return nil
     }

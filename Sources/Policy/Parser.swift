@@ -100,6 +100,13 @@ struct PolicyParser {
 
     mutating func finish(source: String) throws(PolicyError) -> Policy {
         diagnostics += lint(rules)
+        // By file (in the order they were read), then line and column.
+        var order: [String: Int] = [:]
+        for d in diagnostics where order[d.location.file] == nil { order[d.location.file] = order.count }
+        diagnostics = diagnostics.enumerated().sorted { a, b in
+            let l = a.element.location, r = b.element.location
+            return (order[l.file]!, l.line, l.column, a.offset) < (order[r.file]!, r.line, r.column, b.offset)
+        }.map(\.element)
         if diagnostics.contains(where: { $0.severity == .error }) { throw PolicyError(diagnostics) }
         return Policy(settings: settings, rules: rules, source: source, warnings: diagnostics)
     }
@@ -484,7 +491,7 @@ struct LineContext {
         switch attribute.kind {
         case .id:
             if let n = UInt32(v.text) { return .number(UInt64(n)) }
-            let found = attribute == .gid ? lookUpGroup(v.text) : lookUpUser(v.text)
+            let found = attribute == .gid ? groupID(v.text) : userID(v.text)
             guard let found else {
                 error(v.column, "unknown \(attribute == .gid ? "group" : "user") '\(v.text)'")
                 return nil
@@ -541,12 +548,14 @@ func policyFiles(in folder: String) -> [String] {
     return names.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
 }
 
-private func lookUpUser(_ name: String) -> UInt32? {
+/// The uid of a user name, from the system's user database.
+public func userID(_ name: String) -> UInt32? {
     guard let pw = getpwnam(name) else { return nil }
     return pw.pointee.pw_uid
 }
 
-private func lookUpGroup(_ name: String) -> UInt32? {
+/// The gid of a group name, from the system's group database.
+public func groupID(_ name: String) -> UInt32? {
     guard let gr = getgrnam(name) else { return nil }
     return gr.pointee.gr_gid
 }

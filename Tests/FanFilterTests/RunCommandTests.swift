@@ -64,18 +64,39 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(r.status, 1)
         XCTAssertEqual(r.lines.last.map(String.init), "fanfilter: cannot watch \(sandbox.root)/missing (filesystem mark): No such file or directory")
     }
+}
 
-    func testCheckPrintsEveryErrorAndASummary() throws {
-        let bad = sandbox.file("bad.policy", contents: Array("workers = 0\ndeny all all\n".utf8))
-        let r = Child([fanfilterPath, "check", String(decoding: bad, as: UTF8.self)], mergeStderr: true).wait()
-        XCTAssertEqual(r.status, 1)
-        XCTAssertEqual(r.lines.map(String.init), [
-            "\(sandbox.root)/bad.policy:1:11: error: '0' is not a whole number from 1 to 256",
-            "\(sandbox.root)/bad.policy:2:13: error: missing ':' between the subject and the object",
-            "\(sandbox.root)/bad.policy: 2 errors",
-        ])
-        let ok = Child([fanfilterPath, "check"], mergeStderr: true).wait()
-        XCTAssertEqual(ok.status, 0)
-        XCTAssertTrue(ok.output.hasPrefix("<built-in default policy>: ok: 2 rules"), ok.output)
+/// SIGHUP: reload a changed policy, keep the running one when the new one is broken.
+final class ReloadCommandTests: XCTestCase {
+    func testSIGHUPReloadsAndABrokenPolicyKeepsTheRunningOne() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let secret = sandbox.file("secret")
+        func write(_ text: String) { sandbox.file("policy", contents: Array(text.utf8)) }
+        write("watch = \(sandbox.root)\ndeny all : path=\(sandbox.root)/secret\n")
+        let agent = Child([fanfilterPath, "run", "--policy", sandbox.root + "/policy"], mergeStderr: true)
+        var denied = false
+        for _ in 0..<100 where !denied {
+            denied = openFromChild([secret]) == ["EPERM"]
+            if !denied { usleep(50_000) }
+        }
+        XCTAssertTrue(denied)
+        write("watch = \(sandbox.root)\nmode = lax\n")
+        kill(agent.pid, SIGHUP)
+        usleep(300_000)
+        XCTAssertEqual(openFromChild([secret]), ["EPERM"], "the broken policy was not taken")
+        write("watch = \(sandbox.root)\nallow all : all\n")
+        kill(agent.pid, SIGHUP)
+        var allowed = false
+        for _ in 0..<40 where !allowed {
+            usleep(50_000)
+            allowed = openFromChild([secret]) == ["ok"]
+        }
+        XCTAssertTrue(allowed, "the new policy is in force")
+        kill(agent.pid, SIGTERM)
+        let r = agent.wait(timeout: .seconds(10))
+        XCTAssertEqual(r.status, 0)
+        XCTAssertTrue(r.output.contains("policy rejected, the running policy stays: \(sandbox.root)/policy:2:8: error: unknown mode 'lax'"), r.output)
+        XCTAssertTrue(r.output.contains("policy loaded: policy \(sandbox.root)/policy, 1 rule"), r.output)
     }
 }

@@ -1,0 +1,107 @@
+import ArgumentParser
+import FanFilter
+import Policy
+
+extension Fanfilter {
+    struct Explain: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show how the policy decides one access, and why.",
+            discussion: """
+            Needs neither root nor fanotify. Prints the decision, the rule that made it \
+            (FILE:LINE and its text), and each rule tried before it with the reason it \
+            did not match. Subject facts not given are unknown, as for a process that \
+            exited: a rule that tests them does not match. When PATH exists, its size, \
+            device, filesystem type and SHA-256 are read from it.
+
+            Example: fanfilter explain --policy /etc/fanfilter/policy --perm execute \
+            --exe /usr/bin/bash --uid 1000 /tmp/x.sh
+            """
+        )
+
+        @OptionGroup var source: PolicySource
+
+        @Option(help: "The access: open or execute.")
+        var perm: String = "open"
+
+        @Option(help: ArgumentHelp("The process's executable.", valueName: "path"))
+        var exe: String?
+
+        @Option(help: ArgumentHelp("Its effective user: a number or a name.", valueName: "user"))
+        var uid: String?
+
+        @Option(help: ArgumentHelp("Its effective group: a number or a name.", valueName: "group"))
+        var gid: String?
+
+        @Option(help: "Its comm (the kernel's 15-byte process name).")
+        var comm: String?
+
+        @Option(help: "Its process id.")
+        var pid: Int32 = 0
+
+        @Option(help: "Its parent's process id.")
+        var ppid: Int32?
+
+        @Option(help: ArgumentHelp("Its login user (audit uid).", valueName: "user"))
+        var auid: String?
+
+        @Option(help: "Its audit session id.")
+        var sessionid: UInt32?
+
+        @Argument(help: ArgumentHelp("The file opened or executed.", valueName: "path"))
+        var path: String
+
+        func run() throws {
+            guard let access = Access(rawValue: perm) else {
+                throw ValidationError("--perm takes open or execute")
+            }
+            let policy: Policy
+            do { policy = try source.load(ownership: .ignore) } catch {
+                printError("\(error)")
+                throw ExitCode.failure
+            }
+            let subject = SubjectFacts(pid: pid, ppid: ppid, uid: try id(uid, "--uid", user: true),
+                                       gid: try id(gid, "--gid", user: false), auid: try id(auid, "--auid", user: true),
+                                       sessionid: sessionid, comm: comm.map { Array($0.utf8) }, exe: exe.map { Array($0.utf8) })
+            let request = AccessRequest(access: access, subject: subject,
+                                        object: objectFacts(path: Array(path.utf8), hashMaxSize: policy.settings.hashMaxSize))
+            let (decision, tried) = policy.explain(request)
+            let resolved = request.object.path.flatMap { $0 == Array(path.utf8) ? nil : " (the kernel names it \(printable($0)))" }
+            print("\(access.rawValue) \(printable(Array(path.utf8)))" + (resolved ?? "") + describe(subject))
+            if let rule = decision.rule {
+                print("decision: \(decision.verdict.rawValue), by rule \(rule.number) at \(rule.location.file):\(rule.location.line)")
+                print("    \(rule.text)")
+            } else {
+                print("decision: \(decision.verdict.rawValue), as no rule matched (default = \(policy.settings.defaultVerdict.rawValue))")
+            }
+            if policy.settings.mode != .enforce, decision.verdict == .deny {
+                print("mode \(policy.settings.mode.rawValue): the agent allows it and logs 'would deny'")
+            }
+            if decision.asks { print("ask: without a connected client the answer is on_no_client (\(policy.settings.onNoClient.rawValue))") }
+            if !tried.isEmpty {
+                print("rules tried before it:")
+                for (rule, reason) in tried {
+                    print("  rule \(rule.number) at \(rule.location.file):\(rule.location.line): \(reason)")
+                    print("    \(rule.text)")
+                }
+            }
+        }
+
+        func describe(_ s: SubjectFacts) -> String {
+            var parts: [String] = []
+            if let exe = s.exe { parts.append("exe=\(printable(exe))") }
+            if let uid = s.uid { parts.append("uid=\(uid)") }
+            if let gid = s.gid { parts.append("gid=\(gid)") }
+            if let comm = s.comm { parts.append("comm=\(printable(comm))") }
+            return parts.isEmpty ? "" : " by " + parts.joined(separator: " ")
+        }
+
+        func id(_ text: String?, _ option: String, user: Bool) throws -> UInt32? {
+            guard let text else { return nil }
+            if let n = UInt32(text) { return n }
+            guard let n = user ? userID(text) : groupID(text) else {
+                throw ValidationError("\(option): unknown \(user ? "user" : "group") '\(text)'")
+            }
+            return n
+        }
+    }
+}

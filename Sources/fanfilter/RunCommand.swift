@@ -1,0 +1,98 @@
+import ArgumentParser
+import Dispatch
+import FanFilter
+import Glibc
+import Logging
+import Policy
+
+extension Fanfilter {
+    struct Run: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the agent in the foreground until SIGTERM or SIGINT.",
+            discussion: """
+            Must run as root (fanotify permission events need CAP_SYS_ADMIN). The agent \
+            marks every path the policy's `watch` (whole filesystem) and `watch_mount` \
+            (one mount) settings name, then decides each open and execution there. \
+            Decisions from *_log rules, and denials that permissive or observe mode \
+            turned into allows, are logged to standard error, one line each.
+
+            The policy file, and every file it includes, must be owned by root and not \
+            writable by group or others.
+
+            SIGHUP reloads the policy: it is read and checked off the event path, then put \
+            in force whole (events in flight finish under the old one), with marks added \
+            and removed to follow `watch`; a policy with errors is logged with its \
+            locations and the running one stays. workers, prime and queue_size take effect \
+            on restart only, which the log says.
+
+            On SIGTERM or SIGINT it stops reading events, answers every event in flight \
+            (within reply_timeout), closes the fanotify group, prints its counters and \
+            exits 0.
+
+            Exit status: 0 after a clean stop; 78 (EX_CONFIG) when the policy is invalid; \
+            1 when fanotify cannot be set up (not root, an unwatchable path).
+            """
+        )
+
+        @OptionGroup var source: PolicySource
+
+        func run() throws {
+            let policy: Policy
+            do { policy = try source.load() } catch {
+                printError("\(error)")
+                printError("fanfilter: refusing to start: the policy has errors")
+                throw ExitCode(78)
+            }
+            LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+            var logger = Logger(label: "fanfilter")
+            logger.logLevel = .info
+            for warning in policy.warnings { logger.warning("\(warning)") }
+
+            let agent: Agent
+            do { agent = try Agent(policy: policy, logger: logger) } catch {
+                printError("fanfilter: \(error)")
+                throw ExitCode.failure
+            }
+            let stop = DispatchSemaphore(value: 0)
+            let reloads = DispatchQueue(label: "fanfilter.reload")
+            var sources: [DispatchSourceSignal] = []
+            for (sig, queue) in [(SIGTERM, DispatchQueue.global()), (SIGINT, .global()), (SIGHUP, reloads)] {
+                signal(sig, SIG_IGN)
+                let s = DispatchSource.makeSignalSource(signal: sig, queue: queue)
+                s.setEventHandler { if sig == SIGHUP { reload(agent, logger) } else { stop.signal() } }
+                s.resume()
+                sources.append(s)
+            }
+            agent.start()
+            logger.info("started: \(describe(agent)); kernel: \(agent.features)")
+            stop.wait()
+            logger.info("stopping: answering the events in flight")
+            agent.stop()
+            logger.info("stopped: \(agent.counters.summary)")
+            _ = sources
+        }
+
+        func describe(_ agent: Agent) -> String {
+            let policy = agent.policy
+            let watched = agent.watched.map { "\(printable($0.path)) (\($0.scope))" }.joined(separator: ", ")
+            return "policy \(policy.source), \(plural(policy.rules.count, "rule")), mode \(policy.settings.mode.rawValue); "
+                + "watching \(watched.isEmpty ? "nothing" : watched)"
+        }
+
+        func reload(_ agent: Agent, _ logger: Logger) {
+            let policy: Policy
+            do { policy = try source.load() } catch {
+                logger.error("policy rejected, the running policy stays: \(error.diagnostics.count == 1 ? "" : "\n")\(error)")
+                return
+            }
+            do {
+                let notes = try agent.reload(policy)
+                for warning in policy.warnings { logger.warning("\(warning)") }
+                for note in notes { logger.warning("\(note)") }
+                logger.info("policy loaded: \(describe(agent))")
+            } catch {
+                logger.error("policy rejected, the running policy stays: \(error)")
+            }
+        }
+    }
+}

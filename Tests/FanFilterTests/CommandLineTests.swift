@@ -1,0 +1,117 @@
+import Foundation
+import Glibc
+import XCTest
+
+/// `fanfilter check`, `explain` and `rules`: what an administrator reads.
+final class CommandLineTests: XCTestCase {
+    var dir: String!
+
+    override func setUpWithError() throws {
+        dir = NSTemporaryDirectory() + "fanfilter-cli-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    func policyFile(_ text: String, mode: mode_t = 0o644) throws -> String {
+        let path = dir + "/policy"
+        try text.write(toFile: path, atomically: false, encoding: .utf8)
+        chmod(path, mode)
+        return path
+    }
+
+    func run(_ args: [String]) -> Child.Result {
+        Child([fanfilterPath] + args, mergeStderr: true).wait()
+    }
+
+    func testCheckPrintsEveryErrorWithACaretAndASummary() throws {
+        let bad = try policyFile("workers = 0\ndeny all all\n")
+        let r = run(["check", bad])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.lines.map(String.init), [
+            "\(bad):1:11: error: '0' is not a whole number from 1 to 256",
+            "    workers = 0",
+            "              ^",
+            "\(bad):2:13: error: missing ':' between the subject and the object",
+            "    deny all all",
+            "                ^",
+            "\(bad): 2 errors",
+        ])
+        let ok = run(["check"])
+        XCTAssertEqual(ok.status, 0)
+        XCTAssertTrue(ok.output.hasPrefix("<built-in default policy>: ok: 2 rules"), ok.output)
+    }
+
+    func testCheckWarningsStrictAndJSON() throws {
+        let file = try policyFile("deny all : dir=/srv\ndeny all : dir=/srv/x/\n", mode: 0o664)
+        let r = run(["check", file])
+        XCTAssertEqual(r.status, 0, "warnings alone pass without --strict")
+        XCTAssertEqual(r.lines.map(String.init), [
+            "\(file):0:0: warning: the policy file is writable by group or others (mode 664); chmod go-w \(file)",
+            "\(file):1:16: warning: '/srv' has no trailing '/': taken as the directory /srv/",
+            "    deny all : dir=/srv",
+            "                   ^",
+            "\(file):2:1: warning: never matches: rule 1 (\(file):1) matches everything this rule does, first",
+            "    deny all : dir=/srv/x/",
+            "    ^",
+            "\(file): ok: 2 rules, 0 watched paths, mode enforce, 4 workers, reply_timeout 0.25 seconds, on_timeout allow, queue_size 4096, on_overload allow; 3 warnings",
+        ])
+        XCTAssertEqual(run(["check", "--strict", file]).status, 2)
+        let json = run(["check", "--json", file])
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any])
+        XCTAssertEqual(object["ok"] as? Bool, true)
+        XCTAssertEqual(object["rules"] as? Int, 2)
+        let diagnostics = try XCTUnwrap(object["diagnostics"] as? [[String: Any]])
+        XCTAssertEqual(diagnostics.map { $0["line"] as? Int }, [0, 1, 2])
+        XCTAssertEqual(diagnostics.map { $0["severity"] as? String }, ["warning", "warning", "warning"])
+        let broken = try policyFile("mode = x\n")
+        let jsonErrors = run(["check", "--json", broken])
+        XCTAssertEqual(jsonErrors.status, 1)
+        XCTAssertTrue(jsonErrors.output.contains("\"message\":\"unknown mode 'x' (expected enforce, permissive or observe)\""), jsonErrors.output)
+    }
+
+    func testRunRefusesAPolicyFileOthersCanWrite() throws {
+        let file = try policyFile("allow all : all\n", mode: 0o666)
+        let r = run(["run", "--policy", file])
+        XCTAssertEqual(r.status, 78)
+        XCTAssertEqual(r.lines.first.map(String.init), "\(file):0:0: error: refusing it: the policy file is writable by group or others (mode 666); chmod go-w \(file)")
+    }
+
+    func testExplainShowsTheDecidingRuleAndWhyEarlierRulesDidNotMatch() throws {
+        let file = try policyFile("""
+        deny_log perm=execute all : dir=/srv/data/uploads/
+        deny perm=open uid=1000 : path=/srv/data/payroll.csv
+        allow perm=any exe=/usr/bin/rsync : all
+        """)
+        let r = run(["explain", "--policy", file, "--uid", "1000", "--exe", "/usr/bin/cat", "/srv/data/payroll.csv"])
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertEqual(r.lines.map(String.init), [
+            "open /srv/data/payroll.csv by exe=/usr/bin/cat uid=1000",
+            "decision: deny, by rule 2 at \(file):2",
+            "    deny perm=open uid=1000 : path=/srv/data/payroll.csv",
+            "rules tried before it:",
+            "  rule 1 at \(file):1: perm=execute does not cover open",
+            "    deny_log perm=execute all : dir=/srv/data/uploads/",
+        ])
+        let link = dir + "/ls-link"
+        symlink("/usr/bin/ls", link)
+        let none = run(["explain", "--policy", file, "--perm", "execute", link])
+        XCTAssertEqual(Array(none.lines.prefix(4)).map(String.init), [
+            "execute \(link) (the kernel names it /usr/bin/ls)",
+            "decision: allow, as no rule matched (default = allow)",
+            "rules tried before it:",
+            "  rule 1 at \(file):1: path is /usr/bin/ls, and the rule wants dir=/srv/data/uploads/",
+        ])
+        XCTAssertTrue(none.output.contains("  rule 3 at \(file):3: exe is not known, and the rule wants exe=/usr/bin/rsync"), none.output)
+        XCTAssertEqual(run(["explain", "--policy", file, "--perm", "write", "/x"]).status, 64)
+    }
+
+    func testRulesListsTheCompiledRulesNumbered() throws {
+        let file = try policyFile("workers = 2\n# comment\ndeny all : path=/a   # why\nallow uid=0 : all\n")
+        let r = run(["rules", "--policy", file])
+        XCTAssertEqual(r.lines.map(String.init), [
+            "1  \(file):3  deny all : path=/a",
+            "2  \(file):4  allow uid=0 : all",
+        ])
+    }
+}
