@@ -41,6 +41,8 @@ let package = Package(
             ],
             resources: [.embedInCode("fanfilter.policy")]
         ),
+        // `make bench-policy`: ns per decision for 10, 1,000 and 10,000 rules.
+        .executableTarget(name: "fanfilter-policy-bench", dependencies: ["Policy"], path: "bench/policy"),
         // A child process the kernel tests use as the opener (the agent allows its own process).
         .executableTarget(name: "fanfilter-test-opener", path: "Tests/Opener"),
         .testTarget(name: "FilterPortTests", dependencies: ["FilterPort"]),

@@ -190,6 +190,7 @@ struct PolicyParser {
             if v.bytes.isEmpty && !v.isQuoted { return (key, words.dropFirst().first, words.dropFirst(2)) }
             return (key, v, words.dropFirst())
         }
+        guard words.count > 1, words[1].bytes.first == UInt8(ascii: "=") else { return (words[0], nil, words.dropFirst()) }
         if words[1].bytes == [UInt8(ascii: "=")] { return (words[0], words.dropFirst(2).first, words.dropFirst(3)) }
         return (words[0], words[1].suffix(from: 1), words.dropFirst(2))
     }

@@ -243,3 +243,21 @@ struct SeededGenerator: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+final class MoreErrorMessageTests: XCTestCase {
+    func testErrorMessagesOfTheFullLanguage() {
+        XCTAssertEqual(errors("%admins\u{01}\0\0\0000"), ["1:1: a set name is letters, digits, '_' and '-' after '%'"], "found by the fuzzer")
+        XCTAssertEqual(errors("%a"), ["1:1: the set '%a' needs values"])
+        XCTAssertEqual(errors("%a b=1"), ["1:1: the set '%a' needs values"])
+        XCTAssertEqual(errors("%=1"), ["1:1: a set name is letters, digits, '_' and '-' after '%'"])
+        XCTAssertEqual(errors("%a=1 2"), ["1:6: unexpected '2' after the values of '%a'"])
+        XCTAssertEqual(errors("deny all : perm=open"), ["1:12: 'perm' belongs before the ':'"])
+        XCTAssertEqual(errors("deny all : path=glob:/a/[z-a]"), ["1:26: the range in a character class runs backwards"])
+        XCTAssertEqual(errors("deny sessionid=x : all"), ["1:16: 'x' is not a session id"])
+        XCTAssertEqual(errors("deny ppid=0 : all"), ["1:11: '0' is not a process id"])
+        XCTAssertEqual(errors("deny gid=nosuchgroup-x : all"), ["1:10: unknown group 'nosuchgroup-x'"])
+        XCTAssertEqual(errors("default = maybe"), ["1:11: 'maybe' is not allow or deny"])
+        XCTAssertEqual(errors("log_rate = 0"), ["1:12: '0' is not a whole number from 1 to 1000000"])
+        XCTAssertEqual(errors("deny all : size=-1"), ["1:17: '-1' is not a size (bytes, or a whole number with K, M or G)"])
+    }
+}
