@@ -22,11 +22,19 @@ let package = Package(
             .product(name: "DequeModule", package: "swift-collections"),
             .product(name: "HeapModule", package: "swift-collections"),
         ]),
+        // libsystemd (sd_journal_sendv, sd_notify), found with pkg-config.
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        // Logging that never blocks the event path: a bounded queue, the journal or stderr behind it.
+        .target(name: "AgentLog", dependencies: [
+            "CSystemd",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "DequeModule", package: "swift-collections"),
+        ]),
         // The policy file: parser, compiled rules, evaluator.
         .target(name: "Policy"),
         // The agent: fanotify event source, dispatch over the port, workers, responses.
         .target(name: "FanFilter", dependencies: [
-            "CFanotify", "FilterPort", "Policy",
+            "CFanotify", "CSystemd", "FilterPort", "Policy", "AgentLog",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "SystemPackage", package: "swift-system"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -35,7 +43,7 @@ let package = Package(
         .executableTarget(
             name: "fanfilter",
             dependencies: [
-                "FanFilter", "Policy",
+                "FanFilter", "Policy", "AgentLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -47,6 +55,7 @@ let package = Package(
         .executableTarget(name: "fanfilter-test-opener", path: "Tests/Opener"),
         .testTarget(name: "FilterPortTests", dependencies: ["FilterPort"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
+        .testTarget(name: "AgentLogTests", dependencies: ["AgentLog", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "FanFilterTests", dependencies: [
             "FanFilter", "Policy", "FilterPort", "fanfilter-test-opener",
             .product(name: "SystemPackage", package: "swift-system"),

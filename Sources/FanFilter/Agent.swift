@@ -111,6 +111,9 @@ public final class Agent: Sendable {
         }
     }
 
+    /// Turns of the current reader's loop; it advances at least once a second while the reader lives.
+    public var heartbeat: UInt64 { state.withLock { $0.watch.reader }.heartbeat.load(ordering: .relaxed) }
+
     /// Starts reading events. Call once.
     public func start() {
         let watch = state.withLock { s -> Watch? in

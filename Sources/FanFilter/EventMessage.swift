@@ -30,6 +30,8 @@ struct EventMessage: PortPayload {
     var group: FanotifyGroup
     var policy: ActivePolicy
     var request: AccessRequest
+    /// CLOCK_MONOTONIC nanoseconds when the event was read (for FANFILTER_LATENCY_US).
+    var receivedAt: UInt64
 
     var byteCount: Int {
         let path = request.object.path?.count ?? 0

@@ -33,6 +33,8 @@ final class EventReader: Sendable {
 
     let group: FanotifyGroup
     private let context: Context
+    /// Counts turns of the loop (at least one a second while it runs): the watchdog's proof of life.
+    let heartbeat = Atomic<UInt64>(0)
     private let ownPid = getpid()
     /// A pipe: poll(2) watches its read end beside the fanotify fd; `stop()` writes to it.
     private let stopPipe: (read: Int32, write: Int32)
@@ -67,12 +69,14 @@ final class EventReader: Sendable {
                    pollfd(fd: stopPipe.read, events: Int16(POLLIN), revents: 0)]
         var readErrors: UInt64 = 0
         while true {
-            if poll(&fds, 2, -1) < 0 {
+            heartbeat.add(1, ordering: .relaxed)
+            if poll(&fds, 2, 1000) < 0 {
                 if errno == EINTR { continue }
                 context.logger.critical("poll on the fanotify fd failed: \(Errno(rawValue: errno)); the reader stops")
                 return
             }
             if fds[1].revents != 0 { return }
+            if fds[0].revents == 0 { continue }
             let length: Int
             do {
                 length = try group.read(into: buffer)
@@ -100,6 +104,7 @@ final class EventReader: Sendable {
             if event.mask & UInt64(FAN_Q_OVERFLOW) != 0 { c.counters.increment(.queueOverflows) }
             return
         }
+        let receivedAt = monotonicNanoseconds()
         c.counters.increment(.events)
         let exec = UInt64(FAN_OPEN_EXEC_PERM) | UInt64(FAN_OPEN_EXEC)
         let access: Access = event.mask & exec != 0 ? .execute : .open
@@ -116,10 +121,10 @@ final class EventReader: Sendable {
         let request = AccessRequest(access: access,
                                     subject: ProcFacts.subject(pid: event.pid, pidfd: event.pidfd, needs: needs),
                                     object: ProcFacts.object(eventFD: event.fd, needs: needs, mounts: c.mounts))
-        c.port.send(EventMessage(file: file, group: group, policy: policy, request: request),
+        c.port.send(EventMessage(file: file, group: group, policy: policy, request: request, receivedAt: receivedAt),
                     replyCapacity: DecisionReply.capacity, timeout: policy.policy.settings.replyTimeout) {
-            [settlement = c.settlement] _, message, outcome in
-            settlement.settle(message, outcome)
+            [settlement = c.settlement] header, message, outcome in
+            settlement.settle(header, message, outcome)
         }
     }
 }

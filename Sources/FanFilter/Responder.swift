@@ -1,4 +1,6 @@
+import AgentLog
 import FilterPort
+import Glibc
 import Policy
 import Synchronization
 
@@ -60,7 +62,7 @@ struct Settlement: Sendable {
     let counters: Counters
     let log: DecisionLog
 
-    func settle(_ message: EventMessage, _ outcome: SendOutcome<DecisionReply>) {
+    func settle(_ header: MessageHeader, _ message: EventMessage, _ outcome: SendOutcome<DecisionReply>) {
         let settings = message.policy.policy.settings
         switch outcome {
         case .replied(_, let reply):
@@ -68,23 +70,29 @@ struct Settlement: Sendable {
             let enforced = settings.mode == .enforce ? decision.verdict : .allow
             responder.answer(message.file, on: message.group, enforced,
                              auditRule: decision.audits ? decision.rule?.number : nil)
-            if decision.verdict == .deny && enforced == .allow {
-                counters.increment(.wouldDeny)
-                log.decision(message.request, decision, wouldDeny: true)
-            } else if decision.logs {
-                log.decision(message.request, decision, wouldDeny: false)
+            let wouldDeny = decision.verdict == .deny && enforced == .allow
+            if wouldDeny { counters.increment(.wouldDeny) }
+            if wouldDeny || decision.logs {
+                log.decision(message.request, decision, wouldDeny: wouldDeny, portMessageID: header.messageId,
+                             latencyMicroseconds: (monotonicNanoseconds() &- message.receivedAt) / 1000)
             }
         case .timedOut, .replyTooLarge:
             responder.answer(message.file, on: message.group, settings.onTimeout)
             counters.increment(.timedOut)
-            log.occasionally(counters[.timedOut], "no decision within reply_timeout (\(settings.replyTimeout)): answered \(settings.onTimeout.rawValue)")
+            log.occasionally(counters[.timedOut], .replyTimedOut, "no decision within reply_timeout (\(settings.replyTimeout)): answered \(settings.onTimeout.rawValue)")
         case .backlogFull:
             responder.answer(message.file, on: message.group, settings.onOverload)
             counters.increment(.overloaded)
-            log.occasionally(counters[.overloaded], "queue full (queue_size \(settings.queueSize)): answered \(settings.onOverload.rawValue); consider a larger queue_size or more workers")
+            log.occasionally(counters[.overloaded], .overload, "queue full (queue_size \(settings.queueSize)): answered \(settings.onOverload.rawValue); consider a larger queue_size or more workers")
         case .noClient, .disconnected:
             responder.answer(message.file, on: message.group, settings.onTimeout)
             counters.increment(.noWorker)
         }
     }
+}
+
+func monotonicNanoseconds() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
 }

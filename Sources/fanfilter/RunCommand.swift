@@ -1,3 +1,4 @@
+import AgentLog
 import ArgumentParser
 import Dispatch
 import FanFilter
@@ -36,6 +37,15 @@ extension Fanfilter {
 
         @OptionGroup var source: PolicySource
 
+        enum LogTarget: String, ExpressibleByArgument, CaseIterable {
+            case journal, stderr, auto
+        }
+
+        @Option(help: ArgumentHelp(
+            "Where log entries go: the systemd journal (structured fields), stderr (readable lines), or auto: the journal when stderr is connected to it (as under systemd), else stderr.",
+            valueName: "journal|stderr|auto"))
+        var logTarget: LogTarget = .auto
+
         func run() throws {
             let policy: Policy
             do { policy = try source.load() } catch {
@@ -43,30 +53,43 @@ extension Fanfilter {
                 printError("fanfilter: refusing to start: the policy has errors")
                 throw ExitCode(78)
             }
-            LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+            let toJournal = logTarget == .journal || (logTarget == .auto && JournalSink.stderrIsJournal)
+            let logs = LogQueue(sink: toJournal ? JournalSink() : StderrSink(), rate: policy.settings.logRate)
+            LoggingSystem.bootstrap { QueuedLogHandler(label: $0, queue: logs) }
             var logger = Logger(label: "fanfilter")
             logger.logLevel = .info
+            defer { logs.stop() }
             for warning in policy.warnings { logger.warning("\(warning)") }
 
             let agent: Agent
             do { agent = try Agent(policy: policy, logger: logger) } catch {
+                logger.critical("cannot start: \(error)")
+                logs.flush()
                 printError("fanfilter: \(error)")
                 throw ExitCode.failure
             }
+            let service = ServiceManager(agent: agent)
             let stop = DispatchSemaphore(value: 0)
             let reloads = DispatchQueue(label: "fanfilter.reload")
             var sources: [DispatchSourceSignal] = []
             for (sig, queue) in [(SIGTERM, DispatchQueue.global()), (SIGINT, .global()), (SIGHUP, reloads)] {
                 signal(sig, SIG_IGN)
                 let s = DispatchSource.makeSignalSource(signal: sig, queue: queue)
-                s.setEventHandler { if sig == SIGHUP { reload(agent, logger) } else { stop.signal() } }
+                s.setEventHandler {
+                    if sig == SIGHUP { reload(agent, service, logs, logger) } else { stop.signal() }
+                }
                 s.resume()
                 sources.append(s)
             }
             agent.start()
-            logger.info("started: \(describe(agent)); kernel: \(agent.features)")
+            logger.info("started: \(describe(agent)); kernel: \(agent.features)",
+                        metadata: [Field.messageID: "\(MessageID.agentStarted.rawValue)"])
+            service.ready()
+            service.startWatchdog()
             stop.wait()
-            logger.info("stopping: answering the events in flight")
+            service.stopping()
+            logger.info("stopping: answering the events in flight",
+                        metadata: [Field.messageID: "\(MessageID.agentStopping.rawValue)"])
             agent.stop()
             logger.info("stopped: \(agent.counters.summary)")
             _ = sources
@@ -79,19 +102,24 @@ extension Fanfilter {
                 + "watching \(watched.isEmpty ? "nothing" : watched)"
         }
 
-        func reload(_ agent: Agent, _ logger: Logger) {
+        func reload(_ agent: Agent, _ service: ServiceManager, _ logs: LogQueue, _ logger: Logger) {
+            service.reloading()
+            defer { service.ready() }
+            let rejected: Logger.Metadata = [Field.messageID: "\(MessageID.policyRejected.rawValue)"]
             let policy: Policy
             do { policy = try source.load() } catch {
-                logger.error("policy rejected, the running policy stays: \(error.diagnostics.count == 1 ? "" : "\n")\(error)")
+                logger.error("policy rejected, the running policy stays: \(error.diagnostics.count == 1 ? "" : "\n")\(error)",
+                             metadata: rejected)
                 return
             }
             do {
                 let notes = try agent.reload(policy)
+                logs.rate.store(policy.settings.logRate, ordering: .relaxed)
                 for warning in policy.warnings { logger.warning("\(warning)") }
                 for note in notes { logger.warning("\(note)") }
-                logger.info("policy loaded: \(describe(agent))")
+                logger.info("policy loaded: \(describe(agent))", metadata: [Field.messageID: "\(MessageID.policyLoaded.rawValue)"])
             } catch {
-                logger.error("policy rejected, the running policy stays: \(error)")
+                logger.error("policy rejected, the running policy stays: \(error)", metadata: rejected)
             }
         }
     }

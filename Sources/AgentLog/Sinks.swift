@@ -1,0 +1,63 @@
+import CSystemd
+import Glibc
+
+/// Writes entries to the systemd journal with sd_journal_sendv: one entry
+/// per call, every field as bytes (libsystemd sends a value holding a newline
+/// in the journal's binary form, so nothing is split or mangled).
+public struct JournalSink: LogSink {
+    public init() {}
+
+    public func write(_ entry: LogEntry) {
+        var items: [[UInt8]] = [
+            Array("MESSAGE=".utf8) + Array(entry.message.utf8),
+            Array("PRIORITY=\(entry.priority)".utf8),
+            Array("SYSLOG_IDENTIFIER=fanfilter".utf8),
+        ]
+        for (name, value) in entry.fields { items.append(Array(name.utf8) + [UInt8(ascii: "=")] + value) }
+        var buffer: [UInt8] = []
+        var spans: [(offset: Int, count: Int)] = []
+        for item in items {
+            spans.append((buffer.count, item.count))
+            buffer += item
+        }
+        buffer.withUnsafeBytes { raw in
+            let vectors = spans.map { iovec(iov_base: UnsafeMutableRawPointer(mutating: raw.baseAddress! + $0.offset), iov_len: $0.count) }
+            _ = vectors.withUnsafeBufferPointer { sd_journal_sendv($0.baseAddress, Int32($0.count)) }
+        }
+    }
+
+    /// Whether standard error is connected to the journal (systemd sets
+    /// JOURNAL_STREAM to its device and inode).
+    public static var stderrIsJournal: Bool {
+        guard let value = getenv("JOURNAL_STREAM") else { return false }
+        let parts = String(cString: value).split(separator: ":")
+        var st = stat()
+        guard parts.count == 2, fstat(2, &st) == 0 else { return false }
+        return UInt64(parts[0]) == UInt64(st.st_dev) && UInt64(parts[1]) == UInt64(st.st_ino)
+    }
+}
+
+/// Writes readable lines to standard error: `2026-11-25T18:00:00Z warning fanfilter: deny open …`.
+public struct StderrSink: LogSink {
+    public init() {}
+
+    static let levels = ["emerg", "alert", "crit", "error", "warning", "notice", "info", "debug"]
+
+    public func write(_ entry: LogEntry) {
+        var now = time(nil)
+        var tm = tm()
+        gmtime_r(&now, &tm)
+        var stamp = [CChar](repeating: 0, count: 32)
+        strftime(&stamp, stamp.count, "%Y-%m-%dT%H:%M:%SZ", &tm)
+        let level = Self.levels[Int(max(0, min(7, entry.priority)))]
+        var line = "\(String(cString: stamp)) \(level) \(entry.label): \(entry.message)\n"
+        line.withUTF8 { p in
+            var off = 0
+            while off < p.count {
+                let n = Glibc.write(2, p.baseAddress! + off, p.count - off)
+                if n <= 0 { if errno == EINTR { continue }; return }
+                off += n
+            }
+        }
+    }
+}
