@@ -6,9 +6,9 @@ PREFIX     ?= /usr/local
 DESTDIR    ?=
 POLICY     ?=
 CONFIG     ?= debug
-BUILD_DIR  := $(shell $(SWIFT) build -c $(CONFIG) --show-bin-path 2>/dev/null)
+BUILD_DIR   = $(shell $(SWIFT) build -c $(CONFIG) --show-bin-path 2>/dev/null)
 
-.PHONY: all build release run test check bench-policy fuzz clean
+.PHONY: all build release run test check bench-policy fuzz install uninstall clean
 
 all: build
 
@@ -42,6 +42,42 @@ fuzz:
 		Sources/Policy/*.swift fuzz/PolicyFuzzer.swift -o .build/policy-fuzzer
 	.build/policy-fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=5 \
 		-artifact_prefix=.build/ .build/fuzz-corpus fuzz/corpus
+
+# Install: the binary, the unit, the journal catalog, and the default policy
+# (only when /etc/fanfilter/policy does not exist: an admin's policy is never
+# overwritten). BINARY=PATH installs another build (the tests install the debug one).
+SBINDIR    ?= $(PREFIX)/sbin
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+CATALOGDIR ?= $(PREFIX)/lib/systemd/catalog
+DOCDIR     ?= $(PREFIX)/share/doc/fanfilter
+BINARY     ?=
+
+install:
+	@if [ -z "$(BINARY)" ]; then $(SWIFT) build -c release --product fanfilter; fi
+	install -D -m 0755 $(if $(BINARY),$(BINARY),$$($(SWIFT) build -c release --show-bin-path)/fanfilter) $(DESTDIR)$(SBINDIR)/fanfilter
+	install -d $(DESTDIR)$(UNITDIR)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' systemd/fanfilter.service.in > $(DESTDIR)$(UNITDIR)/fanfilter.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/fanfilter.service
+	install -D -m 0644 systemd/fanfilter.catalog $(DESTDIR)$(CATALOGDIR)/fanfilter.catalog
+	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -d -m 0755 $(DESTDIR)/etc/fanfilter $(DESTDIR)/etc/fanfilter/policy.d
+	@if [ -e $(DESTDIR)/etc/fanfilter/policy ]; then \
+		echo "keeping the existing $(DESTDIR)/etc/fanfilter/policy"; \
+	else \
+		install -m 0644 systemd/fanfilter.policy $(DESTDIR)/etc/fanfilter/policy; \
+	fi
+	@echo "installed; then: systemctl daemon-reload; journalctl --update-catalog; systemctl enable --now fanfilter"
+
+# Removes what install added. The policy goes only when it is still the shipped default.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/fanfilter $(DESTDIR)$(UNITDIR)/fanfilter.service \
+		$(DESTDIR)$(CATALOGDIR)/fanfilter.catalog $(DESTDIR)$(DOCDIR)/README.md
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
+	@if cmp -s systemd/fanfilter.policy $(DESTDIR)/etc/fanfilter/policy; then \
+		rm -f $(DESTDIR)/etc/fanfilter/policy; rmdir $(DESTDIR)/etc/fanfilter/policy.d $(DESTDIR)/etc/fanfilter 2>/dev/null || true; \
+	elif [ -e $(DESTDIR)/etc/fanfilter/policy ]; then \
+		echo "keeping $(DESTDIR)/etc/fanfilter/policy: it differs from the shipped default"; \
+	fi
 
 check: build
 	$(BUILD_DIR)/fanfilter check $(if $(POLICY),$(POLICY),systemd/fanfilter.policy)

@@ -1,0 +1,21 @@
+import Foundation
+import Glibc
+import XCTest
+
+/// The installed service under a real systemd: Tests/Systemd/integration.sh
+/// boots systemd as PID 1 of a private pid+mount namespace over an overlay of
+/// / and checks start, STATUS, denials, journal fields and catalog, reload,
+/// the journal-deadlock scenario, the watchdog restart and stop under load.
+final class SystemdIntegrationTests: XCTestCase {
+    func testTheServiceUnderARealSystemd() throws {
+        guard getuid() == 0 else { throw XCTSkip("needs root: run `sudo make test`") }
+        guard access("/lib/systemd/systemd", X_OK) == 0 else { throw XCTSkip("needs systemd installed (apt-get install systemd)") }
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../Systemd/integration.sh").standardized.path
+        let r = Child(["/bin/bash", script, fanfilterPath], mergeStderr: true).wait(timeout: .seconds(300))
+        print(r.output)
+        XCTAssertFalse(r.hung, "the integration test finishes within its bound")
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertTrue(r.output.contains(", 0 failed"), r.output)
+    }
+}
