@@ -8,7 +8,7 @@ POLICY     ?=
 CONFIG     ?= debug
 BUILD_DIR   = $(shell $(SWIFT) build -c $(CONFIG) --show-bin-path 2>/dev/null)
 
-.PHONY: all build release run test check bench-policy fuzz install uninstall clean
+.PHONY: all build release run test check bench bench-policy fuzz install uninstall clean
 
 all: build
 
@@ -27,6 +27,12 @@ run: build
 test:
 	$(SWIFT) build --build-tests
 	unshare --mount --propagation private $(SWIFT) test --skip-build --disable-swift-testing
+
+# The side-by-side benchmark (never part of make test): no agent, the minimal
+# C listener, fanfilter, fapolicyd when installed. ROUNDS, HOT, COLD, EXEC tune it.
+bench: bench-policy
+	$(SWIFT) build -c release --product fanfilter
+	FANFILTER=$$($(SWIFT) build -c release --show-bin-path)/fanfilter unshare --mount --propagation private bash bench/run.sh
 
 # ns per decision of the policy evaluator alone, for 10, 1,000 and 10,000 rules.
 bench-policy:

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# make bench: the cost of an agent in every open, side by side, in one run.
+# Contenders, interleaved round by round so machine drift hits all alike:
+#   none        no listener (the bare kernel)
+#   c-listener  bench/listener.c: read, readlink, FAN_ALLOW, close (the floor)
+#   fanfilter   a realistic 20-rule policy
+#   fapolicyd   permissive, watching only the test tmpfs (when installed)
+# Workloads (bench/openbench.c) on a private tmpfs, with 1 and 2 opener threads.
+# Run as root in a private mount namespace (make bench does: unshare -m).
+set -eu
+ROUNDS=${ROUNDS:-3}
+HOT=${HOT:-20000}
+COLD=${COLD:-100000}
+EXEC=${EXEC:-500}
+FANFILTER=${FANFILTER:?path to a release fanfilter}
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+OUT=$SRC/bench/results
+mkdir -p "$OUT"
+WORK=$(mktemp -d /tmp/fanfilter-bench.XXXXXX)
+D=$WORK/fs
+mkdir -p "$D"
+mount -t tmpfs -o size=2g tmpfs "$D"
+trap 'umount -l "$D" 2>/dev/null; rm -rf "$WORK"' EXIT
+
+cc -O2 -o "$WORK/listener" "$SRC/bench/listener.c"
+cc -O2 -pthread -o "$WORK/openbench" "$SRC/bench/openbench.c"
+"$WORK/openbench" create 1 "$D" "$COLD"
+mkdir -p "$D/bin" && cp /bin/true "$D/bin/true"
+
+cat > "$WORK/policy" <<P
+watch = $D
+reply_timeout = 1s
+%admins=0
+%scratch=/tmp/,/var/tmp/,/dev/shm/
+deny_log  perm=execute all : dir=%scratch
+allow_log perm=open uid!=%admins : path=/etc/shadow,/etc/gshadow
+deny      perm=open uid=1000 : path=$D/secret.csv
+deny      perm=any comm=evil : all
+allow     perm=any exe=/usr/bin/rsync : all
+deny      perm=open uid=1001,1002 : dir=/srv/private/
+deny      perm=execute all : dir=/home/
+deny      perm=execute all : path=glob:/srv/**/*.sh
+allow     perm=open exe_dir=/usr/lib/ : dir=/usr/share/
+deny      perm=open gid=1003 : dir=$D/restricted/
+deny      perm=any uid=1004 : path=$D/a,$D/b,$D/c
+allow_log perm=open uid=0 : path=$D/audit-me
+deny      perm=execute all : path=glob:$D/cold/*.sh
+deny      perm=open comm=nc,ncat : all
+allow     perm=execute exe=/usr/bin/make : dir=$D/bin/
+deny      perm=open uid=1005 : dir=$D/hot/private/
+deny      perm=execute all : dir=/var/tmp/
+allow     perm=open uid=0 : dir=$D/
+allow     perm=any all : all
+P
+chmod 0644 "$WORK/policy"
+
+AGENT_PID=
+start_agent() {
+    AGENT_PID=
+    case $1 in
+        none) return ;;
+        c-listener) "$WORK/listener" "$D" > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="ready" ;;
+        fanfilter) "$FANFILTER" run --policy "$WORK/policy" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
+        fapolicyd) fapolicyd --debug-deny --permissive > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="Starting to listen" ;;
+    esac
+    for _ in $(seq 200); do grep -q "$ready" "$WORK/agent.out" 2>/dev/null && return; sleep 0.05; done
+    echo "$1 did not start:"; cat "$WORK/agent.out"; exit 1
+}
+stop_agent() {
+    [ -z "$AGENT_PID" ] && { echo "0 0"; return; }
+    local rss cpu
+    rss=$(awk '/^VmHWM/ { print $2 }' /proc/$AGENT_PID/status)
+    cpu=$(awk '{ print $14 + $15 }' /proc/$AGENT_PID/stat)
+    kill -TERM "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null || true
+    echo "$rss $cpu"
+}
+
+contenders="none c-listener fanfilter"
+command -v fapolicyd > /dev/null && contenders="$contenders fapolicyd"
+RAW=$WORK/raw
+: > "$RAW"
+for round in $(seq "$ROUNDS"); do
+    for spec in hot:1:$HOT hot:2:$HOT cold:1:$COLD cold:2:$COLD read:1:$HOT read:2:$HOT exec:1:$EXEC exec:2:$EXEC; do
+        IFS=: read -r workload threads count <<< "$spec"
+        for c in $contenders; do
+            start_agent "$c"
+            ns=$("$WORK/openbench" "$workload" "$threads" "$D" "$count" | sed -n 's/ns_per_op=\([0-9]*\).*/\1/p')
+            read -r rss cpu <<< "$(stop_agent)"
+            echo "$round $workload $threads $c $ns $rss $cpu $count" >> "$RAW"
+        done
+    done
+    echo "round $round of $ROUNDS done" >&2
+done
+
+python3 - "$RAW" "$OUT" "$(nproc)" "$(uname -r)" <<'PY'
+import json, statistics, sys, time
+raw, out, cpus, kernel = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+rows = {}
+tick_ns = 1e9 / 100  # USER_HZ
+for line in open(raw):
+    r, w, t, c, ns, rss, cpu, count = line.split()
+    rows.setdefault((w, int(t), c), []).append((int(ns), int(rss), int(cpu) * tick_ns / int(count)))
+table = []
+print(f"{'workload':<8} {'thr':>3} {'contender':<11} {'ns/op':>9} {'spread':>15} {'ops/s':>9} {'x bare':>7} {'x C':>6} {'RSS KiB':>8} {'agent CPU ns/op':>16}")
+for (w, t, c), v in sorted(rows.items(), key=lambda kv: (["hot", "cold", "read", "exec"].index(kv[0][0]), kv[0][1], ["none", "c-listener", "fanfilter", "fapolicyd"].index(kv[0][2]))):
+    ns = statistics.median(x[0] for x in v)
+    bare = statistics.median(x[0] for x in rows[(w, t, "none")])
+    cl = statistics.median(x[0] for x in rows[(w, t, "c-listener")])
+    rss = max(x[1] for x in v)
+    cpu = statistics.median(x[2] for x in v)
+    spread = f"{min(x[0] for x in v)}-{max(x[0] for x in v)}"
+    print(f"{w:<8} {t:>3} {c:<11} {ns:>9.0f} {spread:>15} {1e9/ns:>9.0f} {ns/bare:>7.2f} {ns/cl:>6.2f} {rss:>8} {cpu:>16.0f}")
+    table.append(dict(workload=w, threads=t, contender=c, ns_per_op=ns, min=min(x[0] for x in v), max=max(x[0] for x in v),
+                      ratio_bare=ns / bare, ratio_c_listener=ns / cl, peak_rss_kib=rss, agent_cpu_ns_per_op=cpu))
+name = f"{out}/bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
+json.dump(dict(cpus=cpus, kernel=kernel, rounds=len(next(iter(rows.values()))), results=table), open(name, "w"), indent=1)
+print(f"written: {name}")
+PY
