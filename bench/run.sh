@@ -3,7 +3,8 @@
 # Contenders, interleaved round by round so machine drift hits all alike:
 #   none        no listener (the bare kernel)
 #   c-listener  bench/listener.c: read, readlink, FAN_ALLOW, close (the floor)
-#   fanfilter   a realistic 20-rule policy
+#   fanfilter   a realistic 20-rule policy, cache = off
+#   fanfilter-cache  the same with cache = kernel (ignore marks)
 #   fapolicyd   permissive, watching only the test tmpfs (when installed)
 # Workloads (bench/openbench.c) on a private tmpfs, with 1 and 2 opener threads.
 # Run as root in a private mount namespace (make bench does: unshare -m).
@@ -29,6 +30,7 @@ mkdir -p "$D/bin" && cp /bin/true "$D/bin/true"
 
 cat > "$WORK/policy" <<P
 watch = $D
+cache = off
 reply_timeout = 1s
 %admins=0
 %scratch=/tmp/,/var/tmp/,/dev/shm/
@@ -52,7 +54,8 @@ deny      perm=execute all : dir=/var/tmp/
 allow     perm=open uid=0 : dir=$D/
 allow     perm=any all : all
 P
-chmod 0644 "$WORK/policy"
+sed 's/^cache = off$/cache = kernel/' "$WORK/policy" > "$WORK/policy-cache"
+chmod 0644 "$WORK/policy" "$WORK/policy-cache"
 
 AGENT_PID=
 start_agent() {
@@ -61,6 +64,7 @@ start_agent() {
         none) return ;;
         c-listener) "$WORK/listener" "$D" > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="ready" ;;
         fanfilter) "$FANFILTER" run --policy "$WORK/policy" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
+        fanfilter-cache) "$FANFILTER" run --policy "$WORK/policy-cache" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
         fapolicyd) fapolicyd --debug-deny --permissive > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="Starting to listen" ;;
     esac
     for _ in $(seq 200); do grep -q "$ready" "$WORK/agent.out" 2>/dev/null && return; sleep 0.05; done
@@ -75,7 +79,7 @@ stop_agent() {
     echo "$rss $cpu"
 }
 
-contenders="none c-listener fanfilter"
+contenders="none c-listener fanfilter fanfilter-cache"
 command -v fapolicyd > /dev/null && contenders="$contenders fapolicyd"
 RAW=$WORK/raw
 : > "$RAW"
@@ -101,15 +105,15 @@ for line in open(raw):
     r, w, t, c, ns, rss, cpu, count = line.split()
     rows.setdefault((w, int(t), c), []).append((int(ns), int(rss), int(cpu) * tick_ns / int(count)))
 table = []
-print(f"{'workload':<8} {'thr':>3} {'contender':<11} {'ns/op':>9} {'spread':>15} {'ops/s':>9} {'x bare':>7} {'x C':>6} {'RSS KiB':>8} {'agent CPU ns/op':>16}")
-for (w, t, c), v in sorted(rows.items(), key=lambda kv: (["hot", "cold", "read", "exec"].index(kv[0][0]), kv[0][1], ["none", "c-listener", "fanfilter", "fapolicyd"].index(kv[0][2]))):
+print(f"{'workload':<8} {'thr':>3} {'contender':<15} {'ns/op':>9} {'spread':>15} {'ops/s':>9} {'x bare':>7} {'x C':>6} {'RSS KiB':>8} {'agent CPU ns/op':>16}")
+for (w, t, c), v in sorted(rows.items(), key=lambda kv: (["hot", "cold", "read", "exec"].index(kv[0][0]), kv[0][1], ["none", "c-listener", "fanfilter", "fanfilter-cache", "fapolicyd"].index(kv[0][2]))):
     ns = statistics.median(x[0] for x in v)
     bare = statistics.median(x[0] for x in rows[(w, t, "none")])
     cl = statistics.median(x[0] for x in rows[(w, t, "c-listener")])
     rss = max(x[1] for x in v)
     cpu = statistics.median(x[2] for x in v)
     spread = f"{min(x[0] for x in v)}-{max(x[0] for x in v)}"
-    print(f"{w:<8} {t:>3} {c:<11} {ns:>9.0f} {spread:>15} {1e9/ns:>9.0f} {ns/bare:>7.2f} {ns/cl:>6.2f} {rss:>8} {cpu:>16.0f}")
+    print(f"{w:<8} {t:>3} {c:<15} {ns:>9.0f} {spread:>15} {1e9/ns:>9.0f} {ns/bare:>7.2f} {ns/cl:>6.2f} {rss:>8} {cpu:>16.0f}")
     table.append(dict(workload=w, threads=t, contender=c, ns_per_op=ns, min=min(x[0] for x in v), max=max(x[0] for x in v),
                       ratio_bare=ns / bare, ratio_c_listener=ns / cl, peak_rss_kib=rss, agent_cpu_ns_per_op=cpu))
 name = f"{out}/bench-{time.strftime('%Y%m%d-%H%M%S')}.json"

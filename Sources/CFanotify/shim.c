@@ -20,6 +20,10 @@ int cfan_mark(int fanotify_fd, unsigned int flags, uint64_t mask, const char *pa
     return fanotify_mark(fanotify_fd, flags, mask, AT_FDCWD, path) < 0 ? -errno : 0;
 }
 
+int cfan_mark_fd(int fanotify_fd, unsigned int flags, uint64_t mask, int fd) {
+    return fanotify_mark(fanotify_fd, flags, mask, fd, NULL) < 0 ? -errno : 0;
+}
+
 int cfan_respond(int fanotify_fd, int event_fd, uint32_t response) {
     struct fanotify_response r = { .fd = event_fd, .response = response };
     ssize_t n;

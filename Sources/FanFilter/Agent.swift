@@ -45,6 +45,7 @@ public final class Agent: Sendable {
     private let responder: Responder
     private let workers: DecisionWorkers
     private let context: EventReader.Context
+    private let cache: KernelCache
     private let logger: Logger
     /// Reloads and stops, one at a time.
     private let control = Mutex<Void>(())
@@ -60,9 +61,10 @@ public final class Agent: Sendable {
         policies = PolicyHolder(ActivePolicy(policy, generation: 1))
         port = FilterPort(name: "fanfilter", maxConnections: 1, backlogCapacity: settings.queueSize)
         responder = Responder(counters: counters)
+        cache = KernelCache(counters: counters)
         context = EventReader.Context(
             port: port, responder: responder,
-            settlement: Settlement(responder: responder, counters: counters, log: DecisionLog(logger: logger)),
+            settlement: Settlement(responder: responder, counters: counters, log: DecisionLog(logger: logger), cache: cache),
             counters: counters, policies: policies, mounts: MountTable(), logger: logger)
         let watch = try Self.watch(settings, context: context)
         state = Mutex(State(watch: watch))
@@ -140,6 +142,7 @@ public final class Agent: Sendable {
             if (new.settings.mode == .observe) == old.group.permission {
                 // Permission events and notifications need groups of different classes.
                 let fresh = try Self.watch(new.settings, context: context)
+                cache.reset(generation: generation)
                 policies.store(active)
                 state.withLock {
                     $0.watch = fresh
@@ -150,6 +153,7 @@ public final class Agent: Sendable {
             } else {
                 let watched = try remark(old, to: new.settings)
                 policies.store(active)
+                cache.flush(old.group, generation: generation)
                 state.withLock {
                     $0.watch.watched = watched.watched
                     $0.watch.openExec = watched.openExec

@@ -25,6 +25,10 @@ public enum Counter: String, CaseIterable, Sendable {
     case queueOverflows = "queue-overflows"
     /// Policies put in force by reload.
     case reloads
+    /// Ignore marks placed for allows any process would get (cache = kernel).
+    case ignoreMarks = "ignore-marks"
+    /// Times every ignore mark was dropped (reloads).
+    case cacheFlushes = "cache-flushes"
 }
 
 /// One atomic per `Counter`, so any thread counts without a lock.

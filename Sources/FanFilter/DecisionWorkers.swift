@@ -38,8 +38,11 @@ final class DecisionWorkers: Sendable {
                 request.object.sha256 = hasher.sha256(of: message.payload.file.fd, maxSize: policy.settings.hashMaxSize)
             }
             let decision = decide?(request) ?? policy.decide(request)
+            // A decision made by `decide` (tests) is never cached: the policy did not make it.
+            let cacheable = decide == nil && policy.settings.cache == .kernel && message.payload.group.permission
+                && policy.allowsForEveryProcess(request, decision)
             do {
-                try client.reply(message.header.messageId, DecisionReply(decision: decision))
+                try client.reply(message.header.messageId, DecisionReply(decision: decision, cacheable: cacheable))
             } catch {
                 counters.increment(.lateReplies)
             }

@@ -155,6 +155,26 @@ final class FanotifyGroup: Sendable {
         }
     }
 
+    /// Puts an evictable ignore mark for `access` on the inode of `eventFD`, so
+    /// the kernel answers further such opens of it without an event. The
+    /// kernel drops the mark when the file is modified (and may evict it
+    /// under memory pressure). Returns false where the kernel cannot (before
+    /// 5.19 there are no evictable marks, and a mark that pins the inode is
+    /// not worth it).
+    func ignore(_ eventFD: Int32, _ access: Access) -> Bool {
+        let mask = access == .execute ? UInt64(FAN_OPEN_EXEC_PERM) : UInt64(FAN_OPEN_PERM)
+        let base = UInt32(FAN_MARK_ADD | FAN_MARK_INODE | FAN_MARK_EVICTABLE)
+        if cfan_mark_fd(fd.rawValue, base | UInt32(FAN_MARK_IGNORE), mask, eventFD) == 0 { return true }
+        // Before 6.0: the legacy ignored mask.
+        return cfan_mark_fd(fd.rawValue, base | UInt32(FAN_MARK_IGNORED_MASK), mask, eventFD) == 0
+    }
+
+    /// Removes every inode mark: all the ignore marks (the watch marks are
+    /// filesystem and mount marks, and stay).
+    func flushIgnoreMarks() {
+        _ = cfan_mark(fd.rawValue, UInt32(FAN_MARK_FLUSH), 0, nil)
+    }
+
     /// Writes one response; with `auditRule`, one that asks for a kernel audit
     /// record naming that rule (falling back to FAN_AUDIT alone on kernels
     /// without FAN_INFO). Returns the errno the kernel gave, if any.

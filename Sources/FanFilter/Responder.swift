@@ -61,6 +61,7 @@ struct Settlement: Sendable {
     let responder: Responder
     let counters: Counters
     let log: DecisionLog
+    let cache: KernelCache
 
     func settle(_ header: MessageHeader, _ message: EventMessage, _ outcome: SendOutcome<DecisionReply>) {
         let settings = message.policy.policy.settings
@@ -70,6 +71,7 @@ struct Settlement: Sendable {
             let enforced = settings.mode == .enforce ? decision.verdict : .allow
             responder.answer(message.file, on: message.group, enforced,
                              auditRule: decision.audits ? decision.rule?.number : nil)
+            if reply.cacheable { cache.remember(message) }
             let wouldDeny = decision.verdict == .deny && enforced == .allow
             if wouldDeny { counters.increment(.wouldDeny) }
             if wouldDeny || decision.logs {
@@ -95,4 +97,35 @@ func monotonicNanoseconds() -> UInt64 {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+}
+
+/// The kernel-side decision cache: ignore marks placed after allows any
+/// process would get, dropped whole when the policy changes. Placing a mark
+/// and a reload's flush exclude each other, and a mark is placed only under
+/// the policy in force, so no allow of an old policy outlives a reload.
+final class KernelCache: Sendable {
+    private let generation = Mutex<Int>(1)
+    private let counters: Counters
+
+    init(counters: Counters) { self.counters = counters }
+
+    func remember(_ message: EventMessage) {
+        let placed = generation.withLock { current -> Bool in
+            guard message.policy.generation == current else { return false }
+            return message.group.ignore(message.file.fd, message.request.access)
+        }
+        if placed { counters.increment(.ignoreMarks) }
+    }
+
+    /// A new policy is in force: drop every ignore mark of `group`.
+    func flush(_ group: FanotifyGroup, generation next: Int) {
+        generation.withLock { current in
+            current = next
+            group.flushIgnoreMarks()
+        }
+        counters.increment(.cacheFlushes)
+    }
+
+    /// A new group starts with no marks.
+    func reset(generation next: Int) { generation.withLock { $0 = next } }
 }

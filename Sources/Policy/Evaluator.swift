@@ -11,6 +11,29 @@ extension Policy {
         return decision(by: found)
     }
 
+    /// Whether `decision` for `request` is a plain allow that depends on the
+    /// file alone: no rule that could match this file before the deciding
+    /// one (and not the deciding one either) tests the subject, so any other
+    /// process would get the same allow. Such an allow may be cached in the
+    /// kernel for the file's inode. Logged, audited and `ask` decisions never are.
+    public func allowsForEveryProcess(_ request: AccessRequest, _ decision: Decision) -> Bool {
+        guard decision.verdict == .allow, decision.rule.map({ $0.decision == .allow }) ?? true else { return false }
+        var forEveryone = true
+        index.forEachCandidate(request.access, path: request.object.path) { n in
+            let rule = rules[n]
+            if rule.number == decision.rule?.number {
+                forEveryone = rule.subject.isEmpty
+                return false
+            }
+            if !rule.subject.isEmpty && rule.object.allSatisfy({ $0.matches(request) }) {
+                forEveryone = false
+                return false
+            }
+            return true
+        }
+        return forEveryone
+    }
+
     /// The same decision by a plain scan of every rule, in order.
     public func decideLinearly(_ request: AccessRequest) -> Decision {
         decision(by: rules.first { $0.matches(request) })

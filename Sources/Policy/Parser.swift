@@ -197,7 +197,7 @@ struct PolicyParser {
 
     static let settingNames = ["watch", "watch_mount", "mode", "workers", "prime", "reply_timeout", "on_timeout",
                                "queue_size", "on_overload", "default", "on_no_client", "hash_max_size", "log_rate",
-                               "include"]
+                               "cache", "include"]
 
     mutating func parseSetting(_ words: [Word], _ at: inout LineContext, depth: Int) {
         let (key, value, rest) = Self.keyAndValue(words)
@@ -240,6 +240,11 @@ struct PolicyParser {
         case "default": if let v = at.verdict(value) { settings.defaultVerdict = v }
         case "on_no_client": if let v = at.verdict(value) { settings.onNoClient = v }
         case "hash_max_size": if let n = at.size(value) { settings.hashMaxSize = n }
+        case "cache":
+            guard let mode = CacheMode(rawValue: value.text) else {
+                return at.error(value.column, "unknown cache '\(value.text)' (expected kernel or off)")
+            }
+            settings.cache = mode
         default: break
         }
     }

@@ -89,6 +89,8 @@ public struct Settings: Sendable, Equatable {
     public var hashMaxSize: UInt64 = 64 << 20
     /// Most decision log lines a second before similar ones are coalesced.
     public var logRate = 100
+    /// Whether allows that depend on the file alone are cached in the kernel (ignore marks).
+    public var cache: CacheMode = .kernel
 
     public init() {}
 
@@ -98,6 +100,14 @@ public struct Settings: Sendable, Equatable {
         ("prime", { $0.prime != $1.prime }),
         ("queue_size", { $0.queueSize != $1.queueSize }),
     ]
+}
+
+/// `cache = kernel`: an allow that no other process could get otherwise puts
+/// an evictable ignore mark on the file's inode, so its further opens never
+/// leave the kernel (until it is modified, or a reload). `off`: every access
+/// is decided.
+public enum CacheMode: String, Sendable, Equatable {
+    case kernel, off
 }
 
 /// The facts about the process behind an event. nil: not known (the process

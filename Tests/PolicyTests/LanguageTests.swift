@@ -32,6 +32,22 @@ final class LanguageTests: XCTestCase {
         XCTAssertTrue(p.decide(facts(path: "/d")).logs)
     }
 
+    func testWhichAllowsHoldForEveryProcess() throws {
+        let p = try parse("""
+        deny uid=1000 : dir=/srv/secret/
+        allow_log all : path=/srv/logged
+        allow exe=/usr/bin/cat : path=/srv/cat-only
+        deny all : path=/srv/denied
+        """)
+        func every(_ path: String) -> Bool { p.allowsForEveryProcess(facts(path: path, uid: 0), p.decide(facts(path: path, uid: 0))) }
+        XCTAssertTrue(every("/srv/plain"), "the default allow, no rule about the subject can match it")
+        XCTAssertFalse(every("/srv/secret/x"), "uid 1000 would be denied")
+        XCTAssertFalse(every("/srv/logged"), "logged decisions are never cached")
+        XCTAssertFalse(every("/srv/cat-only"), "another exe falls through")
+        XCTAssertFalse(every("/srv/denied"))
+        XCTAssertFalse(try parse("default = deny").allowsForEveryProcess(facts(), Decision(verdict: .deny, rule: nil)))
+    }
+
     func testDefaultVerdict() throws {
         XCTAssertEqual(try parse("default = deny").decide(facts()).verdict, .deny)
         XCTAssertEqual(try parse("").decide(facts()).verdict, .allow)
@@ -258,6 +274,7 @@ final class MoreErrorMessageTests: XCTestCase {
         XCTAssertEqual(errors("deny gid=nosuchgroup-x : all"), ["1:10: unknown group 'nosuchgroup-x'"])
         XCTAssertEqual(errors("default = maybe"), ["1:11: 'maybe' is not allow or deny"])
         XCTAssertEqual(errors("log_rate = 0"), ["1:12: '0' is not a whole number from 1 to 1000000"])
+        XCTAssertEqual(errors("cache = user"), ["1:9: unknown cache 'user' (expected kernel or off)"])
         XCTAssertEqual(errors("deny all : size=-1"), ["1:17: '-1' is not a size (bytes, or a whole number with K, M or G)"])
     }
 }

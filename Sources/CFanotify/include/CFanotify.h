@@ -26,6 +26,10 @@ int cfan_init(unsigned int flags);
 /// fanotify_mark(2) relative to the current directory. Returns 0, or -errno.
 int cfan_mark(int fanotify_fd, unsigned int flags, uint64_t mask, const char *path);
 
+/// fanotify_mark(2) on the object an open fd refers to (pathname NULL): the
+/// way to put an ignore mark on the inode of an event's file. Returns 0, or -errno.
+int cfan_mark_fd(int fanotify_fd, unsigned int flags, uint64_t mask, int fd);
+
 /// Writes one struct fanotify_response. Returns 0, or -errno
 /// (-EIO when the kernel took fewer bytes than a whole response).
 int cfan_respond(int fanotify_fd, int event_fd, uint32_t response);

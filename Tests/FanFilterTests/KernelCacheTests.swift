@@ -1,0 +1,85 @@
+import FanFilter
+import Foundation
+import Glibc
+import Policy
+import XCTest
+
+/// cache = kernel: ignore marks after allows that depend on the file alone.
+final class KernelCacheTests: XCTestCase {
+    var sandbox: Sandbox!
+
+    override func setUpWithError() throws { sandbox = try Sandbox() }
+    override func tearDown() { sandbox?.remove() }
+
+    func startAgent(_ text: String) throws -> Agent {
+        let agent = try Agent(policy: try policy(text, in: sandbox), logger: quietLogger())
+        agent.start()
+        return agent
+    }
+
+    func testAnAllowForEveryProcessIsCachedUntilTheFileChanges() throws {
+        let file = sandbox.file("hot")
+        let agent = try startAgent("watch = $ROOT\ndeny perm=open all : path=$ROOT/denied")
+        XCTAssertEqual(openFromChild([file, file, file]), ["ok", "ok", "ok"])
+        XCTAssertEqual(agent.counters[.open], 1, "opens after the first never leave the kernel")
+        XCTAssertEqual(agent.counters[.ignoreMarks], 1)
+        sandbox.file("hot", contents: Array("changed\n".utf8))
+        XCTAssertEqual(openFromChild([file]), ["ok"])
+        XCTAssertEqual(agent.counters[.open], 2, "a modified file is decided afresh")
+        agent.stop()
+        XCTAssertEqual(agent.counters[.responses], agent.counters[.events])
+    }
+
+    func testAnAllowThatDependsOnTheProcessIsNotCached() throws {
+        let file = sandbox.file("secret")
+        let agent = try startAgent("watch = $ROOT\ndeny perm=open uid=1000 : path=$ROOT/secret")
+        XCTAssertEqual(openFromChild([file, file]), ["ok", "ok"])
+        XCTAssertEqual(openFromChild([file], prefix: ["/usr/bin/setpriv", "--reuid=1000", "--regid=1000", "--clear-groups"]), ["EPERM"])
+        XCTAssertEqual(agent.counters[.ignoreMarks], 0)
+        XCTAssertEqual(agent.counters[.open], 3)
+        agent.stop()
+    }
+
+    func testLoggedDecisionsAndCacheOffAreNeverCached() throws {
+        let file = sandbox.file("logged")
+        let agent = try startAgent("watch = $ROOT\ncache = off\nallow all : all")
+        XCTAssertEqual(openFromChild([file, file]), ["ok", "ok"])
+        _ = try agent.reload(try policy("watch = $ROOT\nallow_log all : all", in: sandbox))
+        XCTAssertEqual(openFromChild([file, file]), ["ok", "ok"])
+        XCTAssertEqual(agent.counters[.open], 4)
+        XCTAssertEqual(agent.counters[.ignoreMarks], 0)
+        agent.stop()
+    }
+
+    func testAReloadThatTurnsAllowIntoDenyDropsTheCache() throws {
+        let file = sandbox.file("flip")
+        let agent = try startAgent("watch = $ROOT\nallow all : all")
+        XCTAssertEqual(openFromChild([file, file]), ["ok", "ok"])
+        XCTAssertEqual(agent.counters[.ignoreMarks], 1)
+        _ = try agent.reload(try policy("watch = $ROOT\ndeny all : path=$ROOT/flip", in: sandbox))
+        XCTAssertEqual(openFromChild([file]), ["EPERM"], "the cached allow is gone")
+        XCTAssertEqual(agent.counters[.cacheFlushes], 1)
+        agent.stop()
+    }
+
+    func testCachedAndUncachedRunsDecideAlikeOnARandomWorkload() throws {
+        let files = (0..<30).map { sandbox.file("w/\($0 % 3)/f\($0)") }
+        var rng = SystemRandomNumberGenerator()
+        let order = (0..<300).map { _ in files[Int.random(in: 0..<files.count, using: &rng)] }
+        let text = """
+        watch = $ROOT
+        deny perm=open all : dir=$ROOT/w/1/
+        deny perm=open uid=1000 : dir=$ROOT/w/2/
+        allow all : all
+        """
+        var outcomes: [[String]] = []
+        for cache in ["kernel", "off"] {
+            let agent = try startAgent(text + "\ncache = \(cache)")
+            outcomes.append(openFromChild(order))
+            agent.stop()
+            XCTAssertEqual(cache == "kernel", agent.counters[.ignoreMarks] > 0)
+        }
+        XCTAssertEqual(outcomes[0], outcomes[1])
+        XCTAssertEqual(Set(outcomes[0]), ["ok", "EPERM"])
+    }
+}
