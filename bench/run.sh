@@ -37,7 +37,7 @@ reply_timeout = 1s
 deny_log  perm=execute all : dir=%scratch
 allow_log perm=open uid!=%admins : path=/etc/shadow,/etc/gshadow
 deny      perm=open uid=1000 : path=$D/secret.csv
-deny      perm=any comm=evil : all
+deny      perm=any comm=evil : dir=/srv/
 allow     perm=any exe=/usr/bin/rsync : all
 deny      perm=open uid=1001,1002 : dir=/srv/private/
 deny      perm=execute all : dir=/home/
@@ -47,7 +47,7 @@ deny      perm=open gid=1003 : dir=$D/restricted/
 deny      perm=any uid=1004 : path=$D/a,$D/b,$D/c
 allow_log perm=open uid=0 : path=$D/audit-me
 deny      perm=execute all : path=glob:$D/cold/*.sh
-deny      perm=open comm=nc,ncat : all
+deny      perm=open comm=nc,ncat : dir=/etc/ssl/private/
 allow     perm=execute exe=/usr/bin/make : dir=$D/bin/
 deny      perm=open uid=1005 : dir=$D/hot/private/
 deny      perm=execute all : dir=/var/tmp/

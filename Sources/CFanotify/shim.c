@@ -24,14 +24,19 @@ int cfan_mark_fd(int fanotify_fd, unsigned int flags, uint64_t mask, int fd) {
     return fanotify_mark(fanotify_fd, flags, mask, fd, NULL) < 0 ? -errno : 0;
 }
 
-int cfan_respond(int fanotify_fd, int event_fd, uint32_t response) {
-    struct fanotify_response r = { .fd = event_fd, .response = response };
+/* One write of a whole response: 0, or -errno (-EIO for a short write). */
+static int write_response(int fanotify_fd, const void *response, size_t size) {
     ssize_t n;
     do {
-        n = write(fanotify_fd, &r, sizeof r);
+        n = write(fanotify_fd, response, size);
     } while (n < 0 && errno == EINTR);
     if (n < 0) return -errno;
-    return n == (ssize_t)sizeof r ? 0 : -EIO;
+    return n == (ssize_t)size ? 0 : -EIO;
+}
+
+int cfan_respond(int fanotify_fd, int event_fd, uint32_t response) {
+    struct fanotify_response r = { .fd = event_fd, .response = response };
+    return write_response(fanotify_fd, &r, sizeof r);
 }
 
 /* The FAN_INFO response record of Linux 6.3, for headers older than that. */
@@ -58,12 +63,7 @@ int cfan_respond_audit_rule(int fanotify_fd, int event_fd, uint32_t response, ui
         .audit_rule = { .type = CFAN_RESPONSE_INFO_AUDIT_RULE, .pad = 0, .len = sizeof r.audit_rule,
                         .rule_number = rule_number, .subj_trust = 2, .obj_trust = 2 },
     };
-    ssize_t n;
-    do {
-        n = write(fanotify_fd, &r, sizeof r);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) return -errno;
-    return n == (ssize_t)sizeof r ? 0 : -EIO;
+    return write_response(fanotify_fd, &r, sizeof r);
 }
 
 int cfan_next_event(const void *buffer, size_t length, size_t *offset, cfan_event *out) {

@@ -11,27 +11,23 @@ extension Policy {
         return decision(by: found)
     }
 
-    /// Whether `decision` for `request` is a plain allow that depends on the
-    /// file alone: no rule that could match this file before the deciding
-    /// one (and not the deciding one either) tests the subject, so any other
-    /// process would get the same allow. Such an allow may be cached in the
+    /// Whether every process would get a plain allow for this access to this
+    /// file: going through the rules that could match the file in order,
+    /// each one some process could match is a plain `allow`, up to the first
+    /// that every process matches (one with no subject test), or, when there
+    /// is none, the default is allow. Such an allow may be cached in the
     /// kernel for the file's inode. Logged, audited and `ask` decisions never are.
     public func allowsForEveryProcess(_ request: AccessRequest, _ decision: Decision) -> Bool {
         guard decision.verdict == .allow, decision.rule.map({ $0.decision == .allow }) ?? true else { return false }
-        var forEveryone = true
+        var result: Bool?
         index.forEachCandidate(request.access, path: request.object.path) { n in
             let rule = rules[n]
-            if rule.number == decision.rule?.number {
-                forEveryone = rule.subject.isEmpty
-                return false
-            }
-            if !rule.subject.isEmpty && rule.object.allSatisfy({ $0.matches(request) }) {
-                forEveryone = false
-                return false
-            }
+            guard rule.object.allSatisfy({ $0.matches(request) }) else { return true }
+            if rule.decision != .allow { result = false; return false }
+            if rule.subject.isEmpty { result = true; return false }
             return true
         }
-        return forEveryone
+        return result ?? (settings.defaultVerdict == .allow)
     }
 
     /// The same decision by a plain scan of every rule, in order.

@@ -8,26 +8,7 @@ import XCTest
 
 /// The agent against the real kernel: fanotify permission events on a private
 /// tmpfs, openers in child processes.
-final class AgentKernelTests: XCTestCase {
-    var sandbox: Sandbox!
-
-    override func setUpWithError() throws { sandbox = try Sandbox() }
-    override func tearDown() { sandbox?.remove() }
-
-    func startAgent(_ text: String, decide: (@Sendable (AccessRequest) -> Decision)? = nil) throws -> Agent {
-        let agent = try Agent(policy: try policy(text, in: sandbox), logger: quietLogger(), decide: decide)
-        agent.start()
-        return agent
-    }
-
-    /// Stops the agent and checks that every event read was answered exactly once.
-    func stop(_ agent: Agent, file: StaticString = #filePath, line: UInt = #line) {
-        agent.stop()
-        XCTAssertEqual(agent.counters[.responses], agent.counters[.events], "one response per event", file: file, line: line)
-        XCTAssertEqual(agent.unansweredEvents, 0, "no event left unanswered", file: file, line: line)
-        XCTAssertEqual(agent.counters[.responseErrors], 0, "the kernel took every response", file: file, line: line)
-    }
-
+final class AgentKernelTests: KernelTestCase {
     func testDeniedOpenFailsWithEPERMAndAllowedOpenSucceeds() throws {
         let secret = sandbox.file("data/payroll.csv")
         let plain = sandbox.file("data/notes.txt")

@@ -5,18 +5,7 @@ import Policy
 import XCTest
 
 /// cache = kernel: ignore marks after allows that depend on the file alone.
-final class KernelCacheTests: XCTestCase {
-    var sandbox: Sandbox!
-
-    override func setUpWithError() throws { sandbox = try Sandbox() }
-    override func tearDown() { sandbox?.remove() }
-
-    func startAgent(_ text: String) throws -> Agent {
-        let agent = try Agent(policy: try policy(text, in: sandbox), logger: quietLogger())
-        agent.start()
-        return agent
-    }
-
+final class KernelCacheTests: KernelTestCase {
     func testAnAllowForEveryProcessIsCachedUntilTheFileChanges() throws {
         let file = sandbox.file("hot")
         let agent = try startAgent("watch = $ROOT\ndeny perm=open all : path=$ROOT/denied")

@@ -168,3 +168,27 @@ func quietLogger() -> Logger {
 func policy(_ text: String, in sandbox: Sandbox) throws -> Policy {
     try Policy.parse(Array(text.replacingOccurrences(of: "$ROOT", with: sandbox.root).utf8), file: "test.policy")
 }
+
+/// A test on the real kernel: a private tmpfs per test, and an agent checked
+/// for exactly one answer per event when it stops.
+class KernelTestCase: XCTestCase {
+    var sandbox: Sandbox!
+
+    override func setUpWithError() throws { sandbox = try Sandbox() }
+    override func tearDown() { sandbox?.remove() }
+
+    /// Starts an agent on a policy whose text names the sandbox as `$ROOT`.
+    func startAgent(_ text: String, decide: (@Sendable (AccessRequest) -> Decision)? = nil) throws -> Agent {
+        let agent = try Agent(policy: try policy(text, in: sandbox), logger: quietLogger(), decide: decide)
+        agent.start()
+        return agent
+    }
+
+    /// Stops the agent and checks that every event read was answered exactly once.
+    func stop(_ agent: Agent, file: StaticString = #filePath, line: UInt = #line) {
+        agent.stop()
+        XCTAssertEqual(agent.counters[.responses], agent.counters[.events], "one answer per event", file: file, line: line)
+        XCTAssertEqual(agent.unansweredEvents, 0, "no event left unanswered", file: file, line: line)
+        XCTAssertEqual(agent.counters[.responseErrors], 0, "the kernel took every response", file: file, line: line)
+    }
+}

@@ -7,25 +7,7 @@ import XCTest
 
 /// The policy language against the real kernel: each attribute and decision,
 /// reload under load, and the modes that never deny.
-final class PolicyKernelTests: XCTestCase {
-    var sandbox: Sandbox!
-
-    override func setUpWithError() throws { sandbox = try Sandbox() }
-    override func tearDown() { sandbox?.remove() }
-
-    func startAgent(_ text: String) throws -> Agent {
-        let agent = try Agent(policy: try policy(text, in: sandbox), logger: quietLogger())
-        agent.start()
-        return agent
-    }
-
-    func stop(_ agent: Agent, file: StaticString = #filePath, line: UInt = #line) {
-        agent.stop()
-        XCTAssertEqual(agent.counters[.responses], agent.counters[.events], "one answer per event", file: file, line: line)
-        XCTAssertEqual(agent.unansweredEvents, 0, file: file, line: line)
-        XCTAssertEqual(agent.counters[.responseErrors], 0, "the kernel took every response", file: file, line: line)
-    }
-
+final class PolicyKernelTests: KernelTestCase {
     func testSubjectAttributes() throws {
         let files = ["gid", "ppid", "exedir", "commglob", "auid", "session"].map { sandbox.file($0) }
         let openerDir = (openerPath as NSString).deletingLastPathComponent + "/"

@@ -38,12 +38,15 @@ final class LanguageTests: XCTestCase {
         allow_log all : path=/srv/logged
         allow exe=/usr/bin/cat : path=/srv/cat-only
         deny all : path=/srv/denied
+        allow uid=0 : path=/srv/root-only
+        deny all : path=/srv/root-only
         """)
         func every(_ path: String) -> Bool { p.allowsForEveryProcess(facts(path: path, uid: 0), p.decide(facts(path: path, uid: 0))) }
         XCTAssertTrue(every("/srv/plain"), "the default allow, no rule about the subject can match it")
         XCTAssertFalse(every("/srv/secret/x"), "uid 1000 would be denied")
         XCTAssertFalse(every("/srv/logged"), "logged decisions are never cached")
-        XCTAssertFalse(every("/srv/cat-only"), "another exe falls through")
+        XCTAssertTrue(every("/srv/cat-only"), "cat by the rule, every other process by the default")
+        XCTAssertFalse(every("/srv/root-only"), "root by the rule, every other process denied after it")
         XCTAssertFalse(every("/srv/denied"))
         XCTAssertFalse(try parse("default = deny").allowsForEveryProcess(facts(), Decision(verdict: .deny, rule: nil)))
     }

@@ -96,14 +96,17 @@ check "systemd-analyze security exposure is at most 3.0 (it is $score)" awk "BEG
 inside mkdir -p /srv/watched
 inside mount -t tmpfs tmpfs /srv/watched
 inside sh -c 'echo secret > /srv/watched/secret; echo open > /srv/watched/open; printf x > "/srv/watched/new
-line"'
+line"; printf x > "/srv/watched/bad-$(printf "\377")"'
 policy() { cat > "$ROOT/etc/fanfilter/policy"; chmod 0644 "$ROOT/etc/fanfilter/policy"; }
 policy <<'P'
 watch = /srv/watched
 reply_timeout = 250ms
 deny_log perm=open all : path=/srv/watched/secret
 deny_log perm=open all : path="/srv/watched/new\nline"
+deny_log perm=open all : path="/srv/watched/bad-\xff"
 P
+make -s -C "$SRC" install DESTDIR="$ROOT" BINARY="$BINARY" > /dev/null
+check "make install again keeps the administrator's policy" grep -q "bad-" "$ROOT/etc/fanfilter/policy"
 # A short watchdog for the test; the shipped unit has 10s.
 mkdir -p "$ROOT/etc/systemd/system/fanfilter.service.d"
 printf '[Service]\nWatchdogSec=3s\nTimeoutAbortSec=2s\nRestartSec=500ms\n' > "$ROOT/etc/systemd/system/fanfilter.service.d/test.conf"
@@ -119,12 +122,13 @@ check "a denied open fails with EPERM" grep -q "Operation not permitted" "$BASE.
 check "an allowed open succeeds" inside cat /srv/watched/open
 inside cat "/srv/watched/new
 line" > /dev/null 2>&1
+inside sh -c 'cat "/srv/watched/bad-$(printf "\377")"' > /dev/null 2>&1
 sleep 1
 inside journalctl -u fanfilter -o json --no-pager > "$BASE.json"
 python3 - "$BASE.json" <<'PY' > "$BASE.fields"
 import json, sys
 def text(v):
-    return bytes(v).decode("utf-8", "replace") if isinstance(v, list) else v
+    return bytes(v).decode("utf-8", "backslashreplace") if isinstance(v, list) else v
 for line in open(sys.argv[1]):
     e = json.loads(line)
     if text(e.get("FANFILTER_DECISION")) == "deny":
@@ -138,6 +142,7 @@ check "the journal has the denial with every FANFILTER_ field" \
     grep -q "^'/srv/watched/secret' True 5ff9ce5337e04d65a849e0eb560f125b /etc/fanfilter/policy:3 deny open /srv/watched/secret by /usr/bin/cat\[" "$BASE.fields"
 grep -q "True" "$BASE.fields" || { echo "the deny entries in the journal:"; cat "$BASE.fields"; }
 check "a path with a newline reaches the journal whole" grep -q "^'/srv/watched/new\\\\nline' True" "$BASE.fields"
+check "a path that is not UTF-8 reaches the journal byte for byte" grep -q "^'/srv/watched/bad-\\\\\\\\xff' True" "$BASE.fields"
 inside journalctl -x -u fanfilter --no-pager MESSAGE_ID=5ff9ce5337e04d65a849e0eb560f125b > "$BASE.x" 2>&1
 check "journalctl -x explains the entry from the catalog" grep -q "If this access should be allowed" "$BASE.x"
 
