@@ -28,14 +28,11 @@ enum ProcFacts {
         if let status = readSmallFile("/proc/\(pid)/status") {
             facts.uid = statusField(status, "Uid:", index: 1)
             facts.gid = statusField(status, "Gid:", index: 1)
+            facts.comm = statusName(status)
             if needs.contains(.ppid) { facts.ppid = statusField(status, "PPid:", index: 0).map { Int32(bitPattern: $0) } }
         }
         if needs.contains(.auid) { facts.auid = readNumber("/proc/\(pid)/loginuid") }
         if needs.contains(.sessionid) { facts.sessionid = readNumber("/proc/\(pid)/sessionid") }
-        if var comm = readSmallFile("/proc/\(pid)/comm") {
-            if comm.last == 10 { comm.removeLast() }
-            facts.comm = comm
-        }
         facts.exe = readLink("/proc/\(pid)/exe")
         if pidfd >= 0, cfan_pidfd_alive(pidfd) != 0 { return SubjectFacts(pid: pid) }
         return facts
@@ -50,6 +47,35 @@ enum ProcFacts {
             return UInt32(String(decoding: fields[index], as: UTF8.self))
         }
         return nil
+    }
+
+    /// The comm from the `Name:` line of /proc/PID/status (one read fewer than
+    /// /proc/PID/comm), with the kernel's escapes (\n \t \\ and the like) undone.
+    static func statusName(_ status: [UInt8]) -> [UInt8]? {
+        let key = Array("Name:\t".utf8)
+        guard let line = status.split(separator: 10).first(where: { $0.starts(with: key) }) else { return nil }
+        var name: [UInt8] = []
+        var escaped = false
+        for c in line.dropFirst(key.count) {
+            if escaped {
+                switch c {
+                case UInt8(ascii: "n"): name.append(10)
+                case UInt8(ascii: "t"): name.append(9)
+                case UInt8(ascii: "r"): name.append(13)
+                case UInt8(ascii: "f"): name.append(12)
+                case UInt8(ascii: "v"): name.append(11)
+                case UInt8(ascii: "a"): name.append(7)
+                case UInt8(ascii: "e"): name.append(27)
+                default: name.append(c)
+                }
+                escaped = false
+            } else if c == UInt8(ascii: "\\") {
+                escaped = true
+            } else {
+                name.append(c)
+            }
+        }
+        return name
     }
 
     static func readNumber(_ path: String) -> UInt32? {

@@ -1,4 +1,5 @@
 @testable import FanFilter
+import Foundation
 import Glibc
 import Policy
 import XCTest
@@ -43,6 +44,14 @@ final class ProcFactsTests: XCTestCase {
         XCTAssertEqual(ProcFacts.statusField(status, "Gid:", index: 1), 6)
         XCTAssertEqual(ProcFacts.statusField(status, "PPid:", index: 0), 77)
         XCTAssertNil(ProcFacts.statusField(status, "Foo:", index: 0))
+    }
+
+    func testCommComesFromTheStatusNameLineUnescaped() {
+        XCTAssertEqual(ProcFacts.statusName(Array("Name:\tcat\nUmask:\t0022\n".utf8)), Array("cat".utf8))
+        // The kernel writes a comm of "a<newline>b\c d" as "a\nb\\c d".
+        XCTAssertEqual(ProcFacts.statusName(Array("Name:\ta\\nb\\\\c d\n".utf8)), Array("a\nb\\c d".utf8))
+        let comm = try? String(contentsOfFile: "/proc/self/comm", encoding: .utf8)
+        XCTAssertEqual(ProcFacts.subject(pid: getpid(), pidfd: -1).comm.map { String(decoding: $0, as: UTF8.self) + "\n" }, comm)
     }
 
     func testSubjectFactsThePolicyAsksFor() {
