@@ -69,9 +69,10 @@ struct Settlement: Sendable {
         case .replied(_, let reply):
             let decision = reply.decision
             let enforced = settings.mode == .enforce ? decision.verdict : .allow
+            // The ignore mark goes on before the answer, so the opener's next open is already cached.
+            if reply.cacheable && enforced == .allow { cache.remember(message) }
             responder.answer(message.file, on: message.group, enforced,
                              auditRule: decision.audits ? decision.rule?.number : nil)
-            if reply.cacheable { cache.remember(message) }
             let wouldDeny = decision.verdict == .deny && enforced == .allow
             if wouldDeny { counters.increment(.wouldDeny) }
             if wouldDeny || decision.logs {

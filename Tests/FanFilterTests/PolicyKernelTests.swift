@@ -79,7 +79,8 @@ final class PolicyKernelTests: KernelTestCase {
             """)
             XCTAssertEqual(openFromChild([secret]), ["ok"], mode)
             XCTAssertEqual(Child([Array(openerPath.utf8), Array("exec".utf8), program]).wait().status, 0, mode)
-            usleep(100_000) // observe mode's notifications arrive after the open
+            // Observe mode's notifications arrive after the open: wait for them, boundedly.
+            for _ in 0..<200 where agent.counters[.wouldDeny] < 2 { usleep(10_000) }
             stop(agent)
             XCTAssertGreaterThanOrEqual(agent.counters[.wouldDeny], 2, mode)
             XCTAssertEqual(agent.counters[.denied], 0, mode)

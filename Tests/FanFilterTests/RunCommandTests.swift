@@ -83,7 +83,7 @@ final class ReloadCommandTests: XCTestCase {
         XCTAssertTrue(denied)
         write("watch = \(sandbox.root)\nmode = lax\n")
         kill(agent.pid, SIGHUP)
-        usleep(300_000)
+        usleep(1_000_000) // the reload reads the file; the next write must come after it
         XCTAssertEqual(openFromChild([secret]), ["EPERM"], "the broken policy was not taken")
         write("watch = \(sandbox.root)\nallow all : all\n")
         kill(agent.pid, SIGHUP)
