@@ -78,6 +78,8 @@ int cfan_next_event(const void *buffer, size_t length, size_t *offset, cfan_even
     out->fd = meta->fd;
     out->pid = meta->pid;
     out->pidfd = -1;
+    out->dir_handle = NULL;
+    out->name = NULL;
 
     size_t info = meta->metadata_len;
     while (info + sizeof(struct fanotify_event_info_header) <= meta->event_len) {
@@ -88,12 +90,26 @@ int cfan_next_event(const void *buffer, size_t length, size_t *offset, cfan_even
             hdr->len >= sizeof(struct fanotify_event_info_pidfd)) {
             int pidfd = ((const struct fanotify_event_info_pidfd *)hdr)->pidfd;
             out->pidfd = pidfd >= 0 ? pidfd : -1;
+        } else if (hdr->info_type == FAN_EVENT_INFO_TYPE_DFID_NAME &&
+                   hdr->len >= sizeof(struct fanotify_event_info_fid) + sizeof(struct file_handle)) {
+            const struct fanotify_event_info_fid *fid = (const struct fanotify_event_info_fid *)hdr;
+            const struct file_handle *handle = (const struct file_handle *)fid->handle;
+            size_t name_at = sizeof *fid + sizeof *handle + handle->handle_bytes;
+            if (name_at < hdr->len) {
+                out->dir_handle = handle;
+                out->name = (const char *)hdr + name_at;
+            }
         }
         info += hdr->len;
     }
     const struct fanotify_event_metadata *next = FAN_EVENT_NEXT(meta, left);
     *offset = (size_t)((const char *)next - (const char *)buffer);
     return 1;
+}
+
+int cfan_open_dir_by_handle(int mount_fd, const void *handle) {
+    int fd = open_by_handle_at(mount_fd, (struct file_handle *)handle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    return fd < 0 ? -errno : fd;
 }
 
 int cfan_pidfd_alive(int pidfd) {

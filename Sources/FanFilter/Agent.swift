@@ -30,6 +30,8 @@ public final class Agent: Sendable {
         var done: DispatchGroup
         var watched: [WatchedPath]
         var openExec: Bool
+        /// Drops cached allows when files move or gain links (cache = kernel only).
+        var links: LinkWatcher?
     }
 
     private struct State: Sendable {
@@ -65,8 +67,9 @@ public final class Agent: Sendable {
         context = EventReader.Context(
             port: port, responder: responder,
             settlement: Settlement(responder: responder, counters: counters, log: DecisionLog(logger: logger), cache: cache),
-            counters: counters, policies: policies, mounts: MountTable(), logger: logger)
-        let watch = try Self.watch(settings, context: context)
+            counters: counters, policies: policies, mounts: MountTable(), cache: cache, logger: logger)
+        var watch = try Self.watch(settings, context: context)
+        watch.links = Self.linkWatcher(settings, watch.group, cache, logger)
         state = Mutex(State(watch: watch))
         do {
             workers = try DecisionWorkers(port: port, count: settings.workers, prime: settings.prime,
@@ -88,11 +91,17 @@ public final class Agent: Sendable {
                 watched.append(WatchedPath(path: path, scope: marked.rawValue))
             }
             return Watch(group: group, reader: try EventReader(group: group, context: context),
-                         done: DispatchGroup(), watched: watched, openExec: openExec)
+                         done: DispatchGroup(), watched: watched, openExec: openExec, links: nil)
         } catch {
             group.close()
             throw error
         }
+    }
+
+    private static func linkWatcher(_ settings: Settings, _ group: FanotifyGroup, _ cache: KernelCache,
+                                    _ logger: Logger) -> LinkWatcher? {
+        guard settings.cache == .kernel, group.permission else { return nil }
+        return LinkWatcher(paths: settings.watch + settings.watchMounts, logger: logger) { cache.flush(group) }
     }
 
     private static func wanted(_ s: Settings) -> [([UInt8], FanotifyGroup.MarkScope)] {
@@ -141,8 +150,9 @@ public final class Agent: Sendable {
             let active = ActivePolicy(new, generation: generation)
             if (new.settings.mode == .observe) == old.group.permission {
                 // Permission events and notifications need groups of different classes.
-                let fresh = try Self.watch(new.settings, context: context)
-                cache.reset(generation: generation)
+                var fresh = try Self.watch(new.settings, context: context)
+                fresh.links = Self.linkWatcher(new.settings, fresh.group, cache, logger)
+                cache.reset()
                 policies.store(active)
                 state.withLock {
                     $0.watch = fresh
@@ -152,11 +162,14 @@ public final class Agent: Sendable {
                 retire(old, within: running.replyTimeout)
             } else {
                 let watched = try remark(old, to: new.settings)
+                old.links?.stop()
+                let links = Self.linkWatcher(new.settings, old.group, cache, logger)
                 policies.store(active)
-                cache.flush(old.group, generation: generation)
+                cache.flush(old.group)
                 state.withLock {
                     $0.watch.watched = watched.watched
                     $0.watch.openExec = watched.openExec
+                    $0.watch.links = links
                     $0.generation = generation
                 }
             }
@@ -195,6 +208,7 @@ public final class Agent: Sendable {
 
     /// Stops a group's reader, waits until its events in flight are answered, and closes it.
     private func retire(_ watch: Watch, within replyTimeout: Duration) {
+        watch.links?.stop()
         watch.reader.stop()
         watch.done.wait()
         let deadline = DispatchTime.now() + .nanoseconds(Int(replyTimeout.nanoseconds) + 1_000_000_000)

@@ -32,6 +32,8 @@ struct EventMessage: PortPayload {
     var request: AccessRequest
     /// CLOCK_MONOTONIC nanoseconds when the event was read (for FANFILTER_LATENCY_US).
     var receivedAt: UInt64
+    /// The decision cache's epoch when the event was read.
+    var cacheEpoch: UInt64
 
     var byteCount: Int {
         let path = request.object.path?.count ?? 0

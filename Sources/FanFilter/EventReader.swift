@@ -28,6 +28,7 @@ final class EventReader: Sendable {
         let counters: Counters
         let policies: PolicyHolder
         let mounts: MountTable
+        let cache: KernelCache
         let logger: Logger
     }
 
@@ -116,12 +117,14 @@ final class EventReader: Sendable {
             c.responder.answer(file, on: group, .allow)
             return
         }
+        let epoch = c.cache.current
         let policy = c.policies.load()
         let needs = policy.policy.neededFacts(for: access)
         let request = AccessRequest(access: access,
                                     subject: ProcFacts.subject(pid: event.pid, pidfd: event.pidfd, needs: needs),
                                     object: ProcFacts.object(eventFD: event.fd, needs: needs, mounts: c.mounts))
-        c.port.send(EventMessage(file: file, group: group, policy: policy, request: request, receivedAt: receivedAt),
+        c.port.send(EventMessage(file: file, group: group, policy: policy, request: request,
+                                 receivedAt: receivedAt, cacheEpoch: epoch),
                     replyCapacity: DecisionReply.capacity, timeout: policy.policy.settings.replyTimeout) {
             [settlement = c.settlement] header, message, outcome in
             settlement.settle(header, message, outcome)

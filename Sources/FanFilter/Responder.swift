@@ -100,33 +100,38 @@ func monotonicNanoseconds() -> UInt64 {
     return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
 }
 
-/// The kernel-side decision cache: ignore marks placed after allows any
-/// process would get, dropped whole when the policy changes. Placing a mark
-/// and a reload's flush exclude each other, and a mark is placed only under
-/// the policy in force, so no allow of an old policy outlives a reload.
+/// The kernel-side decision cache: ignore marks placed after allows every
+/// process would get, all dropped at once when they may have gone stale (a
+/// reload, or a rename or new link on a watched filesystem). Each drop starts
+/// a new epoch; a mark is placed only by a decision from an event read in the
+/// current epoch, and placing and dropping exclude each other, so no allow
+/// decided before a drop survives it.
 final class KernelCache: Sendable {
-    private let generation = Mutex<Int>(1)
+    private let epoch = Mutex<UInt64>(1)
     private let counters: Counters
 
     init(counters: Counters) { self.counters = counters }
 
+    /// The epoch an event read now belongs to.
+    var current: UInt64 { epoch.withLock { $0 } }
+
     func remember(_ message: EventMessage) {
-        let placed = generation.withLock { current -> Bool in
-            guard message.policy.generation == current else { return false }
+        let placed = epoch.withLock { current -> Bool in
+            guard message.cacheEpoch == current else { return false }
             return message.group.ignore(message.file.fd, message.request.access)
         }
         if placed { counters.increment(.ignoreMarks) }
     }
 
-    /// A new policy is in force: drop every ignore mark of `group`.
-    func flush(_ group: FanotifyGroup, generation next: Int) {
-        generation.withLock { current in
-            current = next
+    /// Drops every ignore mark of `group` and starts a new epoch.
+    func flush(_ group: FanotifyGroup) {
+        epoch.withLock { current in
+            current += 1
             group.flushIgnoreMarks()
         }
         counters.increment(.cacheFlushes)
     }
 
-    /// A new group starts with no marks.
-    func reset(generation next: Int) { generation.withLock { $0 = next } }
+    /// A new group starts with no marks; events read before it belong to the old epoch.
+    func reset() { epoch.withLock { $0 += 1 } }
 }

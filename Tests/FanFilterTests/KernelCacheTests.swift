@@ -71,4 +71,30 @@ final class KernelCacheTests: KernelTestCase {
         XCTAssertEqual(outcomes[0], outcomes[1])
         XCTAssertEqual(Set(outcomes[0]), ["ok", "EPERM"])
     }
+
+    func testAFileMovedOrLinkedUnderADeniedFolderIsDeniedOnceTheMoveIsSeen() throws {
+        let moved = sandbox.file("open/moved")
+        let linked = sandbox.file("open/linked")
+        sandbox.file("denied/placeholder")
+        let agent = try startAgent("watch = $ROOT\ndeny perm=open all : dir=$ROOT/denied/")
+        XCTAssertEqual(openFromChild([moved, linked]), ["ok", "ok"])
+        XCTAssertEqual(agent.counters[.ignoreMarks], 2)
+        func waitForFlushes(_ n: UInt64) -> Bool {
+            for _ in 0..<200 where agent.counters[.cacheFlushes] < n { usleep(10_000) }
+            return agent.counters[.cacheFlushes] >= n
+        }
+        sandbox.file("open/new-file")
+        usleep(200_000)
+        XCTAssertEqual(agent.counters[.cacheFlushes], 0, "a new file with one name changes no cached allow")
+
+        XCTAssertEqual(rename(cString(moved), cString(sandbox.path("denied/moved"))), 0)
+        XCTAssertTrue(waitForFlushes(1), "the rename was seen")
+        XCTAssertEqual(openFromChild([sandbox.path("denied/moved")]), ["EPERM"])
+
+        XCTAssertEqual(openFromChild([linked]), ["ok"], "cached again")
+        XCTAssertEqual(link(cString(linked), cString(sandbox.path("denied/linked"))), 0)
+        XCTAssertTrue(waitForFlushes(2), "the new link was seen")
+        XCTAssertEqual(openFromChild([sandbox.path("denied/linked")]), ["EPERM"])
+        stop(agent)
+    }
 }

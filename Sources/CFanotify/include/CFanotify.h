@@ -16,6 +16,8 @@ typedef struct cfan_event {
     int32_t fd;      ///< event file descriptor, or FAN_NOFD
     int32_t pid;     ///< pid (or tid) of the process that caused the event
     int32_t pidfd;   ///< pidfd from a FAN_EVENT_INFO_TYPE_PIDFD record, or -1 (none, FAN_NOPIDFD, FAN_EPIDFD)
+    const void *dir_handle; ///< struct file_handle of the parent from a DFID_NAME record (groups with FAN_REPORT_DFID_NAME), or NULL
+    const char *name;       ///< the entry's name in that directory, NUL-terminated, or NULL
 } cfan_event;
 
 /// fanotify_init(2) with event fds opened O_RDONLY|O_LARGEFILE|O_CLOEXEC|O_NOATIME
@@ -45,6 +47,11 @@ int cfan_respond_audit_rule(int fanotify_fd, int event_fd, uint32_t response, ui
 /// *offset. Returns 1 for an event, 0 at the end of the buffer, -EPROTO for a
 /// metadata version this build does not know (the caller must stop reading).
 int cfan_next_event(const void *buffer, size_t length, size_t *offset, cfan_event *out);
+
+/// open_by_handle_at(2) with O_PATH|O_DIRECTORY|O_CLOEXEC (both hidden behind
+/// _GNU_SOURCE): opens the directory of an event's `dir_handle`, on the
+/// filesystem of `mount_fd`, without opening its contents. Returns the fd, or -errno.
+int cfan_open_dir_by_handle(int mount_fd, const void *handle);
 
 /// pidfd_send_signal(pidfd, 0): 0 if the process is still alive, else -errno
 /// (-ESRCH once it has exited).
