@@ -12,7 +12,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // Thin C wrappers over the fanotify macros and structs Swift cannot reach.
@@ -24,6 +23,8 @@ let package = Package(
         ]),
         // libsystemd (sd_journal_sendv, sd_notify), found with pkg-config.
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        // OpenSSL's libcrypto for sha256hash, found with pkg-config.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // Logging that never blocks the event path: a bounded queue, the journal or stderr behind it.
         .target(name: "AgentLog", dependencies: [
             "CSystemd",
@@ -34,10 +35,9 @@ let package = Package(
         .target(name: "Policy"),
         // The agent: fanotify event source, dispatch over the port, workers, responses.
         .target(name: "FanFilter", dependencies: [
-            "CFanotify", "CSystemd", "FilterPort", "Policy", "AgentLog",
+            "CFanotify", "CSystemd", "COpenSSL", "FilterPort", "Policy", "AgentLog",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "SystemPackage", package: "swift-system"),
-            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The command line: fanfilter run | check.
         .executableTarget(

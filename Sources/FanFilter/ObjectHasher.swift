@@ -1,4 +1,4 @@
-import Crypto
+import COpenSSL
 import Glibc
 import Synchronization
 
@@ -24,17 +24,23 @@ final class ObjectHasher: Sendable {
                       mtime: Int64(st.st_mtim.tv_sec), mtimeNanos: st.st_mtim.tv_nsec,
                       ctime: Int64(st.st_ctim.tv_sec), ctimeNanos: st.st_ctim.tv_nsec)
         if let hit = cache.withLock({ $0[key] }) { return hit }
-        var hasher = SHA256()
+        guard let context = EVP_MD_CTX_new() else { return nil }
+        defer { EVP_MD_CTX_free(context) }
+        guard EVP_DigestInit_ex(context, EVP_sha256(), nil) == 1 else { return nil }
         var offset: off_t = 0
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let n = buffer.withUnsafeMutableBytes { pread(eventFD, $0.baseAddress, $0.count, offset) }
             if n < 0 { if errno == EINTR { continue }; return nil }
             if n == 0 { break }
-            buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[..<n])) }
+            guard buffer.withUnsafeBytes({ EVP_DigestUpdate(context, $0.baseAddress, n) }) == 1 else { return nil }
             offset += off_t(n)
         }
-        let hex = Array(hasher.finalize().map { String($0, radix: 16) }.map { $0.count == 1 ? "0" + $0 : $0 }.joined().utf8)
+        var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        guard EVP_DigestFinal_ex(context, &digest, &length) == 1, length == 32 else { return nil }
+        let digits = Array("0123456789abcdef".utf8)
+        let hex = digest.prefix(32).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }
         cache.withLock { c in
             if c.count >= capacity { c.removeAll(keepingCapacity: true) }
             c[key] = hex
