@@ -87,6 +87,7 @@ public final class Agent: Sendable {
         var watched: [WatchedPath] = []
         do {
             for (path, scope) in wanted(settings) {
+                try refuseProcessFilesystems(path, context.mounts)
                 let marked = try group.add(path, scope: scope, openExec: &openExec)
                 watched.append(WatchedPath(path: path, scope: marked.rawValue))
             }
@@ -248,6 +249,14 @@ private func deviceNumber(of path: [UInt8]) -> UInt64? {
         p.withMemoryRebound(to: CChar.self) { stat($0.baseAddress!, &st) == 0 }
     }
     return ok ? UInt64(st.st_dev) : nil
+}
+
+/// The agent reads /proc to decide; an open there would wait for the agent itself.
+private func refuseProcessFilesystems(_ path: [UInt8], _ mounts: MountTable) throws(AgentError) {
+    guard let device = deviceNumber(of: path), let fstype = mounts.lookUp(device: device)?.fstype else { return }
+    if fstype == Array("proc".utf8) || fstype == Array("sysfs".utf8) {
+        throw AgentError("cannot watch \(printable(path)): fanfilter reads /proc and /sys to decide, so it cannot decide opens there")
+    }
 }
 
 /// Each event in flight holds an fd: make room for a full queue.

@@ -19,6 +19,13 @@ final class KernelCacheTests: KernelTestCase {
         XCTAssertEqual(agent.counters[.responses], agent.counters[.events])
     }
 
+    func testAWatchedFileNotFolderStartsWithoutWaitingOnItself() throws {
+        let file = sandbox.file("watched-file")
+        let agent = try startAgent("watch = $ROOT/watched-file\ndeny all : path=$ROOT/watched-file")
+        XCTAssertEqual(openFromChild([file]), ["EPERM"])
+        stop(agent)
+    }
+
     func testAnAllowThatDependsOnTheProcessIsNotCached() throws {
         let file = sandbox.file("secret")
         let agent = try startAgent("watch = $ROOT\ndeny perm=open uid=1000 : path=$ROOT/secret")

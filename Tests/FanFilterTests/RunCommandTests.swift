@@ -58,6 +58,13 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(r.lines.last.map(String.init), "fanfilter: refusing to start: the policy has errors")
     }
 
+    func testRunRefusesToWatchProc() throws {
+        let p = sandbox.file("proc.policy", contents: Array("watch = /proc/self\n".utf8))
+        let r = Child([fanfilterPath, "run", "--policy", String(decoding: p, as: UTF8.self)], mergeStderr: true).wait()
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.lines.last.map(String.init), "fanfilter: cannot watch /proc/self: fanfilter reads /proc and /sys to decide, so it cannot decide opens there")
+    }
+
     func testRunReportsAPathItCannotWatch() throws {
         let p = sandbox.file("p.policy", contents: Array("watch = \(sandbox.root)/missing\n".utf8))
         let r = Child([fanfilterPath, "run", "--policy", String(decoding: p, as: UTF8.self)], mergeStderr: true).wait()
