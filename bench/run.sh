@@ -5,7 +5,9 @@
 #   c-listener  bench/listener.c: read, readlink, FAN_ALLOW, close (the floor)
 #   fanfilter   a realistic 20-rule policy, cache = off
 #   fanfilter-cache  the same with cache = kernel (ignore marks)
-#   fapolicyd   permissive, watching only the test tmpfs (when installed)
+#   fapolicyd   permissive, watch_fs = tmpfs, trust = file, a comparable rule set
+#               (when installed: apt-get install fapolicyd); its configuration
+#               is bind-mounted over /etc/fapolicyd inside this private namespace
 # Workloads (bench/openbench.c) on a private tmpfs, with 1 and 2 opener threads.
 # Run as root in a private mount namespace (make bench does: unshare -m).
 set -eu
@@ -21,7 +23,7 @@ WORK=$(mktemp -d /tmp/fanfilter-bench.XXXXXX)
 D=$WORK/fs
 mkdir -p "$D"
 mount -t tmpfs -o size=2g tmpfs "$D"
-trap 'umount -l "$D" 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'umount -l "$D" 2>/dev/null; rm -rf "$WORK"' EXIT   # the namespace's other mounts go with it
 
 cc -O2 -o "$WORK/listener" "$SRC/bench/listener.c"
 cc -O2 -pthread -o "$WORK/openbench" "$SRC/bench/openbench.c"
@@ -57,6 +59,47 @@ P
 sed 's/^cache = off$/cache = kernel/' "$WORK/policy" > "$WORK/policy-cache"
 chmod 0644 "$WORK/policy" "$WORK/policy-cache"
 
+if command -v fapolicyd > /dev/null; then
+    F=$WORK/fapolicyd
+    mkdir -p "$F/rules.d" "$F/trust.d"
+    cat > "$F/fapolicyd.conf" <<C
+permissive = 1
+nice_val = 0
+q_size = 640
+uid = root
+gid = root
+do_stat_report = 0
+detailed_report = 0
+db_max_size = 50
+subj_cache_size = 1549
+obj_cache_size = 8191
+watch_fs = tmpfs
+trust = file
+integrity = none
+syslog_format = rule,dec,perm,auid,pid,exe,:,path,ftype,trust
+rpm_sha256_only = 0
+allow_filesystem_mark = 0
+C
+    cat > "$F/compiled.rules" <<R
+%admins=0
+deny_syslog perm=execute all : dir=/tmp/
+allow_syslog perm=open uid=1000 : path=/etc/shadow
+deny perm=open uid=1000 : path=$D/secret.csv
+allow perm=any exe=/usr/bin/rsync : all
+deny perm=open uid=1001 : dir=/srv/private/
+deny perm=execute all : dir=/home/
+deny perm=open gid=1003 : dir=$D/restricted/
+deny perm=any uid=1004 : path=$D/a
+deny perm=execute all : dir=/var/tmp/
+allow perm=open uid=0 : dir=$D/
+allow perm=any all : all
+R
+    : > "$F/fapolicyd.trust"
+    mount --bind "$F" /etc/fapolicyd
+    mount -t tmpfs tmpfs /run && mkdir -p /run/fapolicyd
+    mount -t tmpfs tmpfs /var/lib/fapolicyd
+fi
+
 AGENT_PID=
 start_agent() {
     AGENT_PID=
@@ -65,18 +108,20 @@ start_agent() {
         c-listener) "$WORK/listener" "$D" > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="ready" ;;
         fanfilter) "$FANFILTER" run --policy "$WORK/policy" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
         fanfilter-cache) "$FANFILTER" run --policy "$WORK/policy-cache" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
-        fapolicyd) fapolicyd --debug-deny --permissive > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="Starting to listen" ;;
+        fapolicyd) fapolicyd --debug-deny > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="Starting to listen" ;;
     esac
     for _ in $(seq 200); do grep -q "$ready" "$WORK/agent.out" 2>/dev/null && return; sleep 0.05; done
     echo "$1 did not start:"; cat "$WORK/agent.out"; exit 1
 }
+# Sets RSS and CPU, then stops the agent and waits until it has exited (in
+# this shell, not a subshell: only the parent can wait for it).
 stop_agent() {
-    [ -z "$AGENT_PID" ] && { echo "0 0"; return; }
-    local rss cpu
-    rss=$(awk '/^VmHWM/ { print $2 }' /proc/$AGENT_PID/status)
-    cpu=$(awk '{ print $14 + $15 }' /proc/$AGENT_PID/stat)
-    kill -TERM "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null || true
-    echo "$rss $cpu"
+    RSS=0 CPU=0
+    [ -z "$AGENT_PID" ] && return
+    RSS=$(awk '/^VmHWM/ { print $2 }' /proc/$AGENT_PID/status)
+    CPU=$(awk '{ print $14 + $15 }' /proc/$AGENT_PID/stat)
+    kill -TERM "$AGENT_PID"
+    wait "$AGENT_PID" 2>/dev/null || true
 }
 
 contenders="none c-listener fanfilter fanfilter-cache"
@@ -89,8 +134,8 @@ for round in $(seq "$ROUNDS"); do
         for c in $contenders; do
             start_agent "$c"
             ns=$("$WORK/openbench" "$workload" "$threads" "$D" "$count" | sed -n 's/ns_per_op=\([0-9]*\).*/\1/p')
-            read -r rss cpu <<< "$(stop_agent)"
-            echo "$round $workload $threads $c $ns $rss $cpu $count" >> "$RAW"
+            stop_agent
+            echo "$round $workload $threads $c $ns $RSS $CPU $count" >> "$RAW"
         done
     done
     echo "round $round of $ROUNDS done" >&2
