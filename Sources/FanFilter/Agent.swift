@@ -36,7 +36,6 @@ public final class Agent: Sendable {
 
     private struct State: Sendable {
         var watch: Watch
-        var generation = 1
         var started = false
         var stopped = false
     }
@@ -60,7 +59,7 @@ public final class Agent: Sendable {
         self.logger = logger
         let settings = policy.settings
         raiseFileLimit(atLeast: settings.queueSize + 256)
-        policies = PolicyHolder(ActivePolicy(policy, generation: 1))
+        policies = PolicyHolder(ActivePolicy(policy))
         port = FilterPort(name: "fanfilter", maxConnections: 1, backlogCapacity: settings.queueSize)
         responder = Responder(counters: counters)
         cache = KernelCache(counters: counters)
@@ -143,22 +142,19 @@ public final class Agent: Sendable {
     /// settings that only a restart applies.
     public func reload(_ new: Policy) throws(AgentError) -> [String] {
         try control.withLock { _ throws(AgentError) -> [String] in
-            let (old, generation, started) = state.withLock { ($0.watch, $0.generation + 1, $0.started) }
+            let (old, started) = state.withLock { ($0.watch, $0.started) }
             let running = policies.load().policy.settings
             let notes = Settings.restartOnly.filter { $0.differs(running, new.settings) }.map {
                 "\($0.name) changed: it takes effect on restart"
             }
-            let active = ActivePolicy(new, generation: generation)
+            let active = ActivePolicy(new)
             if (new.settings.mode == .observe) == old.group.permission {
                 // Permission events and notifications need groups of different classes.
                 var fresh = try Self.watch(new.settings, context: context)
                 fresh.links = Self.linkWatcher(new.settings, fresh.group, cache, logger)
                 cache.reset()
                 policies.store(active)
-                state.withLock {
-                    $0.watch = fresh
-                    $0.generation = generation
-                }
+                state.withLock { $0.watch = fresh }
                 if started { Self.run(fresh) }
                 retire(old, within: running.replyTimeout)
             } else {
@@ -171,7 +167,6 @@ public final class Agent: Sendable {
                     $0.watch.watched = watched.watched
                     $0.watch.openExec = watched.openExec
                     $0.watch.links = links
-                    $0.generation = generation
                 }
             }
             counters.increment(.reloads)

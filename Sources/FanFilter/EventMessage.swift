@@ -2,15 +2,12 @@ import FilterPort
 import Glibc
 import Policy
 
-/// A policy in force, numbered by reload.
+/// A policy in force, shared by reference by every message read under it
+/// (one retain per event, not a copy of the policy).
 final class ActivePolicy: Sendable {
     let policy: Policy
-    let generation: Int
 
-    init(_ policy: Policy, generation: Int) {
-        self.policy = policy
-        self.generation = generation
-    }
+    init(_ policy: Policy) { self.policy = policy }
 }
 
 /// An event's file descriptor, closed when the last holder lets go: after the
