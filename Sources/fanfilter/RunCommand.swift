@@ -1,6 +1,5 @@
 import AgentLog
 import ArgumentParser
-import Dispatch
 import FanFilter
 import Glibc
 import Logging
@@ -47,6 +46,12 @@ extension Fanfilter {
         var logTarget: LogTarget = .auto
 
         func run() throws {
+            // SIGTERM, SIGINT and SIGHUP are taken by sigwait below, on this thread:
+            // blocked here, before any other thread exists, so every thread inherits the mask.
+            var signals = sigset_t()
+            sigemptyset(&signals)
+            for sig in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&signals, sig) }
+            pthread_sigmask(SIG_BLOCK, &signals, nil)
             let policy: Policy
             do { policy = try source.load() } catch {
                 printError("\(error)")
@@ -69,30 +74,22 @@ extension Fanfilter {
                 throw ExitCode.failure
             }
             let service = ServiceManager(agent: agent)
-            let stop = DispatchSemaphore(value: 0)
-            let reloads = DispatchQueue(label: "fanfilter.reload")
-            var sources: [DispatchSourceSignal] = []
-            for (sig, queue) in [(SIGTERM, DispatchQueue.global()), (SIGINT, .global()), (SIGHUP, reloads)] {
-                signal(sig, SIG_IGN)
-                let s = DispatchSource.makeSignalSource(signal: sig, queue: queue)
-                s.setEventHandler {
-                    if sig == SIGHUP { reload(agent, service, logs, logger) } else { stop.signal() }
-                }
-                s.resume()
-                sources.append(s)
-            }
             agent.start()
             logger.info("started: \(describe(agent)); kernel: \(agent.features)",
                         metadata: [Field.messageID: "\(MessageID.agentStarted.rawValue)"])
             service.ready()
             service.startWatchdog()
-            stop.wait()
+            while true {
+                var sig: Int32 = 0
+                guard sigwait(&signals, &sig) == 0 else { continue }
+                if sig != SIGHUP { break }
+                reload(agent, service, logs, logger)
+            }
             service.stopping()
             logger.info("stopping: answering the events in flight",
                         metadata: [Field.messageID: "\(MessageID.agentStopping.rawValue)"])
             agent.stop()
             logger.info("stopped: \(agent.counters.summary)")
-            _ = sources
         }
 
         func describe(_ agent: Agent) -> String {

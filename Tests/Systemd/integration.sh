@@ -220,5 +220,7 @@ for _ in $(seq 300); do kill -0 $l1 2>/dev/null || kill -0 $l2 2>/dev/null || br
 check "no opener hangs after systemctl stop" bash -c "! kill -0 $l1 2>/dev/null && ! kill -0 $l2 2>/dev/null"
 kill -9 $l1 $l2 2>/dev/null
 check "the journal logged agent-stopping" bash -c "timeout 20 nsenter -t $PID1 -m -p -r -w journalctl -u fanfilter --no-pager MESSAGE_ID=493983e6329146be90fdd36cbb8a2d62 | grep -q stopping"
+check "the journal has no libdispatch complaint about thread priorities" \
+    bash -c "! timeout 20 nsenter -t $PID1 -m -p -r -w journalctl -u fanfilter --no-pager | grep -q 'Failed to set thread priority'"
 echo "systemd-analyze security exposure: $score"
 finish
