@@ -8,11 +8,21 @@ POLICY     ?=
 CONFIG     ?= debug
 BUILD_DIR   = $(shell $(SWIFT) build -c $(CONFIG) --show-bin-path 2>/dev/null)
 
-.PHONY: all build release run test check bench bench-policy fuzz install uninstall clean
+.PHONY: all deps build release run test check bench bench-policy fuzz install uninstall clean
 
 all: build
 
-build:
+# The system packages the build and the tests need, with the command that installs them.
+deps:
+	@missing=""; \
+	pkg-config --exists libsystemd 2>/dev/null || missing="$$missing libsystemd-dev"; \
+	pkg-config --exists libcrypto 2>/dev/null || missing="$$missing libssl-dev"; \
+	command -v pkg-config >/dev/null || missing="$$missing pkg-config"; \
+	command -v unshare >/dev/null || missing="$$missing util-linux"; \
+	if [ -n "$$missing" ]; then echo "missing system packages:$$missing"; \
+		echo "install them with: sudo apt-get install -y$$missing"; exit 1; fi
+
+build: deps
 	$(SWIFT) build -c $(CONFIG)
 
 release:
@@ -24,7 +34,7 @@ run: build
 
 # The tests run in a private mount namespace: the tmpfs each kernel test mounts
 # is never visible to the rest of the machine.
-test:
+test: deps
 	$(SWIFT) build --build-tests
 	unshare --mount --propagation private $(SWIFT) test --skip-build --disable-swift-testing
 
