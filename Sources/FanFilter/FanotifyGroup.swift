@@ -56,8 +56,8 @@ final class FanotifyGroup: Sendable {
     init(permission: Bool = true) throws(AgentError) {
         self.permission = permission
         let base = UInt32((permission ? FAN_CLASS_CONTENT : FAN_CLASS_NOTIF) | FAN_CLOEXEC | FAN_NONBLOCK)
+        // openExecPerm stays true here; the agent withdraws it if a mark finds the kernel without it.
         var features = FanotifyFeatures()
-        features.openExecPerm = false
         var flags = base
         var optional: [(UInt32, WritableKeyPath<FanotifyFeatures, Bool>)] = [
             (UInt32(FAN_REPORT_PIDFD), \.pidfd),
@@ -85,7 +85,6 @@ final class FanotifyGroup: Sendable {
             }
         }
         self.fd = FileDescriptor(rawValue: fd)
-        features.openExecPerm = true // confirmed or withdrawn by the first mark
         self.features = features
     }
 
