@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -114,4 +115,25 @@ int cfan_open_dir_by_handle(int mount_fd, const void *handle) {
 
 int cfan_pidfd_alive(int pidfd) {
     return syscall(__NR_pidfd_send_signal, pidfd, 0, NULL, 0) < 0 ? -errno : 0;
+}
+
+/* struct pidfd_info and PIDFD_GET_INFO of Linux 6.13 (linux/pidfd.h), for older headers. */
+struct cfan_pidfd_info {
+    uint64_t mask;
+    uint64_t cgroupid;
+    uint32_t pid, tgid, ppid;
+    uint32_t ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+    int32_t exit_code;
+}; /* PIDFD_INFO_SIZE_VER0: 64 bytes; the kernel reads the size from the ioctl number */
+#define CFAN_PIDFD_INFO_CREDS (1UL << 1)
+#define CFAN_PIDFD_GET_INFO _IOWR(0xFF, 11, struct cfan_pidfd_info)
+
+int cfan_pidfd_creds_of(int pidfd, cfan_pidfd_creds *out) {
+    struct cfan_pidfd_info info = { .mask = CFAN_PIDFD_INFO_CREDS };
+    if (ioctl(pidfd, CFAN_PIDFD_GET_INFO, &info) < 0) return -errno;
+    if (!(info.mask & CFAN_PIDFD_INFO_CREDS)) return -EINVAL;
+    out->ppid = info.ppid;
+    out->euid = info.euid;
+    out->egid = info.egid;
+    return 0;
 }

@@ -47,6 +47,7 @@ public final class Agent: Sendable {
     private let workers: DecisionWorkers
     private let context: EventReader.Context
     private let cache: KernelCache
+    private let mounts = MountTable()
     private let logger: Logger
     /// Reloads and stops, one at a time.
     private let control = Mutex<Void>(())
@@ -59,20 +60,21 @@ public final class Agent: Sendable {
         self.logger = logger
         let settings = policy.settings
         raiseFileLimit(atLeast: settings.queueSize + 256)
-        policies = PolicyHolder(ActivePolicy(policy))
+        policies = PolicyHolder(ActivePolicy(policy, counters: counters))
         port = FilterPort(name: "fanfilter", maxConnections: 1, backlogCapacity: settings.queueSize)
         responder = Responder(counters: counters)
         cache = KernelCache(counters: counters)
+        let log = DecisionLog(logger: logger)
         context = EventReader.Context(
             port: port, responder: responder,
-            settlement: Settlement(responder: responder, counters: counters, log: DecisionLog(logger: logger), cache: cache),
-            counters: counters, policies: policies, mounts: MountTable(), cache: cache, logger: logger)
-        var watch = try Self.watch(settings, context: context)
+            settlement: Settlement(responder: responder, counters: counters, log: log, cache: cache),
+            counters: counters, policies: policies, cache: cache, logger: logger)
+        var watch = try Self.watch(settings, context: context, mounts: mounts)
         watch.links = Self.linkWatcher(settings, watch.group, cache, logger)
         state = Mutex(State(watch: watch))
         do {
             workers = try DecisionWorkers(port: port, count: settings.workers, prime: settings.prime,
-                                          counters: counters, decide: decide)
+                                          counters: counters, log: log, mounts: mounts, decide: decide)
         } catch {
             watch.group.close()
             throw AgentError("cannot connect the workers to the port: \(error)")
@@ -80,13 +82,14 @@ public final class Agent: Sendable {
     }
 
     /// A new group of the class `settings.mode` needs, with its marks and a reader (not started).
-    private static func watch(_ settings: Settings, context: EventReader.Context) throws(AgentError) -> Watch {
+    private static func watch(_ settings: Settings, context: EventReader.Context,
+                              mounts: MountTable) throws(AgentError) -> Watch {
         let group = try FanotifyGroup(permission: settings.mode != .observe)
         var openExec = true
         var watched: [WatchedPath] = []
         do {
             for (path, scope) in wanted(settings) {
-                try refuseProcessFilesystems(path, context.mounts)
+                try refuseProcessFilesystems(path, mounts)
                 let marked = try group.add(path, scope: scope, openExec: &openExec)
                 watched.append(WatchedPath(path: path, scope: marked.rawValue))
             }
@@ -147,10 +150,10 @@ public final class Agent: Sendable {
             let notes = Settings.restartOnly.filter { $0.differs(running, new.settings) }.map {
                 "\($0.name) changed: it takes effect on restart"
             }
-            let active = ActivePolicy(new)
+            let active = ActivePolicy(new, counters: counters)
             if (new.settings.mode == .observe) == old.group.permission {
                 // Permission events and notifications need groups of different classes.
-                var fresh = try Self.watch(new.settings, context: context)
+                var fresh = try Self.watch(new.settings, context: context, mounts: mounts)
                 fresh.links = Self.linkWatcher(new.settings, fresh.group, cache, logger)
                 cache.reset()
                 policies.store(active)

@@ -2,7 +2,7 @@ import Synchronization
 
 /// The agent's running totals. Every permission event read counts once in
 /// `events` and once in `responses` when answered.
-public enum Counter: String, CaseIterable, Sendable {
+public enum Counter: Int, CaseIterable, Sendable {
     case events
     case open
     case execute
@@ -10,50 +10,77 @@ public enum Counter: String, CaseIterable, Sendable {
     case allowed
     case denied
     /// Denials that permissive mode turned into allows.
-    case wouldDeny = "would-deny"
-    case timedOut = "timed-out"
+    case wouldDeny
+    case timedOut
     case overloaded
     /// Worker replies that came after their event was answered (no waiter).
-    case lateReplies = "late-replies"
+    case lateReplies
     /// Events left with no worker to decide them (only while stopping).
-    case noWorker = "no-worker"
+    case noWorker
     /// Events of the agent's own process, allowed at once.
-    case ownProcess = "own-process"
+    case ownProcess
     /// Responses the kernel refused.
-    case responseErrors = "response-errors"
+    case responseErrors
     /// Notification events the kernel dropped (observe mode, FAN_Q_OVERFLOW).
-    case queueOverflows = "queue-overflows"
+    case queueOverflows
     /// Policies put in force by reload.
     case reloads
     /// Ignore marks placed for allows any process would get (cache = kernel).
-    case ignoreMarks = "ignore-marks"
-    /// Times every ignore mark was dropped (reloads).
-    case cacheFlushes = "cache-flushes"
+    case ignoreMarks
+    /// Times every ignore mark was dropped (reloads, moves, new links).
+    case cacheFlushes
+    /// Decisions found in the agent's own cache (or evaluated once for several workers).
+    case cacheHits
+    /// Decisions the agent's own cache did not have.
+    case cacheMisses
+
+    /// The name STATUS= and the logs give it.
+    public var name: String {
+        switch self {
+        case .events: "events"
+        case .open: "open"
+        case .execute: "execute"
+        case .responses: "responses"
+        case .allowed: "allowed"
+        case .denied: "denied"
+        case .wouldDeny: "would-deny"
+        case .timedOut: "timed-out"
+        case .overloaded: "overloaded"
+        case .lateReplies: "late-replies"
+        case .noWorker: "no-worker"
+        case .ownProcess: "own-process"
+        case .responseErrors: "response-errors"
+        case .queueOverflows: "queue-overflows"
+        case .reloads: "reloads"
+        case .ignoreMarks: "ignore-marks"
+        case .cacheFlushes: "cache-flushes"
+        case .cacheHits: "cache-hits"
+        case .cacheMisses: "cache-misses"
+        }
+    }
 }
 
 /// One atomic per `Counter`, so any thread counts without a lock.
 public final class Counters: Sendable {
     private nonisolated(unsafe) let storage: UnsafeMutablePointer<Atomic<UInt64>>
-    private static let all = Counter.allCases
+    private static let count = Counter.allCases.count
 
     public init() {
-        storage = .allocate(capacity: Self.all.count)
-        for i in Self.all.indices { (storage + i).initialize(to: Atomic(0)) }
+        storage = .allocate(capacity: Self.count)
+        for i in 0..<Self.count { (storage + i).initialize(to: Atomic(0)) }
     }
 
     deinit {
-        storage.deinitialize(count: Self.all.count)
+        storage.deinitialize(count: Self.count)
         storage.deallocate()
     }
 
-    private func index(_ c: Counter) -> Int { Self.all.firstIndex(of: c)! }
+    func increment(_ c: Counter) { storage[c.rawValue].wrappingAdd(1, ordering: .relaxed) }
 
-    func increment(_ c: Counter) { storage[index(c)].wrappingAdd(1, ordering: .relaxed) }
-
-    public subscript(_ c: Counter) -> UInt64 { storage[index(c)].load(ordering: .relaxed) }
+    public subscript(_ c: Counter) -> UInt64 { storage[c.rawValue].load(ordering: .relaxed) }
 
     /// `events=12 open=10 …`, every counter in a stable order.
     public var summary: String {
-        Self.all.map { "\($0.rawValue)=\(self[$0])" }.joined(separator: " ")
+        Counter.allCases.map { "\($0.name)=\(self[$0])" }.joined(separator: " ")
     }
 }

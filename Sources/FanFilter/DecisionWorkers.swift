@@ -1,28 +1,34 @@
 import Dispatch
 import FilterPort
+import Glibc
 import Policy
 
 /// The decision threads: one client of the port, `count` threads, each
 /// holding `prime` primed gets (the WDK scanner's requests per thread). A
-/// worker takes a message, completes the facts the policy needs that cost a
-/// read of the file (its hash), decides it under the policy the message
-/// carries, replies by message id and primes again. A reply that finds no
-/// waiter (its event was already answered on timeout) is counted, never
-/// written to the kernel.
+/// worker takes a message, gathers through the event's fds the facts that the
+/// rules which could match the file read, looks the decision up in the
+/// policy's decision cache or decides it (hashing the file if a rule asks),
+/// replies by message id and primes again. A reply that finds no waiter (its
+/// event was already answered on timeout) is counted, never written to the
+/// kernel. Logged decisions are logged by the worker, after its reply.
 final class DecisionWorkers: Sendable {
     typealias Decide = @Sendable (AccessRequest) -> Decision
 
     private let client: ClientPort<EventMessage, DecisionReply>
     private let counters: Counters
+    private let log: DecisionLog
+    private let mounts: MountTable
     private let decide: Decide?
     private let hasher = ObjectHasher()
     private let done = DispatchGroup()
 
-    /// - Parameter decide: replaces the policy's decision (tests use it to stall).
-    init(port: FilterPort<EventMessage, DecisionReply>, count: Int, prime: Int,
-         counters: Counters, decide: Decide?) throws(PortError) {
+    /// - Parameter decide: replaces the policy's decision, and bypasses the cache (tests use it to stall).
+    init(port: FilterPort<EventMessage, DecisionReply>, count: Int, prime: Int, counters: Counters,
+         log: DecisionLog, mounts: MountTable, decide: Decide?) throws(PortError) {
         client = try port.connect(context: Array("fanfilter-workers".utf8))
         self.counters = counters
+        self.log = log
+        self.mounts = mounts
         self.decide = decide
         try client.prime(count * prime)
         for n in 0..<count {
@@ -32,22 +38,83 @@ final class DecisionWorkers: Sendable {
 
     private func work() {
         while let message = try? client.getMessage() {
-            let policy = message.payload.policy.policy
-            var request = message.payload.request
-            if policy.neededFacts(for: request.access).contains(.sha256) {
-                request.object.sha256 = hasher.sha256(of: message.payload.file.fd, maxSize: policy.settings.hashMaxSize)
+            let event = message.payload
+            let settings = event.policy.policy.settings
+            var (request, reply) = decision(for: event)
+            let wouldDeny = reply.decision.verdict == .deny && settings.mode != .enforce
+            let logs = wouldDeny || reply.decision.logs
+            if logs {
+                // Read now, while the opener still waits for the answer.
+                let missing = Facts.logged.subtracting(facts(of: request.subject))
+                if !missing.isEmpty {
+                    let more = ProcFacts.subject(pid: event.pid, pidfd: event.file.pidfd, needs: missing)
+                    request.subject.exe = request.subject.exe ?? more.exe
+                    request.subject.comm = request.subject.comm ?? more.comm
+                    request.subject.uid = request.subject.uid ?? more.uid
+                    request.subject.gid = request.subject.gid ?? more.gid
+                }
             }
-            let decision = decide?(request) ?? policy.decide(request)
-            // A decision made by `decide` (tests) is never cached: the policy did not make it.
-            let cacheable = decide == nil && policy.settings.cache == .kernel && message.payload.group.permission
-                && policy.allowsForEveryProcess(request, decision)
             do {
-                try client.reply(message.header.messageId, DecisionReply(decision: decision, cacheable: cacheable))
+                try client.reply(message.header.messageId, reply)
+                if logs {
+                    log.decision(request, reply.decision, wouldDeny: wouldDeny, portMessageID: message.header.messageId,
+                                 latencyMicroseconds: (monotonicNanoseconds() &- event.receivedAt) / 1000)
+                }
             } catch {
                 counters.increment(.lateReplies)
             }
             try? client.prime()
         }
+    }
+
+    /// The request as the worker learned it, and the decision for it.
+    private func decision(for event: EventMessage) -> (AccessRequest, DecisionReply) {
+        let policy = event.policy.policy
+        let fd = event.file.fd
+        let path = ProcFacts.path(of: fd)
+        let needs = policy.neededFacts(for: event.access, path: path)
+        let cache = decide == nil ? event.policy.decisions : nil
+        var st = stat()
+        let statted = (cache != nil || !needs.isDisjoint(with: [.size, .device, .fstype])) && fstat(fd, &st) == 0
+        var request = AccessRequest(
+            access: event.access,
+            subject: ProcFacts.subject(pid: event.pid, pidfd: event.file.pidfd, needs: needs),
+            object: ProcFacts.object(path: path, stat: statted ? st : nil, needs: needs, mounts: mounts))
+
+        var flight: (DecisionCache, DecisionCache.Key, DecisionCache.Flight)?
+        if let cache, statted {
+            let key = DecisionCache.Key(event.access, st, path: path, subject: request.subject, needs: needs)
+            switch cache.lookUp(key) {
+            case .hit(let entry):
+                return (request, DecisionReply(decision: entry.decision(in: policy), cacheable: entry.cacheable))
+            case .wait(let other):
+                if let entry = other.wait(until: .after(policy.settings.replyTimeout)) {
+                    return (request, DecisionReply(decision: entry.decision(in: policy), cacheable: entry.cacheable))
+                }
+            case .miss(let mine):
+                flight = (cache, key, mine)
+            }
+        }
+        if needs.contains(.sha256) {
+            request.object.sha256 = hasher.sha256(of: fd, maxSize: policy.settings.hashMaxSize)
+        }
+        let decision = decide?(request) ?? policy.decide(request)
+        // A decision made by `decide` (tests) is never cached: the policy did not make it.
+        let cacheable = decide == nil && policy.settings.cache == .kernel && event.group.permission
+            && policy.allowsForEveryProcess(request, decision)
+        if let (cache, key, mine) = flight {
+            cache.finish(key, mine, DecisionCache.Entry(decision, cacheable: cacheable))
+        }
+        return (request, DecisionReply(decision: decision, cacheable: cacheable))
+    }
+
+    private func facts(of s: SubjectFacts) -> Facts {
+        var known: Facts = []
+        if s.exe != nil { known.insert(.exe) }
+        if s.comm != nil { known.insert(.comm) }
+        if s.uid != nil { known.insert(.uid) }
+        if s.gid != nil { known.insert(.gid) }
+        return known
     }
 
     /// Disconnects (every unanswered message ends `.disconnected`) and waits

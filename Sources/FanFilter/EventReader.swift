@@ -15,11 +15,10 @@ final class PolicyHolder: Sendable {
 }
 
 /// The fanotify loop: where events enter. One thread per group reads events
-/// in batches, answers the agent's own process at once, gathers each other
-/// event's path and subject (and the costlier facts the policy in force
-/// tests), and sends it over the port with that policy. From the send on, the
-/// port's outcome (reply, timeout, overload) decides who answers; the reader
-/// never answers a sent event itself.
+/// in batches, answers the agent's own process at once, and sends each other
+/// event over the port with the policy in force. From the send on, the port's
+/// outcome (reply, timeout, overload) decides who answers; the reader never
+/// answers a sent event itself.
 final class EventReader: Sendable {
     struct Context: Sendable {
         let port: FilterPort<EventMessage, DecisionReply>
@@ -27,7 +26,6 @@ final class EventReader: Sendable {
         let settlement: Settlement
         let counters: Counters
         let policies: PolicyHolder
-        let mounts: MountTable
         let cache: KernelCache
         let logger: Logger
     }
@@ -98,10 +96,12 @@ final class EventReader: Sendable {
         }
     }
 
+    /// Turns one event into a message on the port; nothing here reads /proc
+    /// or the file, so the one reader keeps up with many workers.
     private func dispatch(_ event: cfan_event) {
-        defer { if event.pidfd >= 0 { close(event.pidfd) } }
         let c = context
         guard event.fd >= 0 else {
+            if event.pidfd >= 0 { close(event.pidfd) }
             if event.mask & UInt64(FAN_Q_OVERFLOW) != 0 { c.counters.increment(.queueOverflows) }
             return
         }
@@ -110,21 +110,16 @@ final class EventReader: Sendable {
         let exec = UInt64(FAN_OPEN_EXEC_PERM) | UInt64(FAN_OPEN_EXEC)
         let access: Access = event.mask & exec != 0 ? .execute : .open
         c.counters.increment(access == .execute ? .execute : .open)
-        let file = EventFile(event.fd)
+        let file = EventFile(event.fd, pidfd: event.pidfd)
         c.responder.received(file, on: group)
         if event.pid == ownPid {
             c.counters.increment(.ownProcess)
             c.responder.answer(file, on: group, .allow)
             return
         }
-        let epoch = c.cache.current
         let policy = c.policies.load()
-        let needs = policy.policy.neededFacts(for: access)
-        let request = AccessRequest(access: access,
-                                    subject: ProcFacts.subject(pid: event.pid, pidfd: event.pidfd, needs: needs),
-                                    object: ProcFacts.object(eventFD: event.fd, needs: needs, mounts: c.mounts))
-        c.port.send(EventMessage(file: file, group: group, policy: policy, request: request,
-                                 receivedAt: receivedAt, cacheEpoch: epoch),
+        c.port.send(EventMessage(file: file, group: group, policy: policy, access: access, pid: event.pid,
+                                 receivedAt: receivedAt, cacheEpoch: c.cache.current),
                     replyCapacity: DecisionReply.capacity, timeout: policy.policy.settings.replyTimeout) {
             [settlement = c.settlement] header, message, outcome in
             settlement.settle(header, message, outcome)

@@ -19,21 +19,37 @@ enum ProcFacts {
         return path.first == UInt8(ascii: "/") ? path : nil
     }
 
-    /// The subject's uid, gid (effective), comm and exe, and of ppid, auid and
-    /// sessionid those in `needs`. When the kernel gave a pidfd, the facts are
-    /// kept only if the process is still alive after they were read, so they
-    /// cannot belong to a later process that reused the pid.
-    static func subject(pid: Int32, pidfd: Int32, needs: Set<Fact> = []) -> SubjectFacts {
+    /// The facts of `needs` about the process behind an event (its pid is
+    /// always known). The credentials come last, from the pidfd (one ioctl on
+    /// Linux 6.13 and later, /proc/PID/status before): that read fails once
+    /// the process has exited, so the facts kept cannot belong to a later
+    /// process that reused the pid. Without a pidfd they are kept as read.
+    static func subject(pid: Int32, pidfd: Int32, needs: Facts) -> SubjectFacts {
         var facts = SubjectFacts(pid: pid)
-        if let status = readSmallFile("/proc/\(pid)/status") {
-            facts.uid = statusField(status, "Uid:", index: 1)
-            facts.gid = statusField(status, "Gid:", index: 1)
-            facts.comm = statusName(status)
-            if needs.contains(.ppid) { facts.ppid = statusField(status, "PPid:", index: 0).map { Int32(bitPattern: $0) } }
+        if needs.contains(.exe) { facts.exe = readLink("/proc/\(pid)/exe") }
+        if needs.contains(.comm), var comm = readSmallFile("/proc/\(pid)/comm") {
+            if comm.last == 10 { comm.removeLast() }
+            facts.comm = comm
         }
         if needs.contains(.auid) { facts.auid = readNumber("/proc/\(pid)/loginuid") }
         if needs.contains(.sessionid) { facts.sessionid = readNumber("/proc/\(pid)/sessionid") }
-        facts.exe = readLink("/proc/\(pid)/exe")
+        if pidfd >= 0 {
+            var creds = cfan_pidfd_creds()
+            switch cfan_pidfd_creds_of(pidfd, &creds) {
+            case 0:
+                facts.uid = creds.euid
+                facts.gid = creds.egid
+                if needs.contains(.ppid) { facts.ppid = Int32(bitPattern: creds.ppid) }
+                return facts
+            case -ESRCH: return SubjectFacts(pid: pid)
+            default: break  // a kernel before 6.13
+            }
+        }
+        if !needs.isDisjoint(with: [.uid, .gid, .ppid]), let status = readSmallFile("/proc/\(pid)/status") {
+            facts.uid = statusField(status, "Uid:", index: 1)
+            facts.gid = statusField(status, "Gid:", index: 1)
+            if needs.contains(.ppid) { facts.ppid = statusField(status, "PPid:", index: 0).map { Int32(bitPattern: $0) } }
+        }
         if pidfd >= 0, cfan_pidfd_alive(pidfd) != 0 { return SubjectFacts(pid: pid) }
         return facts
     }
@@ -49,48 +65,18 @@ enum ProcFacts {
         return nil
     }
 
-    /// The comm from the `Name:` line of /proc/PID/status (one read fewer than
-    /// /proc/PID/comm), with the kernel's escapes (\n \t \\ and the like) undone.
-    static func statusName(_ status: [UInt8]) -> [UInt8]? {
-        let key = Array("Name:\t".utf8)
-        guard let line = status.split(separator: 10).first(where: { $0.starts(with: key) }) else { return nil }
-        var name: [UInt8] = []
-        var escaped = false
-        for c in line.dropFirst(key.count) {
-            if escaped {
-                switch c {
-                case UInt8(ascii: "n"): name.append(10)
-                case UInt8(ascii: "t"): name.append(9)
-                case UInt8(ascii: "r"): name.append(13)
-                case UInt8(ascii: "f"): name.append(12)
-                case UInt8(ascii: "v"): name.append(11)
-                case UInt8(ascii: "a"): name.append(7)
-                case UInt8(ascii: "e"): name.append(27)
-                default: name.append(c)
-                }
-                escaped = false
-            } else if c == UInt8(ascii: "\\") {
-                escaped = true
-            } else {
-                name.append(c)
-            }
-        }
-        return name
-    }
-
     static func readNumber(_ path: String) -> UInt32? {
         guard let bytes = readSmallFile(path) else { return nil }
         return UInt32(String(decoding: bytes.prefix { $0 >= 48 && $0 <= 57 }, as: UTF8.self))
     }
 
-    /// The object's facts: its path always; size, device and fstype when `needs` has them.
-    static func object(eventFD: Int32, needs: Set<Fact>, mounts: MountTable) -> ObjectFacts {
-        var facts = ObjectFacts(path: path(of: eventFD))
-        guard !needs.isDisjoint(with: [.size, .device, .fstype, .sha256]) else { return facts }
-        var st = stat()
-        guard fstat(eventFD, &st) == 0 else { return facts }
-        facts.size = UInt64(st.st_size)
-        if needs.contains(.device) || needs.contains(.fstype), let mount = mounts.lookUp(device: UInt64(st.st_dev)) {
+    /// The object's facts: `path`, and from `st` (the event fd's fstat) its
+    /// size, device and fstype when `needs` has them.
+    static func object(path: [UInt8]?, stat st: stat?, needs: Facts, mounts: MountTable) -> ObjectFacts {
+        var facts = ObjectFacts(path: path)
+        guard let st else { return facts }
+        if needs.contains(.size) { facts.size = UInt64(st.st_size) }
+        if !needs.isDisjoint(with: [.device, .fstype]), let mount = mounts.lookUp(device: UInt64(st.st_dev)) {
             facts.device = mount.source
             facts.fstype = mount.fstype
         }
@@ -126,7 +112,9 @@ public func objectFacts(path: [UInt8], hashMaxSize: UInt64) -> ObjectFacts {
     }
     guard fd >= 0 else { return ObjectFacts(path: path) }
     defer { close(fd) }
-    var facts = ProcFacts.object(eventFD: fd, needs: [.size, .device, .fstype], mounts: MountTable())
+    var st = stat()
+    var facts = ProcFacts.object(path: ProcFacts.path(of: fd) ?? path, stat: fstat(fd, &st) == 0 ? st : nil,
+                                 needs: [.size, .device, .fstype], mounts: MountTable())
     facts.sha256 = ObjectHasher(capacity: 1).sha256(of: fd, maxSize: hashMaxSize)
     return facts
 }

@@ -56,7 +56,8 @@ final class Responder: Sendable {
 /// Turns the port's outcome for an event into the kernel's answer: the
 /// worker's verdict (always allow in permissive and observe modes),
 /// `on_timeout` when no reply came in time, `on_overload` when the queue was
-/// full, each under the policy the event was read with.
+/// full, each under the policy the event was read with. (The worker logs the
+/// decisions a rule asks to log; this logs timeouts and overloads.)
 struct Settlement: Sendable {
     let responder: Responder
     let counters: Counters
@@ -73,12 +74,7 @@ struct Settlement: Sendable {
             if reply.cacheable && enforced == .allow { cache.remember(message) }
             responder.answer(message.file, on: message.group, enforced,
                              auditRule: decision.audits ? decision.rule?.number : nil)
-            let wouldDeny = decision.verdict == .deny && enforced == .allow
-            if wouldDeny { counters.increment(.wouldDeny) }
-            if wouldDeny || decision.logs {
-                log.decision(message.request, decision, wouldDeny: wouldDeny, portMessageID: header.messageId,
-                             latencyMicroseconds: (monotonicNanoseconds() &- message.receivedAt) / 1000)
-            }
+            if decision.verdict == .deny && enforced == .allow { counters.increment(.wouldDeny) }
         case .timedOut, .replyTooLarge:
             responder.answer(message.file, on: message.group, settings.onTimeout)
             counters.increment(.timedOut)
@@ -118,7 +114,7 @@ final class KernelCache: Sendable {
     func remember(_ message: EventMessage) {
         let placed = epoch.withLock { current -> Bool in
             guard message.cacheEpoch == current else { return false }
-            return message.group.ignore(message.file.fd, message.request.access)
+            return message.group.ignore(message.file.fd, message.access)
         }
         if placed { counters.increment(.ignoreMarks) }
     }

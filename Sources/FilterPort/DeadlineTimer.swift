@@ -80,7 +80,7 @@ final class DeadlineTimer: Sendable {
 
 extension DispatchTime {
     /// Now plus `d` (negative: now; too far to count: never).
-    static func after(_ d: Duration) -> DispatchTime {
+    public static func after(_ d: Duration) -> DispatchTime {
         let (seconds, attoseconds) = d.components
         if seconds < 0 || (seconds == 0 && attoseconds <= 0) { return .now() }
         let (ns, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)

@@ -197,7 +197,7 @@ struct PolicyParser {
 
     static let settingNames = ["watch", "watch_mount", "mode", "workers", "prime", "reply_timeout", "on_timeout",
                                "queue_size", "on_overload", "default", "on_no_client", "hash_max_size", "log_rate",
-                               "cache", "include"]
+                               "cache", "cache_size", "include"]
 
     mutating func parseSetting(_ words: [Word], _ at: inout LineContext, depth: Int) {
         let (key, value, rest) = Self.keyAndValue(words)
@@ -242,9 +242,10 @@ struct PolicyParser {
         case "hash_max_size": if let n = at.size(value) { settings.hashMaxSize = n }
         case "cache":
             guard let mode = CacheMode(rawValue: value.text) else {
-                return at.error(value.column, "unknown cache '\(value.text)' (expected kernel or off)")
+                return at.error(value.column, "unknown cache '\(value.text)' (expected kernel, user or off)")
             }
             settings.cache = mode
+        case "cache_size": if let n = at.integer(value, in: 1...16_777_216) { settings.cacheSize = n }
         default: break
         }
     }

@@ -89,8 +89,11 @@ public struct Settings: Sendable, Equatable {
     public var hashMaxSize: UInt64 = 64 << 20
     /// Most decision log lines a second before similar ones are coalesced.
     public var logRate = 100
-    /// Whether allows that depend on the file alone are cached in the kernel (ignore marks).
+    /// Whether allows that depend on the file alone are cached in the kernel
+    /// (ignore marks), and other decisions in the agent.
     public var cache: CacheMode = .kernel
+    /// How many decisions the agent's own cache keeps.
+    public var cacheSize = 16384
 
     public init() {}
 
@@ -104,16 +107,17 @@ public struct Settings: Sendable, Equatable {
 
 /// `cache = kernel`: an allow that no other process could get otherwise puts
 /// an evictable ignore mark on the file's inode, so its further opens never
-/// leave the kernel (until it is modified, or a reload). `off`: every access
-/// is decided.
-public enum CacheMode: String, Sendable, Equatable {
-    case kernel, off
+/// leave the kernel (until it is modified, or a reload), and every other
+/// decision is kept in the agent's own cache. `user`: the agent's cache alone.
+/// `off`: every access is decided.
+public enum CacheMode: String, Sendable, Equatable, CaseIterable {
+    case kernel, user, off
 }
 
 /// The facts about the process behind an event. nil: not known (the process
 /// exited, /proc could not be read, or the policy never asks for it); a rule
 /// that tests an unknown fact does not match.
-public struct SubjectFacts: Sendable, Equatable {
+public struct SubjectFacts: Sendable, Hashable {
     public var pid: Int32
     public var ppid: Int32?
     public var uid: UInt32?
@@ -138,7 +142,7 @@ public struct SubjectFacts: Sendable, Equatable {
 }
 
 /// The facts about the file behind an event; nil as for `SubjectFacts`.
-public struct ObjectFacts: Sendable, Equatable {
+public struct ObjectFacts: Sendable, Hashable {
     public var path: [UInt8]?
     /// The source of the file's mount (a block device such as /dev/vda1, or tmpfs).
     public var device: [UInt8]?
@@ -174,9 +178,27 @@ public struct AccessRequest: Sendable, Equatable {
     }
 }
 
-/// A fact that costs a read to learn, which the agent gathers only when a rule tests it.
-public enum Fact: Sendable, Hashable {
-    case ppid, auid, sessionid, device, fstype, size, sha256
+/// The facts a rule tests, which the agent gathers only when a rule that could
+/// match the file tests them (the path is always known).
+public struct Facts: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+
+    public static let pid = Facts(rawValue: 1 << 0)
+    public static let ppid = Facts(rawValue: 1 << 1)
+    public static let uid = Facts(rawValue: 1 << 2)
+    public static let gid = Facts(rawValue: 1 << 3)
+    public static let auid = Facts(rawValue: 1 << 4)
+    public static let sessionid = Facts(rawValue: 1 << 5)
+    public static let comm = Facts(rawValue: 1 << 6)
+    public static let exe = Facts(rawValue: 1 << 7)
+    public static let device = Facts(rawValue: 1 << 8)
+    public static let fstype = Facts(rawValue: 1 << 9)
+    public static let size = Facts(rawValue: 1 << 10)
+    public static let sha256 = Facts(rawValue: 1 << 11)
+
+    /// What a decision log entry shows of the subject.
+    public static let logged: Facts = [.uid, .gid, .comm, .exe]
 }
 
 /// The attributes a rule can test, subject ones before the colon, object ones after.
@@ -204,17 +226,22 @@ public enum Attribute: String, Sendable, Equatable, Hashable, CaseIterable {
         }
     }
 
-    /// The costly fact a test of this attribute needs, if any.
-    var fact: Fact? {
+    /// The fact a test of this attribute reads ([] for the path, always known).
+    var fact: Facts {
         switch self {
-        case .ppid: .ppid
+        case .uid: .uid
+        case .gid: .gid
         case .auid: .auid
         case .sessionid: .sessionid
+        case .pid: .pid
+        case .ppid: .ppid
+        case .comm: .comm
+        case .exe, .exeDir: .exe
         case .device: .device
         case .fstype: .fstype
         case .size: .size
         case .sha256hash: .sha256
-        default: nil
+        case .path, .dir: []
         }
     }
 }
@@ -295,9 +322,15 @@ public struct Policy: Sendable {
         self.index = RuleIndex(rules)
     }
 
-    /// The costly facts some rule tests, for each access.
-    public func neededFacts(for access: Access) -> Set<Fact> {
-        index.neededFacts(access)
+    /// The facts tested by the rules that could match `path` for `access`:
+    /// what the agent must learn of this event to decide it.
+    public func neededFacts(for access: Access, path: [UInt8]?) -> Facts {
+        var facts: Facts = []
+        index.forEachCandidate(access, path: path) { n in
+            facts.formUnion(index.ruleFacts[n])
+            return true
+        }
+        return facts
     }
 }
 

@@ -12,16 +12,17 @@ struct RuleIndex: Sendable {
         var exact: [UInt64: [(key: [UInt8], rules: [Int])]] = [:]
         var prefixes: [UInt64: [(key: [UInt8], rules: [Int])]] = [:]
         var unanchored: [Int] = []
-        var facts: Set<Fact> = []
     }
 
     private var tables = [Table(), Table()]
+    /// The facts each rule tests, by rule number (0-based).
+    private(set) var ruleFacts: [Facts] = []
 
     init(_ rules: [Rule]) {
         for (n, rule) in rules.enumerated() {
+            ruleFacts.append((rule.subject + rule.object).reduce(into: Facts()) { $0.formUnion($1.attribute.fact) })
             for access in [Access.open, .execute] where rule.perm.covers(access) {
                 let t = access == .open ? 0 : 1
-                tables[t].facts.formUnion((rule.subject + rule.object).compactMap(\.attribute.fact))
                 guard let anchors = Self.anchors(of: rule) else {
                     tables[t].unanchored.append(n)
                     continue
@@ -31,8 +32,6 @@ struct RuleIndex: Sendable {
             }
         }
     }
-
-    func neededFacts(_ access: Access) -> Set<Fact> { tables[access == .open ? 0 : 1].facts }
 
     private static func add(_ rule: Int, _ key: [UInt8], to table: inout [UInt64: [(key: [UInt8], rules: [Int])]]) {
         let h = fnv(key[...])

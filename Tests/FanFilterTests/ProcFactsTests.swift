@@ -25,17 +25,32 @@ final class ProcFactsTests: XCTestCase {
         XCTAssertEqual(ProcFacts.path(of: fd), path)
     }
 
-    func testSubjectOfThisProcess() {
-        let me = ProcFacts.subject(pid: getpid(), pidfd: -1)
+    func testSubjectOfThisProcessFromProc() {
+        let me = ProcFacts.subject(pid: getpid(), pidfd: -1, needs: [.uid, .gid, .exe])
         XCTAssertEqual(me.uid, geteuid())
         XCTAssertEqual(me.gid, getegid())
-        XCTAssertNotNil(me.comm)
+        XCTAssertNil(me.comm, "not read unless asked for")
         XCTAssertEqual(me.exe.map { String(decoding: $0, as: UTF8.self) }, productsDirectory + "fanfilterPackageTests.xctest")
     }
 
-    func testSubjectOfAGoneProcessIsUnknown() {
-        let gone = ProcFacts.subject(pid: Int32.max - 1, pidfd: -1)
+    func testSubjectOfThisProcessThroughAPidfd() throws {
+        let pidfd = try pidfdOpen(getpid())
+        defer { close(pidfd) }
+        let me = ProcFacts.subject(pid: getpid(), pidfd: pidfd, needs: [.ppid])
+        XCTAssertEqual(me.uid, geteuid())
+        XCTAssertEqual(me.gid, getegid())
+        XCTAssertEqual(me.ppid, getppid())
+    }
+
+    func testSubjectOfAGoneProcessIsUnknown() throws {
+        let gone = ProcFacts.subject(pid: Int32.max - 1, pidfd: -1, needs: [.uid, .exe, .comm])
         XCTAssertEqual(gone, SubjectFacts(pid: Int32.max - 1))
+        // Through a pidfd: what was read is dropped once the process has exited.
+        let child = Child(["/bin/true"])
+        let pidfd = try pidfdOpen(child.pid)
+        defer { close(pidfd) }
+        XCTAssertEqual(child.wait().status, 0)
+        XCTAssertEqual(ProcFacts.subject(pid: child.pid, pidfd: pidfd, needs: [.uid, .exe]), SubjectFacts(pid: child.pid))
     }
 
     func testStatusFieldTakesTheEffectiveId() {
@@ -46,12 +61,9 @@ final class ProcFactsTests: XCTestCase {
         XCTAssertNil(ProcFacts.statusField(status, "Foo:", index: 0))
     }
 
-    func testCommComesFromTheStatusNameLineUnescaped() {
-        XCTAssertEqual(ProcFacts.statusName(Array("Name:\tcat\nUmask:\t0022\n".utf8)), Array("cat".utf8))
-        // The kernel writes a comm of "a<newline>b\c d" as "a\nb\\c d".
-        XCTAssertEqual(ProcFacts.statusName(Array("Name:\ta\\nb\\\\c d\n".utf8)), Array("a\nb\\c d".utf8))
+    func testCommIsTheRawNameWithoutTheNewline() {
         let comm = try? String(contentsOfFile: "/proc/self/comm", encoding: .utf8)
-        XCTAssertEqual(ProcFacts.subject(pid: getpid(), pidfd: -1).comm.map { String(decoding: $0, as: UTF8.self) + "\n" }, comm)
+        XCTAssertEqual(ProcFacts.subject(pid: getpid(), pidfd: -1, needs: .comm).comm.map { String(decoding: $0, as: UTF8.self) + "\n" }, comm)
     }
 
     func testSubjectFactsThePolicyAsksFor() {
@@ -59,7 +71,7 @@ final class ProcFactsTests: XCTestCase {
         XCTAssertEqual(me.ppid, getppid())
         XCTAssertNotNil(me.auid)
         XCTAssertNotNil(me.sessionid)
-        XCTAssertNil(ProcFacts.subject(pid: getpid(), pidfd: -1).ppid, "not read unless a rule tests it")
+        XCTAssertNil(ProcFacts.subject(pid: getpid(), pidfd: -1, needs: [.uid]).ppid, "not read unless a rule tests it")
     }
 
     func testObjectFactsThroughTheEventFd() throws {
@@ -68,7 +80,9 @@ final class ProcFactsTests: XCTestCase {
         let path = sandbox.file("sized", contents: Array(repeating: 65, count: 1234))
         let fd = open(cString(path), O_RDONLY)
         defer { close(fd) }
-        let facts = ProcFacts.object(eventFD: fd, needs: [.size, .device, .fstype], mounts: MountTable())
+        var st = stat()
+        XCTAssertEqual(fstat(fd, &st), 0)
+        let facts = ProcFacts.object(path: ProcFacts.path(of: fd), stat: st, needs: [.size, .device, .fstype], mounts: MountTable())
         XCTAssertEqual(facts.path, path)
         XCTAssertEqual(facts.size, 1234)
         XCTAssertEqual(facts.fstype, Array("tmpfs".utf8))
@@ -84,4 +98,15 @@ final class ProcFactsTests: XCTestCase {
         XCTAssertEqual(table[makeDevice(major: 8, minor: 1)], MountTable.Mount(source: Array("/dev/vda1".utf8), fstype: Array("ext4".utf8)))
         XCTAssertEqual(table[makeDevice(major: 0, minor: 45)]?.source, Array("my src".utf8))
     }
+}
+
+/// pidfd_open(2), which Swift's Glibc module does not export.
+func pidfdOpen(_ pid: pid_t) throws -> Int32 {
+    typealias PidfdOpen = @convention(c) (pid_t, UInt32) -> Int32
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "pidfd_open") else {
+        throw XCTSkip("this C library has no pidfd_open")
+    }
+    let fd = unsafeBitCast(symbol, to: PidfdOpen.self)(pid, 0)
+    guard fd >= 0 else { throw XCTSkip("pidfd_open failed: errno \(errno)") }
+    return fd
 }

@@ -51,6 +51,29 @@ final class LanguageTests: XCTestCase {
         XCTAssertFalse(try parse("default = deny").allowsForEveryProcess(facts(), Decision(verdict: .deny, rule: nil)))
     }
 
+    func testFactsNeededAreThoseOfTheRulesThatCouldMatchThePath() throws {
+        let p = try parse("""
+        deny comm=nc : dir=/etc/ssl/
+        allow perm=any exe=/usr/bin/rsync : all
+        deny perm=execute uid=1000 : path=/srv/tool
+        deny perm=open auid=1000 : path=/srv/tool
+        deny all : dir=/srv/big/ size>100
+        """)
+        XCTAssertEqual(p.neededFacts(for: .open, path: Array("/home/a".utf8)), .exe)
+        XCTAssertEqual(p.neededFacts(for: .open, path: Array("/etc/ssl/key".utf8)), [.comm, .exe])
+        XCTAssertEqual(p.neededFacts(for: .open, path: Array("/srv/tool".utf8)), [.exe, .auid])
+        XCTAssertEqual(p.neededFacts(for: .execute, path: Array("/srv/tool".utf8)), [.exe, .uid])
+        XCTAssertEqual(p.neededFacts(for: .open, path: Array("/srv/big/f".utf8)), [.exe, .size])
+        XCTAssertEqual(p.neededFacts(for: .open, path: nil), .exe)
+    }
+
+    func testCacheSettings() throws {
+        XCTAssertEqual(try parse("").settings.cache, .kernel)
+        XCTAssertEqual(try parse("cache = user\ncache_size = 100").settings.cache, .user)
+        XCTAssertEqual(try parse("cache_size = 100").settings.cacheSize, 100)
+        XCTAssertEqual(try parse("cache = off").settings.cache, .off)
+    }
+
     func testDefaultVerdict() throws {
         XCTAssertEqual(try parse("default = deny").decide(facts()).verdict, .deny)
         XCTAssertEqual(try parse("").decide(facts()).verdict, .allow)
@@ -277,7 +300,8 @@ final class MoreErrorMessageTests: XCTestCase {
         XCTAssertEqual(errors("deny gid=nosuchgroup-x : all"), ["1:10: unknown group 'nosuchgroup-x'"])
         XCTAssertEqual(errors("default = maybe"), ["1:11: 'maybe' is not allow or deny"])
         XCTAssertEqual(errors("log_rate = 0"), ["1:12: '0' is not a whole number from 1 to 1000000"])
-        XCTAssertEqual(errors("cache = user"), ["1:9: unknown cache 'user' (expected kernel or off)"])
+        XCTAssertEqual(errors("cache = lru"), ["1:9: unknown cache 'lru' (expected kernel, user or off)"])
+        XCTAssertEqual(errors("cache_size = 0"), ["1:14: '0' is not a whole number from 1 to 16777216"])
         XCTAssertEqual(errors("deny all : size=-1"), ["1:17: '-1' is not a size (bytes, or a whole number with K, M or G)"])
     }
 }
