@@ -3,10 +3,13 @@ import Glibc
 import HeapModule
 import Synchronization
 
-/// Fires `expire(id)` for every scheduled id once its deadline has passed, from
-/// one thread of its own. Cancelling is lazy: the port ignores ids it has
-/// already answered. The thread sleeps until the earliest deadline and is
-/// woken only when a new deadline comes before that one.
+/// Fires `expire(id)` for every scheduled id whose deadline has passed and
+/// that was not cancelled, from one thread of its own. The thread sleeps until
+/// the earliest deadline still live and is woken only when a new deadline
+/// comes before it; with nothing live it sleeps one interval (the last
+/// timeout scheduled) at a time, so a steady flow of sends with one timeout
+/// never has to wake it. Cancelled entries are dropped when they reach the
+/// front, so answered messages cost it no wake-up.
 final class DeadlineTimer: Sendable {
     private struct Entry: Comparable {
         var deadline: DispatchTime
@@ -18,8 +21,12 @@ final class DeadlineTimer: Sendable {
 
     private struct State {
         var heap = Heap<Entry>()
+        /// The ids scheduled and neither fired nor cancelled.
+        var live = Set<UInt64>()
         /// The deadline the thread sleeps until (nil: until woken).
         var sleepingUntil: DispatchTime? = nil
+        /// The span from scheduling to deadline of the last entry: how long an idle thread sleeps.
+        var interval: UInt64 = 0
         var stopped = false
         /// The timer's own thread, so `stop()` called from it does not wait for itself.
         var thread: pthread_t? = nil
@@ -37,13 +44,21 @@ final class DeadlineTimer: Sendable {
     }
 
     func schedule(_ id: UInt64, at deadline: DispatchTime) {
+        let now = DispatchTime.now().uptimeNanoseconds
         let mustWake = state.withLock { s -> Bool in
             s.heap.insert(Entry(deadline: deadline, id: id))
-            guard let until = s.sleepingUntil else { return s.heap.count == 1 }
+            s.live.insert(id)
+            s.interval = deadline.uptimeNanoseconds &- min(now, deadline.uptimeNanoseconds)
+            guard let until = s.sleepingUntil else { return true }
             if deadline < until { s.sleepingUntil = deadline; return true }
             return false
         }
         if mustWake { wake.signal() }
+    }
+
+    /// The id will not fire (its message was answered).
+    func cancel(_ id: UInt64) {
+        _ = state.withLock { $0.live.remove(id) }
     }
 
     /// Stops the thread and waits for it to leave (unless called from it, by
@@ -64,11 +79,15 @@ final class DeadlineTimer: Sendable {
             let next: DispatchTime? = state.withLock { s in
                 if s.stopped { return .distantFuture }
                 let now = DispatchTime.now()
-                while let first = s.heap.min, first.deadline <= now {
-                    due.append(s.heap.removeMin().id)
+                while let first = s.heap.min, first.deadline <= now || !s.live.contains(first.id) {
+                    let id = s.heap.removeMin().id
+                    if s.live.remove(id) != nil { due.append(id) }
                 }
-                s.sleepingUntil = due.isEmpty ? s.heap.min?.deadline : nil
-                return due.isEmpty ? s.sleepingUntil : now
+                if !due.isEmpty { s.sleepingUntil = nil; return now }
+                let (idleUntil, overflow) = now.uptimeNanoseconds.addingReportingOverflow(s.interval)
+                s.sleepingUntil = s.heap.min?.deadline
+                    ?? (s.interval > 0 && !overflow ? DispatchTime(uptimeNanoseconds: idleUntil) : nil)
+                return s.sleepingUntil
             }
             if next == .distantFuture { return }
             for id in due { expire(id) }

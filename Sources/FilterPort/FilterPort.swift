@@ -211,6 +211,7 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
             s.pending[id] = nil
             return p
         }
+        timer.cancel(id)
         let outHeader = MessageHeader(replyLength: UInt32(clamping: settled.replyCapacity), messageId: id)
         if reply.byteCount > settled.replyCapacity {
             settled.onOutcome(outHeader, settled.message,
@@ -246,6 +247,7 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
         guard let gone else { return }
         gone.inbox.close()
         for (id, p, outcome) in failed {
+            timer.cancel(id)
             p.onOutcome(MessageHeader(replyLength: UInt32(clamping: p.replyCapacity), messageId: id), p.message, outcome)
         }
         onDisconnect(gone.info)

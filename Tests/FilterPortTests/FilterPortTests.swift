@@ -152,6 +152,30 @@ final class FilterPortTests: XCTestCase {
         XCTAssertEqual(outcomes.count, 1, "a late reply changes nothing")
     }
 
+    func testTimeoutsStillFireAfterAStreamOfAnsweredMessages() throws {
+        let port = makePort()
+        let client = try port.connect()
+        try client.prime()
+        // Answered at once: their deadlines are cancelled and never fire.
+        for n in 0..<2000 {
+            let outcomes = Outcomes()
+            let id = port.send([UInt8(n & 0xFF)], replyCapacity: 1, timeout: .milliseconds(150), onOutcome: outcomes.handler)
+            let message = try XCTUnwrap(client.getMessage(timeout: .seconds(1)))
+            try client.reply(message.header.messageId, [1])
+            try client.prime()
+            guard case .replied = outcomes[id] else { return XCTFail("message \(n) was not answered by its reply") }
+        }
+        // A shorter timeout than the idle interval the timer sleeps still fires on time.
+        let outcomes = Outcomes()
+        let took = elapsed {
+            let id = port.send([9], replyCapacity: 1, timeout: .milliseconds(40), onOutcome: outcomes.handler)
+            XCTAssertTrue(outcomes.wait())
+            guard case .timedOut(delivered: true) = outcomes[id] else { return XCTFail("expected a timeout") }
+        }
+        XCTAssertGreaterThanOrEqual(took, .milliseconds(40))
+        XCTAssertLessThan(took, .milliseconds(500))
+    }
+
     func testSecondAndUnknownRepliesHaveNoWaiter() throws {
         let port = makePort()
         let client = try port.connect()
