@@ -84,7 +84,7 @@ final class AgentKernelTests: KernelTestCase {
         deny perm=open comm=cat : path=$ROOT/comm
         """)
         XCTAssertEqual(openFromChild([byUid]), ["ok"], "root is not uid 1000")
-        XCTAssertEqual(openFromChild([byUid], prefix: ["/usr/bin/setpriv", "--reuid=1000", "--regid=1000", "--clear-groups"]), ["EPERM"])
+        XCTAssertEqual(openFromChild([byUid], prefix: asUser1000), ["EPERM"])
         XCTAssertEqual(openFromChild([byExe]), ["EPERM"])
         let cat = Child(["/bin/cat", String(decoding: byComm, as: UTF8.self)]).wait()
         XCTAssertNotEqual(cat.status, 0, "cat is denied by comm")

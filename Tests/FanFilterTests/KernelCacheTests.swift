@@ -4,7 +4,8 @@ import Glibc
 import Policy
 import XCTest
 
-/// cache = kernel: ignore marks after allows that depend on the file alone.
+/// cache = kernel: ignore marks after allows that depend on the file alone,
+/// and the agent's own cache for the rest; cache = user: the agent's own cache.
 final class KernelCacheTests: KernelTestCase {
     func testAnAllowForEveryProcessIsCachedUntilTheFileChanges() throws {
         let file = sandbox.file("hot")
@@ -30,10 +31,29 @@ final class KernelCacheTests: KernelTestCase {
         let file = sandbox.file("secret")
         let agent = try startAgent("watch = $ROOT\ndeny perm=open uid=1000 : path=$ROOT/secret")
         XCTAssertEqual(openFromChild([file, file]), ["ok", "ok"])
-        XCTAssertEqual(openFromChild([file], prefix: ["/usr/bin/setpriv", "--reuid=1000", "--regid=1000", "--clear-groups"]), ["EPERM"])
+        XCTAssertEqual(openFromChild([file, file], prefix: asUser1000), ["EPERM", "EPERM"])
         XCTAssertEqual(agent.counters[.ignoreMarks], 0)
-        XCTAssertEqual(agent.counters[.open], 3)
+        XCTAssertEqual(agent.counters[.open], 4)
+        // The agent's own cache: one evaluation for root, one for uid 1000.
+        XCTAssertEqual(agent.counters[.cacheMisses], 2)
+        XCTAssertEqual(agent.counters[.cacheHits], 2)
         agent.stop()
+    }
+
+    func testTheAgentsCacheAnswersARepeatAndDecidesAModifiedFileAfresh() throws {
+        let file = sandbox.file("grows", contents: Array("small\n".utf8))
+        let agent = try startAgent("watch = $ROOT\ncache = user\ndeny perm=open all : dir=$ROOT/ size>10")
+        XCTAssertEqual(openFromChild([file, file, file]), ["ok", "ok", "ok"])
+        XCTAssertEqual(agent.counters[.open], 3, "cache = user places no ignore mark")
+        XCTAssertEqual(agent.counters[.ignoreMarks], 0)
+        XCTAssertEqual(agent.counters[.cacheMisses], 1)
+        XCTAssertEqual(agent.counters[.cacheHits], 2)
+        sandbox.file("grows", contents: Array("no longer small\n".utf8))
+        XCTAssertEqual(openFromChild([file, file]), ["EPERM", "EPERM"], "a modified file is decided afresh")
+        XCTAssertEqual(agent.counters[.cacheMisses], 2)
+        _ = try agent.reload(try policy("watch = $ROOT\ncache = user\nallow all : all", in: sandbox))
+        XCTAssertEqual(openFromChild([file]), ["ok"], "a reload starts with an empty cache")
+        stop(agent)
     }
 
     func testLoggedDecisionsAndCacheOffAreNeverCached() throws {
@@ -69,13 +89,15 @@ final class KernelCacheTests: KernelTestCase {
         allow all : all
         """
         var outcomes: [[String]] = []
-        for cache in ["kernel", "off"] {
-            let agent = try startAgent(text + "\ncache = \(cache)")
-            outcomes.append(openFromChild(order))
+        for cache in CacheMode.allCases {
+            let agent = try startAgent(text + "\ncache = \(cache.rawValue)")
+            outcomes.append(openFromChild(order) + openFromChild(order, prefix: asUser1000))
             agent.stop()
-            XCTAssertEqual(cache == "kernel", agent.counters[.ignoreMarks] > 0)
+            XCTAssertEqual(cache == .kernel, agent.counters[.ignoreMarks] > 0)
+            XCTAssertEqual(cache != .off, agent.counters[.cacheHits] > 0)
         }
-        XCTAssertEqual(outcomes[0], outcomes[1])
+        XCTAssertEqual(outcomes[0], outcomes[2])
+        XCTAssertEqual(outcomes[1], outcomes[2])
         XCTAssertEqual(Set(outcomes[0]), ["ok", "EPERM"])
     }
 

@@ -153,6 +153,9 @@ final class Child {
     }
 }
 
+/// The prefix that runs a child as uid and gid 1000.
+let asUser1000 = ["/usr/bin/setpriv", "--reuid=1000", "--regid=1000", "--clear-groups"]
+
 /// Opens each path once from a child process: "ok" or an errno name per path.
 func openFromChild(_ paths: [[UInt8]], prefix: [String] = [], timeout: Duration = .seconds(30)) -> [String] {
     let r = Child(prefix.map { Array($0.utf8) } + [Array(openerPath.utf8), Array("open".utf8)] + paths).wait(timeout: timeout)
