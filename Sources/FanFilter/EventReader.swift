@@ -1,4 +1,5 @@
 import CFanotify
+import Dispatch
 import FilterPort
 import Glibc
 import Logging
@@ -37,6 +38,7 @@ final class EventReader: Sendable {
     private let ownPid = getpid()
     /// A pipe: poll(2) watches its read end beside the fanotify fd; `stop()` writes to it.
     private let stopPipe: (read: Int32, write: Int32)
+    private let stopping = Atomic<Bool>(false)
 
     static let bufferSize = 16 * 1024
 
@@ -56,26 +58,36 @@ final class EventReader: Sendable {
 
     /// Asks `run` to return after the batch in hand. Safe from any thread.
     func stop() {
+        stopping.store(true, ordering: .releasing)
         var byte: UInt8 = 1
         _ = write(stopPipe.write, &byte, 1)
     }
 
-    /// Reads and dispatches events until `stop()`.
+    /// Reads and dispatches events until `stop()`. The fd is non-blocking: a
+    /// read comes first; when it finds nothing, the reader reads again,
+    /// yielding the CPU between reads, for as long as events come close
+    /// together (see `ArrivalGap`), and only then sleeps in poll(2), at most
+    /// a second at a time.
     func run() {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferSize, alignment: 8)
         defer { buffer.deallocate() }
         var fds = [pollfd(fd: group.fd.rawValue, events: Int16(POLLIN), revents: 0),
                    pollfd(fd: stopPipe.read, events: Int16(POLLIN), revents: 0)]
+        let batches = ArrivalGap()
         var readErrors: UInt64 = 0
-        while true {
+        var idle = false
+        var spinUntil: UInt64 = 0
+        while !stopping.load(ordering: .acquiring) {
             heartbeat.add(1, ordering: .relaxed)
-            if poll(&fds, 2, 1000) < 0 {
-                if errno == EINTR { continue }
-                context.logger.critical("poll on the fanotify fd failed: \(Errno(rawValue: errno)); the reader stops")
-                return
+            if idle {
+                if poll(&fds, 2, 1000) < 0 {
+                    if errno == EINTR { continue }
+                    context.logger.critical("poll on the fanotify fd failed: \(Errno(rawValue: errno)); the reader stops")
+                    return
+                }
+                if fds[1].revents != 0 { return }
+                if fds[0].revents == 0 { continue }
             }
-            if fds[1].revents != 0 { return }
-            if fds[0].revents == 0 { continue }
             let length: Int
             do {
                 length = try group.read(into: buffer)
@@ -85,6 +97,16 @@ final class EventReader: Sendable {
                 if readErrors & (readErrors - 1) == 0 { context.logger.error("\(error) [\(readErrors) so far]") }
                 continue
             }
+            if length == 0 {
+                let now = DispatchTime.now().uptimeNanoseconds
+                if spinUntil == 0 { spinUntil = now + batches.spinBudget }
+                idle = now >= spinUntil
+                if !idle { sched_yield() }
+                continue
+            }
+            idle = false
+            spinUntil = 0
+            batches.arrived()
             var offset = 0
             var event = cfan_event()
             while true {

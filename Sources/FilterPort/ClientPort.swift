@@ -12,9 +12,9 @@ enum InboxItem<Message: Sendable> {
 
 /// The messages delivered to one client's primed gets. `delivered` is only
 /// touched under the port's lock. A delivery wakes one waiting thread: while
-/// deliveries come close together (their average gap is under `maxSpin`), one
-/// waiting thread spins for a little longer than that gap before it sleeps,
-/// and a delivery handed to it costs no system call and no wake-up; any
+/// deliveries come close together (see `ArrivalGap`), one waiting thread
+/// spins a little before it sleeps, yielding the CPU to any thread that has
+/// work, and a delivery handed to it costs no system call and no wake-up; any
 /// other waiter sleeps on a semaphore that counts deliveries.
 final class ClientInbox<Message: Sendable>: @unchecked Sendable {
     let connectionId: UInt64
@@ -24,12 +24,7 @@ final class ClientInbox<Message: Sendable>: @unchecked Sendable {
     private let sleepers = Atomic<Int>(0)
     /// 0: no thread spins; 1: one spins; 2: a delivery was handed to the spinning thread.
     private let spinner = Atomic<Int>(0)
-    /// When the last delivery came, and the moving average of the gaps between deliveries (ns).
-    private let lastDelivery = Atomic<UInt64>(0)
-    private let averageGap = Atomic<UInt64>(UInt64.max)
-
-    /// The longest a waiting thread spins before it sleeps.
-    static var maxSpin: UInt64 { 100_000 }
+    private let deliveries = ArrivalGap()
 
     init(connectionId: UInt64) { self.connectionId = connectionId }
 
@@ -37,11 +32,7 @@ final class ClientInbox<Message: Sendable>: @unchecked Sendable {
 
     /// Wakes one waiting thread for one delivery: the spinning one if there is one, else a sleeper.
     func signal() {
-        let now = DispatchTime.now().uptimeNanoseconds
-        let last = lastDelivery.exchange(now, ordering: .relaxed)
-        let gap = last == 0 ? UInt64.max : now &- last
-        let average = averageGap.load(ordering: .relaxed)
-        averageGap.store(average == .max || gap == .max ? gap : average - average / 8 + gap / 8, ordering: .relaxed)
+        deliveries.arrived()
         if spinner.compareExchange(expected: 1, desired: 2, ordering: .acquiringAndReleasing).exchanged { return }
         available.signal()
     }
@@ -55,15 +46,14 @@ final class ClientInbox<Message: Sendable>: @unchecked Sendable {
         return available.wait(timeout: deadline) == .success && !isClosed
     }
 
-    /// Spins while deliveries come faster than `maxSpin` apart, if no other
-    /// thread spins; true when a delivery was handed over meanwhile.
+    /// Spins while deliveries come close together, if no other thread
+    /// spins; true when a delivery was handed over meanwhile.
     private func spin(until deadline: DispatchTime) -> Bool {
-        let gap = averageGap.load(ordering: .relaxed)
-        guard gap < Self.maxSpin,
+        let budget = deliveries.spinBudget
+        guard budget > 0,
               spinner.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing).exchanged
         else { return false }
-        let start = DispatchTime.now().uptimeNanoseconds
-        let end = min(start + min(gap * 2, Self.maxSpin), deadline.uptimeNanoseconds)
+        let end = min(DispatchTime.now().uptimeNanoseconds + budget, deadline.uptimeNanoseconds)
         while spinner.load(ordering: .acquiring) == 1 {
             if isClosed || DispatchTime.now().uptimeNanoseconds >= end {
                 if spinner.compareExchange(expected: 1, desired: 0, ordering: .acquiringAndReleasing).exchanged {
