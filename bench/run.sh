@@ -30,32 +30,7 @@ cc -O2 -pthread -o "$WORK/openbench" "$SRC/bench/openbench.c"
 "$WORK/openbench" create 1 "$D" "$COLD"
 mkdir -p "$D/bin" && cp /bin/true "$D/bin/true"
 
-cat > "$WORK/policy" <<P
-watch = $D
-cache = off
-reply_timeout = 1s
-%admins=0
-%scratch=/tmp/,/var/tmp/,/dev/shm/
-deny_log  perm=execute all : dir=%scratch
-allow_log perm=open uid!=%admins : path=/etc/shadow,/etc/gshadow
-deny      perm=open uid=1000 : path=$D/secret.csv
-deny      perm=any comm=evil : dir=/srv/
-allow     perm=any exe=/usr/bin/rsync : all
-deny      perm=open uid=1001,1002 : dir=/srv/private/
-deny      perm=execute all : dir=/home/
-deny      perm=execute all : path=glob:/srv/**/*.sh
-allow     perm=open exe_dir=/usr/lib/ : dir=/usr/share/
-deny      perm=open gid=1003 : dir=$D/restricted/
-deny      perm=any uid=1004 : path=$D/a,$D/b,$D/c
-allow_log perm=open uid=0 : path=$D/audit-me
-deny      perm=execute all : path=glob:$D/cold/*.sh
-deny      perm=open comm=nc,ncat : dir=/etc/ssl/private/
-allow     perm=execute exe=/usr/bin/make : dir=$D/bin/
-deny      perm=open uid=1005 : dir=$D/hot/private/
-deny      perm=execute all : dir=/var/tmp/
-allow     perm=open uid=0 : dir=$D/
-allow     perm=any all : all
-P
+sed "s|@ROOT@|$D|g" "$SRC/bench/bench.policy" > "$WORK/policy"
 sed 's/^cache = off$/cache = kernel/' "$WORK/policy" > "$WORK/policy-cache"
 chmod 0644 "$WORK/policy" "$WORK/policy-cache"
 

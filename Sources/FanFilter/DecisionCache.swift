@@ -13,31 +13,62 @@ import Synchronization
 /// misses on one key wait for a single evaluation. There is one cache per
 /// policy in force, so a reload starts with an empty one.
 final class DecisionCache: Sendable {
+    /// Compact, so that thousands of them stay small: the numbers inline, and
+    /// the path, exe and comm in one buffer.
     struct Key: Hashable, Sendable {
-        var access: Access
         var device: UInt64
         var inode: UInt64
         var size: Int64
         var mtime: Int64
-        var mtimeNanoseconds: Int64
         var ctime: Int64
-        var ctimeNanoseconds: Int64
-        var path: [UInt8]?
-        var subject: SubjectFacts
+        var access: Access
+        /// Which of pid, ppid, uid, gid, auid and sessionid are known, bit by bit.
+        var knownIDs: UInt8 = 0
+        var ids: (pid: UInt32, ppid: UInt32, uid: UInt32, gid: UInt32, auid: UInt32, sessionid: UInt32) = (0, 0, 0, 0, 0, 0)
+        /// Path, exe and comm, each after its length (two bytes; 0xFFFF when not known).
+        var names: [UInt8]
 
         /// The pid is part of the key only when a rule that could match reads it.
-        init(_ access: Access, _ st: stat, path: [UInt8]?, subject: SubjectFacts, needs: Facts) {
-            self.access = access
+        init(_ access: Access, _ st: stat, path: [UInt8]?, subject s: SubjectFacts, needs: Facts) {
             device = UInt64(st.st_dev)
             inode = UInt64(st.st_ino)
             size = Int64(st.st_size)
-            mtime = Int64(st.st_mtim.tv_sec)
-            mtimeNanoseconds = Int64(st.st_mtim.tv_nsec)
-            ctime = Int64(st.st_ctim.tv_sec)
-            ctimeNanoseconds = Int64(st.st_ctim.tv_nsec)
-            self.path = path
-            self.subject = subject
-            if !needs.contains(.pid) { self.subject.pid = 0 }
+            mtime = Int64(st.st_mtim.tv_sec) &* 1_000_000_000 &+ Int64(st.st_mtim.tv_nsec)
+            ctime = Int64(st.st_ctim.tv_sec) &* 1_000_000_000 &+ Int64(st.st_ctim.tv_nsec)
+            self.access = access
+            if needs.contains(.pid) { knownIDs |= 1 << 0; ids.pid = UInt32(bitPattern: s.pid) }
+            if let id = s.ppid { knownIDs |= 1 << 1; ids.ppid = UInt32(bitPattern: id) }
+            if let id = s.uid { knownIDs |= 1 << 2; ids.uid = id }
+            if let id = s.gid { knownIDs |= 1 << 3; ids.gid = id }
+            if let id = s.auid { knownIDs |= 1 << 4; ids.auid = id }
+            if let id = s.sessionid { knownIDs |= 1 << 5; ids.sessionid = id }
+            var names: [UInt8] = []
+            names.reserveCapacity(6 + (path?.count ?? 0) + (s.exe?.count ?? 0) + (s.comm?.count ?? 0))
+            func append(_ name: [UInt8]?) {
+                // PATH_MAX bounds a path and an exe; a comm is 16 bytes.
+                let length = name.map { UInt16(clamping: $0.count) } ?? 0xFFFF
+                names.append(UInt8(length & 0xFF))
+                names.append(UInt8(length >> 8))
+                if let name { names += name }
+            }
+            append(path)
+            append(s.exe)
+            append(s.comm)
+            self.names = names
+        }
+
+        static func == (a: Key, b: Key) -> Bool {
+            a.device == b.device && a.inode == b.inode && a.size == b.size && a.mtime == b.mtime && a.ctime == b.ctime
+                && a.access == b.access && a.knownIDs == b.knownIDs && a.ids == b.ids && a.names == b.names
+        }
+
+        func hash(into h: inout Hasher) {
+            h.combine(inode)
+            h.combine(device)
+            h.combine(mtime)
+            h.combine(ctime)
+            h.combine(names)
+            h.combine(ids.uid)
         }
     }
 

@@ -39,12 +39,17 @@ final class EventReader: Sendable {
     /// A pipe: poll(2) watches its read end beside the fanotify fd; `stop()` writes to it.
     private let stopPipe: (read: Int32, write: Int32)
     private let stopping = Atomic<Bool>(false)
+    /// The outcome handler of every send, made once (a closure per send would be an allocation per event).
+    private let settle: FilterPort<EventMessage, DecisionReply>.OutcomeHandler
 
     static let bufferSize = 16 * 1024
 
     init(group: FanotifyGroup, context: Context) throws(AgentError) {
         self.group = group
         self.context = context
+        settle = { [settlement = context.settlement] header, message, outcome in
+            settlement.settle(header, message, outcome)
+        }
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else { throw AgentError("pipe failed", errno: .init(rawValue: errno)) }
         for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
@@ -63,11 +68,11 @@ final class EventReader: Sendable {
         _ = write(stopPipe.write, &byte, 1)
     }
 
-    /// Reads and dispatches events until `stop()`. The fd is non-blocking: a
-    /// read comes first; when it finds nothing, the reader reads again,
-    /// yielding the CPU between reads, for as long as events come close
-    /// together (see `ArrivalGap`), and only then sleeps in poll(2), at most
-    /// a second at a time.
+    /// Reads and dispatches events until `stop()`. The fd is non-blocking.
+    /// While events come close together (see `ArrivalGap`) the reader reads
+    /// again at once, and when a read finds nothing it reads again, yielding
+    /// the CPU between reads, for about twice the usual gap; otherwise, and
+    /// after that, it sleeps in poll(2), at most a second at a time.
     func run() {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferSize, alignment: 8)
         defer { buffer.deallocate() }
@@ -104,9 +109,10 @@ final class EventReader: Sendable {
                 if !idle { sched_yield() }
                 continue
             }
-            idle = false
-            spinUntil = 0
+            // While events come close together the next read comes at once; otherwise poll first.
             batches.arrived()
+            idle = batches.spinBudget == 0
+            spinUntil = 0
             var offset = 0
             var event = cfan_event()
             while true {
@@ -142,9 +148,7 @@ final class EventReader: Sendable {
         let policy = c.policies.load()
         c.port.send(EventMessage(file: file, group: group, policy: policy, access: access, pid: event.pid,
                                  receivedAt: receivedAt, cacheEpoch: c.cache.current),
-                    replyCapacity: DecisionReply.capacity, timeout: policy.policy.settings.replyTimeout) {
-            [settlement = c.settlement] header, message, outcome in
-            settlement.settle(header, message, outcome)
-        }
+                    replyCapacity: DecisionReply.capacity, timeout: policy.policy.settings.replyTimeout,
+                    onOutcome: settle)
     }
 }

@@ -10,11 +10,14 @@ enum ProcFacts {
     /// give one (longer than PATH_MAX, or an anonymous file). A deleted file
     /// keeps its last path, without the " (deleted)" that /proc adds.
     static func path(of eventFD: Int32) -> [UInt8]? {
-        guard var path = readLink("/proc/self/fd/\(eventFD)") else { return nil }
-        let deleted = Array(" (deleted)".utf8)
-        if path.count > deleted.count, path.suffix(deleted.count).elementsEqual(deleted) {
+        guard var path = withProcPath("/proc/self/fd/", eventFD, "", readLink) else { return nil }
+        let deleted: StaticString = " (deleted)"
+        let isDeleted = deleted.withUTF8Buffer { suffix in
+            path.count > suffix.count && path.suffix(suffix.count).elementsEqual(suffix)
+        }
+        if isDeleted {
             var st = stat()
-            if fstat(eventFD, &st) == 0, st.st_nlink == 0 { path.removeLast(deleted.count) }
+            if fstat(eventFD, &st) == 0, st.st_nlink == 0 { path.removeLast(deleted.utf8CodeUnitCount) }
         }
         return path.first == UInt8(ascii: "/") ? path : nil
     }
@@ -26,13 +29,13 @@ enum ProcFacts {
     /// process that reused the pid. Without a pidfd they are kept as read.
     static func subject(pid: Int32, pidfd: Int32, needs: Facts) -> SubjectFacts {
         var facts = SubjectFacts(pid: pid)
-        if needs.contains(.exe) { facts.exe = readLink("/proc/\(pid)/exe") }
-        if needs.contains(.comm), var comm = readSmallFile("/proc/\(pid)/comm") {
+        if needs.contains(.exe) { facts.exe = withProcPath("/proc/", pid, "/exe", readLink) }
+        if needs.contains(.comm), var comm = withProcPath("/proc/", pid, "/comm", readSmallFile) {
             if comm.last == 10 { comm.removeLast() }
             facts.comm = comm
         }
-        if needs.contains(.auid) { facts.auid = readNumber("/proc/\(pid)/loginuid") }
-        if needs.contains(.sessionid) { facts.sessionid = readNumber("/proc/\(pid)/sessionid") }
+        if needs.contains(.auid) { facts.auid = withProcPath("/proc/", pid, "/loginuid", readNumber) }
+        if needs.contains(.sessionid) { facts.sessionid = withProcPath("/proc/", pid, "/sessionid", readNumber) }
         if pidfd >= 0 {
             var creds = cfan_pidfd_creds()
             switch cfan_pidfd_creds_of(pidfd, &creds) {
@@ -45,7 +48,7 @@ enum ProcFacts {
             default: break  // a kernel before 6.13
             }
         }
-        if !needs.isDisjoint(with: [.uid, .gid, .ppid]), let status = readSmallFile("/proc/\(pid)/status") {
+        if !needs.isDisjoint(with: [.uid, .gid, .ppid]), let status = withProcPath("/proc/", pid, "/status", readSmallFile) {
             facts.uid = statusField(status, "Uid:", index: 1)
             facts.gid = statusField(status, "Gid:", index: 1)
             if needs.contains(.ppid) { facts.ppid = statusField(status, "PPid:", index: 0).map { Int32(bitPattern: $0) } }
@@ -65,9 +68,34 @@ enum ProcFacts {
         return nil
     }
 
-    static func readNumber(_ path: String) -> UInt32? {
+    static func readNumber(_ path: UnsafePointer<CChar>) -> UInt32? {
         guard let bytes = readSmallFile(path) else { return nil }
         return UInt32(String(decoding: bytes.prefix { $0 >= 48 && $0 <= 57 }, as: UTF8.self))
+    }
+
+    /// Calls `body` with the C string `prefix` + `number` in decimal + `suffix`,
+    /// built on the stack: a /proc path costs no allocation.
+    static func withProcPath<R>(_ prefix: StaticString, _ number: Int32, _ suffix: StaticString,
+                                _ body: (UnsafePointer<CChar>) -> R) -> R {
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer in
+            var end = 0
+            func put(_ byte: UInt8) {
+                buffer[end] = CChar(bitPattern: byte)
+                end += 1
+            }
+            prefix.withUTF8Buffer { $0.forEach(put) }
+            var digits: UInt64 = 1
+            while digits * 10 <= UInt64(UInt32(bitPattern: number)) { digits *= 10 }
+            var n = UInt64(UInt32(bitPattern: number))
+            while digits > 0 {
+                put(UInt8(ascii: "0") + UInt8(n / digits))
+                n %= digits
+                digits /= 10
+            }
+            suffix.withUTF8Buffer { $0.forEach(put) }
+            put(0)
+            return body(buffer.baseAddress!)
+        }
     }
 
     /// The object's facts: `path`, and from `st` (the event fd's fstat) its
@@ -83,7 +111,7 @@ enum ProcFacts {
         return facts
     }
 
-    static func readLink(_ path: String) -> [UInt8]? {
+    static func readLink(_ path: UnsafePointer<CChar>) -> [UInt8]? {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Int(PATH_MAX) + 1) { buffer -> [UInt8]? in
             let n = buffer.withMemoryRebound(to: CChar.self) { readlink(path, $0.baseAddress!, $0.count) }
             guard n > 0, n < buffer.count else { return nil }
@@ -91,7 +119,7 @@ enum ProcFacts {
         }
     }
 
-    static func readSmallFile(_ path: String) -> [UInt8]? {
+    static func readSmallFile(_ path: UnsafePointer<CChar>) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }

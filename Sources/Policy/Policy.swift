@@ -93,7 +93,7 @@ public struct Settings: Sendable, Equatable {
     /// (ignore marks), and other decisions in the agent.
     public var cache: CacheMode = .kernel
     /// How many decisions the agent's own cache keeps.
-    public var cacheSize = 16384
+    public var cacheSize = 4096
 
     public init() {}
 

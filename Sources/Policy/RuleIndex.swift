@@ -65,13 +65,26 @@ struct RuleIndex: Sendable {
         return nil
     }
 
-    /// Calls `body` with each candidate rule number in ascending order until it returns false.
+    /// Calls `body` with each candidate rule number in ascending order until it
+    /// returns false. Up to 128 anchored candidates are gathered on the stack.
     func forEachCandidate(_ access: Access, path: [UInt8]?, _ body: (Int) -> Bool) {
         let table = tables[access == .open ? 0 : 1]
-        var found: [Int] = []
-        if let path, !table.exact.isEmpty || !table.prefixes.isEmpty {
+        guard let path, !table.exact.isEmpty || !table.prefixes.isEmpty else {
+            return Self.merge(EmptyCollection(), table.unanchored, body)
+        }
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 128) { stack in
+            var count = 0
+            var spilled: [Int] = []
+            func add(_ rules: [Int]) {
+                if spilled.isEmpty, count + rules.count <= stack.count {
+                    for rule in rules { stack[count] = rule; count += 1 }
+                } else {
+                    if spilled.isEmpty { spilled = Array(stack[..<count]) }
+                    spilled += rules
+                }
+            }
             if let bucket = table.exact[fnv(path[...])] {
-                for entry in bucket where entry.key == path { found += entry.rules }
+                for entry in bucket where entry.key == path { add(entry.rules) }
             }
             if !table.prefixes.isEmpty {
                 var h: UInt64 = fnvOffset
@@ -79,20 +92,30 @@ struct RuleIndex: Sendable {
                     h = (h ^ UInt64(path[i])) &* fnvPrime
                     guard path[i] == UInt8(ascii: "/"), let bucket = table.prefixes[h] else { continue }
                     for entry in bucket where entry.key.count == i + 1 && path[...i].elementsEqual(entry.key) {
-                        found += entry.rules
+                        add(entry.rules)
                     }
                 }
             }
-            found.sort()
+            if spilled.isEmpty {
+                var found = UnsafeMutableBufferPointer(rebasing: stack[..<count])
+                found.sort()
+                Self.merge(found, table.unanchored, body)
+            } else {
+                spilled.sort()
+                Self.merge(spilled, table.unanchored, body)
+            }
         }
-        // Merge the sorted candidates with the unanchored rules, in rule order.
-        var a = 0, b = 0
-        let unanchored = table.unanchored
-        while a < found.count || b < unanchored.count {
+    }
+
+    /// Merges the sorted anchored candidates (duplicates skipped) with the unanchored rules, in rule order.
+    private static func merge<Found: RandomAccessCollection<Int>>(_ found: Found, _ unanchored: [Int],
+                                                                  _ body: (Int) -> Bool) where Found.Index == Int {
+        var a = found.startIndex, b = 0
+        while a < found.endIndex || b < unanchored.count {
             let next: Int
-            if b == unanchored.count || (a < found.count && found[a] < unanchored[b]) {
+            if b == unanchored.count || (a < found.endIndex && found[a] < unanchored[b]) {
                 next = found[a]; a += 1
-                if a < found.count, found[a] == next { continue }
+                if a < found.endIndex, found[a] == next { continue }
             } else {
                 next = unanchored[b]; b += 1
             }

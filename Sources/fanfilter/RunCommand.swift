@@ -52,6 +52,7 @@ extension Fanfilter {
             sigemptyset(&signals)
             for sig in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&signals, sig) }
             pthread_sigmask(SIG_BLOCK, &signals, nil)
+            limitMallocArenas()
             let policy: Policy
             do { policy = try source.load() } catch {
                 printError("\(error)")
@@ -120,4 +121,16 @@ extension Fanfilter {
             }
         }
     }
+}
+
+/// One malloc arena for the whole agent: the threads' small allocations come
+/// from their own caches (tcache) anyway, and every further arena keeps its
+/// free memory resident. mallopt(M_ARENA_MAX, 1), looked up at run time
+/// because malloc.h is not in Swift's Glibc module; MALLOC_ARENA_MAX in the
+/// environment still wins.
+private func limitMallocArenas() {
+    guard getenv("MALLOC_ARENA_MAX") == nil, let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
+    typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+    let M_ARENA_MAX: Int32 = -8
+    _ = unsafeBitCast(symbol, to: Mallopt.self)(M_ARENA_MAX, 1)
 }

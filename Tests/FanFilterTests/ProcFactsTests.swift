@@ -53,6 +53,16 @@ final class ProcFactsTests: XCTestCase {
         XCTAssertEqual(ProcFacts.subject(pid: child.pid, pidfd: pidfd, needs: [.uid, .exe]), SubjectFacts(pid: child.pid))
     }
 
+    func testProcPathsAreBuiltWithoutAllocating() {
+        func path(_ prefix: StaticString, _ n: Int32, _ suffix: StaticString) -> String {
+            ProcFacts.withProcPath(prefix, n, suffix) { String(cString: $0) }
+        }
+        XCTAssertEqual(path("/proc/", 0, "/exe"), "/proc/0/exe")
+        XCTAssertEqual(path("/proc/", 7, "/comm"), "/proc/7/comm")
+        XCTAssertEqual(path("/proc/", 4_194_304, "/status"), "/proc/4194304/status")
+        XCTAssertEqual(path("/proc/self/fd/", Int32.max, ""), "/proc/self/fd/2147483647")
+    }
+
     func testStatusFieldTakesTheEffectiveId() {
         let status = Array("Name:\tx\nPPid:\t77\nUid:\t1000\t0\t0\t0\nGid:\t5\t6\t7\t8\n".utf8)
         XCTAssertEqual(ProcFacts.statusField(status, "Uid:", index: 1), 0)
