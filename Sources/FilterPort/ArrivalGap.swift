@@ -10,7 +10,7 @@ import Synchronization
 /// microseconds on a virtual machine.
 public final class ArrivalGap: Sendable {
     /// The longest a waiting thread spins, in nanoseconds.
-    public static let maxSpin: UInt64 = 100_000
+    public static let maxSpin: UInt64 = 200_000
 
     private let last = Atomic<UInt64>(0)
     private let average = Atomic<UInt64>(.max)
