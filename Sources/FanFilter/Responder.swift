@@ -100,34 +100,32 @@ func monotonicNanoseconds() -> UInt64 {
 /// process would get, all dropped at once when they may have gone stale (a
 /// reload, or a rename or new link on a watched filesystem). Each drop starts
 /// a new epoch; a mark is placed only by a decision from an event read in the
-/// current epoch, and placing and dropping exclude each other, so no allow
-/// decided before a drop survives it.
+/// current epoch. No lock is held across the mark's system call: a placement
+/// that finds the epoch changed once its mark is on drops every mark again,
+/// so no allow decided before a drop survives it.
 final class KernelCache: Sendable {
-    private let epoch = Mutex<UInt64>(1)
+    private let epoch = Atomic<UInt64>(1)
     private let counters: Counters
 
     init(counters: Counters) { self.counters = counters }
 
     /// The epoch an event read now belongs to.
-    var current: UInt64 { epoch.withLock { $0 } }
+    var current: UInt64 { epoch.load(ordering: .sequentiallyConsistent) }
 
     func remember(_ message: EventMessage) {
-        let placed = epoch.withLock { current -> Bool in
-            guard message.cacheEpoch == current else { return false }
-            return message.group.ignore(message.file.fd, message.access)
-        }
-        if placed { counters.increment(.ignoreMarks) }
+        guard message.cacheEpoch == current, message.group.ignore(message.file.fd, message.access) else { return }
+        counters.increment(.ignoreMarks)
+        // A drop that began before the mark went on may have missed it.
+        if current != message.cacheEpoch { message.group.flushIgnoreMarks() }
     }
 
-    /// Drops every ignore mark of `group` and starts a new epoch.
+    /// Starts a new epoch, then drops every ignore mark of `group`.
     func flush(_ group: FanotifyGroup) {
-        epoch.withLock { current in
-            current += 1
-            group.flushIgnoreMarks()
-        }
+        epoch.add(1, ordering: .sequentiallyConsistent)
+        group.flushIgnoreMarks()
         counters.increment(.cacheFlushes)
     }
 
     /// A new group starts with no marks; events read before it belong to the old epoch.
-    func reset() { epoch.withLock { $0 += 1 } }
+    func reset() { epoch.add(1, ordering: .sequentiallyConsistent) }
 }
