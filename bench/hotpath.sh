@@ -8,12 +8,8 @@
 set -eu
 EVENTS=${EVENTS:-20000}
 FANFILTER=${FANFILTER:?path to a release fanfilter}
-SRC=$(cd "$(dirname "$0")/.." && pwd)
-WORK=$(mktemp -d /tmp/fanfilter-hotpath.XXXXXX)
-D=$WORK/fs
-mkdir -p "$D"
-mount -t tmpfs -o size=256m tmpfs "$D"
-trap 'umount -l "$D" 2>/dev/null; rm -rf "$WORK"' EXIT
+. "$(dirname "$0")/common.sh"
+setup hotpath 256m
 command -v strace > /dev/null || { echo "make hotpath needs strace (apt-get install strace)"; exit 1; }
 LIBC=$(ldd "$FANFILTER" | awk '/libc.so/ { print $3 }')
 PERF=
@@ -22,7 +18,6 @@ if command -v perf > /dev/null && perf probe -q -x "$LIBC" malloc 2> /dev/null |
 fi
 
 cc -O2 -o "$WORK/listener" "$SRC/bench/listener.c"
-cc -O2 -pthread -o "$WORK/openbench" "$SRC/bench/openbench.c"
 "$WORK/openbench" create 1 "$D" 1 > /dev/null
 sed "s|@ROOT@|$D|g" "$SRC/bench/bench.policy" > "$WORK/policy"
 

@@ -16,17 +16,12 @@ HOT=${HOT:-20000}
 COLD=${COLD:-100000}
 EXEC=${EXEC:-500}
 FANFILTER=${FANFILTER:?path to a release fanfilter}
-SRC=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/common.sh"
+setup bench 2g   # the namespace's other mounts go when it ends
 OUT=$SRC/bench/results
 mkdir -p "$OUT"
-WORK=$(mktemp -d /tmp/fanfilter-bench.XXXXXX)
-D=$WORK/fs
-mkdir -p "$D"
-mount -t tmpfs -o size=2g tmpfs "$D"
-trap 'umount -l "$D" 2>/dev/null; rm -rf "$WORK"' EXIT   # the namespace's other mounts go with it
 
 cc -O2 -o "$WORK/listener" "$SRC/bench/listener.c"
-cc -O2 -pthread -o "$WORK/openbench" "$SRC/bench/openbench.c"
 "$WORK/openbench" create 1 "$D" "$COLD"
 mkdir -p "$D/bin" && cp /bin/true "$D/bin/true"
 

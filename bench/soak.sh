@@ -15,15 +15,9 @@ GROWTH=${GROWTH:-512}
 CACHE=${CACHE:-user}
 FILES=100000
 FANFILTER=${FANFILTER:?path to a release fanfilter}
-SRC=$(cd "$(dirname "$0")/.." && pwd)
-WORK=$(mktemp -d /tmp/fanfilter-soak.XXXXXX)
-D=$WORK/fs
-mkdir -p "$D"
-mount -t tmpfs -o size=1g tmpfs "$D"
-AGENT=
-trap '[ -n "$AGENT" ] && kill "$AGENT" 2>/dev/null; umount -l "$D" 2>/dev/null; rm -rf "$WORK"' EXIT
+. "$(dirname "$0")/common.sh"
+setup soak 1g
 
-cc -O2 -pthread -o "$WORK/openbench" "$SRC/bench/openbench.c"
 "$WORK/openbench" create 1 "$D" "$FILES" > /dev/null
 sed -e "s|@ROOT@|$D|g" -e "s/^cache = off$/cache = $CACHE/" "$SRC/bench/bench.policy" > "$WORK/policy"
 "$FANFILTER" run --policy "$WORK/policy" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT=$!

@@ -1,0 +1,14 @@
+# Sourced by the bench scripts. setup NAME SIZE sets SRC (the project), WORK
+# (a scratch folder) and D (a private tmpfs of SIZE in it, where the
+# workloads run), builds the workload driver as $WORK/openbench, and removes
+# it all on exit, stopping the agent whose pid is in AGENT if there is one.
+setup() {
+    SRC=$(cd "$(dirname "$0")/.." && pwd)
+    WORK=$(mktemp -d "/tmp/fanfilter-$1.XXXXXX")
+    D=$WORK/fs
+    AGENT=
+    mkdir -p "$D"
+    mount -t tmpfs -o size="$2" tmpfs "$D"
+    trap '[ -n "$AGENT" ] && kill "$AGENT" 2>/dev/null; umount -l "$D" 2>/dev/null; rm -rf "$WORK"' EXIT
+    cc -O2 -pthread -o "$WORK/openbench" "$SRC/bench/openbench.c"
+}
