@@ -147,11 +147,12 @@ final class DecisionCache: Sendable {
         return found
     }
 
-    /// Keeps the evaluation of a miss, and hands it to the workers waiting on it.
-    func finish(_ key: Key, _ flight: Flight, _ entry: Entry) {
-        let dropped = state.withLock { s in
+    /// Hands the evaluation of a miss to the workers waiting on it, and keeps
+    /// it unless `keep` is false (an `ask`, whose answer may change any time).
+    func finish(_ key: Key, _ flight: Flight, _ entry: Entry, keep: Bool = true) {
+        let dropped = state.withLock { s -> [Key: Entry] in
             s.flights[key] = nil
-            return insert(key, entry, into: &s)
+            return keep ? insert(key, entry, into: &s) : [:]
         }
         withExtendedLifetime(dropped) { flight.fulfill(entry) }
     }

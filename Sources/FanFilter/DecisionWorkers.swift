@@ -103,7 +103,7 @@ final class DecisionWorkers: Sendable {
         let cacheable = decide == nil && policy.settings.cache == .kernel && event.group.permission
             && policy.allowsForEveryProcess(request, decision)
         if let (cache, key, mine) = flight {
-            cache.finish(key, mine, DecisionCache.Entry(decision, cacheable: cacheable))
+            cache.finish(key, mine, DecisionCache.Entry(decision, cacheable: cacheable), keep: !decision.asks)
         }
         return (request, DecisionReply(decision: decision, cacheable: cacheable))
     }

@@ -27,6 +27,15 @@ final class DecisionCacheTests: XCTestCase {
         XCTAssertEqual(counters[.cacheMisses], 2)
     }
 
+    func testAnEvaluationNotKeptIsSharedButNotCached() {
+        let cache = DecisionCache(capacity: 8, counters: nil)
+        guard case .miss(let flight) = cache.lookUp(key(1)) else { return XCTFail("expected a miss") }
+        guard case .wait(let other) = cache.lookUp(key(1)) else { return XCTFail("expected a wait") }
+        cache.finish(key(1), flight, allow, keep: false)
+        XCTAssertEqual(other.wait(until: .now() + 5), allow)
+        guard case .miss = cache.lookUp(key(1)) else { return XCTFail("an ask is asked again") }
+    }
+
     func testThePidIsPartOfTheKeyOnlyWhenARuleReadsIt() {
         var st = stat()
         st.st_ino = 7

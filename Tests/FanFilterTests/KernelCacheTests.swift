@@ -52,7 +52,9 @@ final class KernelCacheTests: KernelTestCase {
         XCTAssertEqual(openFromChild([file, file]), ["EPERM", "EPERM"], "a modified file is decided afresh")
         XCTAssertEqual(agent.counters[.cacheMisses], 2)
         _ = try agent.reload(try policy("watch = $ROOT\ncache = user\nallow all : all", in: sandbox))
-        XCTAssertEqual(openFromChild([file]), ["ok"], "a reload starts with an empty cache")
+        XCTAssertEqual(openFromChild([file, file]), ["ok", "ok"], "a reload starts with an empty cache")
+        _ = try agent.reload(try policy("watch = $ROOT\ncache = user\ndeny all : path=$ROOT/grows", in: sandbox))
+        XCTAssertEqual(openFromChild([file]), ["EPERM"], "the cached allow went with the old policy")
         stop(agent)
     }
 
