@@ -30,6 +30,7 @@ final class DecisionWorkers: Sendable {
         self.log = log
         self.mounts = mounts
         self.decide = decide
+        client.setThreads(count)
         try client.prime(count * prime)
         for n in 0..<count {
             DispatchQueue(label: "fanfilter.worker.\(n)").async(group: done) { [self] in work() }
@@ -88,6 +89,7 @@ final class DecisionWorkers: Sendable {
             case .hit(let entry):
                 return (request, DecisionReply(decision: entry.decision(in: policy), cacheable: entry.cacheable))
             case .wait(let other):
+                client.willBeSlow()
                 if let entry = other.wait(until: .after(policy.settings.replyTimeout)) {
                     return (request, DecisionReply(decision: entry.decision(in: policy), cacheable: entry.cacheable))
                 }
@@ -96,6 +98,7 @@ final class DecisionWorkers: Sendable {
             }
         }
         if needs.contains(.sha256) {
+            client.willBeSlow()
             request.object.sha256 = hasher.sha256(of: fd, maxSize: policy.settings.hashMaxSize)
         }
         let decision = decide?(request) ?? policy.decide(request)

@@ -15,7 +15,14 @@ enum InboxItem<Message: Sendable> {
 /// deliveries come close together (see `ArrivalGap`), one waiting thread
 /// spins a little before it sleeps, yielding the CPU to any thread that has
 /// work, and a delivery handed to it costs no system call and no wake-up; any
-/// other waiter sleeps on a semaphore that counts deliveries.
+/// other waiter sleeps on a semaphore that counts deliveries. When the client
+/// said how many threads it runs (`threads`), a delivery that comes while one
+/// of them is at work and no other delivery waits unwoken is left for that
+/// thread, which looks for the next message before it waits (an I/O
+/// completion port's concurrency limit, by another name): waking a second
+/// thread costs more than the first one's next look. A second such delivery,
+/// or `releaseDeferred()` from a thread about to do slow work, wakes a
+/// sleeper for both.
 final class ClientInbox<Message: Sendable>: @unchecked Sendable {
     let connectionId: UInt64
     var delivered = Deque<UInt64>()
@@ -25,20 +32,48 @@ final class ClientInbox<Message: Sendable>: @unchecked Sendable {
     /// 0: no thread spins; 1: one spins; 2: a delivery was handed to the spinning thread.
     private let spinner = Atomic<Int>(0)
     private let deliveries = ArrivalGap()
+    /// How many threads take this client's messages (0: not said, every delivery wakes one).
+    let threads = Atomic<Int>(0)
+    /// Threads in `wait`, spinning or asleep.
+    private let waiting = Atomic<Int>(0)
+    /// Deliveries for which no thread was woken: 0 or 1.
+    private let deferred = Atomic<Int>(0)
 
     init(connectionId: UInt64) { self.connectionId = connectionId }
 
     var isClosed: Bool { closed.load(ordering: .sequentiallyConsistent) }
 
-    /// Wakes one waiting thread for one delivery: the spinning one if there is one, else a sleeper.
+    /// Wakes one waiting thread for one delivery: the spinning one if there
+    /// is one, else none if a thread at work will look next, else a sleeper.
     func signal() {
         deliveries.arrived()
         if spinner.compareExchange(expected: 1, desired: 2, ordering: .acquiringAndReleasing).exchanged { return }
-        available.signal()
+        let threads = threads.load(ordering: .relaxed)
+        if threads > 0, waiting.load(ordering: .sequentiallyConsistent) < threads,
+           deferred.compareExchange(expected: 0, desired: 1, ordering: .sequentiallyConsistent).exchanged {
+            // The thread at work may have begun to wait meanwhile (after its wait's own look): then wake one.
+            if waiting.load(ordering: .sequentiallyConsistent) >= threads { releaseDeferred() }
+            return
+        }
+        for _ in 0...deferred.exchange(0, ordering: .sequentiallyConsistent) { available.signal() }
+    }
+
+    /// A thread took a message without waiting for it: one delivery left unwoken fewer.
+    func tookWithoutWaiting() {
+        _ = deferred.compareExchange(expected: 1, desired: 0, ordering: .sequentiallyConsistent)
+    }
+
+    /// Wakes a sleeper for a delivery left for a thread that is about to be slow.
+    func releaseDeferred() {
+        if deferred.exchange(0, ordering: .sequentiallyConsistent) > 0 { available.signal() }
     }
 
     /// Waits for a delivery; false when the deadline passed or the inbox closed.
     func wait(until deadline: DispatchTime) -> Bool {
+        waiting.add(1, ordering: .sequentiallyConsistent)
+        defer { waiting.subtract(1, ordering: .sequentiallyConsistent) }
+        // A delivery left for a thread at work: this thread is that look.
+        if deferred.compareExchange(expected: 1, desired: 0, ordering: .sequentiallyConsistent).exchanged { return true }
         if spin(until: deadline) { return true }
         sleepers.add(1, ordering: .sequentiallyConsistent)
         defer { sleepers.subtract(1, ordering: .sequentiallyConsistent) }
@@ -93,6 +128,14 @@ public final class ClientPort<Message: PortPayload, Reply: PortPayload>: Sendabl
 
     deinit { port.disconnect(info.id) }
 
+    /// Says how many threads take this client's messages, so that a delivery
+    /// that one of them, at work, will take next wakes no other (see ClientInbox).
+    public func setThreads(_ count: Int) { inbox.threads.store(count, ordering: .relaxed) }
+
+    /// Before slow work on a message (hashing a large file): lets a sleeping
+    /// thread take a delivery that was left for this one.
+    public func willBeSlow() { inbox.releaseDeferred() }
+
     /// Posts `count` gets (overlapped FilterGetMessage calls).
     public func prime(_ count: Int = 1) throws(PortError) {
         for _ in 0..<count { try port.primeGet(from: info.id) }
@@ -102,12 +145,16 @@ public final class ClientPort<Message: PortPayload, Reply: PortPayload>: Sendabl
     /// Returns nil when `timeout` passes; throws `.disconnected` once disconnected.
     public func getMessage(timeout: Duration? = nil) throws(PortError) -> PortMessage<Message>? {
         let deadline = timeout.map(DispatchTime.after) ?? .distantFuture
+        var waited = false
         while true {
             switch port.takeDelivered(by: info.id) {
-            case .message(let m): return m
+            case .message(let m):
+                if !waited { inbox.tookWithoutWaiting() }
+                return m
             case .disconnected: throw .disconnected
             case .empty: break
             }
+            waited = true
             if !inbox.wait(until: deadline) {
                 if inbox.isClosed { throw .disconnected }
                 if DispatchTime.now() >= deadline { return nil }

@@ -315,9 +315,47 @@ final class FilterPortTests: XCTestCase {
 
     // MARK: exactly one outcome under concurrency
 
+    func testADeliveryLeftForAThreadAtWorkIsTakenByItOrByASleeperWhenItIsSlow() throws {
+        let port = makePort()
+        let client = try port.connect()
+        client.setThreads(2)  // this one, and a sleeper
+        try client.prime(4)
+        let outcomes = Outcomes()
+        let sleeperTook = Mutex<[UInt64]>([])
+        let sleeperDone = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            while let m = try? client.getMessage(timeout: .seconds(2)) {
+                sleeperTook.withLock { $0.append(m.header.messageId) }
+                try? client.reply(m.header.messageId, [2])
+            }
+            sleeperDone.signal()
+        }
+        usleep(100_000)  // the sleeper waits
+
+        // This thread is at work: a delivery is left for it, and it finds it at once.
+        let a = port.send([1], replyCapacity: 1, timeout: .seconds(5), onOutcome: outcomes.handler)
+        let first = try XCTUnwrap(client.getMessage(timeout: .milliseconds(100)))
+        XCTAssertEqual(first.header.messageId, a)
+        let b = port.send([1], replyCapacity: 1, timeout: .seconds(5), onOutcome: outcomes.handler)
+        try client.reply(a, [1])
+        let second = try XCTUnwrap(client.getMessage(timeout: .milliseconds(100)))
+        XCTAssertEqual(second.header.messageId, b)
+        XCTAssertEqual(sleeperTook.withLock { $0 }, [], "the sleeper was not woken")
+
+        // About to be slow: the sleeper takes what was left for this thread.
+        let c = port.send([1], replyCapacity: 1, timeout: .seconds(5), onOutcome: outcomes.handler)
+        client.willBeSlow()
+        for _ in 0..<200 where sleeperTook.withLock({ $0.isEmpty }) { usleep(10_000) }
+        XCTAssertEqual(sleeperTook.withLock { $0 }, [c], "the sleeper took c")
+        try client.reply(b, [1])
+        XCTAssertTrue(outcomes.wait(3))
+        XCTAssertEqual(sleeperDone.wait(timeout: .now() + 5), .success)
+    }
+
     func testEveryMessageGetsExactlyOneOutcomeUnderRacingRepliesTimeoutsAndDisconnect() throws {
         let port = makePort(max: 1, backlog: 10_000)
         let client = try port.connect()
+        client.setThreads(4)
         try client.prime(8)
         let outcomes = Outcomes()
         let workers = DispatchGroup()
