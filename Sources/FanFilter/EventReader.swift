@@ -100,6 +100,7 @@ final class EventReader: Sendable {
                 // The kernel denies a permission event it could not hand over (no fd left, say).
                 readErrors += 1
                 if readErrors & (readErrors - 1) == 0 { context.logger.error("\(error) [\(readErrors) so far]") }
+                idle = true
                 continue
             }
             if length == 0 {
