@@ -20,7 +20,7 @@ all: build
 deps:
 	@missing=""; \
 	pkg-config --exists libsystemd 2>/dev/null || missing="$$missing libsystemd-dev"; \
-	pkg-config --exists libcrypto 2>/dev/null || missing="$$missing libssl-dev"; \
+	/sbin/ldconfig -p 2>/dev/null | grep -q 'libcrypto\.so' || missing="$$missing libssl-dev"; \
 	command -v pkg-config >/dev/null || missing="$$missing pkg-config"; \
 	command -v unshare >/dev/null || missing="$$missing util-linux"; \
 	if [ -n "$$missing" ]; then echo "missing system packages:$$missing"; \

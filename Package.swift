@@ -23,8 +23,6 @@ let package = Package(
         ]),
         // libsystemd (sd_journal_sendv, sd_notify), found with pkg-config.
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
-        // OpenSSL's libcrypto for sha256hash, found with pkg-config.
-        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // Logging that never blocks the event path: a bounded queue, the journal or stderr behind it.
         .target(name: "AgentLog", dependencies: [
             "CSystemd",
@@ -35,7 +33,7 @@ let package = Package(
         .target(name: "Policy"),
         // The agent: fanotify event source, dispatch over the port, workers, responses.
         .target(name: "FanFilter", dependencies: [
-            "CFanotify", "CSystemd", "COpenSSL", "FilterPort", "Policy", "AgentLog",
+            "CFanotify", "CSystemd", "FilterPort", "Policy", "AgentLog",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),

@@ -60,6 +60,7 @@ public final class Agent: Sendable {
         self.logger = logger
         let settings = policy.settings
         raiseFileLimit(atLeast: settings.queueSize + 256)
+        Self.loadHasher(for: policy, logger)
         policies = PolicyHolder(ActivePolicy(policy, counters: counters))
         port = FilterPort(name: "fanfilter", maxConnections: 1, backlogCapacity: settings.queueSize)
         responder = Responder(counters: counters)
@@ -79,6 +80,14 @@ public final class Agent: Sendable {
             watch.group.close()
             throw AgentError("cannot connect the workers to the port: \(error)")
         }
+    }
+
+    /// Loads libcrypto now, off the event path, when a rule tests sha256hash,
+    /// and says so when it cannot be loaded.
+    private static func loadHasher(for policy: Policy, _ logger: Logger) {
+        guard policy.rules.contains(where: { $0.object.contains { $0.attribute == .sha256hash } }),
+              LibCrypto.shared == nil else { return }
+        logger.error("sha256hash tests match no file: OpenSSL's libcrypto (libcrypto.so.3 or .so.1.1) cannot be loaded; install it (apt-get install libssl3)")
     }
 
     /// A new group of the class `settings.mode` needs, with its marks and a reader (not started).
@@ -151,6 +160,7 @@ public final class Agent: Sendable {
                 "\($0.name) changed: it takes effect on restart"
             }
             let active = ActivePolicy(new, counters: counters)
+            Self.loadHasher(for: new, logger)
             if (new.settings.mode == .observe) == old.group.permission {
                 // Permission events and notifications need groups of different classes.
                 var fresh = try Self.watch(new.settings, context: context, mounts: mounts)

@@ -1,10 +1,11 @@
-import COpenSSL
 import Glibc
 import Synchronization
 
 /// SHA-256 of a file's contents, read through its event fd (never by path),
 /// cached by device, inode, size, mtime and ctime so an unchanged file is
 /// hashed once. Files larger than the policy's `hash_max_size` are not hashed.
+/// The digest comes from OpenSSL's libcrypto, loaded at the first hash, so an
+/// agent whose policy never tests `sha256hash` does not map it.
 final class ObjectHasher: Sendable {
     private struct Key: Hashable {
         var device: UInt64, inode: UInt64, size: Int64
@@ -16,29 +17,30 @@ final class ObjectHasher: Sendable {
 
     init(capacity: Int = 4096) { self.capacity = capacity }
 
-    /// Lowercase hex SHA-256, or nil (unreadable, or larger than `maxSize`).
+    /// Lowercase hex SHA-256, or nil (unreadable, larger than `maxSize`, or no libcrypto).
     func sha256(of eventFD: Int32, maxSize: UInt64) -> [UInt8]? {
         var st = stat()
-        guard fstat(eventFD, &st) == 0, st.st_size >= 0, UInt64(st.st_size) <= maxSize else { return nil }
+        guard fstat(eventFD, &st) == 0, st.st_size >= 0, UInt64(st.st_size) <= maxSize,
+              let crypto = LibCrypto.shared else { return nil }
         let key = Key(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: Int64(st.st_size),
                       mtime: Int64(st.st_mtim.tv_sec), mtimeNanos: st.st_mtim.tv_nsec,
                       ctime: Int64(st.st_ctim.tv_sec), ctimeNanos: st.st_ctim.tv_nsec)
         if let hit = cache.withLock({ $0[key] }) { return hit }
-        guard let context = EVP_MD_CTX_new() else { return nil }
-        defer { EVP_MD_CTX_free(context) }
-        guard EVP_DigestInit_ex(context, EVP_sha256(), nil) == 1 else { return nil }
+        guard let context = crypto.newContext() else { return nil }
+        defer { crypto.freeContext(context) }
+        guard crypto.digestInit(context, crypto.sha256(), nil) == 1 else { return nil }
         var offset: off_t = 0
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let n = buffer.withUnsafeMutableBytes { pread(eventFD, $0.baseAddress, $0.count, offset) }
             if n < 0 { if errno == EINTR { continue }; return nil }
             if n == 0 { break }
-            guard buffer.withUnsafeBytes({ EVP_DigestUpdate(context, $0.baseAddress, n) }) == 1 else { return nil }
+            guard buffer.withUnsafeBytes({ crypto.digestUpdate(context, $0.baseAddress, n) }) == 1 else { return nil }
             offset += off_t(n)
         }
-        var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var digest = [UInt8](repeating: 0, count: 64)  // EVP_MAX_MD_SIZE
         var length: UInt32 = 0
-        guard EVP_DigestFinal_ex(context, &digest, &length) == 1, length == 32 else { return nil }
+        guard crypto.digestFinal(context, &digest, &length) == 1, length == 32 else { return nil }
         let digits = Array("0123456789abcdef".utf8)
         let hex = digest.prefix(32).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }
         cache.withLock { c in
@@ -47,4 +49,36 @@ final class ObjectHasher: Sendable {
         }
         return hex
     }
+}
+
+/// The six functions of OpenSSL's EVP digest API that hashing needs, from
+/// libcrypto loaded with dlopen(3) the first time they are (1.1 or 3).
+struct LibCrypto: @unchecked Sendable {
+    let newContext: @convention(c) () -> OpaquePointer?
+    let freeContext: @convention(c) (OpaquePointer?) -> Void
+    let sha256: @convention(c) () -> OpaquePointer?
+    let digestInit: @convention(c) (OpaquePointer?, OpaquePointer?, OpaquePointer?) -> Int32
+    let digestUpdate: @convention(c) (OpaquePointer?, UnsafeRawPointer?, Int) -> Int32
+    let digestFinal: @convention(c) (OpaquePointer?, UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt32>?) -> Int32
+
+    /// nil when no libcrypto can be loaded: then `sha256hash` matches nothing.
+    static let shared: LibCrypto? = {
+        for name in ["libcrypto.so.3", "libcrypto.so.1.1", "libcrypto.so"] {
+            guard let library = dlopen(name, RTLD_NOW | RTLD_LOCAL) else { continue }
+            func load<F>(_ symbol: String, as type: F.Type) -> F? {
+                dlsym(library, symbol).map { unsafeBitCast($0, to: type) }
+            }
+            if let newContext = load("EVP_MD_CTX_new", as: (@convention(c) () -> OpaquePointer?).self),
+               let freeContext = load("EVP_MD_CTX_free", as: (@convention(c) (OpaquePointer?) -> Void).self),
+               let sha256 = load("EVP_sha256", as: (@convention(c) () -> OpaquePointer?).self),
+               let digestInit = load("EVP_DigestInit_ex", as: (@convention(c) (OpaquePointer?, OpaquePointer?, OpaquePointer?) -> Int32).self),
+               let digestUpdate = load("EVP_DigestUpdate", as: (@convention(c) (OpaquePointer?, UnsafeRawPointer?, Int) -> Int32).self),
+               let digestFinal = load("EVP_DigestFinal_ex", as: (@convention(c) (OpaquePointer?, UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt32>?) -> Int32).self) {
+                return LibCrypto(newContext: newContext, freeContext: freeContext, sha256: sha256,
+                                 digestInit: digestInit, digestUpdate: digestUpdate, digestFinal: digestFinal)
+            }
+            dlclose(library)
+        }
+        return nil
+    }()
 }
