@@ -82,7 +82,7 @@ final class ClientInbox<Message: Sendable>: @unchecked Sendable {
     }
 
     /// Spins while deliveries come close together, if no other thread
-    /// spins; true when a delivery was handed over meanwhile.
+    /// spins; true when a delivery was handed over (or left over) meanwhile.
     private func spin(until deadline: DispatchTime) -> Bool {
         let budget = deliveries.spinBudget
         guard budget > 0,
@@ -90,9 +90,11 @@ final class ClientInbox<Message: Sendable>: @unchecked Sendable {
         else { return false }
         let end = min(DispatchTime.now().uptimeNanoseconds + budget, deadline.uptimeNanoseconds)
         while spinner.load(ordering: .acquiring) == 1 {
-            if isClosed || DispatchTime.now().uptimeNanoseconds >= end {
+            // A delivery left for a busy thread while this one began to spin: take it.
+            let leftOver = deferred.compareExchange(expected: 1, desired: 0, ordering: .sequentiallyConsistent).exchanged
+            if leftOver || isClosed || DispatchTime.now().uptimeNanoseconds >= end {
                 if spinner.compareExchange(expected: 1, desired: 0, ordering: .acquiringAndReleasing).exchanged {
-                    return false
+                    return leftOver
                 }
                 break  // handed over at the last moment
             }
