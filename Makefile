@@ -8,8 +8,13 @@ POLICY     ?=
 CONFIG     ?= debug
 BUILD_DIR   = $(shell $(SWIFT) build -c $(CONFIG) --show-bin-path 2>/dev/null)
 # Release builds link the Swift runtime statically: the installed agent needs
-# no Swift toolchain, and it keeps about 3 MiB less resident.
-RELEASE     = -c release --static-swift-stdlib
+# no Swift toolchain, and it keeps about 3 MiB less resident. Where the
+# toolchain has lld and glibc is 2.36 or later, they also pack the relative
+# relocations (DT_RELR): the loader then writes about 1 MiB less at start.
+RELR       := $(shell v=$$(getconf GNU_LIBC_VERSION 2>/dev/null | sed -n 's/^glibc 2\.\([0-9]*\).*/\1/p'); \
+                lld=$$(dirname "$$(command -v $(SWIFT))")/ld.lld; \
+                [ -x "$$lld" ] && [ "$${v:-0}" -ge 36 ] && echo "-Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs")
+RELEASE     = -c release --static-swift-stdlib $(RELR)
 RELEASE_BIN = $$($(SWIFT) build -c release --show-bin-path)
 
 .PHONY: all deps build release run test check bench bench-policy soak hotpath fuzz install uninstall clean
