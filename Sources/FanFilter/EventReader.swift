@@ -85,6 +85,8 @@ final class EventReader: Sendable {
         while !stopping.load(ordering: .acquiring) {
             heartbeat.add(1, ordering: .relaxed)
             if idle {
+                // Nothing left to read: no message may wait for a busy worker now.
+                context.port.releaseDeferred()
                 if poll(&fds, 2, 1000) < 0 {
                     if errno == EINTR { continue }
                     context.logger.critical("poll on the fanotify fd failed: \(Errno(rawValue: errno)); the reader stops")

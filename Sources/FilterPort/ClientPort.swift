@@ -21,8 +21,8 @@ enum InboxItem<Message: Sendable> {
 /// thread, which looks for the next message before it waits (an I/O
 /// completion port's concurrency limit, by another name): waking a second
 /// thread costs more than the first one's next look. A second such delivery,
-/// or `releaseDeferred()` from a thread about to do slow work, wakes a
-/// sleeper for both.
+/// `releaseDeferred()` from a thread about to do slow work, or the filter
+/// going idle (`FilterPort.releaseDeferred()`) wakes a sleeper for it.
 final class ClientInbox<Message: Sendable>: @unchecked Sendable {
     let connectionId: UInt64
     var delivered = Deque<UInt64>()

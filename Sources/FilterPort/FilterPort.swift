@@ -151,6 +151,14 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
     /// How many messages are unanswered.
     public var unansweredCount: Int { state.withLock { $0.pending.count } }
 
+    /// Wakes a waiting thread of each client for a delivery left for one of
+    /// its busy threads (see `ClientPort.setThreads`). The filter calls it
+    /// when it goes idle, so a delivery waits for a busy thread only while
+    /// deliveries flow, never behind a thread that is stuck.
+    public func releaseDeferred() {
+        for inbox in state.withLock({ $0.connections.values.map(\.inbox) }) { inbox.releaseDeferred() }
+    }
+
     /// How many clients are connected.
     public var connectionCount: Int { state.withLock { $0.connections.count } }
 

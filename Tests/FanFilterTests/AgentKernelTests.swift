@@ -140,6 +140,28 @@ final class AgentKernelTests: KernelTestCase {
         stop(agent)
     }
 
+    func testOneStuckWorkerHoldsNoOtherEventWhileTheOthersAreIdle() throws {
+        let slow = sandbox.file("slow")
+        let denied = sandbox.file("denied")
+        let agent = try startAgent("""
+        watch = $ROOT
+        workers = 4
+        reply_timeout = 1s
+        on_timeout = allow
+        deny perm=open all : path=$ROOT/denied
+        """) { request in
+            if request.object.path.map({ $0.suffix(5).elementsEqual("/slow".utf8) }) ?? false { usleep(2_000_000) }
+            return Policy.denyPath(request, suffix: "/denied")
+        }
+        let stuck = Child([Array(openerPath.utf8), Array("open".utf8), slow])
+        usleep(300_000)  // a worker is stuck on it, the reader idle
+        let r = Child([Array(openerPath.utf8), Array("open".utf8), denied]).wait()
+        XCTAssertEqual(r.lines, ["EPERM"], "decided by an idle worker, not answered on_timeout")
+        XCTAssertLessThan(r.elapsed, .milliseconds(500))
+        XCTAssertEqual(stuck.wait().lines, ["ok"], "on_timeout = allow")
+        stop(agent)
+    }
+
     func testOverloadIsAnsweredAtOnceNeverHangs() throws {
         let files = (0..<6).map { sandbox.file("f\($0)") }
         let agent = try startAgent("""
@@ -197,7 +219,13 @@ final class AgentKernelTests: KernelTestCase {
 extension Policy {
     /// The stress test's decision: deny load/7, allow the rest (path suffix, so it needs no sandbox).
     static func denySeven(_ request: AccessRequest) -> Decision {
-        let denied = request.object.path.map { $0.count >= 7 && $0.suffix(7).elementsEqual("/load/7".utf8) } ?? false
+        denyPath(request, suffix: "/load/7")
+    }
+
+    /// Deny the paths that end in `suffix`, allow the rest.
+    static func denyPath(_ request: AccessRequest, suffix: String) -> Decision {
+        let suffix = Array(suffix.utf8)
+        let denied = request.object.path.map { $0.count >= suffix.count && $0.suffix(suffix.count).elementsEqual(suffix) } ?? false
         return Decision(verdict: denied ? .deny : .allow, rule: nil)
     }
 }
