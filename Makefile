@@ -1,7 +1,8 @@
 # fanfilter: build, run, test, install.
 #   sudo make run     build and run the agent in the foreground on the shipped default policy
 #   sudo make test    build and run every test (kernel tests need root)
-SWIFT      ?= swift
+# The Swift toolchain: on PATH, else where this kind of machine keeps it.
+SWIFT      ?= $(or $(shell command -v swift 2>/dev/null),$(wildcard /opt/swift/usr/bin/swift))
 PREFIX     ?= /usr/local
 DESTDIR    ?=
 POLICY     ?=
@@ -17,56 +18,62 @@ RELR       := $(shell v=$$(getconf GNU_LIBC_VERSION 2>/dev/null | sed -n 's/^gli
 RELEASE     = -c release --static-swift-stdlib $(RELR)
 RELEASE_BIN = $$($(SWIFT) build -c release --show-bin-path)
 
-.PHONY: all deps build release run test check bench bench-policy soak hotpath fuzz install uninstall clean
+.PHONY: all swift deps deps-test build release run test check bench bench-policy soak hotpath fuzz install uninstall clean
 
 all: build
 
-# The system packages the build and the tests need, with the command that installs them.
-deps:
-	@missing=""; \
-	pkg-config --exists libsystemd 2>/dev/null || missing="$$missing libsystemd-dev"; \
-	/sbin/ldconfig -p 2>/dev/null | grep -q 'libcrypto\.so' || missing="$$missing libssl-dev"; \
-	command -v pkg-config >/dev/null || missing="$$missing pkg-config"; \
-	command -v unshare >/dev/null || missing="$$missing util-linux"; \
-	if [ -n "$$missing" ]; then echo "missing system packages:$$missing"; \
-		echo "install them with: sudo apt-get install -y$$missing"; exit 1; fi
+# The Swift toolchain must be there; the system packages are checked and, as
+# root with apt-get, installed (tools/deps.sh says which and why).
+swift:
+	@if [ -z "$(SWIFT)" ]; then \
+		echo "fanfilter: no Swift toolchain: swift is not on PATH and not in /opt/swift/usr/bin; install Swift 6.0 or later from https://www.swift.org/install/linux/ and put its usr/bin on PATH (or SWIFT=/path/to/swift)" >&2; exit 1; fi
+
+deps: swift
+	@bash tools/deps.sh build
+
+deps-test: swift
+	@bash tools/deps.sh test
 
 build: deps
 	$(SWIFT) build -c $(CONFIG)
 
-release:
+release: deps
 	$(SWIFT) build $(RELEASE)
 
+# What `make run` says before the agent starts, so nobody is surprised.
+RUN_NOTE_DEFAULT = the default policy watches the filesystems of /tmp, /var/tmp, /dev/shm and /etc (on most machines that is /, so every open on it passes through the agent), denies execution from /tmp, /var/tmp and /dev/shm, and logs reads of credential files by users other than root
+RUN_NOTE_POLICY  = running $(POLICY): every filesystem its watch lines name passes through the agent while it runs
 # The agent in the foreground; Ctrl-C stops it cleanly. POLICY=FILE runs another policy.
 run: build
+	@echo "fanfilter: $(if $(POLICY),$(RUN_NOTE_POLICY),$(RUN_NOTE_DEFAULT)); Ctrl-C stops it and removes every mark"
 	$(BUILD_DIR)/fanfilter run $(if $(POLICY),--policy $(POLICY))
 
 # The tests run in a private mount namespace: the tmpfs each kernel test mounts
 # is never visible to the rest of the machine.
-test: deps
+test: deps-test
 	$(SWIFT) build --build-tests
 	unshare --mount --propagation private $(SWIFT) test --skip-build --disable-swift-testing
 
 # The side-by-side benchmark (never part of make test): no agent, the minimal
 # C listener, fanfilter, fapolicyd when installed. ROUNDS, HOT, COLD, EXEC tune it.
-bench: bench-policy
+bench: deps bench-policy
 	$(SWIFT) build $(RELEASE) --product fanfilter
 	FANFILTER=$(RELEASE_BIN)/fanfilter unshare --mount --propagation private bash bench/run.sh
 
 # fanfilter's resident memory over EVENTS decided opens (default 5,000,000),
 # printed every STEP (default 1,000,000); fails if it grew by more than GROWTH KiB.
-soak:
+soak: deps
 	$(SWIFT) build $(RELEASE) --product fanfilter
 	FANFILTER=$(RELEASE_BIN)/fanfilter unshare --mount --propagation private bash bench/soak.sh
 
 # System calls, context switches, malloc calls and CPU time per decided event,
 # fanfilter next to the minimal C listener (needs strace; perf for mallocs).
-hotpath:
+hotpath: deps
 	$(SWIFT) build $(RELEASE) --product fanfilter
 	FANFILTER=$(RELEASE_BIN)/fanfilter unshare --mount --propagation private bash bench/hotpath.sh
 
 # ns per decision of the policy evaluator alone, for 10, 1,000 and 10,000 rules.
-bench-policy:
+bench-policy: deps
 	$(SWIFT) build $(RELEASE) --product fanfilter-policy-bench
 	$(RELEASE_BIN)/fanfilter-policy-bench
 
@@ -89,7 +96,7 @@ CATALOGDIR ?= $(PREFIX)/lib/systemd/catalog
 DOCDIR     ?= $(PREFIX)/share/doc/fanfilter
 BINARY     ?=
 
-install:
+install: deps
 	@if [ -z "$(BINARY)" ]; then $(SWIFT) build $(RELEASE) --product fanfilter; fi
 	install -D -m 0755 $(if $(BINARY),$(BINARY),$(RELEASE_BIN)/fanfilter) $(DESTDIR)$(SBINDIR)/fanfilter
 	install -d $(DESTDIR)$(UNITDIR)

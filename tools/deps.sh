@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The system packages fanfilter needs, found or installed.
+#
+#   tools/deps.sh build|test [--dry-run]
+#
+# `build` is what `make build` and `make run` need; `test` adds what the test
+# suite needs. Each missing package is named with why it is needed. As root on
+# a machine with apt-get, the missing ones are installed (non-interactive, one
+# line saying what and why first); otherwise the script names them and exits 1.
+# --dry-run prints the apt-get command it would run and installs nothing.
+#
+# Exit status: 0 nothing missing (or installed now), 1 missing and not
+# installed, 2 usage.
+set -u
+
+usage() { echo "usage: tools/deps.sh build|test [--dry-run]" >&2; exit 2; }
+[ $# -ge 1 ] || usage
+purpose=$1; shift
+case "$purpose" in build|test) ;; *) usage ;; esac
+dry_run=no
+for arg in "$@"; do
+    case "$arg" in --dry-run) dry_run=yes ;; *) usage ;; esac
+done
+apt_get=${APT_GET:-apt-get}     # the tests point this elsewhere to simulate a machine without apt-get
+
+missing=()   # Debian package names
+reasons=()   # why each is needed, same order
+
+need() {     # need PACKAGE WHY: record a missing package once
+    local p
+    for p in "${missing[@]+"${missing[@]}"}"; do [ "$p" = "$1" ] && return; done
+    missing+=("$1"); reasons+=("$2")
+}
+has() { command -v "$1" >/dev/null 2>&1; }
+has_library() {  # a shared library the dynamic loader can find
+    local ldconfig
+    ldconfig=$(command -v ldconfig || echo /sbin/ldconfig)
+    "$ldconfig" -p 2>/dev/null | grep -q "$1"
+}
+
+has pkg-config || need pkg-config "finds libsystemd for the build"
+if has pkg-config; then
+    pkg-config --exists libsystemd || need libsystemd-dev "the journal and sd_notify, for the build"
+else
+    need libsystemd-dev "the journal and sd_notify, for the build"
+fi
+if [ "$purpose" = test ]; then
+    has unshare && has setpriv || need util-linux "unshare and setpriv: private mounts and other users in the kernel tests"
+    has_library 'libcrypto\.so' || need libssl-dev "libcrypto: the sha256hash tests"
+    [ -x "${SYSTEMD_BINARY:-/lib/systemd/systemd}" ] && has journalctl || need systemd "the integration test boots systemd in a namespace"
+    has python3 || need python3 "the integration test reads the journal's JSON"
+fi
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+list="${missing[*]}"
+command_line="$apt_get update -q && DEBIAN_FRONTEND=noninteractive $apt_get install -y -q --no-install-recommends $list"
+why=""
+for i in "${!missing[@]}"; do why="$why${why:+; }${missing[$i]} (${reasons[$i]})"; done
+
+if [ "$dry_run" = yes ]; then
+    echo "fanfilter: missing for make $purpose: $why"
+    echo "would run: $command_line"
+    exit 0
+fi
+if ! has "$apt_get"; then
+    echo "fanfilter: missing for make $purpose: $why" >&2
+    echo "fanfilter: no apt-get on this machine: install these with its package manager ($list), then run make again" >&2
+    exit 1
+fi
+if [ "$(id -u)" -ne 0 ]; then
+    echo "fanfilter: missing for make $purpose: $why" >&2
+    echo "fanfilter: run make as root to have them installed, or install them yourself: sudo $apt_get install -y $list" >&2
+    exit 1
+fi
+echo "fanfilter: installing with apt-get, for make $purpose: $why"
+"$apt_get" update -q >/dev/null || { echo "fanfilter: apt-get update failed; install by hand: $list" >&2; exit 1; }
+DEBIAN_FRONTEND=noninteractive "$apt_get" install -y -q --no-install-recommends "${missing[@]}" \
+    || { echo "fanfilter: apt-get install failed: $list" >&2; exit 1; }
