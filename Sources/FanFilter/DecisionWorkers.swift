@@ -102,8 +102,11 @@ final class DecisionWorkers: Sendable {
             request.object.sha256 = hasher.sha256(of: fd, maxSize: policy.settings.hashMaxSize)
         }
         let decision = decide?(request) ?? policy.decide(request)
-        // A decision made by `decide` (tests) is never cached: the policy did not make it.
+        // A decision made by `decide` (tests) is never cached: the policy did not make it. An
+        // ignore mark covers the inode under every name, so only a file with one name (and a
+        // path the agent knows) is marked: an allow for `ok/h` says nothing of `deny/h`.
         let cacheable = decide == nil && policy.settings.cache == .kernel && event.group.permission
+            && statted && st.st_nlink == 1 && path != nil
             && policy.allowsForEveryProcess(request, decision)
         if let (cache, key, mine) = flight {
             cache.finish(key, mine, DecisionCache.Entry(decision, cacheable: cacheable), keep: !decision.asks)

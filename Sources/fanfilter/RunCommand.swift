@@ -19,6 +19,14 @@ extension Fanfilter {
             The policy file, and every file it includes, must be owned by root and not \
             writable by group or others.
 
+            Signals: SIGTERM, SIGINT and SIGQUIT stop it cleanly; SIGHUP reloads; SIGUSR1 \
+            logs the counters; SIGPIPE and the job-control stops (SIGTSTP, SIGTTIN, \
+            SIGTTOU) are ignored, so neither a closed log reader nor Ctrl-Z can stop it \
+            while openers wait; every other signal that would end a process (SIGUSR2, \
+            SIGALRM, real-time signals, …) is logged and ignored. SIGKILL and SIGSTOP \
+            cannot be caught: SIGKILL closes the fanotify group (the kernel allows what \
+            waits), and under systemd the watchdog restarts an agent stopped by SIGSTOP.
+
             SIGHUP reloads the policy: it is read and checked off the event path, then put \
             in force whole (events in flight finish under the old one), with marks added \
             and removed to follow `watch`; a policy with errors is logged with its \
@@ -46,12 +54,7 @@ extension Fanfilter {
         var logTarget: LogTarget = .auto
 
         func run() throws {
-            // SIGTERM, SIGINT and SIGHUP are taken by sigwait below, on this thread:
-            // blocked here, before any other thread exists, so every thread inherits the mask.
-            var signals = sigset_t()
-            sigemptyset(&signals)
-            for sig in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&signals, sig) }
-            pthread_sigmask(SIG_BLOCK, &signals, nil)
+            var signals = AgentSignals.install()
             limitMallocArenas()
             let policy: Policy
             do { policy = try source.load() } catch {
@@ -83,8 +86,20 @@ extension Fanfilter {
             while true {
                 var sig: Int32 = 0
                 guard sigwait(&signals, &sig) == 0 else { continue }
-                if sig != SIGHUP { break }
-                reload(agent, service, logs, logger)
+                switch AgentSignals.meaning(of: sig) {
+                case .stop: break
+                case .reload:
+                    reload(agent, service, logs, logger)
+                    continue
+                case .report:
+                    logger.notice("counters: \(agent.counters.summary)")
+                    continue
+                case .ignore:
+                    logger.notice("ignored signal \(sig) (\(AgentSignals.name(sig))): SIGTERM or SIGINT stops fanfilter, SIGHUP reloads, SIGUSR1 logs the counters")
+                    continue
+                }
+                logger.info("received \(AgentSignals.name(sig))")
+                break
             }
             service.stopping()
             logger.info("stopping: answering the events in flight",

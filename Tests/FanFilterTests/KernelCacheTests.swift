@@ -128,4 +128,24 @@ final class KernelCacheTests: KernelTestCase {
         XCTAssertEqual(openFromChild([sandbox.path("denied/linked")]), ["EPERM"])
         stop(agent)
     }
+
+    /// Regression (a bypass): `deny/h` and `ok/h` are one inode. An ignore mark
+    /// placed after an allow of `ok/h` would let `deny/h` through.
+    func testAFileWithTwoNamesIsNeverMarked() throws {
+        let denied = sandbox.file("deny/h")
+        let allowed = sandbox.path("ok/h")
+        _ = mkdir(cString(sandbox.path("ok")), 0o755)
+        XCTAssertEqual(link(cString(denied), cString(allowed)), 0)
+        let binary = sandbox.executable("deny/true", from: "/bin/true")
+        let binaryAlias = sandbox.path("ok/true")
+        XCTAssertEqual(link(cString(binary), cString(binaryAlias)), 0)
+        let agent = try startAgent("watch = $ROOT\ndeny perm=any all : dir=$ROOT/deny/")
+        XCTAssertEqual(openFromChild([denied, allowed, denied, allowed, denied]), ["EPERM", "ok", "EPERM", "ok", "EPERM"])
+        for (path, expected) in [(binary, 126), (binaryAlias, 0), (binary, 126)] {
+            let r = Child([Array(openerPath.utf8), Array("exec".utf8), path]).wait()
+            XCTAssertEqual(r.status, Int32(expected), printable(path) + ": " + r.output)
+        }
+        XCTAssertEqual(agent.counters[.ignoreMarks], 0, "no inode with two names is marked")
+        stop(agent)
+    }
 }

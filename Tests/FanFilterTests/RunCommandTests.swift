@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Policy
 import XCTest
 
 /// `fanfilter run` as an administrator starts it: a process of its own, stopped by a signal.
@@ -48,6 +49,65 @@ final class RunCommandTests: XCTestCase {
         XCTAssertGreaterThan(counts["events"] ?? 0, 0)
         XCTAssertEqual(counts["events"], counts["responses"], String(summary))
         XCTAssertEqual(counts["response-errors"], 0, String(summary))
+    }
+
+    /// Starts `fanfilter run` on a policy that denies and logs opens of `denied`.
+    func startDenyingAgent(_ denied: [UInt8], shell: String? = nil) -> Child {
+        let policyFile = sandbox.file("policy", contents: Array("""
+        watch = \(sandbox.root)
+        deny_log perm=open all : path=\(printable(denied))
+        """.utf8))
+        let p = String(decoding: policyFile, as: UTF8.self)
+        if let shell { return Child(["/bin/bash", "-c", "exec \(fanfilterPath) run --policy \(p) \(shell)"]) }
+        return Child([fanfilterPath, "run", "--policy", p], mergeStderr: true)
+    }
+
+    /// The process state letter from /proc/PID/stat ("T" when stopped).
+    func state(of pid: pid_t) -> String {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return "gone" }
+        return String(text[text.index(close, offsetBy: 2)])
+    }
+
+    /// Regression: SIGUSR1, SIGUSR2, SIGALRM and SIGPIPE killed the agent with no
+    /// counters and no "stopping" entry; SIGTSTP stopped it and every open hung.
+    func testNoStraySignalEndsOrStopsTheAgent() throws {
+        let denied = sandbox.file("denied")
+        let agent = startDenyingAgent(denied)
+        XCTAssertTrue(waitUntilDenied(denied), "the agent started and denies")
+        let rtmin = __libc_current_sigrtmin()
+        let stray: [(Int32, String)] = [(SIGUSR1, "USR1"), (SIGUSR2, "USR2"), (SIGALRM, "ALRM"), (SIGPIPE, "PIPE"),
+                                        (SIGTSTP, "TSTP"), (SIGTTIN, "TTIN"), (SIGTTOU, "TTOU"), (SIGVTALRM, "VTALRM"),
+                                        (SIGPROF, "PROF"), (SIGIO, "IO"), (SIGPWR, "PWR"), (SIGXCPU, "XCPU"),
+                                        (SIGXFSZ, "XFSZ"), (SIGSTKFLT, "STKFLT"), (rtmin, "RTMIN"), (rtmin + 5, "RTMIN+5")]
+        for (sig, name) in stray {
+            XCTAssertEqual(kill(agent.pid, sig), 0)
+            usleep(20_000)
+            XCTAssertEqual(openFromChild([denied], timeout: .seconds(5)), ["EPERM"], "after SIG\(name) the agent still decides")
+            XCTAssertNotEqual(state(of: agent.pid), "T", "SIG\(name) stopped the agent")
+        }
+        kill(agent.pid, SIGQUIT)
+        let r = agent.wait(timeout: .seconds(10))
+        XCTAssertFalse(r.hung)
+        XCTAssertEqual(r.status, 0, "SIGQUIT stops it cleanly: " + r.output)
+        XCTAssertTrue(r.output.contains("counters: events="), "SIGUSR1 logs the counters: " + r.output)
+        XCTAssertTrue(r.output.contains("ignored signal \(SIGUSR2)"), r.output)
+        XCTAssertTrue(r.output.contains("stopping: answering the events in flight"), r.output)
+        XCTAssertTrue(r.output.contains("stopped: events="), r.output)
+    }
+
+    /// Regression: the agent died when the reader of its stderr went away.
+    func testTheAgentOutlivesTheReaderOfItsLog() throws {
+        let denied = sandbox.file("denied")
+        // stderr goes to a reader that exits after its first byte.
+        let agent = startDenyingAgent(denied, shell: "2> >(head -c 1 >/dev/null)")
+        XCTAssertTrue(waitUntilDenied(denied), "the agent started and denies")
+        for _ in 0..<20 { XCTAssertEqual(openFromChild([denied]), ["EPERM"], "each deny is logged to the closed pipe") }
+        XCTAssertEqual(kill(agent.pid, 0), 0, "still running")
+        kill(agent.pid, SIGTERM)
+        let r = agent.wait(timeout: .seconds(10))
+        XCTAssertFalse(r.hung)
+        XCTAssertEqual(r.status, 0)
     }
 
     func testRunRefusesAnInvalidPolicyWithItsLocation() throws {
