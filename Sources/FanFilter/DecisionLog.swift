@@ -13,8 +13,8 @@ struct DecisionLog: Sendable {
         let s = request.subject
         let verdict = wouldDeny ? "would-deny" : decision.verdict.rawValue
         var line = (wouldDeny ? "would deny" : verdict) + " \(request.access.rawValue) "
-        line += request.object.path.map { printable($0) } ?? "(unknown path)"
-        line += " by \(s.exe.map { printable($0) } ?? "?")[\(s.pid)]"
+        line += request.object.path.map { loggable($0) } ?? "(unknown path)"
+        line += " by \(s.exe.map { loggable($0) } ?? "?")[\(s.pid)]"
         line += " uid=\(s.uid.map(String.init) ?? "?")"
         let id: MessageID = wouldDeny ? .wouldDeny : decision.verdict == .deny ? .accessDenied : .accessAllowedLogged
         var fields: Logger.Metadata = [

@@ -3,6 +3,21 @@
 /// bytes that are not UTF-8 become the escapes a quoted policy value takes
 /// (\n \t \\ \" \xHH).
 public func printable<Bytes: Collection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+    printable(bytes, escapingInvisible: false)
+}
+
+/// A path (or any name the opener chose) as a log line shows it: `printable`,
+/// with every space, separator and format character beyond ASCII (no-break
+/// spaces, line separators, bidirectional overrides) escaped too, and in
+/// double quotes when it holds a space or is empty. No name can then imitate
+/// the line's own fields (`x by /usr/sbin/sshd[1] uid=0` stays one quoted
+/// value), and the text still pastes back into a policy as a quoted value.
+public func loggable<Bytes: Collection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+    let text = printable(bytes, escapingInvisible: true)
+    return bytes.isEmpty || bytes.contains(UInt8(ascii: " ")) ? "\"" + text + "\"" : text
+}
+
+private func printable<Bytes: Collection>(_ bytes: Bytes, escapingInvisible: Bool) -> String where Bytes.Element == UInt8 {
     var out = ""
     out.reserveCapacity(bytes.count)
     var i = bytes.startIndex
@@ -21,7 +36,11 @@ public func printable<Bytes: Collection>(_ bytes: Bytes) -> String where Bytes.E
             var decoder = UTF8()
             var iterator = bytes[i..<end].makeIterator()
             if bytes.distance(from: i, to: end) == length, case .scalarValue(let scalar) = decoder.decode(&iterator) {
-                out.unicodeScalars.append(scalar)
+                if escapingInvisible && isInvisible(scalar) {
+                    for byte in bytes[i..<end] { out += hexEscape(byte) }
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
                 i = end
                 continue
             }
@@ -36,4 +55,13 @@ public func printable<Bytes: Collection>(_ bytes: Bytes) -> String where Bytes.E
 private func hexEscape(_ b: UInt8) -> String {
     let digits = Array("0123456789abcdef")
     return "\\x\(digits[Int(b >> 4)])\(digits[Int(b & 15)])"
+}
+
+/// Spaces, separators and format characters beyond ASCII: they look like a
+/// space, a line break or nothing at all.
+private func isInvisible(_ scalar: Unicode.Scalar) -> Bool {
+    switch scalar.properties.generalCategory {
+    case .spaceSeparator, .lineSeparator, .paragraphSeparator, .format, .control: true
+    default: false
+    }
 }

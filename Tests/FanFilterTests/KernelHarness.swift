@@ -4,6 +4,7 @@ import FanFilter
 import Glibc
 import Logging
 import Policy
+import Synchronization
 import XCTest
 
 /// A private tmpfs for one test: the only filesystem a kernel test marks.
@@ -181,8 +182,9 @@ class KernelTestCase: XCTestCase {
     override func tearDown() { sandbox?.remove() }
 
     /// Starts an agent on a policy whose text names the sandbox as `$ROOT`.
-    func startAgent(_ text: String, decide: (@Sendable (AccessRequest) -> Decision)? = nil) throws -> Agent {
-        let agent = try Agent(policy: try policy(text, in: sandbox), logger: quietLogger(), decide: decide)
+    func startAgent(_ text: String, logger: Logger = quietLogger(),
+                    decide: (@Sendable (AccessRequest) -> Decision)? = nil) throws -> Agent {
+        let agent = try Agent(policy: try policy(text, in: sandbox), logger: logger, decide: decide)
         agent.start()
         return agent
     }
@@ -193,5 +195,47 @@ class KernelTestCase: XCTestCase {
         XCTAssertEqual(agent.counters[.responses], agent.counters[.events], "one answer per event", file: file, line: line)
         XCTAssertEqual(agent.unansweredEvents, 0, "no event left unanswered", file: file, line: line)
         XCTAssertEqual(agent.counters[.responseErrors], 0, "the kernel took every response", file: file, line: line)
+    }
+}
+
+/// A logger that keeps every entry (message and metadata), for tests that read what the agent logged.
+final class LogCapture: Sendable {
+    struct Entry: Sendable {
+        var level: Logger.Level
+        var message: String
+        var metadata: Logger.Metadata
+    }
+
+    private let entries = Mutex<[Entry]>([])
+
+    var logger: Logger {
+        Logger(label: "fanfilter-test") { _ in Handler(capture: self) }
+    }
+
+    var all: [Entry] { entries.withLock { $0 } }
+
+    /// Waits (bounded) until an entry satisfies `match`, and returns it.
+    func wait(for match: (Entry) -> Bool, timeout: Duration = .seconds(5)) -> Entry? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let e = all.first(where: match) { return e }
+            usleep(5_000)
+        }
+        return nil
+    }
+
+    private struct Handler: LogHandler {
+        let capture: LogCapture
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?,
+                 source: String, file: String, function: String, line: UInt) {
+            let entry = Entry(level: level, message: message.description, metadata: metadata ?? [:])
+            capture.entries.withLock { $0.append(entry) }
+        }
     }
 }

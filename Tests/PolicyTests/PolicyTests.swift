@@ -229,3 +229,18 @@ final class EvaluatorTests: XCTestCase {
         XCTAssertEqual(d, Decision(verdict: .allow, rule: nil))
     }
 }
+
+final class PrintableTests: XCTestCase {
+    func testLoggableQuotesSpacesAndEscapesWhatLooksLikeNothing() {
+        XCTAssertEqual(loggable(Array("/srv/plain".utf8)), "/srv/plain")
+        XCTAssertEqual(loggable(Array("/srv/a b".utf8)), "\"/srv/a b\"")
+        XCTAssertEqual(loggable(Array("/srv/x\" by sshd".utf8)), "\"/srv/x\\\" by sshd\"")
+        XCTAssertEqual(loggable([]), "\"\"")
+        XCTAssertEqual(loggable(Array("/srv/caf\u{e9}".utf8)), "/srv/caf\u{e9}", "readable UTF-8 stays")
+        XCTAssertEqual(loggable(Array("/a\u{a0}b".utf8)), "/a\\xc2\\xa0b", "a no-break space is escaped")
+        XCTAssertEqual(loggable(Array("/a\u{2028}b".utf8)), "/a\\xe2\\x80\\xa8b", "a line separator is escaped")
+        XCTAssertEqual(loggable(Array("/a\u{202e}b".utf8)), "/a\\xe2\\x80\\xaeb", "a bidi override is escaped")
+        XCTAssertEqual(loggable([0x2f, 0xff, 0x0a]), "/\\xff\\n")
+        XCTAssertEqual(printable(Array("/a\u{a0}b c".utf8)), "/a\u{a0}b c", "printable itself is unchanged")
+    }
+}
