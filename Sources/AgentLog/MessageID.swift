@@ -6,6 +6,7 @@ public enum MessageID: String, Sendable, CaseIterable {
     case wouldDeny = "c85a1025bac04eebb9fefabac2607b25"
     case replyTimedOut = "4b0eda723644470990fe12d9794baea6"
     case overload = "683db364adb347c98bdeb8bacf9b588e"
+    case pathUnknown = "8d1f0c2a5b7e4c39a6e2f4d1c0b9a873"
     case policyLoaded = "67268b710b7c45519f8135cc78faa67a"
     case policyRejected = "e60d32656c83427d95073a620f41dc6b"
     case agentStarted = "045bfa20381d4fedb8cac144b1705902"
@@ -33,6 +34,8 @@ public enum Field {
     public static let latency = "FANFILTER_LATENCY_US"
     public static let suppressed = "FANFILTER_SUPPRESSED"
     public static let dropped = "FANFILTER_DROPPED"
+    /// The setting that gave the answer when no rule did (on_timeout_execute, on_unknown_path, …).
+    public static let setting = "FANFILTER_SETTING"
 
     /// The fields whose values make entries "similar" for coalescing.
     static let coalescing = [decision, rule, subjectExe, path]

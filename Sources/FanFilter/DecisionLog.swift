@@ -8,15 +8,20 @@ import Policy
 struct DecisionLog: Sendable {
     let logger: Logger
 
+    /// One logged decision. `setting` names the setting that answered when
+    /// no rule could (`on_unknown_path_execute`, `on_timeout`, …): such an
+    /// entry gets its own MESSAGE_ID, and the line says why.
     func decision(_ request: AccessRequest, _ decision: Decision, wouldDeny: Bool,
-                  portMessageID: UInt64, latencyMicroseconds: UInt64) {
+                  portMessageID: UInt64, latencyMicroseconds: UInt64, setting: String? = nil, why: String = "") {
         let s = request.subject
         let verdict = wouldDeny ? "would-deny" : decision.verdict.rawValue
         var line = (wouldDeny ? "would deny" : verdict) + " \(request.access.rawValue) "
         line += request.object.path.map { loggable($0) } ?? "(unknown path)"
         line += " by \(s.exe.map { loggable($0) } ?? "?")[\(s.pid)]"
         line += " uid=\(s.uid.map(String.init) ?? "?")"
-        let id: MessageID = wouldDeny ? .wouldDeny : decision.verdict == .deny ? .accessDenied : .accessAllowedLogged
+        let id: MessageID = setting == Self.unknownPathSetting(request.access) ? .pathUnknown
+            : setting != nil ? .replyTimedOut
+            : wouldDeny ? .wouldDeny : decision.verdict == .deny ? .accessDenied : .accessAllowedLogged
         var fields: Logger.Metadata = [
             Field.messageID: "\(id.rawValue)",
             Field.decision: "\(verdict)",
@@ -25,6 +30,10 @@ struct DecisionLog: Sendable {
             Field.portMessageID: "\(portMessageID)",
             Field.latency: "\(latencyMicroseconds)",
         ]
+        if let setting {
+            line += " setting=\(setting)" + (why.isEmpty ? "" : " (\(why))")
+            fields[Field.setting] = "\(setting)"
+        }
         if let path = request.object.path { fields[Field.path] = .stringConvertible(RawBytes(path)) }
         if let exe = s.exe { fields[Field.subjectExe] = .stringConvertible(RawBytes(exe)) }
         if let comm = s.comm { fields[Field.subjectComm] = .stringConvertible(RawBytes(comm)) }
@@ -36,6 +45,27 @@ struct DecisionLog: Sendable {
             fields[Field.ruleNumber] = "\(rule.number)"
         }
         logger.log(level: decision.verdict == .deny ? .warning : .notice, "\(line)", metadata: fields)
+    }
+
+    static func unknownPathSetting(_ access: Access) -> String {
+        access == .execute ? "on_unknown_path_execute" : "on_unknown_path"
+    }
+
+    static func timeoutSetting(_ access: Access) -> String {
+        access == .execute ? "on_timeout_execute" : "on_timeout"
+    }
+
+    /// An event no worker decided in time, with the file and the process
+    /// (read now through the event's fds), so a timeout that let something
+    /// through is never anonymous. The log queue coalesces a storm (log_rate).
+    func timedOut(_ message: EventMessage, _ verdict: Verdict, replyTimeout: Duration) {
+        let request = AccessRequest(
+            access: message.access,
+            subject: ProcFacts.subject(pid: message.pid, pidfd: message.file.pidfd, needs: Facts.logged),
+            path: ProcFacts.path(of: message.file.fd))
+        decision(request, Decision(verdict: verdict, rule: nil), wouldDeny: false, portMessageID: 0,
+                 latencyMicroseconds: (monotonicNanoseconds() &- message.receivedAt) / 1000,
+                 setting: Self.timeoutSetting(message.access), why: "no decision within reply_timeout \(replyTimeout)")
     }
 
     /// Logs `message` when its count `n` is 1, 2, 4, 8 …, so a storm is visible without flooding the log.

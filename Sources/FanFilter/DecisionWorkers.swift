@@ -43,7 +43,10 @@ final class DecisionWorkers: Sendable {
             let settings = event.policy.policy.settings
             var (request, reply) = decision(for: event)
             let wouldDeny = reply.decision.verdict == .deny && settings.mode != .enforce
-            let logs = wouldDeny || reply.decision.logs
+            // A path the agent could not learn is decided by on_unknown_path, and always logged.
+            let unknownPath = reply.decision.rule == nil && request.object.path == nil
+                && event.policy.policy.testsPath(for: event.access)
+            let logs = wouldDeny || reply.decision.logs || unknownPath
             if logs {
                 // Read now, while the opener still waits for the answer.
                 let missing = Facts.logged.subtracting(facts(of: request.subject))
@@ -59,7 +62,9 @@ final class DecisionWorkers: Sendable {
                 try client.reply(message.header.messageId, reply)
                 if logs {
                     log.decision(request, reply.decision, wouldDeny: wouldDeny, portMessageID: message.header.messageId,
-                                 latencyMicroseconds: (monotonicNanoseconds() &- event.receivedAt) / 1000)
+                                 latencyMicroseconds: (monotonicNanoseconds() &- event.receivedAt) / 1000,
+                                 setting: unknownPath ? DecisionLog.unknownPathSetting(event.access) : nil,
+                                 why: unknownPath ? "the kernel gave no path the agent can use" : "")
                 }
             } catch {
                 counters.increment(.lateReplies)
@@ -73,6 +78,12 @@ final class DecisionWorkers: Sendable {
         let policy = event.policy.policy
         let fd = event.file.fd
         let path = ProcFacts.path(of: fd)
+        if path == nil, policy.testsPath(for: event.access) {
+            // Rules would treat the unknown path as matching no test, so every `dir=` deny would be skipped.
+            let request = AccessRequest(access: event.access, subject: SubjectFacts(pid: event.pid), path: nil)
+            return (request, DecisionReply(decision: Decision(verdict: policy.settings.onUnknownPath(event.access), rule: nil),
+                                           cacheable: false))
+        }
         let needs = policy.neededFacts(for: event.access, path: path)
         let cache = decide == nil ? event.policy.decisions : nil
         var st = stat()

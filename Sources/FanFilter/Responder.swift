@@ -55,8 +55,9 @@ final class Responder: Sendable {
 
 /// Turns the port's outcome for an event into the kernel's answer: the
 /// worker's verdict (always allow in permissive and observe modes),
-/// `on_timeout` when no reply came in time, `on_overload` when the queue was
-/// full, each under the policy the event was read with. (The worker logs the
+/// `on_timeout` (`on_timeout_execute` for an execution) when no reply came in
+/// time, `on_overload` (`on_overload_execute`) when the queue was full, each
+/// under the policy the event was read with. (The worker logs the
 /// decisions a rule asks to log; this logs timeouts and overloads.)
 struct Settlement: Sendable {
     let responder: Responder
@@ -76,18 +77,26 @@ struct Settlement: Sendable {
                              auditRule: decision.audits ? decision.rule?.number : nil)
             if decision.verdict == .deny && enforced == .allow { counters.increment(.wouldDeny) }
         case .timedOut, .replyTooLarge:
-            responder.answer(message.file, on: message.group, settings.onTimeout)
+            let verdict = enforced(settings.onTimeout(message.access), settings)
+            // Logged (with the file and the process) before the answer, while the opener still waits.
+            log.timedOut(message, verdict, replyTimeout: settings.replyTimeout)
+            responder.answer(message.file, on: message.group, verdict)
             counters.increment(.timedOut)
-            log.occasionally(counters[.timedOut], .replyTimedOut, "no decision within reply_timeout (\(settings.replyTimeout)): answered \(settings.onTimeout.rawValue)")
         case .backlogFull:
-            responder.answer(message.file, on: message.group, settings.onOverload)
+            let verdict = enforced(settings.onOverload(message.access), settings)
+            responder.answer(message.file, on: message.group, verdict)
             counters.increment(.overloaded)
-            log.occasionally(counters[.overloaded], .overload, "queue full (queue_size \(settings.queueSize)): answered \(settings.onOverload.rawValue); consider a larger queue_size or more workers")
+            log.occasionally(counters[.overloaded], .overload, "queue full (queue_size \(settings.queueSize)): answered \(settings.onOverload.rawValue) to opens and \(settings.onOverloadExecute.rawValue) to executions; consider a larger queue_size or more workers")
         case .noClient, .disconnected:
-            responder.answer(message.file, on: message.group, settings.onTimeout)
+            responder.answer(message.file, on: message.group, enforced(settings.onTimeout(message.access), settings))
             counters.increment(.noWorker)
         }
     }
+}
+
+/// permissive and observe modes never deny, whatever answered.
+private func enforced(_ verdict: Verdict, _ settings: Settings) -> Verdict {
+    settings.mode == .enforce ? verdict : .allow
 }
 
 func monotonicNanoseconds() -> UInt64 {

@@ -196,8 +196,9 @@ struct PolicyParser {
     }
 
     static let settingNames = ["watch", "watch_mount", "mode", "workers", "prime", "reply_timeout", "on_timeout",
-                               "queue_size", "on_overload", "default", "on_no_client", "hash_max_size", "log_rate",
-                               "cache", "cache_size", "include"]
+                               "on_timeout_execute", "queue_size", "on_overload", "on_overload_execute",
+                               "on_unknown_path", "on_unknown_path_execute", "default", "on_no_client",
+                               "hash_max_size", "log_rate", "cache", "cache_size", "include"]
 
     mutating func parseSetting(_ words: [Word], _ at: inout LineContext, depth: Int) {
         let (key, value, rest) = Self.keyAndValue(words)
@@ -236,7 +237,11 @@ struct PolicyParser {
         case "log_rate": if let n = at.integer(value, in: 1...1_000_000) { settings.logRate = n }
         case "reply_timeout": if let d = at.duration(value) { settings.replyTimeout = d }
         case "on_timeout": if let v = at.verdict(value) { settings.onTimeout = v }
+        case "on_timeout_execute": if let v = at.verdict(value) { settings.onTimeoutExecute = v }
         case "on_overload": if let v = at.verdict(value) { settings.onOverload = v }
+        case "on_overload_execute": if let v = at.verdict(value) { settings.onOverloadExecute = v }
+        case "on_unknown_path": if let v = at.verdict(value) { settings.onUnknownPath = v }
+        case "on_unknown_path_execute": if let v = at.verdict(value) { settings.onUnknownPathExecute = v }
         case "default": if let v = at.verdict(value) { settings.defaultVerdict = v }
         case "on_no_client": if let v = at.verdict(value) { settings.onNoClient = v }
         case "hash_max_size": if let n = at.size(value) { settings.hashMaxSize = n }

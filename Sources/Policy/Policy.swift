@@ -78,9 +78,20 @@ public struct Settings: Sendable, Equatable {
     public var workers = 4
     public var prime = 2
     public var replyTimeout: Duration = .milliseconds(250)
+    /// The answer to an open no worker decided in time.
     public var onTimeout: Verdict = .allow
+    /// The answer to an execution no worker decided in time: deny, so that
+    /// making a decision slow (a large binary to hash) never runs a program.
+    public var onTimeoutExecute: Verdict = .deny
     public var queueSize = 4096
     public var onOverload: Verdict = .allow
+    /// The answer to an execution that finds the queue full.
+    public var onOverloadExecute: Verdict = .deny
+    /// The answer to an open whose path the agent cannot learn (longer than
+    /// PATH_MAX, or on a mount it cannot resolve) while a rule for opens tests the path.
+    public var onUnknownPath: Verdict = .allow
+    /// The same for an execution: deny, so an unreadable path never skips a `dir=` deny.
+    public var onUnknownPathExecute: Verdict = .deny
     /// The verdict when no rule matches.
     public var defaultVerdict: Verdict = .allow
     /// The answer to `ask` while no external client is connected.
@@ -96,6 +107,10 @@ public struct Settings: Sendable, Equatable {
     public var cacheSize = 4096
 
     public init() {}
+
+    public func onTimeout(_ access: Access) -> Verdict { access == .execute ? onTimeoutExecute : onTimeout }
+    public func onOverload(_ access: Access) -> Verdict { access == .execute ? onOverloadExecute : onOverload }
+    public func onUnknownPath(_ access: Access) -> Verdict { access == .execute ? onUnknownPathExecute : onUnknownPath }
 
     /// The settings only a restart applies.
     public static let restartOnly: [(name: String, differs: @Sendable (Settings, Settings) -> Bool)] = [
@@ -321,6 +336,11 @@ public struct Policy: Sendable {
         self.warnings = warnings
         self.index = RuleIndex(rules)
     }
+
+    /// Whether a rule for `access` tests the file's path: then a path the
+    /// agent cannot learn is decided by `on_unknown_path`, never by the rules
+    /// (which would skip every `dir=` deny).
+    public func testsPath(for access: Access) -> Bool { index.pathTested[access == .open ? 0 : 1] }
 
     /// The facts tested by the rules that could match `path` for `access`:
     /// what the agent must learn of this event to decide it.

@@ -17,12 +17,16 @@ struct RuleIndex: Sendable {
     private var tables = [Table(), Table()]
     /// The facts each rule tests, by rule number (0-based).
     private(set) var ruleFacts: [Facts] = []
+    /// Whether some rule for opens (0) or executions (1) tests the path (`path=`, `dir=`).
+    private(set) var pathTested = [false, false]
 
     init(_ rules: [Rule]) {
         for (n, rule) in rules.enumerated() {
             ruleFacts.append((rule.subject + rule.object).reduce(into: Facts()) { $0.formUnion($1.attribute.fact) })
+            let testsPath = rule.object.contains { $0.attribute == .path || $0.attribute == .dir }
             for access in [Access.open, .execute] where rule.perm.covers(access) {
                 let t = access == .open ? 0 : 1
+                if testsPath { pathTested[t] = true }
                 guard let anchors = Self.anchors(of: rule) else {
                     tables[t].unanchored.append(n)
                     continue

@@ -140,6 +140,32 @@ final class AgentKernelTests: KernelTestCase {
         stop(agent)
     }
 
+    /// Regression: large binaries under a sha256hash rule outlasted the reply
+    /// timeout and ran, because on_timeout = allow answered them, and the log
+    /// named no file. Executions now get on_timeout_execute (deny by default).
+    func testASlowDecisionNeverRunsAProgramAndNamesTheFile() throws {
+        let binary = sandbox.executable("bin/true", from: "/bin/true")
+        let data = sandbox.file("data")
+        let log = LogCapture()
+        let agent = try startAgent("""
+        watch = $ROOT
+        reply_timeout = 100ms
+        on_timeout = allow
+        """, logger: log.logger) { request in
+            usleep(400_000)
+            return Policy().decide(request)
+        }
+        let r = Child([Array(openerPath.utf8), Array("exec".utf8), binary]).wait()
+        XCTAssertEqual(r.lines, ["EPERM"], "on_timeout_execute = deny by default")
+        XCTAssertEqual(openFromChild([data]), ["ok"], "on_timeout = allow still answers opens")
+        let entry = try XCTUnwrap(log.wait { $0.message.hasPrefix("deny execute \(printable(binary))") }, "\(log.all.map(\.message))")
+        XCTAssertTrue(entry.message.contains(" by \(openerPath)["), entry.message)
+        XCTAssertTrue(entry.message.hasSuffix("setting=on_timeout_execute (no decision within reply_timeout 0.1 seconds)"), entry.message)
+        XCTAssertNotNil(log.wait { $0.message.hasPrefix("allow open \(printable(data))") }, "a timeout that let a file through names it")
+        usleep(500_000)
+        stop(agent)
+    }
+
     func testOneStuckWorkerHoldsNoOtherEventWhileTheOthersAreIdle() throws {
         let slow = sandbox.file("slow")
         let denied = sandbox.file("denied")

@@ -134,3 +134,65 @@ final class PolicyKernelTests: KernelTestCase {
         XCTAssertGreaterThan(agent.counters[.allowed], 0)
     }
 }
+
+/// Regression: a file deeper than PATH_MAX has no path the kernel will give,
+/// and "an unknown fact matches no test" turned every `dir=` deny into an allow.
+final class UnknownPathTests: KernelTestCase {
+    /// `deny/` + 24 folders of 200 bytes: a binary and a file about 4,900 bytes deep.
+    func makeDeepTree() -> String {
+        var relative = "deny"
+        let root = open(sandbox.root, O_RDONLY | O_DIRECTORY)
+        var dir = root
+        for name in ["deny"] + (0..<24).map({ String(repeating: Character(String($0 % 10)), count: 200) }) {
+            mkdirat(dir, name, 0o755)
+            let next = openat(dir, name, O_RDONLY | O_DIRECTORY)
+            if dir != root { close(dir) }
+            dir = next
+            if name != "deny" { relative += "/" + name }
+        }
+        let source = open("/bin/true", O_RDONLY)
+        let target = openat(dir, "true", O_WRONLY | O_CREAT, 0o755)
+        var st = stat()
+        fstat(source, &st)
+        sendfile(target, source, nil, Int(st.st_size))
+        close(source)
+        close(target)
+        close(openat(dir, "data", O_WRONLY | O_CREAT, 0o644))
+        close(dir)
+        close(root)
+        XCTAssertGreaterThan(sandbox.root.utf8.count + relative.utf8.count, Int(PATH_MAX))
+        return sandbox.root + "/" + relative
+    }
+
+    func run(_ dir: String, _ command: [String]) -> Child.Result {
+        Child([openerPath, "chdir", dir] + command, mergeStderr: true).wait()
+    }
+
+    func testAPathLongerThanPATHMAXIsDeniedExecutionByDefaultAndLogged() throws {
+        let dir = makeDeepTree()
+        let log = LogCapture()
+        let agent = try startAgent("watch = $ROOT\ndeny perm=any all : dir=$ROOT/deny/", logger: log.logger)
+        XCTAssertEqual(run(dir, ["exec", "./true"]).output, "EPERM\n", "on_unknown_path_execute = deny")
+        XCTAssertEqual(run(dir, ["open", "data"]).output, "ok\n", "on_unknown_path = allow")
+        let entry = try XCTUnwrap(log.wait { $0.message.hasPrefix("deny execute (unknown path)") }, "\(log.all.map(\.message))")
+        XCTAssertTrue(entry.message.hasSuffix("setting=on_unknown_path_execute (the kernel gave no path the agent can use)"), entry.message)
+        XCTAssertEqual(entry.metadata["MESSAGE_ID"]?.description, "8d1f0c2a5b7e4c39a6e2f4d1c0b9a873")
+        XCTAssertNotNil(log.wait { $0.message.hasPrefix("allow open (unknown path)") }, "an allowed unknown path is logged too")
+        stop(agent)
+    }
+
+    func testOnUnknownPathSettingsDecideAndAPolicyWithoutPathRulesDecidesByItsRules() throws {
+        let dir = makeDeepTree()
+        var agent = try startAgent("watch = $ROOT\non_unknown_path = deny\ndeny perm=open all : dir=$ROOT/elsewhere/")
+        XCTAssertEqual(run(dir, ["open", "data"]).output, "EPERM\n")
+        stop(agent)
+        // An execution is an execute event, then an open event of the same file.
+        agent = try startAgent("watch = $ROOT\non_unknown_path_execute = allow\ndeny perm=any all : dir=$ROOT/elsewhere/")
+        XCTAssertEqual(run(dir, ["exec", "./true"]).status, 0, "on_unknown_path_execute = allow")
+        stop(agent)
+        agent = try startAgent("watch = $ROOT\ndeny perm=open uid=1000 : all")
+        XCTAssertEqual(run(dir, ["open", "data"]).output, "ok\n", "no rule tests the path: the rules decide")
+        XCTAssertEqual(run(dir, ["exec", "./true"]).status, 0)
+        stop(agent)
+    }
+}

@@ -5,6 +5,8 @@
 //   open PATH...                 open(2)+close(2) each PATH once: "ok" or the errno name
 //   loop COUNT PATH...           COUNT opens round-robin over PATHs: "ok=N eperm=N other=N"
 //   exec PATH [ARG...]           execv(2) PATH; on failure prints the errno name, exits 126
+//   chdir DIR COMMAND...         chdir(2) into DIR one component at a time (so DIR may be
+//                                longer than PATH_MAX), then COMMAND with paths relative to it
 import Glibc
 
 func errnoName(_ e: Int32) -> String {
@@ -23,7 +25,7 @@ func say(_ s: String) {
 }
 
 /// Arguments as raw bytes (paths need not be UTF-8).
-let args: [[CChar]] = (0..<Int(CommandLine.argc)).map { i in
+var args: [[CChar]] = (0..<Int(CommandLine.argc)).map { i in
     let p = CommandLine.unsafeArgv[i]!
     return Array(UnsafeBufferPointer(start: p, count: strlen(p) + 1))
 }
@@ -33,6 +35,16 @@ func tryOpen(_ path: [CChar]) -> Int32 {
     if fd < 0 { return errno }
     close(fd)
     return 0
+}
+
+if args.count >= 4, String(cString: args[1]) == "chdir" {
+    let dir = args[2].dropLast()  // without the NUL
+    if dir.first == CChar(UInt8(ascii: "/")) { _ = chdir("/") }
+    for component in dir.split(separator: CChar(UInt8(ascii: "/"))) where chdir(Array(component) + [0]) != 0 {
+        say("chdir: " + errnoName(errno))
+        exit(2)
+    }
+    args = [args[0]] + args[3...]
 }
 
 guard args.count >= 3 else {
