@@ -23,6 +23,8 @@ public enum Field {
     public static let decision = "FANFILTER_DECISION"
     public static let perm = "FANFILTER_PERM"
     public static let path = "FANFILTER_PATH"
+    /// The path the opener used, when the agent decided on another (a mount outside its own view).
+    public static let openedAs = "FANFILTER_OPENED_AS"
     public static let rule = "FANFILTER_RULE"
     public static let ruleNumber = "FANFILTER_RULE_NUMBER"
     public static let subjectPID = "FANFILTER_SUBJECT_PID"

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #ifndef __NR_pidfd_send_signal
@@ -111,6 +112,49 @@ int cfan_next_event(const void *buffer, size_t length, size_t *offset, cfan_even
 int cfan_open_dir_by_handle(int mount_fd, const void *handle) {
     int fd = open_by_handle_at(mount_fd, (struct file_handle *)handle, O_PATH | O_DIRECTORY | O_CLOEXEC);
     return fd < 0 ? -errno : fd;
+}
+
+#ifndef STATX_MNT_ID
+#define STATX_MNT_ID 0x00001000U
+#endif
+
+int cfan_fstat_mount(int fd, struct stat *st, uint64_t *mount_id) {
+    struct statx sx;
+    if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_SYNC_AS_STAT, STATX_BASIC_STATS | STATX_MNT_ID, &sx) < 0) return -errno;
+    *st = (struct stat){
+        .st_dev = makedev(sx.stx_dev_major, sx.stx_dev_minor),
+        .st_ino = sx.stx_ino,
+        .st_mode = sx.stx_mode,
+        .st_nlink = sx.stx_nlink,
+        .st_uid = sx.stx_uid,
+        .st_gid = sx.stx_gid,
+        .st_rdev = makedev(sx.stx_rdev_major, sx.stx_rdev_minor),
+        .st_size = (off_t)sx.stx_size,
+        .st_blksize = (blksize_t)sx.stx_blksize,
+        .st_blocks = (blkcnt_t)sx.stx_blocks,
+        .st_atim = { .tv_sec = sx.stx_atime.tv_sec, .tv_nsec = sx.stx_atime.tv_nsec },
+        .st_mtim = { .tv_sec = sx.stx_mtime.tv_sec, .tv_nsec = sx.stx_mtime.tv_nsec },
+        .st_ctim = { .tv_sec = sx.stx_ctime.tv_sec, .tv_nsec = sx.stx_ctime.tv_nsec },
+    };
+    *mount_id = (sx.stx_mask & STATX_MNT_ID) ? sx.stx_mnt_id : 0;
+    return 0;
+}
+
+int cfan_open_path(const char *path) {
+    int fd = open(path, O_PATH | O_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+int cfan_reopen_through_mount(int fd, int mount_fd) {
+    union {
+        struct file_handle handle;
+        char bytes[sizeof(struct file_handle) + MAX_HANDLE_SZ];
+    } h;
+    h.handle.handle_bytes = MAX_HANDLE_SZ;
+    int ignored_mount_id;
+    if (name_to_handle_at(fd, "", &h.handle, &ignored_mount_id, AT_EMPTY_PATH) < 0) return -errno;
+    int reopened = open_by_handle_at(mount_fd, &h.handle, O_PATH | O_CLOEXEC);
+    return reopened < 0 ? -errno : reopened;
 }
 
 int cfan_pidfd_alive(int pidfd) {

@@ -65,7 +65,7 @@ public final class Agent: Sendable {
         port = FilterPort(name: "fanfilter", maxConnections: 1, backlogCapacity: settings.queueSize)
         responder = Responder(counters: counters)
         cache = KernelCache(counters: counters)
-        let log = DecisionLog(logger: logger)
+        let log = DecisionLog(logger: logger, mounts: mounts)
         context = EventReader.Context(
             port: port, responder: responder,
             settlement: Settlement(responder: responder, counters: counters, log: log, cache: cache),

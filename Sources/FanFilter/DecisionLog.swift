@@ -7,16 +7,19 @@ import Policy
 /// uid=1000 rule=/etc/fanfilter/policy:12`) and the FANFILTER_* fields.
 struct DecisionLog: Sendable {
     let logger: Logger
+    let mounts: MountTable
 
     /// One logged decision. `setting` names the setting that answered when
     /// no rule could (`on_unknown_path_execute`, `on_timeout`, …): such an
     /// entry gets its own MESSAGE_ID, and the line says why.
     func decision(_ request: AccessRequest, _ decision: Decision, wouldDeny: Bool,
-                  portMessageID: UInt64, latencyMicroseconds: UInt64, setting: String? = nil, why: String = "") {
+                  portMessageID: UInt64, latencyMicroseconds: UInt64, setting: String? = nil, why: String = "",
+                  openedAs: [UInt8]? = nil) {
         let s = request.subject
         let verdict = wouldDeny ? "would-deny" : decision.verdict.rawValue
         var line = (wouldDeny ? "would deny" : verdict) + " \(request.access.rawValue) "
         line += request.object.path.map { loggable($0) } ?? "(unknown path)"
+        if let openedAs { line += " (opened as \(loggable(openedAs)))" }
         line += " by \(s.exe.map { loggable($0) } ?? "?")[\(s.pid)]"
         line += " uid=\(s.uid.map(String.init) ?? "?")"
         let id: MessageID = setting == Self.unknownPathSetting(request.access) ? .pathUnknown
@@ -35,6 +38,7 @@ struct DecisionLog: Sendable {
             fields[Field.setting] = "\(setting)"
         }
         if let path = request.object.path { fields[Field.path] = .stringConvertible(RawBytes(path)) }
+        if let openedAs { fields[Field.openedAs] = .stringConvertible(RawBytes(openedAs)) }
         if let exe = s.exe { fields[Field.subjectExe] = .stringConvertible(RawBytes(exe)) }
         if let comm = s.comm { fields[Field.subjectComm] = .stringConvertible(RawBytes(comm)) }
         if let uid = s.uid { fields[Field.subjectUID] = "\(uid)" }
@@ -59,13 +63,15 @@ struct DecisionLog: Sendable {
     /// (read now through the event's fds), so a timeout that let something
     /// through is never anonymous. The log queue coalesces a storm (log_rate).
     func timedOut(_ message: EventMessage, _ verdict: Verdict, replyTimeout: Duration) {
+        let named = ObjectPath(message.file.fd, mounts: mounts)
         let request = AccessRequest(
             access: message.access,
-            subject: ProcFacts.subject(pid: message.pid, pidfd: message.file.pidfd, needs: Facts.logged),
-            path: ProcFacts.path(of: message.file.fd))
+            subject: ProcFacts.subject(pid: message.pid, pidfd: message.file.pidfd, needs: Facts.logged, mounts: mounts),
+            path: named.path)
         decision(request, Decision(verdict: verdict, rule: nil), wouldDeny: false, portMessageID: 0,
                  latencyMicroseconds: (monotonicNanoseconds() &- message.receivedAt) / 1000,
-                 setting: Self.timeoutSetting(message.access), why: "no decision within reply_timeout \(replyTimeout)")
+                 setting: Self.timeoutSetting(message.access), why: "no decision within reply_timeout \(replyTimeout)",
+                 openedAs: named.openedAs)
     }
 
     /// Logs `message` when its count `n` is 1, 2, 4, 8 …, so a storm is visible without flooding the log.

@@ -1,3 +1,4 @@
+import CFanotify
 import Dispatch
 import FilterPort
 import Glibc
@@ -41,17 +42,17 @@ final class DecisionWorkers: Sendable {
         while let message = try? client.getMessage() {
             let event = message.payload
             let settings = event.policy.policy.settings
-            var (request, reply) = decision(for: event)
+            var (request, reply, openedAs) = decision(for: event)
             let wouldDeny = reply.decision.verdict == .deny && settings.mode != .enforce
             // A path the agent could not learn is decided by on_unknown_path, and always logged.
             let unknownPath = reply.decision.rule == nil && request.object.path == nil
                 && event.policy.policy.testsPath(for: event.access)
-            let logs = wouldDeny || reply.decision.logs || unknownPath
+            let logs = wouldDeny || reply.decision.logs || unknownPath || (openedAs != nil && reply.decision.verdict == .deny)
             if logs {
                 // Read now, while the opener still waits for the answer.
                 let missing = Facts.logged.subtracting(facts(of: request.subject))
                 if !missing.isEmpty {
-                    let more = ProcFacts.subject(pid: event.pid, pidfd: event.file.pidfd, needs: missing)
+                    let more = ProcFacts.subject(pid: event.pid, pidfd: event.file.pidfd, needs: missing, mounts: mounts)
                     request.subject.exe = request.subject.exe ?? more.exe
                     request.subject.comm = request.subject.comm ?? more.comm
                     request.subject.uid = request.subject.uid ?? more.uid
@@ -64,7 +65,7 @@ final class DecisionWorkers: Sendable {
                     log.decision(request, reply.decision, wouldDeny: wouldDeny, portMessageID: message.header.messageId,
                                  latencyMicroseconds: (monotonicNanoseconds() &- event.receivedAt) / 1000,
                                  setting: unknownPath ? DecisionLog.unknownPathSetting(event.access) : nil,
-                                 why: unknownPath ? "the kernel gave no path the agent can use" : "")
+                                 why: unknownPath ? "the kernel gave no path the agent can use" : "", openedAs: openedAs)
                 }
             } catch {
                 counters.increment(.lateReplies)
@@ -74,23 +75,26 @@ final class DecisionWorkers: Sendable {
     }
 
     /// The request as the worker learned it, and the decision for it.
-    private func decision(for event: EventMessage) -> (AccessRequest, DecisionReply) {
+    private func decision(for event: EventMessage) -> (AccessRequest, DecisionReply, openedAs: [UInt8]?) {
         let policy = event.policy.policy
         let fd = event.file.fd
-        let path = ProcFacts.path(of: fd)
+        var st = stat()
+        var mountID: UInt64 = 0
+        let statted = cfan_fstat_mount(fd, &st, &mountID) == 0
+        // Without the mount the path cannot be trusted: it stays unknown.
+        let named = statted ? ObjectPath.of(fd, mountID: mountID, stat: st, mounts: mounts) : ObjectPath()
+        let path = named.path
         if path == nil, policy.testsPath(for: event.access) {
             // Rules would treat the unknown path as matching no test, so every `dir=` deny would be skipped.
             let request = AccessRequest(access: event.access, subject: SubjectFacts(pid: event.pid), path: nil)
             return (request, DecisionReply(decision: Decision(verdict: policy.settings.onUnknownPath(event.access), rule: nil),
-                                           cacheable: false))
+                                           cacheable: false), named.openedAs)
         }
         let needs = policy.neededFacts(for: event.access, path: path)
         let cache = decide == nil ? event.policy.decisions : nil
-        var st = stat()
-        let statted = (cache != nil || !needs.isDisjoint(with: [.size, .device, .fstype])) && fstat(fd, &st) == 0
         var request = AccessRequest(
             access: event.access,
-            subject: ProcFacts.subject(pid: event.pid, pidfd: event.file.pidfd, needs: needs),
+            subject: ProcFacts.subject(pid: event.pid, pidfd: event.file.pidfd, needs: needs, mounts: mounts),
             object: ProcFacts.object(path: path, stat: statted ? st : nil, needs: needs, mounts: mounts))
 
         var flight: (DecisionCache, DecisionCache.Key, DecisionCache.Flight)?
@@ -98,11 +102,11 @@ final class DecisionWorkers: Sendable {
             let key = DecisionCache.Key(event.access, st, path: path, subject: request.subject, needs: needs)
             switch cache.lookUp(key) {
             case .hit(let entry):
-                return (request, DecisionReply(decision: entry.decision(in: policy), cacheable: entry.cacheable))
+                return (request, DecisionReply(decision: entry.decision(in: policy), cacheable: entry.cacheable), named.openedAs)
             case .wait(let other):
                 client.willBeSlow()
                 if let entry = other.wait(until: .after(policy.settings.replyTimeout)) {
-                    return (request, DecisionReply(decision: entry.decision(in: policy), cacheable: entry.cacheable))
+                    return (request, DecisionReply(decision: entry.decision(in: policy), cacheable: entry.cacheable), named.openedAs)
                 }
             case .miss(let mine):
                 flight = (cache, key, mine)
@@ -122,7 +126,7 @@ final class DecisionWorkers: Sendable {
         if let (cache, key, mine) = flight {
             cache.finish(key, mine, DecisionCache.Entry(decision, cacheable: cacheable), keep: !decision.asks)
         }
-        return (request, DecisionReply(decision: decision, cacheable: cacheable))
+        return (request, DecisionReply(decision: decision, cacheable: cacheable), named.openedAs)
     }
 
     private func facts(of s: SubjectFacts) -> Facts {

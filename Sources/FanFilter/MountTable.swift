@@ -1,61 +1,143 @@
+import CFanotify
 import Glibc
 import Synchronization
 
-/// The agent's view of /proc/self/mountinfo: for a device number, the source
-/// (`/dev/vda1`, `tmpfs`) and filesystem type of its mount. Read again when a
-/// device is not found, at most once a second.
+/// The agent's view of the mounts: for a device number, the source
+/// (`/dev/vda1`, `tmpfs`) and filesystem type of its mount; which mount ids
+/// are trusted (the mounts of the agent's own mount namespace and of PID 1's:
+/// only root can change those, so a path through them is the administrator's
+/// path); and, for each filesystem, the agent's own mount of its root, through
+/// which a file opened on any other mount is named. Read from
+/// /proc/self/mountinfo and /proc/1/mountinfo again when `invalidate()` says
+/// they changed, and when a device or mount id is not found (at most once a
+/// second then).
 final class MountTable: Sendable {
     struct Mount: Sendable, Equatable {
         var source: [UInt8]
         var fstype: [UInt8]
     }
 
+    /// One line of mountinfo.
+    struct Entry: Sendable, Equatable {
+        var id: UInt64
+        var device: UInt64
+        /// The folder of the filesystem this mount shows ("/" for its root).
+        var root: [UInt8]
+        /// Where it is mounted.
+        var point: [UInt8]
+        var mount: Mount
+    }
+
+    /// An open folder at the root of a mount: the `mount_fd` of open_by_handle_at.
+    final class RootFolder: Sendable {
+        let fd: Int32
+        /// The filesystem folder the mount shows ("/" when it is the filesystem's root).
+        let root: [UInt8]
+        init(fd: Int32, root: [UInt8]) {
+            self.fd = fd
+            self.root = root
+        }
+        deinit { close(fd) }
+    }
+
     private struct State {
         var byDevice: [UInt64: Mount] = [:]
+        var trusted: Set<UInt64> = []
+        /// The agent's own mount of each filesystem's root (or of its widest folder).
+        var ownByDevice: [UInt64: Entry] = [:]
+        var roots: [UInt64: RootFolder] = [:]
         var readAt: Int64 = .min
+        var stale = true
     }
 
     private let state = Mutex(State())
 
     func lookUp(device: UInt64) -> Mount? {
         state.withLock { s in
-            if let m = s.byDevice[device] { return m }
-            let now = monotonicSeconds()
-            guard now != s.readAt else { return nil }
-            s.readAt = now
-            s.byDevice = Self.read()
+            refresh(&s, missing: s.byDevice[device] == nil)
             return s.byDevice[device]
         }
     }
 
+    /// Whether a file opened through mount `id` is named by a path the
+    /// opener cannot have chosen (a mount of the agent's or PID 1's namespace).
+    func isTrusted(mountID id: UInt64) -> Bool {
+        state.withLock { s in
+            refresh(&s, missing: !s.trusted.contains(id))
+            return s.trusted.contains(id)
+        }
+    }
+
+    /// The agent's own mount of the filesystem `device`, open, or nil when
+    /// the agent's namespace does not mount it.
+    func rootFolder(device: UInt64) -> RootFolder? {
+        state.withLock { s -> RootFolder? in
+            refresh(&s, missing: s.ownByDevice[device] == nil)
+            if let open = s.roots[device] { return open }
+            guard let entry = s.ownByDevice[device] else { return nil }
+            let fd = (entry.point + [0]).withUnsafeBufferPointer { p in
+                p.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC) }
+            }
+            guard fd >= 0 else { return nil }
+            var st = stat()
+            var id: UInt64 = 0
+            // Another mount on top of the mount point would name files by its own paths.
+            guard cfan_fstat_mount(fd, &st, &id) == 0, id == entry.id else {
+                close(fd)
+                return nil
+            }
+            let folder = RootFolder(fd: fd, root: entry.root)
+            s.roots[device] = folder
+            return folder
+        }
+    }
+
+    /// The mount tables changed: read them again at the next look-up.
+    func invalidate() { state.withLock { $0.stale = true } }
+
+    private func refresh(_ s: inout State, missing: Bool) {
+        let now = monotonicSeconds()
+        guard s.stale || (missing && now != s.readAt) else { return }
+        s.stale = false
+        s.readAt = now
+        let own = Self.parse(readWholeFile("/proc/self/mountinfo") ?? [])
+        var all = own
+        if !Self.sameMountNamespace("/proc/self/ns/mnt", "/proc/1/ns/mnt") {
+            all += Self.parse(readWholeFile("/proc/1/mountinfo") ?? [])
+        }
+        s.byDevice = [:]
+        for e in all where s.byDevice[e.device] == nil { s.byDevice[e.device] = e.mount }
+        s.trusted = Set(all.map(\.id))
+        var ownByDevice: [UInt64: Entry] = [:]
+        for e in own where ownByDevice[e.device].map({ e.root.count < $0.root.count }) ?? true {
+            ownByDevice[e.device] = e
+        }
+        // An open root folder stays while its mount does.
+        s.roots = s.roots.filter { ownByDevice[$0.key]?.id == s.ownByDevice[$0.key]?.id }
+        s.ownByDevice = ownByDevice
+    }
+
+    private static func sameMountNamespace(_ a: String, _ b: String) -> Bool {
+        var sa = stat(), sb = stat()
+        guard stat(a, &sa) == 0, stat(b, &sb) == 0 else { return true }
+        return sa.st_ino == sb.st_ino && sa.st_dev == sb.st_dev
+    }
+
     /// Parses mountinfo: `ID PARENT MAJOR:MINOR ROOT POINT OPTIONS [OPTIONAL…] - FSTYPE SOURCE SUPER`.
-    static func parse(_ text: [UInt8]) -> [UInt64: Mount] {
-        var table: [UInt64: Mount] = [:]
+    static func parse(_ text: [UInt8]) -> [Entry] {
+        var entries: [Entry] = []
         for line in text.split(separator: 10) {
             let fields = line.split(separator: 32)
             guard fields.count >= 10, let dash = fields.firstIndex(where: { $0.elementsEqual([UInt8(ascii: "-")]) }),
-                  dash + 2 < fields.count else { continue }
+                  dash + 2 < fields.count, let id = UInt64(String(decoding: fields[0], as: UTF8.self)) else { continue }
             let numbers = fields[2].split(separator: UInt8(ascii: ":"))
             guard numbers.count == 2, let major = UInt64(String(decoding: numbers[0], as: UTF8.self)),
                   let minor = UInt64(String(decoding: numbers[1], as: UTF8.self)) else { continue }
-            let device = makeDevice(major: major, minor: minor)
-            if table[device] == nil {
-                table[device] = Mount(source: unescapeOctal(fields[dash + 2]), fstype: Array(fields[dash + 1]))
-            }
+            entries.append(Entry(id: id, device: makeDevice(major: major, minor: minor),
+                                 root: unescapeOctal(fields[3]), point: unescapeOctal(fields[4]),
+                                 mount: Mount(source: unescapeOctal(fields[dash + 2]), fstype: Array(fields[dash + 1]))))
         }
-        return table
-    }
-
-    private static func read() -> [UInt64: Mount] {
-        let fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return [:] }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while case let n = chunk.withUnsafeMutableBytes({ Glibc.read(fd, $0.baseAddress, $0.count) }), n > 0 {
-            bytes += chunk[..<n]
-        }
-        return parse(bytes)
+        return entries
     }
 }
 
@@ -79,6 +161,22 @@ func unescapeOctal(_ field: ArraySlice<UInt8>) -> [UInt8] {
         }
     }
     return out
+}
+
+/// The whole of a (small) file such as mountinfo, or nil when it cannot be opened.
+func readWholeFile(_ path: String) -> [UInt8]? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        if n < 0, errno == EINTR { continue }
+        if n <= 0 { break }
+        bytes += chunk[..<n]
+    }
+    return bytes
 }
 
 func monotonicSeconds() -> Int64 {

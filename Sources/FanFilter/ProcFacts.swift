@@ -9,15 +9,16 @@ enum ProcFacts {
     /// The object's path, through the event fd. nil when the kernel cannot
     /// give one (longer than PATH_MAX, or an anonymous file). A deleted file
     /// keeps its last path, without the " (deleted)" that /proc adds.
-    static func path(of eventFD: Int32) -> [UInt8]? {
+    static func path(of eventFD: Int32, stat st: stat? = nil) -> [UInt8]? {
         guard var path = withProcPath("/proc/self/fd/", eventFD, "", readLink) else { return nil }
         let deleted: StaticString = " (deleted)"
         let isDeleted = deleted.withUTF8Buffer { suffix in
             path.count > suffix.count && path.suffix(suffix.count).elementsEqual(suffix)
         }
         if isDeleted {
-            var st = stat()
-            if fstat(eventFD, &st) == 0, st.st_nlink == 0 { path.removeLast(deleted.utf8CodeUnitCount) }
+            var fresh = stat()
+            if let st { fresh = st } else if fstat(eventFD, &fresh) != 0 { fresh.st_nlink = 1 }
+            if fresh.st_nlink == 0 { path.removeLast(deleted.utf8CodeUnitCount) }
         }
         return path.first == UInt8(ascii: "/") ? path : nil
     }
@@ -27,9 +28,9 @@ enum ProcFacts {
     /// Linux 6.13 and later, /proc/PID/status before): that read fails once
     /// the process has exited, so the facts kept cannot belong to a later
     /// process that reused the pid. Without a pidfd they are kept as read.
-    static func subject(pid: Int32, pidfd: Int32, needs: Facts) -> SubjectFacts {
+    static func subject(pid: Int32, pidfd: Int32, needs: Facts, mounts: MountTable) -> SubjectFacts {
         var facts = SubjectFacts(pid: pid)
-        if needs.contains(.exe) { facts.exe = withProcPath("/proc/", pid, "/exe", readLink) }
+        if needs.contains(.exe) { facts.exe = ObjectPath.executable(of: pid, mounts: mounts) }
         if needs.contains(.comm), var comm = withProcPath("/proc/", pid, "/comm", readSmallFile) {
             if comm.last == 10 { comm.removeLast() }
             facts.comm = comm

@@ -196,3 +196,55 @@ final class UnknownPathTests: KernelTestCase {
         stop(agent)
     }
 }
+
+/// Regression: as an unprivileged user, a bind mount in a namespace of one's
+/// own put a denied folder under another name, and its binaries ran. A file
+/// opened through a mount outside the agent's (and PID 1's) namespace is
+/// decided by its path in the agent's own view.
+final class MountAliasTests: KernelTestCase {
+    func testABindMountInAUsersOwnNamespaceDoesNotStepAroundADirRule() throws {
+        let binary = sandbox.executable("tmp/true", from: "/bin/true")
+        let secret = sandbox.file("tmp/secret")
+        sandbox.file("home/m/placeholder")
+        let allowed = sandbox.executable("home/m/ok", from: "/bin/true")
+        let log = LogCapture()
+        let agent = try startAgent("watch = $ROOT\ndeny_log perm=any all : dir=$ROOT/tmp/", logger: log.logger)
+        let root = sandbox.root
+        func asUserWithAlias(_ command: String) -> Child.Result {
+            Child(asUser1000 + ["/usr/bin/unshare", "-Urm", "/bin/sh", "-c",
+                                "mount --bind \(root)/tmp \(root)/home/m && \(command)"], mergeStderr: true).wait()
+        }
+        XCTAssertEqual(asUserWithAlias("exec \(openerPath) exec \(root)/home/m/true").output, "EPERM\n")
+        XCTAssertEqual(asUserWithAlias("exec \(openerPath) open \(root)/home/m/secret").output, "EPERM\n")
+        // The alias hides the folder's own files: what was there is still decided by its own path.
+        XCTAssertEqual(Child(asUser1000 + ["/usr/bin/unshare", "-Urm", "/bin/sh", "-c",
+                                           "mount --bind \(root)/home/m \(root)/tmp && exec \(openerPath) exec \(root)/tmp/ok"],
+                             mergeStderr: true).wait().status, 0, "a file outside the denied folder runs, whatever it is mounted as")
+        let entry = try XCTUnwrap(log.wait { $0.message.hasPrefix("deny execute \(printable(binary)) (opened as \(root)/home/m/true)") },
+                                  "\(log.all.map(\.message))")
+        XCTAssertEqual(entry.metadata["FANFILTER_OPENED_AS"]?.description, "\(root)/home/m/true")
+        XCTAssertNotNil(log.wait { $0.message.hasPrefix("deny open \(printable(secret)) (opened as \(root)/home/m/secret)") })
+        _ = allowed
+        stop(agent)
+    }
+
+    /// The same alias made visible to the executable's path: a user's own
+    /// binary bind-mounted over an allowed program's path is not that program.
+    func testAnExecutableShownUnderAnotherNameIsNotThatProgram() throws {
+        let data = sandbox.file("data/payroll")
+        sandbox.executable("bin/trusted-opener", from: openerPath)
+        sandbox.executable("home/u/opener", from: openerPath)
+        let root = sandbox.root
+        let agent = try startAgent("""
+        watch = $ROOT
+        allow perm=open exe=$ROOT/bin/trusted-opener : dir=$ROOT/data/
+        deny perm=open all : dir=$ROOT/data/
+        """)
+        XCTAssertEqual(Child(asUser1000 + ["\(root)/bin/trusted-opener", "open", printable(data)]).wait().output, "ok\n")
+        let r = Child(asUser1000 + ["/usr/bin/unshare", "-Urm", "/bin/sh", "-c",
+                                    "mount --bind \(root)/home/u/opener \(root)/bin/trusted-opener && exec \(root)/bin/trusted-opener open \(printable(data))"],
+                      mergeStderr: true).wait()
+        XCTAssertEqual(r.output, "EPERM\n", "exe is the binary's own path, not the alias")
+        stop(agent)
+    }
+}

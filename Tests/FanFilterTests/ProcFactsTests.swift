@@ -26,7 +26,7 @@ final class ProcFactsTests: XCTestCase {
     }
 
     func testSubjectOfThisProcessFromProc() {
-        let me = ProcFacts.subject(pid: getpid(), pidfd: -1, needs: [.uid, .gid, .exe])
+        let me = ProcFacts.subject(pid: getpid(), pidfd: -1, needs: [.uid, .gid, .exe], mounts: MountTable())
         XCTAssertEqual(me.uid, geteuid())
         XCTAssertEqual(me.gid, getegid())
         XCTAssertNil(me.comm, "not read unless asked for")
@@ -36,21 +36,21 @@ final class ProcFactsTests: XCTestCase {
     func testSubjectOfThisProcessThroughAPidfd() throws {
         let pidfd = try pidfdOpen(getpid())
         defer { close(pidfd) }
-        let me = ProcFacts.subject(pid: getpid(), pidfd: pidfd, needs: [.ppid])
+        let me = ProcFacts.subject(pid: getpid(), pidfd: pidfd, needs: [.ppid], mounts: MountTable())
         XCTAssertEqual(me.uid, geteuid())
         XCTAssertEqual(me.gid, getegid())
         XCTAssertEqual(me.ppid, getppid())
     }
 
     func testSubjectOfAGoneProcessIsUnknown() throws {
-        let gone = ProcFacts.subject(pid: Int32.max - 1, pidfd: -1, needs: [.uid, .exe, .comm])
+        let gone = ProcFacts.subject(pid: Int32.max - 1, pidfd: -1, needs: [.uid, .exe, .comm], mounts: MountTable())
         XCTAssertEqual(gone, SubjectFacts(pid: Int32.max - 1))
         // Through a pidfd: what was read is dropped once the process has exited.
         let child = Child(["/bin/true"])
         let pidfd = try pidfdOpen(child.pid)
         defer { close(pidfd) }
         XCTAssertEqual(child.wait().status, 0)
-        XCTAssertEqual(ProcFacts.subject(pid: child.pid, pidfd: pidfd, needs: [.uid, .exe]), SubjectFacts(pid: child.pid))
+        XCTAssertEqual(ProcFacts.subject(pid: child.pid, pidfd: pidfd, needs: [.uid, .exe], mounts: MountTable()), SubjectFacts(pid: child.pid))
     }
 
     func testProcPathsAreBuiltWithoutAllocating() {
@@ -73,15 +73,15 @@ final class ProcFactsTests: XCTestCase {
 
     func testCommIsTheRawNameWithoutTheNewline() {
         let comm = try? String(contentsOfFile: "/proc/self/comm", encoding: .utf8)
-        XCTAssertEqual(ProcFacts.subject(pid: getpid(), pidfd: -1, needs: .comm).comm.map { String(decoding: $0, as: UTF8.self) + "\n" }, comm)
+        XCTAssertEqual(ProcFacts.subject(pid: getpid(), pidfd: -1, needs: .comm, mounts: MountTable()).comm.map { String(decoding: $0, as: UTF8.self) + "\n" }, comm)
     }
 
     func testSubjectFactsThePolicyAsksFor() {
-        let me = ProcFacts.subject(pid: getpid(), pidfd: -1, needs: [.ppid, .auid, .sessionid])
+        let me = ProcFacts.subject(pid: getpid(), pidfd: -1, needs: [.ppid, .auid, .sessionid], mounts: MountTable())
         XCTAssertEqual(me.ppid, getppid())
         XCTAssertNotNil(me.auid)
         XCTAssertNotNil(me.sessionid)
-        XCTAssertNil(ProcFacts.subject(pid: getpid(), pidfd: -1, needs: [.uid]).ppid, "not read unless a rule tests it")
+        XCTAssertNil(ProcFacts.subject(pid: getpid(), pidfd: -1, needs: [.uid], mounts: MountTable()).ppid, "not read unless a rule tests it")
     }
 
     func testObjectFactsThroughTheEventFd() throws {
@@ -104,9 +104,14 @@ final class ProcFactsTests: XCTestCase {
 
     func testMountinfoParsing() {
         let text = Array("22 1 8:1 / / rw - ext4 /dev/vda1 rw\n30 22 0:45 / /mnt/my\\040dir rw shared:5 - tmpfs my\\040src rw\n".utf8)
-        let table = MountTable.parse(text)
-        XCTAssertEqual(table[makeDevice(major: 8, minor: 1)], MountTable.Mount(source: Array("/dev/vda1".utf8), fstype: Array("ext4".utf8)))
-        XCTAssertEqual(table[makeDevice(major: 0, minor: 45)]?.source, Array("my src".utf8))
+        let entries = MountTable.parse(text)
+        XCTAssertEqual(entries.count, 2)
+        XCTAssertEqual(entries[0], MountTable.Entry(id: 22, device: makeDevice(major: 8, minor: 1), root: Array("/".utf8),
+                                                    point: Array("/".utf8),
+                                                    mount: MountTable.Mount(source: Array("/dev/vda1".utf8), fstype: Array("ext4".utf8))))
+        XCTAssertEqual(entries[1].id, 30)
+        XCTAssertEqual(entries[1].point, Array("/mnt/my dir".utf8))
+        XCTAssertEqual(entries[1].mount.source, Array("my src".utf8))
     }
 }
 

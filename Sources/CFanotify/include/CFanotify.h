@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/fanotify.h>
+#include <sys/stat.h>
 
 /// One permission or notification event, flattened from the kernel's
 /// fanotify_event_metadata and its info records.
@@ -52,6 +53,21 @@ int cfan_next_event(const void *buffer, size_t length, size_t *offset, cfan_even
 /// _GNU_SOURCE): opens the directory of an event's `dir_handle`, on the
 /// filesystem of `mount_fd`, without opening its contents. Returns the fd, or -errno.
 int cfan_open_dir_by_handle(int mount_fd, const void *handle);
+
+/// fstat(2) of `fd` and the id of the mount it was opened through, in one
+/// statx(2) call (STATX_MNT_ID, Linux 5.8; the id mountinfo's first field
+/// shows). Returns 0, or -errno; *mount_id is 0 when the kernel gave none.
+int cfan_fstat_mount(int fd, struct stat *st, uint64_t *mount_id);
+
+/// open(2) with O_PATH|O_CLOEXEC (O_PATH is behind _GNU_SOURCE): a handle on
+/// a file that raises no fanotify event. Returns the fd, or -errno.
+int cfan_open_path(const char *path);
+
+/// Opens (O_PATH) the file `fd` refers to again, through the mount of
+/// `mount_fd`: name_to_handle_at(2) then open_by_handle_at(2) (needs
+/// CAP_DAC_READ_SEARCH). The new fd's path is the file's path within that
+/// mount, whatever mount `fd` was opened through. Returns the fd, or -errno.
+int cfan_reopen_through_mount(int fd, int mount_fd);
 
 /// pidfd_send_signal(pidfd, 0): 0 if the process is still alive, else -errno
 /// (-ESRCH once it has exited).
