@@ -59,7 +59,7 @@ public final class Agent: Sendable {
                 decide: (@Sendable (AccessRequest) -> Decision)? = nil) throws(AgentError) {
         self.logger = logger
         let settings = policy.settings
-        raiseFileLimit(atLeast: settings.queueSize + 256)
+        raiseFileLimit(atLeast: 2 * settings.queueSize + 1024, logger)
         Self.loadHasher(for: policy, logger)
         policies = PolicyHolder(ActivePolicy(policy, counters: counters))
         port = FilterPort(name: "fanfilter", maxConnections: 1, backlogCapacity: settings.queueSize)
@@ -267,12 +267,25 @@ private func refuseProcessFilesystems(_ path: [UInt8], _ mounts: MountTable) thr
     }
 }
 
-/// Each event in flight holds an fd: make room for a full queue.
-private func raiseFileLimit(atLeast wanted: Int) {
+/// Each event in flight holds an fd (and a pidfd), and a batch read makes
+/// them all at once: when the agent has none left, the kernel denies the
+/// event without it ever seeing it. So the limit is raised to fit a full
+/// queue, the hard limit too where the agent may (CAP_SYS_RESOURCE), and a
+/// limit that stays too low is said loudly at start.
+private func raiseFileLimit(atLeast wanted: Int, _ logger: Logger) {
     var limit = rlimit()
     guard getrlimit(RLIMIT_NOFILE_, &limit) == 0, limit.rlim_cur < rlim_t(wanted) else { return }
-    limit.rlim_cur = min(limit.rlim_max, max(rlim_t(wanted), limit.rlim_cur))
+    if limit.rlim_max < rlim_t(wanted) {
+        var raised = limit
+        raised.rlim_max = rlim_t(wanted)
+        raised.rlim_cur = rlim_t(wanted)
+        if setrlimit(RLIMIT_NOFILE_, &raised) == 0 { return }
+    }
+    limit.rlim_cur = min(limit.rlim_max, rlim_t(wanted))
     _ = setrlimit(RLIMIT_NOFILE_, &limit)
+    if limit.rlim_cur < rlim_t(wanted) {
+        logger.error("RLIMIT_NOFILE is \(limit.rlim_cur) and cannot be raised to \(wanted) (queue_size plus the agent's own files): once that many events are in flight the kernel denies further opens without asking fanfilter (counted as kernel-denied); raise LimitNOFILE or run with CAP_SYS_RESOURCE, or lower queue_size")
+    }
 }
 
-private let RLIMIT_NOFILE_ = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+let RLIMIT_NOFILE_ = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)

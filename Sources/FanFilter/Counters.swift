@@ -33,6 +33,9 @@ public enum Counter: Int, CaseIterable, Sendable {
     case cacheHits
     /// Decisions the agent's own cache did not have.
     case cacheMisses
+    /// Events the kernel denied itself because it could not give the agent
+    /// a file descriptor for them (RLIMIT_NOFILE reached): never decided.
+    case kernelDenied
 
     /// The name STATUS= and the logs give it.
     public var name: String {
@@ -56,6 +59,7 @@ public enum Counter: Int, CaseIterable, Sendable {
         case .cacheFlushes: "cache-flushes"
         case .cacheHits: "cache-hits"
         case .cacheMisses: "cache-misses"
+        case .kernelDenied: "kernel-denied"
         }
     }
 }
@@ -75,7 +79,9 @@ public final class Counters: Sendable {
         storage.deallocate()
     }
 
-    func increment(_ c: Counter) { storage[c.rawValue].wrappingAdd(1, ordering: .relaxed) }
+    /// Adds one; returns the new count.
+    @discardableResult
+    func increment(_ c: Counter) -> UInt64 { storage[c.rawValue].wrappingAdd(1, ordering: .relaxed).newValue }
 
     public subscript(_ c: Counter) -> UInt64 { storage[c.rawValue].load(ordering: .relaxed) }
 

@@ -99,9 +99,13 @@ final class EventReader: Sendable {
             do {
                 length = try group.read(into: buffer)
             } catch {
-                // The kernel denies a permission event it could not hand over (no fd left, say).
                 readErrors += 1
-                if readErrors & (readErrors - 1) == 0 { context.logger.error("\(error) [\(readErrors) so far]") }
+                if error.errno == .tooManyOpenFiles || error.errno == .tooManyOpenFilesInSystem {
+                    // The kernel denied the event it could not make an fd for.
+                    kernelDenied(error)
+                } else if readErrors & (readErrors - 1) == 0 {
+                    context.logger.error("\(error) [\(readErrors) so far]")
+                }
                 idle = true
                 continue
             }
@@ -127,13 +131,28 @@ final class EventReader: Sendable {
         }
     }
 
+    /// An event the kernel denied without the agent: counted, and logged at 1, 2, 4, 8 … of them.
+    private func kernelDenied(_ error: AgentError) {
+        let n = context.counters.increment(.kernelDenied)
+        guard n & (n - 1) == 0 else { return }
+        var limit = rlimit()
+        getrlimit(RLIMIT_NOFILE_, &limit)
+        context.logger.error("the kernel denied an access fanfilter could not see: \(error); RLIMIT_NOFILE is \(limit.rlim_cur) (raise LimitNOFILE, or lower queue_size) [\(n) so far]")
+    }
+
     /// Turns one event into a message on the port; nothing here reads /proc
     /// or the file, so the one reader keeps up with many workers.
     private func dispatch(_ event: cfan_event) {
         let c = context
         guard event.fd >= 0 else {
             if event.pidfd >= 0 { close(event.pidfd) }
-            if event.mask & UInt64(FAN_Q_OVERFLOW) != 0 { c.counters.increment(.queueOverflows) }
+            if event.mask & UInt64(FAN_Q_OVERFLOW) != 0 {
+                c.counters.increment(.queueOverflows)
+            } else if group.features.fdError {
+                // FAN_REPORT_FD_ERROR: the fd field holds -errno, and the kernel has denied the event.
+                kernelDenied(AgentError("the kernel could not make a file descriptor for an event of pid \(event.pid)",
+                                        errno: Errno(rawValue: -event.fd)))
+            }
             return
         }
         let receivedAt = monotonicNanoseconds()

@@ -14,9 +14,13 @@ public struct FanotifyFeatures: Sendable, Equatable, CustomStringConvertible {
     public var unlimitedQueue = false
     /// Executions are reported apart from opens (FAN_OPEN_EXEC_PERM).
     public var openExecPerm = true
+    /// An event the kernel could not make an fd for still reaches the agent,
+    /// which counts and logs it (FAN_REPORT_FD_ERROR); before, the read fails.
+    public var fdError = false
 
     public var description: String {
-        [("pidfd", pidfd), ("audit", audit), ("unlimited-queue", unlimitedQueue), ("open-exec-perm", openExecPerm)]
+        [("pidfd", pidfd), ("audit", audit), ("unlimited-queue", unlimitedQueue), ("open-exec-perm", openExecPerm),
+         ("fd-error", fdError)]
             .map { "\($0.0)=\($0.1 ? "yes" : "no")" }.joined(separator: " ")
     }
 }
@@ -63,7 +67,10 @@ final class FanotifyGroup: Sendable {
             (UInt32(FAN_REPORT_PIDFD), \.pidfd),
             (UInt32(FAN_UNLIMITED_QUEUE), \.unlimitedQueue),
         ]
-        if permission { optional.append((UInt32(FAN_ENABLE_AUDIT), \.audit)) }
+        if permission {
+            optional.append((UInt32(FAN_ENABLE_AUDIT), \.audit))
+            optional.append((UInt32(FAN_REPORT_FD_ERROR), \.fdError))
+        }
         for (flag, feature) in optional {
             let probe = cfan_init(flags | flag)
             if probe >= 0 {

@@ -110,6 +110,64 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(r.status, 0)
     }
 
+    /// Counters from the "stopped: events=… …" line.
+    func counters(_ output: String) -> [String: UInt64] {
+        guard let summary = output.split(separator: "\n").last(where: { $0.contains("stopped: ") }) else { return [:] }
+        return Dictionary(uniqueKeysWithValues: summary.split(separator: " ").compactMap { word -> (String, UInt64)? in
+            let kv = word.split(separator: "=")
+            guard kv.count == 2, let n = UInt64(kv[1]) else { return nil }
+            return (String(kv[0]), n)
+        })
+    }
+
+    /// Regression: with a low RLIMIT_NOFILE the kernel denied thousands of opens
+    /// of an allowed file while the agent counted denied=0.
+    func testALowFileLimitIsRaisedAndWhatTheKernelDeniesIsCounted() throws {
+        let denied = sandbox.file("denied")
+        let files = (0..<8).map { sandbox.file("ok/\($0)") }
+        let policyFile = sandbox.file("policy", contents: Array("""
+        watch = \(sandbox.root)
+        cache = off
+        deny perm=open all : path=\(printable(denied))
+        """.utf8))
+        let p = String(decoding: policyFile, as: UTF8.self)
+        func load() -> [Child.Result] {
+            (0..<8).map { _ in Child([Array(openerPath.utf8), Array("loop".utf8), Array("2000".utf8)] + files) }
+                .map { $0.wait(timeout: .seconds(120)) }
+        }
+        // The agent raises the soft limit, and with CAP_SYS_RESOURCE the hard limit too.
+        let capSysResource = ((try? String(contentsOfFile: "/proc/self/status", encoding: .utf8))?
+            .split(separator: "\n").first { $0.hasPrefix("CapEff:") }
+            .flatMap { UInt64($0.split(separator: "\t").last ?? "", radix: 16) }).map { $0 & (1 << 24) != 0 } ?? false
+        var hard = rlimit()
+        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &hard)
+        var agent = Child(["/usr/bin/prlimit", capSysResource ? "--nofile=16:16" : "--nofile=16:\(hard.rlim_max)", fanfilterPath,
+                           "run", "--policy", p], mergeStderr: true)
+        XCTAssertTrue(waitUntilDenied(denied))
+        XCTAssertTrue(load().allSatisfy { $0.output == "ok=2000 eperm=0 other=0\n" })
+        kill(agent.pid, SIGTERM)
+        var r = agent.wait(timeout: .seconds(10))
+        XCTAssertEqual(counters(r.output)["kernel-denied"], 0, r.output)
+        XCTAssertFalse(r.output.contains("cannot be raised"), r.output)
+
+        // Without CAP_SYS_RESOURCE it cannot: it says so at start, and counts what the kernel denies.
+        agent = Child(["/usr/bin/prlimit", "--nofile=17:17", "/usr/bin/setpriv", "--bounding-set=-sys_resource",
+                       fanfilterPath, "run", "--policy", p], mergeStderr: true)
+        XCTAssertTrue(waitUntilDenied(denied))
+        let results = load()
+        XCTAssertTrue(results.allSatisfy { !$0.hung })
+        kill(agent.pid, SIGTERM)
+        r = agent.wait(timeout: .seconds(10))
+        XCTAssertTrue(r.output.contains("RLIMIT_NOFILE is 17 and cannot be raised"), r.output)
+        let kernelDenied = counters(r.output)["kernel-denied"] ?? 0
+        let eperm = results.compactMap { $0.output.split(separator: " ").first { $0.hasPrefix("eperm=") } }
+            .compactMap { UInt64($0.dropFirst(6)) }.reduce(0, +)
+        XCTAssertEqual(kernelDenied, eperm, "every open the kernel denied is counted: " + r.output)
+        if kernelDenied > 0 {
+            XCTAssertTrue(r.output.contains("the kernel denied an access fanfilter could not see"), r.output)
+        }
+    }
+
     func testRunRefusesAnInvalidPolicyWithItsLocation() throws {
         let bad = sandbox.file("bad.policy", contents: Array("watch = \(sandbox.root)\nmode = lax\n".utf8))
         let r = Child([fanfilterPath, "run", "--policy", String(decoding: bad, as: UTF8.self)], mergeStderr: true).wait()

@@ -10,6 +10,12 @@
 #include <sys/fanotify.h>
 #include <sys/stat.h>
 
+/// Linux 6.13 (and 6.12.4, 6.6.66): an event whose fd the kernel could not
+/// create carries -errno in its fd field instead of failing the read.
+#ifndef FAN_REPORT_FD_ERROR
+#define FAN_REPORT_FD_ERROR 0x00002000
+#endif
+
 /// One permission or notification event, flattened from the kernel's
 /// fanotify_event_metadata and its info records.
 typedef struct cfan_event {
