@@ -71,6 +71,9 @@ func lexLine(_ line: ArraySlice<UInt8>) -> Result<[Word], LexProblem> {
     let end = line.last == UInt8(ascii: "\r") ? line.endIndex - 1 : line.endIndex
     func column(_ index: Int) -> Int { index - line.startIndex + 1 }
 
+    if let nul = line[..<end].firstIndex(of: 0) {
+        return .failure(LexProblem(column: column(nul), message: "a NUL byte in the line (a policy is text; no value can hold one)"))
+    }
     while i < end {
         let c = line[i]
         if c == UInt8(ascii: " ") || c == UInt8(ascii: "\t") { i += 1; continue }

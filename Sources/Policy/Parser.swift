@@ -36,10 +36,29 @@ extension Policy {
     }
 }
 
-/// The largest policy file read (a guard against reading a device or a huge file by mistake).
+extension Policy {
+    /// The text of the line `location` names, as the parser read it (a
+    /// leading byte-order mark dropped), for caret lines; nil when the file
+    /// cannot be read as a policy is (a regular file, within the size bound).
+    public static func sourceLine(_ location: SourceLocation) -> [UInt8]? {
+        guard location.line >= 1, var bytes = try? readPolicyFile(location.file).bytes[...] else { return nil }
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
+        let lines = bytes.split(separator: 10, omittingEmptySubsequences: false)
+        guard location.line <= lines.count else { return nil }
+        return Array(lines[lines.startIndex + location.line - 1])
+    }
+}
+
+/// The largest policy file read (a guard against a huge file given by mistake).
 let maximumPolicySize = 16 << 20
 /// How deep includes may nest.
 let maximumIncludeDepth = 8
+/// The most bytes a policy may read across all its files, and the most rules
+/// it may expand to: a file included many times over (8 files each including
+/// the next twice, say) would otherwise expand without bound.
+let maximumTotalPolicySize = 64 << 20
+let maximumRules = 1_000_000
+let maximumFilesRead = 10_000
 
 func directory(of path: String) -> String {
     guard let slash = path.lastIndex(of: "/") else { return "" }
@@ -53,31 +72,56 @@ func isDirectory(_ path: String) -> Bool {
 
 struct ReadFailure: Error { var message: String }
 
-/// Reads a whole file, with what StrictModes would say of it.
-func readPolicyFile(_ path: String) throws(ReadFailure) -> (bytes: [UInt8], unsafe: String?) {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
+/// Reads a whole regular file, with what StrictModes would say of it. Only a
+/// regular file is read (opened without blocking, so a FIFO cannot hang the
+/// reader), and never more than `limit` bytes, whatever its size claims.
+func readPolicyFile(_ path: String, limit: Int = maximumPolicySize) throws(ReadFailure) -> (bytes: [UInt8], unsafe: String?) {
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
     if fd < 0 { throw ReadFailure(message: "cannot open the policy: \(String(cString: strerror(errno)))") }
     defer { close(fd) }
     var st = stat()
+    guard fstat(fd, &st) == 0 else { throw ReadFailure(message: "cannot read the policy: \(String(cString: strerror(errno)))") }
+    guard (st.st_mode & S_IFMT) == S_IFREG else {
+        throw ReadFailure(message: "not a regular file (\(fileKind(st.st_mode))): a policy is read only from a regular file")
+    }
     var unsafe: String?
-    if fstat(fd, &st) == 0 {
+    do {
         if st.st_uid != 0 {
             unsafe = "the policy file is owned by uid \(st.st_uid), not root (chown root \(path))"
         } else if st.st_mode & 0o022 != 0 {
             unsafe = "the policy file is writable by group or others (mode \(String(st.st_mode & 0o7777, radix: 8))); chmod go-w \(path)"
         }
     }
+    if st.st_size > limit { throw ReadFailure(message: "the policy is larger than \(sizeText(limit))") }
     var bytes: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 65536)
     while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        // Never more than one byte past the limit, whatever the file turns out to hold.
+        let want = min(chunk.count, limit + 1 - bytes.count)
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, want) }
         if n < 0 {
             if errno == EINTR { continue }
             throw ReadFailure(message: "cannot read the policy: \(String(cString: strerror(errno)))")
         }
         if n == 0 { return (bytes, unsafe) }
         bytes += chunk[..<n]
-        if bytes.count > maximumPolicySize { throw ReadFailure(message: "the policy is larger than \(maximumPolicySize >> 20) MiB") }
+        if bytes.count > limit { throw ReadFailure(message: "the policy is larger than \(sizeText(limit))") }
+    }
+}
+
+private func sizeText(_ bytes: Int) -> String {
+    bytes >= 1 << 20 ? "\(bytes >> 20) MiB" : "\(bytes) bytes"
+}
+
+/// What a file that is not a regular file is, for an error message.
+func fileKind(_ mode: mode_t) -> String {
+    switch mode & S_IFMT {
+    case S_IFDIR: "a directory"
+    case S_IFIFO: "a FIFO"
+    case S_IFCHR: "a character device"
+    case S_IFBLK: "a block device"
+    case S_IFSOCK: "a socket"
+    default: "not a regular file"
     }
 }
 
@@ -95,11 +139,17 @@ struct PolicyParser {
     var included: Set<String> = []
     /// The files being read, outermost first (for cycles).
     var stack: [String] = []
+    /// Bytes and files read so far across the policy, against their bounds.
+    var bytesRead = 0
+    var filesRead = 0
+    /// Set once the expansion passed a bound: nothing more is read.
+    var tooLarge = false
 
     init(ownership: OwnershipCheck) { self.ownership = ownership }
 
     mutating func finish(source: String) throws(PolicyError) -> Policy {
-        diagnostics += lint(rules)
+        // A policy cut short by a bound is refused anyway: its warnings would only bury the error.
+        if !tooLarge { diagnostics += lint(rules) }
         // By file (in the order they were read), then line and column.
         var order: [String: Int] = [:]
         for d in diagnostics where order[d.location.file] == nil { order[d.location.file] = order.count }
@@ -136,8 +186,20 @@ struct PolicyParser {
             for name in policyFiles(in: path) { include(base + name, from: from, depth: depth + 1) }
             return
         }
+        guard !tooLarge else { return }
+        filesRead += 1
+        if filesRead > maximumFilesRead {
+            tooLarge = true
+            return report(.error, at.file, at.line, at.column,
+                          "the policy reads more than \(maximumFilesRead) files (is a file included many times over?)")
+        }
         let read: (bytes: [UInt8], unsafe: String?)
-        do { read = try readPolicyFile(path) } catch {
+        do { read = try readPolicyFile(path, limit: min(maximumPolicySize, maximumTotalPolicySize - bytesRead)) } catch {
+            if bytesRead + maximumPolicySize > maximumTotalPolicySize, error.message.hasPrefix("the policy is larger") {
+                tooLarge = true
+                return report(.error, at.file, at.line, at.column,
+                              "the policy and its includes add up to more than \(maximumTotalPolicySize >> 20) MiB (is a file included many times over?)")
+            }
             return report(.error, at.file == path ? path : at.file, at.line, at.column,
                           at.file == path ? error.message : "cannot include '\(path)': \(error.message)")
         }
@@ -148,16 +210,29 @@ struct PolicyParser {
             case .ignore: break
             }
         }
+        bytesRead += read.bytes.count
         parse(read.bytes, file: path, depth: depth)
     }
 
     mutating func parse(_ text: [UInt8], file: String, depth: Int) {
         stack.append(file)
         defer { stack.removeLast() }
+        var text = text[...]
+        if text.starts(with: [0xEF, 0xBB, 0xBF]) {
+            text = text.dropFirst(3)
+            report(.warning, file, 1, 1, "a UTF-8 byte-order mark at the start of the file is ignored")
+        }
         var number = 0
         for line in text.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             number += 1
+            guard !tooLarge else { return }
             parseLine(line, file: file, number: number, depth: depth)
+            if rules.count > maximumRules {
+                tooLarge = true
+                rules.removeLast()
+                return report(.error, file, number, 1,
+                              "the policy expands to more than \(maximumRules) rules (is a file included many times over?)")
+            }
         }
     }
 
@@ -405,7 +480,7 @@ struct LineContext {
     }
 
     mutating func integer(_ w: Word, in range: ClosedRange<Int>) -> Int? {
-        guard let n = Int(w.text), range.contains(n) else {
+        guard w.text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let n = Int(w.text), range.contains(n) else {
             error(w.column, "'\(w.text)' is not a whole number from \(range.lowerBound) to \(range.upperBound)")
             return nil
         }
@@ -453,7 +528,8 @@ struct LineContext {
         default: break
         }
         if scale != 1 { text = text.dropLast() }
-        guard let n = UInt64(text), case (let total, false) = n.multipliedReportingOverflow(by: scale) else {
+        guard text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let n = UInt64(text),
+              case (let total, false) = n.multipliedReportingOverflow(by: scale) else {
             error(w.column, "'\(w.text)' is not a size (bytes, or a whole number with K, M or G)")
             return nil
         }

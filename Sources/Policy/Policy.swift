@@ -337,6 +337,14 @@ public struct Policy: Sendable {
         self.index = RuleIndex(rules)
     }
 
+    /// A warning for a policy that watches nothing (no `watch` or
+    /// `watch_mount`): an agent running it sees no access at all.
+    public var watchesNothingWarning: PolicyDiagnostic? {
+        guard settings.watch.isEmpty && settings.watchMounts.isEmpty else { return nil }
+        return PolicyDiagnostic(location: SourceLocation(file: source, line: 0, column: 0), severity: .warning,
+                                message: "the policy watches nothing (no watch or watch_mount setting): fanfilter would see no access")
+    }
+
     /// Whether a rule for `access` tests the file's path: then a path the
     /// agent cannot learn is decided by `on_unknown_path`, never by the rules
     /// (which would skip every `dir=` deny).

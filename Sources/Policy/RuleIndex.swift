@@ -38,14 +38,13 @@ struct RuleIndex: Sendable {
     }
 
     private static func add(_ rule: Int, _ key: [UInt8], to table: inout [UInt64: [(key: [UInt8], rules: [Int])]]) {
+        // Changed in place: a copy of the bucket per rule would make loading quadratic.
         let h = fnv(key[...])
-        var bucket = table[h] ?? []
-        if let i = bucket.firstIndex(where: { $0.key == key }) {
-            if bucket[i].rules.last != rule { bucket[i].rules.append(rule) }
+        if let i = table[h]?.firstIndex(where: { $0.key == key }) {
+            if table[h]![i].rules.last != rule { table[h]![i].rules.append(rule) }
         } else {
-            bucket.append((key, [rule]))
+            table[h, default: []].append((key, [rule]))
         }
-        table[h] = bucket
     }
 
     /// The exact paths and folder prefixes one of which every path this rule matches has.

@@ -47,7 +47,7 @@ extension Fanfilter {
             do {
                 let p = try source.load(ownership: .warn)
                 policy = p
-                diagnostics = p.warnings
+                diagnostics = (p.watchesNothingWarning.map { [$0] } ?? []) + p.warnings
             } catch {
                 policy = nil
                 diagnostics = error.diagnostics

@@ -33,23 +33,12 @@ struct PolicySource: ParsableArguments {
 
     /// The text of one line of a policy file, for caret lines (nil when unreadable).
     func line(_ location: SourceLocation) -> [UInt8]? {
-        let bytes: [UInt8]
         if location.file == Self.builtInName {
-            bytes = PackageResources.fanfilter_policy
-        } else {
-            let fd = open(location.file, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { return nil }
-            defer { close(fd) }
-            var all: [UInt8] = []
-            var chunk = [UInt8](repeating: 0, count: 65536)
-            while case let n = chunk.withUnsafeMutableBytes({ read(fd, $0.baseAddress, $0.count) }), n > 0 {
-                all += chunk[..<n]
-            }
-            bytes = all
+            let lines = PackageResources.fanfilter_policy.split(separator: 10, omittingEmptySubsequences: false)
+            guard location.line >= 1, location.line <= lines.count else { return nil }
+            return Array(lines[location.line - 1])
         }
-        let lines = bytes.split(separator: 10, omittingEmptySubsequences: false)
-        guard location.line >= 1, location.line <= lines.count else { return nil }
-        return Array(lines[location.line - 1])
+        return Policy.sourceLine(location)
     }
 }
 

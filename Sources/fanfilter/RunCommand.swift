@@ -69,6 +69,7 @@ extension Fanfilter {
             logger.logLevel = .info
             defer { logs.stop() }
             for warning in policy.warnings { logger.warning("\(warning)") }
+            if let nothing = policy.watchesNothingWarning { logger.warning("\(nothing)") }
 
             let agent: Agent
             do { agent = try Agent(policy: policy, logger: logger) } catch {
@@ -129,6 +130,7 @@ extension Fanfilter {
                 let notes = try agent.reload(policy)
                 logs.rate.store(policy.settings.logRate, ordering: .relaxed)
                 for warning in policy.warnings { logger.warning("\(warning)") }
+                if let nothing = policy.watchesNothingWarning { logger.warning("\(nothing)") }
                 for note in notes { logger.warning("\(note)") }
                 logger.info("policy loaded: \(describe(agent))", metadata: [Field.messageID: "\(MessageID.policyLoaded.rawValue)"])
             } catch {

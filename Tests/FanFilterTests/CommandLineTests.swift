@@ -47,6 +47,7 @@ final class CommandLineTests: XCTestCase {
         let r = run(["check", file])
         XCTAssertEqual(r.status, 0, "warnings alone pass without --strict")
         XCTAssertEqual(r.lines.map(String.init), [
+            "\(file):0:0: warning: the policy watches nothing (no watch or watch_mount setting): fanfilter would see no access",
             "\(file):0:0: warning: the policy file is writable by group or others (mode 664); chmod go-w \(file)",
             "\(file):1:16: warning: '/srv' has no trailing '/': taken as the directory /srv/",
             "    deny all : dir=/srv",
@@ -54,7 +55,7 @@ final class CommandLineTests: XCTestCase {
             "\(file):2:1: warning: never matches: rule 1 (\(file):1) matches everything this rule does, first",
             "    deny all : dir=/srv/x/",
             "    ^",
-            "\(file): ok: 2 rules, 0 watched paths, mode enforce, 4 workers, reply_timeout 0.25 seconds, on_timeout allow, queue_size 4096, on_overload allow; 3 warnings",
+            "\(file): ok: 2 rules, 0 watched paths, mode enforce, 4 workers, reply_timeout 0.25 seconds, on_timeout allow, queue_size 4096, on_overload allow; 4 warnings",
         ])
         XCTAssertEqual(run(["check", "--strict", file]).status, 2)
         let json = run(["check", "--json", file])
@@ -62,8 +63,8 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(object["ok"] as? Bool, true)
         XCTAssertEqual(object["rules"] as? Int, 2)
         let diagnostics = try XCTUnwrap(object["diagnostics"] as? [[String: Any]])
-        XCTAssertEqual(diagnostics.map { $0["line"] as? Int }, [0, 1, 2])
-        XCTAssertEqual(diagnostics.map { $0["severity"] as? String }, ["warning", "warning", "warning"])
+        XCTAssertEqual(diagnostics.map { $0["line"] as? Int }, [0, 0, 1, 2])
+        XCTAssertEqual(diagnostics.map { $0["severity"] as? String }, ["warning", "warning", "warning", "warning"])
         let broken = try policyFile("mode = x\n")
         let jsonErrors = run(["check", "--json", broken])
         XCTAssertEqual(jsonErrors.status, 1)
