@@ -51,10 +51,10 @@ struct ShadowIndex {
     private var unkeyed: [Int] = []
 
     mutating func add(_ n: Int, _ rule: Rule) {
-        let keyTest = (rule.object + rule.subject).first { test in
-            test.comparison == .equal && !test.values.isEmpty
-                && test.values.allSatisfy { if case .glob = $0 { false } else { true } }
-        }
+        // The most selective key: exact values (a path, a uid) before folders.
+        let tests = (rule.object + rule.subject).filter { $0.comparison == .equal && !$0.values.isEmpty }
+        let keyTest = tests.first { $0.values.allSatisfy { if case .bytes = $0 { true } else if case .number = $0 { true } else { false } } }
+            ?? tests.first { $0.values.allSatisfy { if case .glob = $0 { false } else { true } } }
         guard let keyTest else { return unkeyed.append(n) }
         for value in keyTest.values {
             switch value {
