@@ -55,3 +55,16 @@ for count in [10, 1_000, 10_000] {
     let pad = { (s: String, n: Int) in String(repeating: " ", count: max(0, n - s.count)) + s }
     print(pad(String(count), 6) + pad(String(Int(indexed)), 22) + pad(String(Int(linear)), 21))
 }
+
+// Loading: parse, compile the index and run the shadow lint, as `check` and a reload do.
+print("\nrules     load ms (parse, index, shadow check)")
+for count in [10_000, 100_000] {
+    var text = "%admins=0,1000\n"
+    for i in 0..<count { text += "deny perm=open uid=\(i % 5000) : dir=/srv/d\(i % 100)/ path=/srv/d\(i % 100)/f\(i)\n" }
+    let bytes = Array(text.utf8)
+    let start = DispatchTime.now().uptimeNanoseconds
+    let policy = try! Policy.parse(bytes, file: "bench")
+    let ms = (DispatchTime.now().uptimeNanoseconds - start) / 1_000_000
+    precondition(policy.rules.count == count)
+    print(String(repeating: " ", count: max(0, 6 - String(count).count)) + String(count) + String(repeating: " ", count: 10) + String(ms))
+}
