@@ -154,7 +154,8 @@ public final class Agent: Sendable {
     /// settings that only a restart applies.
     public func reload(_ new: Policy) throws(AgentError) -> [String] {
         try control.withLock { _ throws(AgentError) -> [String] in
-            let (old, started) = state.withLock { ($0.watch, $0.started) }
+            let (old, started, stopped) = state.withLock { ($0.watch, $0.started, $0.stopped) }
+            guard !stopped else { throw AgentError("the agent is stopping: the policy was not loaded") }
             let running = policies.load().policy.settings
             let notes = Settings.restartOnly.filter { $0.differs(running, new.settings) }.map {
                 "\($0.name) changed: it takes effect on restart"

@@ -1,5 +1,6 @@
 import AgentLog
 import ArgumentParser
+import Dispatch
 import FanFilter
 import Glibc
 import Logging
@@ -84,13 +85,16 @@ extension Fanfilter {
                         metadata: [Field.messageID: "\(MessageID.agentStarted.rawValue)"])
             service.ready()
             service.startWatchdog()
+            let reloads = DispatchQueue(label: "fanfilter.reload")
             while true {
                 var sig: Int32 = 0
                 guard sigwait(&signals, &sig) == 0 else { continue }
                 switch AgentSignals.meaning(of: sig) {
                 case .stop: break
                 case .reload:
-                    reload(agent, service, logs, logger)
+                    // Read and checked off this thread, so a stop signal is taken at once
+                    // whatever the policy's size; reloads run one at a time, in order.
+                    reloads.async { [logger] in reload(agent, service, logs, logger) }
                     continue
                 case .report:
                     logger.notice("counters: \(agent.counters.summary)")

@@ -168,6 +168,23 @@ final class RunCommandTests: XCTestCase {
         }
     }
 
+    /// Regression: SIGTERM during the reload of a large policy waited for the reload.
+    func testAStopIsNeverDelayedByAReload() throws {
+        let denied = sandbox.file("denied")
+        let agent = startDenyingAgent(denied)
+        XCTAssertTrue(waitUntilDenied(denied))
+        var text = "watch = \(sandbox.root)\n"
+        for i in 0..<100_000 { text += "deny perm=open uid=\(i) : dir=/srv/d\(i % 100)/ path=/srv/d\(i % 100)/f\(i)\n" }
+        sandbox.file("policy", contents: Array(text.utf8))
+        kill(agent.pid, SIGHUP)
+        usleep(100_000)
+        kill(agent.pid, SIGTERM)
+        let r = agent.wait(timeout: .seconds(5))
+        XCTAssertFalse(r.hung, "the stop waited for the reload")
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertTrue(r.output.contains("stopped: events="), r.output)
+    }
+
     func testRunRefusesAnInvalidPolicyWithItsLocation() throws {
         let bad = sandbox.file("bad.policy", contents: Array("watch = \(sandbox.root)\nmode = lax\n".utf8))
         let r = Child([fanfilterPath, "run", "--policy", String(decoding: bad, as: UTF8.self)], mergeStderr: true).wait()
