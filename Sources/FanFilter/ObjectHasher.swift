@@ -20,7 +20,8 @@ final class ObjectHasher: Sendable {
     /// Lowercase hex SHA-256, or nil (unreadable, larger than `maxSize`, or no libcrypto).
     func sha256(of eventFD: Int32, maxSize: UInt64) -> [UInt8]? {
         var st = stat()
-        guard fstat(eventFD, &st) == 0, st.st_size >= 0, UInt64(st.st_size) <= maxSize,
+        // Only a regular file has contents to hash: a device or FIFO could be read forever.
+        guard fstat(eventFD, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size >= 0, UInt64(st.st_size) <= maxSize,
               let crypto = LibCrypto.shared else { return nil }
         let key = Key(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: Int64(st.st_size),
                       mtime: Int64(st.st_mtim.tv_sec), mtimeNanos: st.st_mtim.tv_nsec,
@@ -35,6 +36,8 @@ final class ObjectHasher: Sendable {
             let n = buffer.withUnsafeMutableBytes { pread(eventFD, $0.baseAddress, $0.count, offset) }
             if n < 0 { if errno == EINTR { continue }; return nil }
             if n == 0 { break }
+            // A file that grows while it is read is hashed no further than the bound.
+            if UInt64(offset) + UInt64(n) > maxSize { return nil }
             guard buffer.withUnsafeBytes({ crypto.digestUpdate(context, $0.baseAddress, n) }) == 1 else { return nil }
             offset += off_t(n)
         }

@@ -142,7 +142,9 @@ public func objectFacts(path: [UInt8], hashMaxSize: UInt64) -> ObjectFacts {
     guard fd >= 0 else { return ObjectFacts(path: path) }
     defer { close(fd) }
     var st = stat()
-    var facts = ProcFacts.object(path: ProcFacts.path(of: fd) ?? path, stat: fstat(fd, &st) == 0 ? st : nil,
+    // Only a regular file's facts are read: a device or FIFO has no size or contents to speak of.
+    guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return ObjectFacts(path: ProcFacts.path(of: fd) ?? path) }
+    var facts = ProcFacts.object(path: ProcFacts.path(of: fd) ?? path, stat: st,
                                  needs: [.size, .device, .fstype], mounts: MountTable())
     facts.sha256 = ObjectHasher(capacity: 1).sha256(of: fd, maxSize: hashMaxSize)
     return facts

@@ -20,8 +20,8 @@ extension Fanfilter {
 
         @OptionGroup var source: PolicySource
 
-        @Option(help: "The access: open or execute.")
-        var perm: String = "open"
+        @Option(help: ArgumentHelp("The access.", valueName: "open|execute"))
+        var perm: Access = .open
 
         @Option(help: ArgumentHelp("The process's executable.", valueName: "path"))
         var exe: String?
@@ -35,10 +35,10 @@ extension Fanfilter {
         @Option(help: "Its comm (the kernel's 15-byte process name).")
         var comm: String?
 
-        @Option(help: "Its process id.")
-        var pid: Int32 = 0
+        @Option(parsing: .unconditional, help: "Its process id.")
+        var pid: Int32?
 
-        @Option(help: "Its parent's process id.")
+        @Option(parsing: .unconditional, help: "Its parent's process id.")
         var ppid: Int32?
 
         @Option(help: ArgumentHelp("Its login user (audit uid).", valueName: "user"))
@@ -47,19 +47,29 @@ extension Fanfilter {
         @Option(help: "Its audit session id.")
         var sessionid: UInt32?
 
-        @Argument(help: ArgumentHelp("The file opened or executed.", valueName: "path"))
+        @Argument(help: ArgumentHelp("The file opened or executed: an absolute path, as the kernel reports it.", valueName: "path"))
         var path: String
 
-        func run() throws {
-            guard let access = Access(rawValue: perm) else {
-                throw ValidationError("--perm takes open or execute")
+        func validate() throws {
+            guard path.hasPrefix("/") else {
+                throw ValidationError("the path must be absolute, as the kernel reports it (got '\(path)')")
             }
+            for (name, value) in [("--pid", pid), ("--ppid", ppid)] {
+                if let value, value < 1 { throw ValidationError("\(name) takes a process id, 1 or more (got \(value))") }
+            }
+            _ = try id(uid, "--uid", user: true)
+            _ = try id(gid, "--gid", user: false)
+            _ = try id(auid, "--auid", user: true)
+        }
+
+        func run() throws {
+            let access = perm
             let policy: Policy
             do { policy = try source.load(ownership: .ignore) } catch {
                 printError("\(error)")
                 throw ExitCode.failure
             }
-            let subject = SubjectFacts(pid: pid, ppid: ppid, uid: try id(uid, "--uid", user: true),
+            let subject = SubjectFacts(pid: pid ?? 0, ppid: ppid, uid: try id(uid, "--uid", user: true),
                                        gid: try id(gid, "--gid", user: false), auid: try id(auid, "--auid", user: true),
                                        sessionid: sessionid, comm: comm.map { Array($0.utf8) }, exe: exe.map { Array($0.utf8) })
             let request = AccessRequest(access: access, subject: subject,
@@ -99,9 +109,13 @@ extension Fanfilter {
             guard let text else { return nil }
             if let n = UInt32(text) { return n }
             guard let n = user ? userID(text) : groupID(text) else {
-                throw ValidationError("\(option): unknown \(user ? "user" : "group") '\(text)'")
+                throw ValidationError("\(option): no \(user ? "user" : "group") named '\(text)' on this machine (give a name it knows, or a number)")
             }
             return n
         }
     }
+}
+
+extension Access: ExpressibleByArgument {
+    public static var allValueStrings: [String] { ["open", "execute"] }
 }

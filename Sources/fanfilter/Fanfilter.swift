@@ -13,9 +13,13 @@ struct Fanfilter: ParsableCommand {
         policy is one file (default /etc/fanfilter/policy when installed) in \
         fapolicyd's rule language: `decision perm=P subject : object`, first match wins.
         """,
+        version: fanfilterVersion,
         subcommands: [Run.self, Check.self, Explain.self, Rules.self]
     )
 }
+
+/// The release this binary is (`fanfilter --version`).
+let fanfilterVersion = "0.5.0"
 
 /// Where the policy comes from: a file, or the default built into the binary.
 struct PolicySource: ParsableArguments {

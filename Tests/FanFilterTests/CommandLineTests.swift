@@ -115,4 +115,35 @@ final class CommandLineTests: XCTestCase {
             "2  \(file):4  allow uid=0 : all",
         ])
     }
+
+    /// Regressions from the attack on the command line: each bad argument gets
+    /// its own message and the subcommand's usage, devices never hang explain.
+    func testBadArgumentsSayWhatWasWrong() throws {
+        func error(_ args: [String]) -> String {
+            let r = run(args)
+            XCTAssertEqual(r.status, 64, args.joined(separator: " ") + ": " + r.output)
+            XCTAssertTrue(r.output.contains("Usage: fanfilter \(args[0])"), r.output)
+            return r.lines.first.map(String.init) ?? ""
+        }
+        XCTAssertEqual(error(["explain", "--perm", "write", "/x"]), "Error: The value 'write' is invalid for '--perm <open|execute>'. Please provide one of 'open' and 'execute'.")
+        XCTAssertEqual(error(["explain", "--uid", "no-such-user-here", "/x"]), "Error: --uid: no user named 'no-such-user-here' on this machine (give a name it knows, or a number)")
+        XCTAssertEqual(error(["explain", "--pid", "-1", "/x"]), "Error: --pid takes a process id, 1 or more (got -1)")
+        XCTAssertEqual(error(["explain", "relative/path"]), "Error: the path must be absolute, as the kernel reports it (got 'relative/path')")
+        XCTAssertEqual(error(["explain", ""]), "Error: the path must be absolute, as the kernel reports it (got '')")
+        let version = run(["--version"])
+        XCTAssertEqual(version.status, 0)
+        XCTAssertTrue(version.output.first?.isNumber ?? false, version.output)
+    }
+
+    func testExplainOnADeviceAnswersAndRulesTakesAFile() throws {
+        for device in ["/dev/zero", "/dev/urandom"] {
+            let r = Child([fanfilterPath, "explain", device], mergeStderr: true).wait(timeout: .seconds(10))
+            XCTAssertFalse(r.hung, "explain \(device) hung")
+            XCTAssertEqual(r.lines.first.map(String.init), "open \(device)")
+        }
+        let file = try policyFile("deny all : path=/srv/a\n")
+        let r = run(["rules", file])
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertEqual(r.output, "1  \(file):1  deny all : path=/srv/a\n")
+    }
 }
