@@ -10,6 +10,21 @@ public struct WatchedPath: Sendable, Equatable {
     public var path: [UInt8]
     /// "filesystem" or "mount".
     public var scope: String
+    /// The device of the filesystem marked for it; nil while nothing is
+    /// mounted where a filesystem of its own was (it is marked again when one is).
+    public var device: UInt64?
+    /// Whether the path was the root of a mount of its own when it was marked.
+    var mountPoint: Bool
+
+    init(path: [UInt8], scope: String) {
+        self.path = path
+        self.scope = scope
+        device = deviceNumber(of: path)
+        mountPoint = isMountPoint(path)
+    }
+
+    /// The same watch setting (whatever is mounted there now).
+    func isSetting(_ other: WatchedPath) -> Bool { path == other.path && scope == other.scope }
 }
 
 /// fanfilter's agent: a fanotify group with the policy's marks, an event
@@ -38,6 +53,8 @@ public final class Agent: Sendable {
         var watch: Watch
         var started = false
         var stopped = false
+        /// Re-marks watched paths as filesystems come and go (from `start()` on).
+        var mountWatcher: MountWatcher?
     }
 
     private let state: Mutex<State>
@@ -144,7 +161,70 @@ public final class Agent: Sendable {
             s.started = true
             return s.watch
         }
-        if let watch { Self.run(watch) }
+        guard let watch else { return }
+        Self.run(watch)
+        let watcher = MountWatcher { [weak self] in self?.followMounts() }
+        if watcher == nil { logger.warning("cannot follow mount changes (/proc/self/mountinfo): a watched filesystem mounted again is watched after the next reload") }
+        state.withLock { $0.mountWatcher = watcher }
+    }
+
+    /// The mount table changed: a watched path whose filesystem went away is
+    /// reported and left unmarked (the filesystem that holds the path now is
+    /// never marked in its place); a path where a new filesystem appeared is
+    /// marked again.
+    private func followMounts() {
+        mounts.invalidate()
+        control.withLock { _ in
+            let (watch, stopped) = state.withLock { ($0.watch, $0.stopped) }
+            guard !stopped else { return }
+            var watched = watch.watched
+            var openExec = watch.openExec
+            var changed = false
+            for i in watched.indices {
+                let w = watched[i]
+                let device = deviceNumber(of: w.path)
+                guard device != w.device else { continue }
+                let mountPoint = isMountPoint(w.path)
+                if device == nil || (w.mountPoint && !mountPoint) {
+                    if w.device != nil {
+                        logger.warning("the filesystem watched at \(printable(w.path)) is gone (unmounted or removed): nothing is watched there until a filesystem is mounted at \(printable(w.path)) again")
+                        watched[i].device = nil
+                        changed = true
+                    }
+                    continue
+                }
+                do {
+                    _ = try watch.group.add(w.path, scope: .init(rawValue: w.scope)!, openExec: &openExec)
+                    watched[i].device = device
+                    watched[i].mountPoint = mountPoint
+                    changed = true
+                    logger.notice("a new filesystem is mounted at \(printable(w.path)): watching it (\(describe(watched[i])))")
+                } catch {
+                    logger.error("a new filesystem is mounted at \(printable(w.path)) and cannot be watched: \(error)")
+                }
+            }
+            var links = watch.links
+            if changed {
+                // It holds a folder open on each watched filesystem: one that went away must
+                // be let go, and renames on a new one must drop cached allows too.
+                links?.stop()
+                links = Self.linkWatcher(policies.load().policy.settings, watch.group, cache, logger)
+            }
+            state.withLock {
+                $0.watch.watched = watched
+                $0.watch.openExec = openExec
+                $0.watch.links = links
+            }
+        }
+    }
+
+    /// `filesystem ext4 /dev/vda1 254:1`: what is marked for a watched path.
+    public func describe(_ w: WatchedPath) -> String {
+        guard let device = w.device else { return "nothing: no filesystem mounted there" }
+        let mount = mounts.lookUp(device: device)
+        let major = ((device >> 8) & 0xfff) | ((device >> 32) & 0xffff_f000)
+        let minor = (device & 0xff) | ((device >> 12) & 0xffff_ff00)
+        return "\(w.scope) " + (mount.map { "\(printable($0.fstype)) \(printable($0.source)) " } ?? "") + "\(major):\(minor)"
     }
 
     /// Puts `new` in force, or keeps the running policy and throws. Events
@@ -196,18 +276,27 @@ public final class Agent: Sendable {
         var watched: [WatchedPath] = []
         var added: [WatchedPath] = []
         for (path, scope) in Self.wanted(settings) {
+            var w = WatchedPath(path: path, scope: scope.rawValue)
+            if let before = watch.watched.first(where: { $0.isSetting(w) }), before.mountPoint, !w.mountPoint {
+                // Its own filesystem is gone: never mark the one that holds the path in its place.
+                logger.warning("not watching \(printable(path)): the filesystem mounted there before is gone, and the one that holds the path now is not watched in its place; it is watched again when a filesystem is mounted at \(printable(path))")
+                w.device = nil
+                w.mountPoint = true
+                watched.append(w)
+                continue
+            }
             do {
                 let marked = try watch.group.add(path, scope: scope, openExec: &openExec)
-                let w = WatchedPath(path: path, scope: marked.rawValue)
+                w.scope = marked.rawValue
                 watched.append(w)
-                if !watch.watched.contains(w) { added.append(w) }
+                if !watch.watched.contains(where: { $0.isSetting(w) && $0.device == w.device }) { added.append(w) }
             } catch {
                 for w in added { try? watch.group.remove(w.path, scope: .init(rawValue: w.scope)!, openExec: openExec) }
                 throw error
             }
         }
-        let keptDevices = Set(watched.compactMap { deviceNumber(of: $0.path) })
-        for w in watch.watched where !watched.contains(w) {
+        let keptDevices = Set(watched.compactMap(\.device))
+        for w in watch.watched where !watched.contains(where: { $0.isSetting(w) }) {
             if let dev = deviceNumber(of: w.path), keptDevices.contains(dev) { continue }
             do { try watch.group.remove(w.path, scope: .init(rawValue: w.scope)!, openExec: openExec) } catch {
                 logger.warning("\(error)")
@@ -230,6 +319,11 @@ public final class Agent: Sendable {
     /// most `reply_timeout` later), stops the workers and closes the fanotify
     /// group. Idempotent; returns when all of that is done.
     public func stop() {
+        let watcher = state.withLock { s -> MountWatcher? in
+            defer { s.mountWatcher = nil }
+            return s.mountWatcher
+        }
+        watcher?.stop()
         control.withLock { _ in
             let watch = state.withLock { s -> Watch? in
                 guard !s.stopped else { return nil }
@@ -252,7 +346,14 @@ extension Duration {
     }
 }
 
-private func deviceNumber(of path: [UInt8]) -> UInt64? {
+/// Whether `path` is the root of a mount of its own: its device differs from its parent folder's.
+func isMountPoint(_ path: [UInt8]) -> Bool {
+    guard path != [UInt8(ascii: "/")], let own = deviceNumber(of: path),
+          let slash = path.dropLast().lastIndex(of: UInt8(ascii: "/")) else { return false }
+    return deviceNumber(of: slash == 0 ? [UInt8(ascii: "/")] : Array(path[..<slash])) != own
+}
+
+func deviceNumber(of path: [UInt8]) -> UInt64? {
     var st = stat()
     let ok = (path + [0]).withUnsafeBufferPointer { p in
         p.withMemoryRebound(to: CChar.self) { stat($0.baseAddress!, &st) == 0 }

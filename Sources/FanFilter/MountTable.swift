@@ -102,7 +102,7 @@ final class MountTable: Sendable {
         s.readAt = now
         let own = Self.parse(readWholeFile("/proc/self/mountinfo") ?? [])
         var all = own
-        if !Self.sameMountNamespace("/proc/self/ns/mnt", "/proc/1/ns/mnt") {
+        if !sameMountNamespace("/proc/self/ns/mnt", "/proc/1/ns/mnt") {
             all += Self.parse(readWholeFile("/proc/1/mountinfo") ?? [])
         }
         s.byDevice = [:]
@@ -115,12 +115,6 @@ final class MountTable: Sendable {
         // An open root folder stays while its mount does.
         s.roots = s.roots.filter { ownByDevice[$0.key]?.id == s.ownByDevice[$0.key]?.id }
         s.ownByDevice = ownByDevice
-    }
-
-    private static func sameMountNamespace(_ a: String, _ b: String) -> Bool {
-        var sa = stat(), sb = stat()
-        guard stat(a, &sa) == 0, stat(b, &sb) == 0 else { return true }
-        return sa.st_ino == sb.st_ino && sa.st_dev == sb.st_dev
     }
 
     /// Parses mountinfo: `ID PARENT MAJOR:MINOR ROOT POINT OPTIONS [OPTIONAL…] - FSTYPE SOURCE SUPER`.

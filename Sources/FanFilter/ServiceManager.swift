@@ -28,11 +28,13 @@ public final class ServiceManager: Sendable {
     /// `watching 2 filesystems; 1203 events, 4 denied, 0 timed out`
     public var status: String {
         let c = agent.counters
-        let watched = agent.watched
+        let watched = agent.watched.filter { $0.device != nil }
         let filesystems = watched.filter { $0.scope == "filesystem" }.count
         let mounts = watched.count - filesystems
+        let waiting = agent.watched.count - watched.count
         var what = "watching \(filesystems) filesystem\(filesystems == 1 ? "" : "s")"
         if mounts > 0 { what += " and \(mounts) mount\(mounts == 1 ? "" : "s")" }
+        if waiting > 0 { what += ", \(waiting) watched path\(waiting == 1 ? "" : "s") with nothing mounted" }
         return "\(what) (\(agent.policy.settings.mode.rawValue)); \(c[.events]) events, \(c[.denied]) denied, "
             + "\(c[.timedOut]) timed out, \(c[.overloaded]) overloaded"
     }

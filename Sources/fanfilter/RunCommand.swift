@@ -115,7 +115,7 @@ extension Fanfilter {
 
         func describe(_ agent: Agent) -> String {
             let policy = agent.policy
-            let watched = agent.watched.map { "\(printable($0.path)) (\($0.scope))" }.joined(separator: ", ")
+            let watched = agent.watched.map { "\(printable($0.path)) (\(agent.describe($0)))" }.joined(separator: ", ")
             return "policy \(policy.source), \(plural(policy.rules.count, "rule")), mode \(policy.settings.mode.rawValue); "
                 + "watching \(watched.isEmpty ? "nothing" : watched)"
         }

@@ -255,3 +255,42 @@ extension Policy {
         return Decision(verdict: denied ? .deny : .allow, rule: nil)
     }
 }
+
+/// Regression: after the watched tmpfs was unmounted and a new one mounted
+/// on the same path, its files opened freely until the next SIGHUP; a SIGHUP
+/// while it was unmounted marked the parent filesystem instead.
+final class MountFollowingTests: KernelTestCase {
+    func mountTmpfs(_ path: [UInt8]) {
+        XCTAssertEqual(mount("tmpfs", String(decoding: path, as: UTF8.self), "tmpfs", 0, "size=16m,mode=0755"), 0)
+    }
+
+    func testAFilesystemMountedAgainWhereOneWasWatchedIsWatchedAgain() throws {
+        let point = sandbox.path("m")
+        XCTAssertEqual(mkdir(cString(point), 0o755), 0)
+        mountTmpfs(point)
+        let secret = sandbox.file("m/secret")
+        let outside = sandbox.file("outside")
+        let log = LogCapture()
+        let text = "watch = $ROOT/m\ndeny perm=open all : path=$ROOT/m/secret,$ROOT/outside"
+        let agent = try startAgent(text, logger: log.logger)
+        XCTAssertEqual(openFromChild([secret, outside]), ["EPERM", "ok"], "only the tmpfs at m is watched")
+
+        // Lazily, as `umount -l` does: the agent's own open folders would make a plain umount fail with EBUSY.
+        XCTAssertEqual(umount2(String(decoding: point, as: UTF8.self), Int32(MNT_DETACH)), 0)
+        XCTAssertNotNil(log.wait { $0.message.contains("the filesystem watched at \(sandbox.root)/m is gone") }, "\(log.all.map(\.message))")
+        XCTAssertNil(agent.watched.first?.device, "nothing is marked for m now")
+        // A reload while nothing is mounted there never marks the filesystem that holds the path.
+        _ = try agent.reload(try policy(text, in: sandbox))
+        XCTAssertNotNil(log.wait { $0.message.hasPrefix("not watching \(sandbox.root)/m: the filesystem mounted there before is gone") })
+        XCTAssertEqual(openFromChild([outside]), ["ok"], "the sandbox's own filesystem was not marked in its place")
+
+        mountTmpfs(point)
+        sandbox.file("m/secret")
+        XCTAssertNotNil(log.wait { $0.message.hasPrefix("a new filesystem is mounted at \(sandbox.root)/m: watching it (filesystem tmpfs tmpfs ") },
+                        "\(log.all.map(\.message))")
+        XCTAssertEqual(openFromChild([secret, outside]), ["EPERM", "ok"], "the new tmpfs is watched without a reload")
+        XCTAssertNotNil(agent.watched.first?.device)
+        stop(agent)
+        umount2(String(decoding: point, as: UTF8.self), Int32(MNT_DETACH))
+    }
+}
