@@ -14,7 +14,9 @@ extension Fanfilter {
             Warnings: a rule that can never match because an earlier rule matches \
             everything it does (shadowed), a duplicate rule, a dir= value without a \
             trailing /, a policy file not owned by root or writable by group or others \
-            (which `fanfilter run` refuses).
+            (which `fanfilter run` refuses), a policy that watches nothing, and a FIFO, \
+            socket or device node that a rule's path= names or its dir= folder holds \
+            (the kernel raises no permission event for those, so no rule decides them).
 
             Exit status: 0 when there are no errors (and, with --strict, no warnings); \
             1 when there are errors; 2 when there are warnings only and --strict is given.
@@ -47,7 +49,7 @@ extension Fanfilter {
             do {
                 let p = try source.load(ownership: .warn)
                 policy = p
-                diagnostics = (p.watchesNothingWarning.map { [$0] } ?? []) + p.warnings
+                diagnostics = (p.watchesNothingWarning.map { [$0] } ?? []) + p.warnings + p.specialFileWarnings()
             } catch {
                 policy = nil
                 diagnostics = error.diagnostics

@@ -39,7 +39,7 @@ final class CommandLineTests: XCTestCase {
         ])
         let ok = run(["check"])
         XCTAssertEqual(ok.status, 0)
-        XCTAssertTrue(ok.output.hasPrefix("<built-in default policy>: ok: 2 rules"), ok.output)
+        XCTAssertTrue(ok.output.hasPrefix("<built-in default policy>: ok: 3 rules"), ok.output)
     }
 
     func testCheckWarningsStrictAndJSON() throws {

@@ -248,3 +248,49 @@ final class MountAliasTests: KernelTestCase {
         stop(agent)
     }
 }
+
+/// What fanotify cannot see: the kernel raises no permission event for opens
+/// of FIFOs, sockets and device nodes (checked here on the running kernel),
+/// so a rule cannot deny them; `fanfilter check` warns of such files.
+final class SpecialFileTests: KernelTestCase {
+    func testOpensOfFIFOsAndDeviceNodesRaiseNoEvent() throws {
+        let fifo = sandbox.path("deny/fifo")
+        let device = sandbox.path("deny/null")
+        sandbox.file("deny/placeholder")
+        XCTAssertEqual(mkfifo(cString(fifo), 0o666), 0)
+        XCTAssertEqual(mknod(cString(device), S_IFCHR | 0o666, dev_t(1 << 8 | 3)), 0)
+        let agent = try startAgent("watch = $ROOT\ncache = off\ndeny perm=open all : dir=$ROOT/deny/")
+        // A FIFO opened for reading and writing never waits for a peer.
+        let r = Child(["/bin/sh", "-c", "exec 3<>'\(printable(fifo))' && echo fifo-opened; : < '\(printable(device))' && echo device-opened"],
+                      mergeStderr: true).wait()
+        XCTAssertEqual(r.output, "fifo-opened\ndevice-opened\n", "the kernel asked the agent nothing")
+        XCTAssertEqual(openFromChild([sandbox.path("deny/placeholder")]), ["EPERM"], "a regular file beside them is denied")
+        XCTAssertEqual(agent.counters[.events], 1, "only the regular file raised an event")
+        stop(agent)
+    }
+}
+
+/// Regression: `/lib64/ld-linux-x86-64.so.2 /tmp/x` ran a program the policy
+/// forbids from /tmp: the kernel reports only an open of it. The shipped
+/// default policy's rules, pointed at the sandbox, stop that.
+final class RuntimeLinkerTests: KernelTestCase {
+    func testTheDefaultPolicyStopsTheRuntimeLinkerRunningAProgramFromScratch() throws {
+        let shipped = try String(contentsOfFile: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../systemd/fanfilter.policy").standardized.path, encoding: .utf8)
+        let text = shipped.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.hasPrefix("watch") }.joined(separator: "\n")
+            .replacingOccurrences(of: "%scratch=/tmp/,/var/tmp/,/dev/shm/", with: "%scratch=$ROOT/tmp/")
+        XCTAssertNotEqual(text, shipped)
+        sandbox.executable("tmp/true", from: "/bin/true")
+        sandbox.executable("elsewhere/true", from: "/bin/true")
+        let agent = try startAgent("watch = $ROOT\n" + text)
+        let loader = "/lib64/ld-linux-x86-64.so.2"
+        guard access(loader, X_OK) == 0 else { throw XCTSkip("no \(loader) on this machine") }
+        XCTAssertNotEqual(Child([loader, sandbox.root + "/tmp/true"], mergeStderr: true).wait().status, 0,
+                          "the loader may not open a program in scratch space")
+        XCTAssertEqual(Child([loader, sandbox.root + "/elsewhere/true"], mergeStderr: true).wait().status, 0,
+                       "elsewhere it runs")
+        XCTAssertEqual(Child([openerPath, "exec", sandbox.root + "/tmp/true"]).wait().output, "EPERM\n")
+        stop(agent)
+    }
+}

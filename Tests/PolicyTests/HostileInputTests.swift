@@ -75,6 +75,16 @@ final class HostileInputTests: XCTestCase {
         XCTAssertNil(try Policy.parse(Array("watch = /srv\n".utf8), file: "p").watchesNothingWarning)
     }
 
+    func testFilesTheKernelCannotSeeAreWarned() throws {
+        XCTAssertEqual(mkfifo(dir + "/fifo", 0o644), 0)
+        write("plain", "")
+        let p = try Policy.parse(Array("deny all : dir=\(dir)/\ndeny all : path=/dev/null\ndeny all : path=\(dir)/plain\n".utf8), file: "p")
+        XCTAssertEqual(p.specialFileWarnings().map(\.description), [
+            "p:1:1: warning: \(dir)/fifo is a FIFO: the kernel raises no permission event for FIFOs, sockets or device nodes, so no rule decides their opens",
+            "p:2:1: warning: /dev/null is a character device: the kernel raises no permission event for FIFOs, sockets or device nodes, so no rule decides their opens",
+        ])
+    }
+
     /// The indexed shadow check finds what comparing every pair finds.
     func testTheShadowIndexAgreesWithComparingEveryPair() throws {
         var rng = SplitMix(seed: 7)

@@ -1,0 +1,64 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Policy {
+    /// Warnings for the files the rules name that fanotify cannot see: the
+    /// kernel raises no permission event for an open of a FIFO, a socket or a
+    /// device node, so no rule decides it. Looks at each rule's `path=` values
+    /// and at the entries of its `dir=` folders (not below them, and at most
+    /// `limit` entries a folder), as they are when `check` runs; one warning
+    /// per rule, naming the first such file.
+    public func specialFileWarnings(limit: Int = 10_000) -> [PolicyDiagnostic] {
+        var warnings: [PolicyDiagnostic] = []
+        for rule in rules {
+            var found: [(path: [UInt8], kind: String)] = []
+            for test in rule.object where test.comparison == .equal {
+                for value in test.values {
+                    switch (test.attribute, value) {
+                    case (.path, .bytes(let path)):
+                        if let kind = specialKind(path) { found.append((path, kind)) }
+                    case (.dir, .prefix(let folder)):
+                        found += specialEntries(of: folder, limit: limit)
+                    default: break
+                    }
+                }
+            }
+            guard let first = found.first else { continue }
+            let more = found.count > 1 ? " (and \(found.count - 1) more)" : ""
+            warnings.append(PolicyDiagnostic(
+                location: rule.location, severity: .warning,
+                message: "\(printable(first.path)) is \(first.kind)\(more): the kernel raises no permission event for FIFOs, sockets or device nodes, so no rule decides their opens"))
+        }
+        return warnings
+    }
+}
+
+private func specialKind(_ path: [UInt8]) -> String? {
+    var st = stat()
+    let ok = (path + [0]).withUnsafeBufferPointer { p in
+        p.withMemoryRebound(to: CChar.self) { lstat($0.baseAddress!, &st) == 0 }
+    }
+    guard ok else { return nil }
+    switch st.st_mode & S_IFMT {
+    case S_IFIFO, S_IFSOCK, S_IFCHR, S_IFBLK: return fileKind(st.st_mode)
+    default: return nil
+    }
+}
+
+private func specialEntries(of folder: [UInt8], limit: Int) -> [(path: [UInt8], kind: String)] {
+    guard let dir = (folder + [0]).withUnsafeBufferPointer({ p in p.withMemoryRebound(to: CChar.self) { opendir($0.baseAddress!) } })
+    else { return [] }
+    defer { closedir(dir) }
+    var found: [(path: [UInt8], kind: String)] = []
+    var seen = 0
+    while seen < limit, let entry = readdir(dir) {
+        seen += 1
+        let type = entry.pointee.d_type
+        guard type == UInt8(DT_FIFO) || type == UInt8(DT_SOCK) || type == UInt8(DT_CHR) || type == UInt8(DT_BLK) else { continue }
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
+        let path = folder + name
+        if let kind = specialKind(path) { found.append((path, kind)) }
+    }
+    return found
+}
