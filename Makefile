@@ -41,7 +41,7 @@ release: deps
 	$(SWIFT) build $(RELEASE)
 
 # What `make run` says before the agent starts, so nobody is surprised.
-RUN_NOTE_DEFAULT = the default policy watches the filesystems of /tmp, /var/tmp, /dev/shm and /etc (on most machines that is /, so every open on it passes through the agent), denies execution from /tmp, /var/tmp and /dev/shm, and logs reads of credential files by users other than root
+RUN_NOTE_DEFAULT = the default policy watches the filesystems of /tmp, /var/tmp, /dev/shm and /etc (on most machines that is /, so every open on it passes through the agent), denies execution from /tmp, /var/tmp and /dev/shm (also through the runtime linker), and logs reads of credential files by users other than root
 RUN_NOTE_POLICY  = running $(POLICY): every filesystem its watch lines name passes through the agent while it runs
 # The agent in the foreground; Ctrl-C stops it cleanly. POLICY=FILE runs another policy.
 run: build
