@@ -45,12 +45,19 @@ struct ObjectPath {
 
     /// The executable of process `pid`, named the same way (a user's own
     /// mount namespace could otherwise show any binary as /usr/bin/rsync).
+    /// Run from a trusted mount (the usual case) it costs a statx and a
+    /// readlink of /proc/PID/exe; otherwise the file is reopened through the
+    /// agent's own mount.
     static func executable(of pid: Int32, mounts: MountTable) -> [UInt8]? {
+        var st = stat()
+        var mountID: UInt64 = 0
+        guard ProcFacts.withProcPath("/proc/", pid, "/exe", { cfan_stat_mount($0, &st, &mountID) }) == 0 else { return nil }
+        if mountID == 0 || mounts.isTrusted(mountID: mountID) {
+            return ProcFacts.withProcPath("/proc/", pid, "/exe") { ProcFacts.linkPath($0, stat: st) }
+        }
         let fd = ProcFacts.withProcPath("/proc/", pid, "/exe") { cfan_open_path($0) }
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        var st = stat()
-        var mountID: UInt64 = 0
         guard cfan_fstat_mount(fd, &st, &mountID) == 0 else { return nil }
         return of(fd, mountID: mountID, stat: st, mounts: mounts).path
     }

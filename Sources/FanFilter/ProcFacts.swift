@@ -10,16 +10,22 @@ enum ProcFacts {
     /// give one (longer than PATH_MAX, or an anonymous file). A deleted file
     /// keeps its last path, without the " (deleted)" that /proc adds.
     static func path(of eventFD: Int32, stat st: stat? = nil) -> [UInt8]? {
-        guard var path = withProcPath("/proc/self/fd/", eventFD, "", readLink) else { return nil }
+        var fresh = stat()
+        if let st { fresh = st } else if fstat(eventFD, &fresh) != 0 { fresh.st_nlink = 1 }
+        return withProcPath("/proc/self/fd/", eventFD, "") { linkPath($0, stat: fresh) }
+    }
+
+    /// The path a /proc magic link names (`/proc/self/fd/N`, `/proc/PID/exe`)
+    /// for the file `st` describes: without the " (deleted)" /proc adds when
+    /// the file has no name left, nil when it is not a path (longer than
+    /// PATH_MAX, or an anonymous file).
+    static func linkPath(_ link: UnsafePointer<CChar>, stat st: stat) -> [UInt8]? {
+        guard var path = readLink(link) else { return nil }
         let deleted: StaticString = " (deleted)"
         let isDeleted = deleted.withUTF8Buffer { suffix in
             path.count > suffix.count && path.suffix(suffix.count).elementsEqual(suffix)
         }
-        if isDeleted {
-            var fresh = stat()
-            if let st { fresh = st } else if fstat(eventFD, &fresh) != 0 { fresh.st_nlink = 1 }
-            if fresh.st_nlink == 0 { path.removeLast(deleted.utf8CodeUnitCount) }
-        }
+        if isDeleted, st.st_nlink == 0 { path.removeLast(deleted.utf8CodeUnitCount) }
         return path.first == UInt8(ascii: "/") ? path : nil
     }
 
