@@ -35,6 +35,7 @@ let package = Package(
         .target(name: "FanFilter", dependencies: [
             "CFanotify", "CSystemd", "FilterPort", "Policy", "AgentLog",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "DequeModule", package: "swift-collections"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         // The command line: fanfilter run | check.

@@ -22,9 +22,11 @@ struct DecisionLog: Sendable {
         if let openedAs { line += " (opened as \(loggable(openedAs)))" }
         line += " by \(s.exe.map { loggable($0) } ?? "?")[\(s.pid)]"
         line += " uid=\(s.uid.map(String.init) ?? "?")"
-        let id: MessageID = setting == Self.unknownPathSetting(request.access) ? .pathUnknown
-            : setting != nil ? .replyTimedOut
-            : wouldDeny ? .wouldDeny : decision.verdict == .deny ? .accessDenied : .accessAllowedLogged
+        let id: MessageID = if let setting {
+            setting.hasPrefix("on_unknown_path") ? .pathUnknown : setting.hasPrefix("on_overload") ? .overload : .replyTimedOut
+        } else {
+            wouldDeny ? .wouldDeny : decision.verdict == .deny ? .accessDenied : .accessAllowedLogged
+        }
         var fields: Logger.Metadata = [
             Field.messageID: "\(id.rawValue)",
             Field.decision: "\(verdict)",

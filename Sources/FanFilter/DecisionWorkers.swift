@@ -20,7 +20,7 @@ final class DecisionWorkers: Sendable {
     private let log: DecisionLog
     private let mounts: MountTable
     private let decide: Decide?
-    private let hasher = ObjectHasher()
+    private let hasher = BackgroundHasher()
     private let done = DispatchGroup()
 
     /// - Parameter decide: replaces the policy's decision, and bypasses the cache (tests use it to stall).
@@ -42,12 +42,13 @@ final class DecisionWorkers: Sendable {
         while let message = try? client.getMessage() {
             let event = message.payload
             let settings = event.policy.policy.settings
-            var (request, reply, openedAs) = decision(for: event)
+            let outcome = decision(for: event)
+            var request = outcome.request
+            let reply = outcome.reply
             let wouldDeny = reply.decision.verdict == .deny && settings.mode != .enforce
-            // A path the agent could not learn is decided by on_unknown_path, and always logged.
-            let unknownPath = reply.decision.rule == nil && request.object.path == nil
-                && event.policy.policy.testsPath(for: event.access)
-            let logs = wouldDeny || reply.decision.logs || unknownPath || (openedAs != nil && reply.decision.verdict == .deny)
+            // A decision a setting made because no rule could is always logged.
+            let logs = wouldDeny || reply.decision.logs || outcome.answeredBy != nil
+                || (outcome.openedAs != nil && reply.decision.verdict == .deny)
             if logs {
                 // Read now, while the opener still waits for the answer.
                 let missing = Facts.logged.subtracting(facts(of: request.subject))
@@ -64,8 +65,8 @@ final class DecisionWorkers: Sendable {
                 if logs {
                     log.decision(request, reply.decision, wouldDeny: wouldDeny, portMessageID: message.header.messageId,
                                  latencyMicroseconds: (monotonicNanoseconds() &- event.receivedAt) / 1000,
-                                 setting: unknownPath ? DecisionLog.unknownPathSetting(event.access) : nil,
-                                 why: unknownPath ? "the kernel gave no path the agent can use" : "", openedAs: openedAs)
+                                 setting: outcome.answeredBy?.setting, why: outcome.answeredBy?.why ?? "",
+                                 openedAs: outcome.openedAs)
                 }
             } catch {
                 counters.increment(.lateReplies)
@@ -74,8 +75,18 @@ final class DecisionWorkers: Sendable {
         }
     }
 
+    /// What a worker learned and decided for one event.
+    private struct Outcome {
+        var request: AccessRequest
+        var reply: DecisionReply
+        /// The path the opener used, when the decision was on another (see `ObjectPath`).
+        var openedAs: [UInt8]?
+        /// The setting that answered because no rule could, and why (always logged).
+        var answeredBy: (setting: String, why: String)?
+    }
+
     /// The request as the worker learned it, and the decision for it.
-    private func decision(for event: EventMessage) -> (AccessRequest, DecisionReply, openedAs: [UInt8]?) {
+    private func decision(for event: EventMessage) -> Outcome {
         let policy = event.policy.policy
         let fd = event.file.fd
         var st = stat()
@@ -87,8 +98,11 @@ final class DecisionWorkers: Sendable {
         if path == nil, policy.testsPath(for: event.access) {
             // Rules would treat the unknown path as matching no test, so every `dir=` deny would be skipped.
             let request = AccessRequest(access: event.access, subject: SubjectFacts(pid: event.pid), path: nil)
-            return (request, DecisionReply(decision: Decision(verdict: policy.settings.onUnknownPath(event.access), rule: nil),
-                                           cacheable: false), named.openedAs)
+            return Outcome(request: request,
+                           reply: DecisionReply(decision: Decision(verdict: policy.settings.onUnknownPath(event.access), rule: nil),
+                                                cacheable: false),
+                           openedAs: named.openedAs,
+                           answeredBy: (DecisionLog.unknownPathSetting(event.access), "the kernel gave no path the agent can use"))
         }
         let needs = policy.neededFacts(for: event.access, path: path)
         let cache = decide == nil ? event.policy.decisions : nil
@@ -102,31 +116,56 @@ final class DecisionWorkers: Sendable {
             let key = DecisionCache.Key(event.access, st, path: path, subject: request.subject, needs: needs)
             switch cache.lookUp(key) {
             case .hit(let entry):
-                return (request, DecisionReply(decision: entry.decision(in: policy), cacheable: entry.cacheable), named.openedAs)
+                return Outcome(request: request, reply: DecisionReply(decision: entry.decision(in: policy), cacheable: entry.cacheable),
+                               openedAs: named.openedAs)
             case .wait(let other):
                 client.willBeSlow()
                 if let entry = other.wait(until: .after(policy.settings.replyTimeout)) {
-                    return (request, DecisionReply(decision: entry.decision(in: policy), cacheable: entry.cacheable), named.openedAs)
+                    return Outcome(request: request, reply: DecisionReply(decision: entry.decision(in: policy), cacheable: entry.cacheable),
+                                   openedAs: named.openedAs)
                 }
             case .miss(let mine):
                 flight = (cache, key, mine)
             }
         }
-        if needs.contains(.sha256) {
-            client.willBeSlow()
-            request.object.sha256 = hasher.sha256(of: fd, maxSize: policy.settings.hashMaxSize)
+        var answeredBy: (setting: String, why: String)?
+        var decision: Decision
+        let hashed = needs.contains(.sha256) ? hash(event) : .digest(nil)
+        switch hashed {
+        case .digest(let digest):
+            request.object.sha256 = digest
+            decision = decide?(request) ?? policy.decide(request)
+        case .late:
+            // Without the hash no rule that tests it can be asked: the timeout's answer, now.
+            answeredBy = (DecisionLog.timeoutSetting(event.access), "the file was still being hashed at reply_timeout \(policy.settings.replyTimeout)")
+            decision = Decision(verdict: policy.settings.onTimeout(event.access), rule: nil)
+        case .busy:
+            answeredBy = (event.access == .execute ? "on_overload_execute" : "on_overload",
+                          "the process already has \(BackgroundHasher.perSubjectLimit) files being hashed, or the hash queue is full")
+            decision = Decision(verdict: policy.settings.onOverload(event.access), rule: nil)
         }
-        let decision = decide?(request) ?? policy.decide(request)
         // A decision made by `decide` (tests) is never cached: the policy did not make it. An
         // ignore mark covers the inode under every name, so only a file with one name (and a
         // path the agent knows) is marked: an allow for `ok/h` says nothing of `deny/h`.
-        let cacheable = decide == nil && policy.settings.cache == .kernel && event.group.permission
+        let cacheable = decide == nil && answeredBy == nil && policy.settings.cache == .kernel && event.group.permission
             && statted && st.st_nlink == 1 && path != nil
             && policy.allowsForEveryProcess(request, decision)
         if let (cache, key, mine) = flight {
-            cache.finish(key, mine, DecisionCache.Entry(decision, cacheable: cacheable), keep: !decision.asks)
+            cache.finish(key, mine, DecisionCache.Entry(decision, cacheable: cacheable), keep: !decision.asks && answeredBy == nil)
         }
-        return (request, DecisionReply(decision: decision, cacheable: cacheable), named.openedAs)
+        return Outcome(request: request, reply: DecisionReply(decision: decision, cacheable: cacheable),
+                       openedAs: named.openedAs, answeredBy: answeredBy)
+    }
+
+    /// The file's SHA-256 from the background hasher, waited for no longer
+    /// than the event's own deadline.
+    private func hash(_ event: EventMessage) -> BackgroundHasher.Outcome {
+        client.willBeSlow()
+        let settings = event.policy.policy.settings
+        let waited = monotonicNanoseconds() &- event.receivedAt
+        let left = max(Int64(0), settings.replyTimeout.nanoseconds - Int64(bitPattern: waited))
+        return hasher.sha256(of: event.file, maxSize: settings.hashMaxSize, subject: event.pid,
+                             until: .now() + .nanoseconds(Int(left)))
     }
 
     private func facts(of s: SubjectFacts) -> Facts {
@@ -143,5 +182,6 @@ final class DecisionWorkers: Sendable {
     func stop() {
         client.disconnect()
         done.wait()
+        hasher.stop()
     }
 }

@@ -1,0 +1,123 @@
+import DequeModule
+import Dispatch
+import Glibc
+import Synchronization
+
+/// Hashes files for the workers on a thread of its own, so a large file
+/// never holds a worker past its event's deadline.
+///
+/// Guarantees: a file (by identity) is hashed at most once at a time, and
+/// its digest is kept, so the next access to it is decided from the cache
+/// even when the first one's event was answered by `on_timeout` while the
+/// hash ran; a worker waits no longer than the deadline it gives; one
+/// process has at most `perSubjectLimit` files queued or being hashed, and
+/// the queue holds at most `queueLimit`: past either the answer is `busy`,
+/// which the worker turns into `on_overload` (deny for executions), never
+/// into a skipped rule.
+final class BackgroundHasher: Sendable {
+    enum Outcome: Equatable {
+        /// The digest, or nil when the file cannot be hashed (not a regular
+        /// file, larger than hash_max_size, no libcrypto): then sha256hash matches no test.
+        case digest([UInt8]?)
+        /// Not done by the deadline; it goes on, and its digest will be cached.
+        case late
+        /// The process already has its share of the hashing queued, or the queue is full.
+        case busy
+    }
+
+    static let perSubjectLimit = 2
+    static let queueLimit = 64
+
+    /// One file being hashed, and whoever waits for it.
+    private final class Job: Sendable {
+        let file: EventFile
+        let key: ObjectHasher.Key
+        let maxSize: UInt64
+        let pid: Int32
+        private let result = Mutex<[UInt8]??>(nil)
+        private let done = DispatchSemaphore(value: 0)
+
+        init(file: EventFile, key: ObjectHasher.Key, maxSize: UInt64, pid: Int32) {
+            self.file = file
+            self.key = key
+            self.maxSize = maxSize
+            self.pid = pid
+        }
+
+        func wait(until deadline: DispatchTime) -> [UInt8]?? {
+            guard done.wait(timeout: deadline) == .success else { return nil }
+            done.signal()  // the next waiter's turn
+            return result.withLock { $0 }
+        }
+
+        func finish(_ digest: [UInt8]?) {
+            result.withLock { $0 = .some(digest) }
+            done.signal()
+        }
+    }
+
+    private struct State {
+        var queue = Deque<Job>()
+        var byKey: [ObjectHasher.Key: Job] = [:]
+        var perSubject: [Int32: Int] = [:]
+        var stopped = false
+    }
+
+    private let hasher: ObjectHasher
+    private let state = Mutex(State())
+    private let work = DispatchSemaphore(value: 0)
+    private let done = DispatchGroup()
+
+    init(hasher: ObjectHasher = ObjectHasher()) {
+        self.hasher = hasher
+        DispatchQueue(label: "fanfilter.hasher").async(group: done) { [self] in run() }
+    }
+
+    /// The SHA-256 of the event's file, from the cache or hashed on the
+    /// hasher's thread, waited for until `deadline`.
+    func sha256(of file: EventFile, maxSize: UInt64, subject pid: Int32, until deadline: DispatchTime) -> Outcome {
+        guard let key = hasher.key(of: file.fd, maxSize: maxSize) else { return .digest(nil) }
+        if let hit = hasher.cached(key) { return .digest(hit) }
+        let job = state.withLock { s -> Job? in
+            if let running = s.byKey[key] { return running }
+            guard !s.stopped, s.queue.count < Self.queueLimit, s.perSubject[pid, default: 0] < Self.perSubjectLimit else { return nil }
+            let job = Job(file: file, key: key, maxSize: maxSize, pid: pid)
+            s.byKey[key] = job
+            s.perSubject[pid, default: 0] += 1
+            s.queue.append(job)
+            return job
+        }
+        guard let job else { return .busy }
+        work.signal()
+        guard let digest = job.wait(until: deadline) else { return .late }
+        return .digest(digest)
+    }
+
+    /// Stops the thread once the job in hand is done; queued jobs end unhashed.
+    func stop() {
+        let left = state.withLock { s -> [Job] in
+            s.stopped = true
+            defer { s.queue.removeAll() }
+            return Array(s.queue)
+        }
+        for job in left { job.finish(nil) }
+        work.signal()
+        done.wait()
+    }
+
+    private func run() {
+        while true {
+            work.wait()
+            while let job = state.withLock({ s -> Job? in s.stopped ? nil : s.queue.popFirst() }) {
+                let digest = hasher.hash(job.file.fd, job.key, maxSize: job.maxSize)
+                state.withLock { s in
+                    s.byKey[job.key] = nil
+                    s.perSubject[job.pid, default: 1] -= 1
+                    if s.perSubject[job.pid] == 0 { s.perSubject[job.pid] = nil }
+                }
+                job.finish(digest)
+            }
+            if state.withLock({ $0.stopped }) { return }
+        }
+    }
+}
