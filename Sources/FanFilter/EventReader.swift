@@ -36,8 +36,8 @@ final class EventReader: Sendable {
     /// Counts turns of the loop (at least one a second while it runs): the watchdog's proof of life.
     let heartbeat = Atomic<UInt64>(0)
     private let ownPid = getpid()
-    /// A pipe: poll(2) watches its read end beside the fanotify fd; `stop()` writes to it.
-    private let stopPipe: (read: Int32, write: Int32)
+    /// poll(2) watches it beside the fanotify fd; `stop()` signals it.
+    private let stopPipe: StopPipe
     private let stopping = Atomic<Bool>(false)
     /// The outcome handler of every send, made once (a closure per send would be an allocation per event).
     private let settle: FilterPort<EventMessage, DecisionReply>.OutcomeHandler
@@ -50,22 +50,14 @@ final class EventReader: Sendable {
         settle = { [settlement = context.settlement] header, message, outcome in
             settlement.settle(header, message, outcome)
         }
-        var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else { throw AgentError("pipe failed", errno: .init(rawValue: errno)) }
-        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        stopPipe = (fds[0], fds[1])
-    }
-
-    deinit {
-        close(stopPipe.read)
-        close(stopPipe.write)
+        guard let stopPipe = StopPipe() else { throw AgentError("pipe failed", errno: .init(rawValue: errno)) }
+        self.stopPipe = stopPipe
     }
 
     /// Asks `run` to return after the batch in hand. Safe from any thread.
     func stop() {
         stopping.store(true, ordering: .releasing)
-        var byte: UInt8 = 1
-        _ = write(stopPipe.write, &byte, 1)
+        stopPipe.signal()
     }
 
     /// Reads and dispatches events until `stop()`. The fd is non-blocking.
@@ -77,7 +69,7 @@ final class EventReader: Sendable {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferSize, alignment: 8)
         defer { buffer.deallocate() }
         var fds = [pollfd(fd: group.fd.rawValue, events: Int16(POLLIN), revents: 0),
-                   pollfd(fd: stopPipe.read, events: Int16(POLLIN), revents: 0)]
+                   pollfd(fd: stopPipe.readFD, events: Int16(POLLIN), revents: 0)]
         let batches = ArrivalGap()
         var readErrors: UInt64 = 0
         var idle = false

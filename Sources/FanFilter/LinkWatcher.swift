@@ -19,7 +19,7 @@ final class LinkWatcher: Sendable {
     private let mountFDs: [Int32]
     private let onChange: @Sendable () -> Void
     private let logger: Logger
-    private let stopPipe: (read: Int32, write: Int32)
+    private let stopPipe: StopPipe
     private let done = DispatchGroup()
 
     /// Watches the filesystems holding `paths`; nil where the kernel cannot
@@ -48,32 +48,27 @@ final class LinkWatcher: Sendable {
             }
             if !marked { logger.warning("cannot watch renames on the filesystem of \(printable(path)): cached allows there last until a reload") }
         }
-        var pipeFDs: [Int32] = [-1, -1]
-        guard pipe(&pipeFDs) == 0 else {
+        guard let stopPipe = StopPipe() else {
             close(group)
             mountFDs.forEach { close($0) }
             return nil
         }
-        for p in pipeFDs { _ = fcntl(p, F_SETFD, FD_CLOEXEC) }
         self.fd = FileDescriptor(rawValue: group)
         self.mountFDs = mountFDs
         self.onChange = onChange
         self.logger = logger
-        self.stopPipe = (pipeFDs[0], pipeFDs[1])
+        self.stopPipe = stopPipe
         DispatchQueue(label: "fanfilter.links").async(group: done) { [self] in run() }
     }
 
     deinit {
         try? fd.close()
         mountFDs.forEach { close($0) }
-        close(stopPipe.read)
-        close(stopPipe.write)
     }
 
     /// Stops the thread and waits for it.
     func stop() {
-        var byte: UInt8 = 1
-        _ = write(stopPipe.write, &byte, 1)
+        stopPipe.signal()
         done.wait()
     }
 
@@ -81,7 +76,7 @@ final class LinkWatcher: Sendable {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 8)
         defer { buffer.deallocate() }
         var fds = [pollfd(fd: fd.rawValue, events: Int16(POLLIN), revents: 0),
-                   pollfd(fd: stopPipe.read, events: Int16(POLLIN), revents: 0)]
+                   pollfd(fd: stopPipe.readFD, events: Int16(POLLIN), revents: 0)]
         while true {
             if poll(&fds, 2, -1) < 0 { if errno == EINTR { continue }; return }
             if fds[1].revents != 0 { return }

@@ -9,7 +9,7 @@ import Glibc
 /// one appeared where it watches.
 final class MountWatcher: Sendable {
     private let files: [Int32]
-    private let stopPipe: (read: Int32, write: Int32)
+    private let stopPipe: StopPipe
     private let onChange: @Sendable () -> Void
     private let done = DispatchGroup()
 
@@ -19,34 +19,27 @@ final class MountWatcher: Sendable {
             files.append(open("/proc/1/mountinfo", O_RDONLY | O_CLOEXEC))
         }
         files = files.filter { $0 >= 0 }
-        var pipeFDs: [Int32] = [-1, -1]
-        guard !files.isEmpty, pipe(&pipeFDs) == 0 else {
+        guard !files.isEmpty, let stopPipe = StopPipe() else {
             files.forEach { close($0) }
             return nil
         }
-        for p in pipeFDs { _ = fcntl(p, F_SETFD, FD_CLOEXEC) }
         self.files = files
-        self.stopPipe = (pipeFDs[0], pipeFDs[1])
+        self.stopPipe = stopPipe
         self.onChange = onChange
         DispatchQueue(label: "fanfilter.mounts").async(group: done) { [self] in run() }
     }
 
-    deinit {
-        files.forEach { close($0) }
-        close(stopPipe.read)
-        close(stopPipe.write)
-    }
+    deinit { files.forEach { close($0) } }
 
     /// Stops the thread and waits for it.
     func stop() {
-        var byte: UInt8 = 1
-        _ = write(stopPipe.write, &byte, 1)
+        stopPipe.signal()
         done.wait()
     }
 
     private func run() {
         var fds = files.map { pollfd(fd: $0, events: Int16(POLLPRI), revents: 0) }
-        fds.append(pollfd(fd: stopPipe.read, events: Int16(POLLIN), revents: 0))
+        fds.append(pollfd(fd: stopPipe.readFD, events: Int16(POLLIN), revents: 0))
         var scratch = [UInt8](repeating: 0, count: 4096)
         while true {
             if poll(&fds, nfds_t(fds.count), -1) < 0 { if errno == EINTR { continue }; return }

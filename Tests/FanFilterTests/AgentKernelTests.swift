@@ -122,14 +122,11 @@ final class AgentKernelTests: KernelTestCase {
 
     func testStalledWorkerGetsOnTimeoutWithinTheReplyTimeout() throws {
         let file = sandbox.file("slow")
-        let agent = try startAgent("""
+        let agent = try startStalledAgent("""
         watch = $ROOT
         reply_timeout = 200ms
         on_timeout = deny
-        """) { request in
-            usleep(1_500_000)
-            return Policy().decide(request)
-        }
+        """, stall: 1_500_000)
         let r = Child([Array(openerPath.utf8), Array("open".utf8), file]).wait()
         XCTAssertEqual(r.lines, ["EPERM"], "on_timeout = deny")
         XCTAssertLessThan(r.elapsed, .milliseconds(200 + 800), "answered at the reply timeout, not when the worker woke")
@@ -147,14 +144,11 @@ final class AgentKernelTests: KernelTestCase {
         let binary = sandbox.executable("bin/true", from: "/bin/true")
         let data = sandbox.file("data")
         let log = LogCapture()
-        let agent = try startAgent("""
+        let agent = try startStalledAgent("""
         watch = $ROOT
         reply_timeout = 100ms
         on_timeout = allow
-        """, logger: log.logger) { request in
-            usleep(400_000)
-            return Policy().decide(request)
-        }
+        """, stall: 400_000, logger: log.logger)
         let r = Child([Array(openerPath.utf8), Array("exec".utf8), binary]).wait()
         XCTAssertEqual(r.lines, ["EPERM"], "on_timeout_execute = deny by default")
         XCTAssertEqual(openFromChild([data]), ["ok"], "on_timeout = allow still answers opens")
@@ -190,17 +184,14 @@ final class AgentKernelTests: KernelTestCase {
 
     func testOverloadIsAnsweredAtOnceNeverHangs() throws {
         let files = (0..<6).map { sandbox.file("f\($0)") }
-        let agent = try startAgent("""
+        let agent = try startStalledAgent("""
         watch = $ROOT
         workers = 1
         prime = 1
         queue_size = 1
         reply_timeout = 2s
         on_overload = deny
-        """) { request in
-            usleep(300_000)
-            return Policy().decide(request)
-        }
+        """, stall: 300_000)
         let children = files.map { Child([Array(openerPath.utf8), Array("open".utf8), $0]) }
         let results = children.map { $0.wait(timeout: .seconds(10)) }
         XCTAssertTrue(results.allSatisfy { !$0.hung })

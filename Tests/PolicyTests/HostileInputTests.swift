@@ -87,7 +87,7 @@ final class HostileInputTests: XCTestCase {
 
     /// The indexed shadow check finds what comparing every pair finds.
     func testTheShadowIndexAgreesWithComparingEveryPair() throws {
-        var rng = SplitMix(seed: 7)
+        var rng = SeededGenerator(seed: 7)
         let dirs = ["/srv/", "/srv/a/", "/srv/a/b/", "/srv/c/", "/opt/"]
         for _ in 0..<40 {
             var text = ""
@@ -118,18 +118,5 @@ final class HostileInputTests: XCTestCase {
         } catch {
             return error.diagnostics.filter { $0.severity == .error }.map { "\($0.location.line):\($0.location.column): \($0.message)" }
         }
-    }
-}
-
-/// A deterministic generator for the random policies.
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
