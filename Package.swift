@@ -5,7 +5,7 @@ let package = Package(
     name: "fanfilter",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "fanfilter", targets: ["fanfilter"]),
+        .executable(name: "fanfilter", targets: ["FanFilterCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -38,9 +38,9 @@ let package = Package(
             .product(name: "DequeModule", package: "swift-collections"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
-        // The command line: fanfilter run | check.
+        // The command line, built as the `fanfilter` binary: run, check, explain, rules.
         .executableTarget(
-            name: "fanfilter",
+            name: "FanFilterCLI",
             dependencies: [
                 "FanFilter", "Policy", "AgentLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
