@@ -55,9 +55,16 @@ let package = Package(
         .testTarget(name: "FilterPortTests", dependencies: ["FilterPort"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
         .testTarget(name: "AgentLogTests", dependencies: ["AgentLog", .product(name: "Logging", package: "swift-log")]),
+        // What the kernel and command-line tests share: a private tmpfs, child processes with
+        // bounded waits, the agent under test, a log that keeps what it is given.
+        .target(name: "TestSupport", dependencies: [
+            "FanFilter", "Policy",
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Tests/TestSupport"),
         .testTarget(name: "FanFilterTests", dependencies: [
-            "FanFilter", "Policy", "FilterPort", "fanfilter-test-opener",
+            "FanFilter", "Policy", "FilterPort", "TestSupport", "fanfilter-test-opener",
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
+        .testTarget(name: "FanFilterCLITests", dependencies: ["TestSupport", "FanFilterCLI", "fanfilter-test-opener"]),
     ]
 )

@@ -28,8 +28,3 @@ public struct LogEntry: Sendable {
         return key
     }
 }
-
-/// Where drained entries are written.
-public protocol LogSink: Sendable {
-    func write(_ entry: LogEntry)
-}

@@ -16,37 +16,3 @@ public enum MessageID: String, Sendable, CaseIterable {
     case entriesSuppressed = "b666b1d82e534380a5ce2e64f99dcb07"
     case entriesDropped = "3f130631260f420f90ea1ae5736a2764"
 }
-
-/// Journal field names of fanfilter's entries.
-public enum Field {
-    public static let messageID = "MESSAGE_ID"
-    public static let decision = "FANFILTER_DECISION"
-    public static let perm = "FANFILTER_PERM"
-    public static let path = "FANFILTER_PATH"
-    /// The path the opener used, when the agent decided on another (a mount outside its own view).
-    public static let openedAs = "FANFILTER_OPENED_AS"
-    public static let rule = "FANFILTER_RULE"
-    public static let ruleNumber = "FANFILTER_RULE_NUMBER"
-    public static let subjectPID = "FANFILTER_SUBJECT_PID"
-    public static let subjectExe = "FANFILTER_SUBJECT_EXE"
-    public static let subjectComm = "FANFILTER_SUBJECT_COMM"
-    public static let subjectUID = "FANFILTER_SUBJECT_UID"
-    public static let subjectGID = "FANFILTER_SUBJECT_GID"
-    public static let portMessageID = "FANFILTER_PORT_MESSAGE_ID"
-    public static let latency = "FANFILTER_LATENCY_US"
-    public static let suppressed = "FANFILTER_SUPPRESSED"
-    public static let dropped = "FANFILTER_DROPPED"
-    /// The setting that gave the answer when no rule did (on_timeout_execute, on_unknown_path, …).
-    public static let setting = "FANFILTER_SETTING"
-
-    /// The fields whose values make entries "similar" for coalescing.
-    static let coalescing = [decision, rule, subjectExe, path]
-}
-
-/// A log metadata value that keeps its bytes as they are (a path that is not
-/// UTF-8, or holds a newline): the journal gets them unchanged, stderr escaped.
-public struct RawBytes: CustomStringConvertible, Sendable {
-    public let bytes: [UInt8]
-    public init(_ bytes: [UInt8]) { self.bytes = bytes }
-    public var description: String { String(decoding: bytes, as: UTF8.self) }
-}

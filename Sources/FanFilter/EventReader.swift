@@ -7,14 +7,6 @@ import Policy
 import Synchronization
 import SystemPackage
 
-/// The policy in force: read once per event by the readers, replaced whole by reload.
-final class PolicyHolder: Sendable {
-    private let current: Mutex<ActivePolicy>
-    init(_ policy: ActivePolicy) { current = Mutex(policy) }
-    func load() -> ActivePolicy { current.withLock { $0 } }
-    func store(_ policy: ActivePolicy) { current.withLock { $0 = policy } }
-}
-
 /// The fanotify loop: where events enter. One thread per group reads events
 /// in batches, answers the agent's own process at once, and sends each other
 /// event over the port with the policy in force. From the send on, the port's

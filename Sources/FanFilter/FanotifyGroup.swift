@@ -4,43 +4,6 @@ import Policy
 import Synchronization
 import SystemPackage
 
-/// What the running kernel granted when the group was created.
-public struct FanotifyFeatures: Sendable, Equatable, CustomStringConvertible {
-    /// Events carry a pidfd, so subject facts can be checked against pid reuse.
-    public var pidfd = false
-    /// Responses may ask for a kernel audit record (FAN_AUDIT).
-    public var audit = false
-    /// The event queue has no length limit.
-    public var unlimitedQueue = false
-    /// Executions are reported apart from opens (FAN_OPEN_EXEC_PERM).
-    public var openExecPerm = true
-    /// An event the kernel could not make an fd for still reaches the agent,
-    /// which counts and logs it (FAN_REPORT_FD_ERROR); before, the read fails.
-    public var fdError = false
-
-    public var description: String {
-        [("pidfd", pidfd), ("audit", audit), ("unlimited-queue", unlimitedQueue), ("open-exec-perm", openExecPerm),
-         ("fd-error", fdError)]
-            .map { "\($0.0)=\($0.1 ? "yes" : "no")" }.joined(separator: " ")
-    }
-}
-
-/// An error from the kernel, saying what was being done.
-public struct AgentError: Error, CustomStringConvertible, Sendable {
-    public var message: String
-    public var errno: Errno?
-
-    public init(_ message: String, errno: Errno? = nil) {
-        self.message = message
-        self.errno = errno
-    }
-
-    public var description: String {
-        guard let errno else { return message }
-        return "\(message): \(errno.description)"
-    }
-}
-
 /// One fanotify group: its fd, its marks, and the one way to answer a
 /// permission event. A permission group (FAN_CLASS_CONTENT) holds openers
 /// until answered; a notification group (FAN_CLASS_NOTIF, observe mode)

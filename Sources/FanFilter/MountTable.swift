@@ -172,9 +172,3 @@ func readWholeFile(_ path: String) -> [UInt8]? {
     }
     return bytes
 }
-
-func monotonicSeconds() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Int64(ts.tv_sec)
-}

@@ -73,7 +73,7 @@ extension Fanfilter {
                                        gid: try id(gid, "--gid", user: false), auid: try id(auid, "--auid", user: true),
                                        sessionid: sessionid, comm: comm.map { Array($0.utf8) }, exe: exe.map { Array($0.utf8) })
             let request = AccessRequest(access: access, subject: subject,
-                                        object: objectFacts(path: Array(path.utf8), hashMaxSize: policy.settings.hashMaxSize))
+                                        object: ObjectFacts(reading: Array(path.utf8), hashMaxSize: policy.settings.hashMaxSize))
             let (decision, tried) = policy.explain(request)
             let resolved = request.object.path.flatMap { $0 == Array(path.utf8) ? nil : " (the kernel names it \(printable($0)))" }
             print("\(access.rawValue) \(printable(Array(path.utf8)))" + (resolved ?? "") + describe(subject))

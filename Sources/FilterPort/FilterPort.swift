@@ -2,20 +2,6 @@ import DequeModule
 import Dispatch
 import Synchronization
 
-/// What the filter's connect callback learns of a client.
-public struct ConnectionInfo: Sendable, Equatable {
-    /// Unique on its port for the port's lifetime.
-    public var id: UInt64
-    /// The bytes the client passed to `connect(context:)`.
-    public var context: [UInt8]
-}
-
-/// The connect callback's answer.
-public enum ConnectDecision: Sendable, Equatable {
-    case accept
-    case reject(reason: String)
-}
-
 /// The filter side of a minifilter-style communication port, in process.
 ///
 /// The contract of FltCreateCommunicationPort / FltSendMessage / FilterGetMessage /
@@ -288,26 +274,5 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
             if let inbox = s.connections[connection]?.inbox { return inbox }
         }
         return nil
-    }
-}
-
-/// Lets the timer reach the port without keeping it alive.
-private final class WeakPortBox: @unchecked Sendable {
-    // Written once in FilterPort.init before any message can be scheduled.
-    private(set) var expire: (@Sendable (UInt64) -> Void)?
-    func set(_ f: @escaping @Sendable (UInt64) -> Void) { expire = f }
-}
-
-/// Holds the outcome of a blocking send until it arrives.
-private final class OutcomeBox<Reply: Sendable>: Sendable {
-    private let value = Mutex<SendOutcome<Reply>?>(nil)
-    private let ready = DispatchSemaphore(value: 0)
-    func set(_ outcome: SendOutcome<Reply>) {
-        value.withLock { $0 = outcome }
-        ready.signal()
-    }
-    func wait() -> SendOutcome<Reply> {
-        ready.wait()
-        return value.withLock { $0! }
     }
 }

@@ -70,12 +70,6 @@ extension Rule {
     }
 }
 
-/// A fact as a test reads it.
-enum FactValue {
-    case number(UInt64)
-    case bytes([UInt8])
-}
-
 extension Test: CustomStringConvertible {
     /// The test as a policy writes it (`uid=0,1000`, `path!=glob:/tmp/*`).
     public var description: String {

@@ -115,9 +115,3 @@ public struct Glob: Sendable, Equatable, Hashable, CustomStringConvertible {
         return result
     }
 }
-
-/// Why a glob pattern did not compile, and where in it.
-public struct GlobError: Error, Equatable {
-    public var offset: Int
-    public var message: String
-}

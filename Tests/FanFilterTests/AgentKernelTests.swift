@@ -4,6 +4,7 @@ import Foundation
 import Glibc
 import Policy
 import Synchronization
+import TestSupport
 import XCTest
 
 /// The agent against the real kernel: fanotify permission events on a private

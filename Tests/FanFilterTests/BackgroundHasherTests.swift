@@ -2,6 +2,7 @@ import FanFilter
 import Foundation
 import Glibc
 import Policy
+import TestSupport
 import XCTest
 
 /// Regression: eleven 60 MiB binaries executed at once under "allow execute

@@ -3,6 +3,7 @@ import Dispatch
 import Glibc
 import Policy
 import Synchronization
+import TestSupport
 import XCTest
 
 /// The agent's own decision cache, without the kernel.

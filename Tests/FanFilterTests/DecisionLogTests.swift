@@ -2,6 +2,7 @@ import FanFilter
 import Glibc
 import Logging
 import Policy
+import TestSupport
 import XCTest
 
 /// What the agent writes about a decision, read back from its logger.

@@ -2,6 +2,7 @@ import FanFilter
 import Foundation
 import Glibc
 import Policy
+import TestSupport
 import XCTest
 
 /// cache = kernel: ignore marks after allows that depend on the file alone,

@@ -3,6 +3,7 @@ import FanFilter
 import Foundation
 import Glibc
 import Policy
+import TestSupport
 import XCTest
 
 /// The policy language against the real kernel: each attribute and decision,

@@ -2,6 +2,7 @@
 import Foundation
 import Glibc
 import Policy
+import TestSupport
 import XCTest
 
 /// Paths and subjects as the agent reads them from /proc.

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Policy
+import TestSupport
 import XCTest
 
 /// `fanfilter run` as an administrator starts it: a process of its own, stopped by a signal.

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import XCTest
 
 /// `fanfilter check`, `explain` and `rules`: what an administrator reads.

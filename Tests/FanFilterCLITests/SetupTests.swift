@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import XCTest
 
 /// tools/deps.sh, the step `make run` and `make test` take first, on simulated

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import XCTest
 
 /// The installed service under a real systemd: Tests/Systemd/integration.sh

@@ -1,0 +1,18 @@
+import FilterPort
+import Glibc
+import Policy
+
+/// A policy in force, shared by reference by every message read under it
+/// (one retain per event, not a copy of the policy), with the decision cache
+/// that belongs to it: a reload starts with an empty one.
+final class ActivePolicy: Sendable {
+    let policy: Policy
+    /// nil with `cache = off`.
+    let decisions: DecisionCache?
+
+    init(_ policy: Policy, counters: Counters? = nil) {
+        self.policy = policy
+        decisions = policy.settings.cache == .off ? nil
+            : DecisionCache(capacity: policy.settings.cacheSize, counters: counters)
+    }
+}

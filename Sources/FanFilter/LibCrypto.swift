@@ -1,0 +1,34 @@
+import Glibc
+import Synchronization
+
+/// The six functions of OpenSSL's EVP digest API that hashing needs, from
+/// libcrypto loaded with dlopen(3) the first time they are (1.1 or 3).
+struct LibCrypto: @unchecked Sendable {
+    let newContext: @convention(c) () -> OpaquePointer?
+    let freeContext: @convention(c) (OpaquePointer?) -> Void
+    let sha256: @convention(c) () -> OpaquePointer?
+    let digestInit: @convention(c) (OpaquePointer?, OpaquePointer?, OpaquePointer?) -> Int32
+    let digestUpdate: @convention(c) (OpaquePointer?, UnsafeRawPointer?, Int) -> Int32
+    let digestFinal: @convention(c) (OpaquePointer?, UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt32>?) -> Int32
+
+    /// nil when no libcrypto can be loaded: then `sha256hash` matches nothing.
+    static let shared: LibCrypto? = {
+        for name in ["libcrypto.so.3", "libcrypto.so.1.1", "libcrypto.so"] {
+            guard let library = dlopen(name, RTLD_NOW | RTLD_LOCAL) else { continue }
+            func load<F>(_ symbol: String, as type: F.Type) -> F? {
+                dlsym(library, symbol).map { unsafeBitCast($0, to: type) }
+            }
+            if let newContext = load("EVP_MD_CTX_new", as: (@convention(c) () -> OpaquePointer?).self),
+               let freeContext = load("EVP_MD_CTX_free", as: (@convention(c) (OpaquePointer?) -> Void).self),
+               let sha256 = load("EVP_sha256", as: (@convention(c) () -> OpaquePointer?).self),
+               let digestInit = load("EVP_DigestInit_ex", as: (@convention(c) (OpaquePointer?, OpaquePointer?, OpaquePointer?) -> Int32).self),
+               let digestUpdate = load("EVP_DigestUpdate", as: (@convention(c) (OpaquePointer?, UnsafeRawPointer?, Int) -> Int32).self),
+               let digestFinal = load("EVP_DigestFinal_ex", as: (@convention(c) (OpaquePointer?, UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt32>?) -> Int32).self) {
+                return LibCrypto(newContext: newContext, freeContext: freeContext, sha256: sha256,
+                                 digestInit: digestInit, digestUpdate: digestUpdate, digestFinal: digestFinal)
+            }
+            dlclose(library)
+        }
+        return nil
+    }()
+}

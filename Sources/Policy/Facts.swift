@@ -1,0 +1,22 @@
+/// The facts a rule tests, which the agent gathers only when a rule that could
+/// match the file tests them (the path is always known).
+public struct Facts: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+
+    public static let pid = Facts(rawValue: 1 << 0)
+    public static let ppid = Facts(rawValue: 1 << 1)
+    public static let uid = Facts(rawValue: 1 << 2)
+    public static let gid = Facts(rawValue: 1 << 3)
+    public static let auid = Facts(rawValue: 1 << 4)
+    public static let sessionid = Facts(rawValue: 1 << 5)
+    public static let comm = Facts(rawValue: 1 << 6)
+    public static let exe = Facts(rawValue: 1 << 7)
+    public static let device = Facts(rawValue: 1 << 8)
+    public static let fstype = Facts(rawValue: 1 << 9)
+    public static let size = Facts(rawValue: 1 << 10)
+    public static let sha256 = Facts(rawValue: 1 << 11)
+
+    /// What a decision log entry shows of the subject.
+    public static let logged: Facts = [.uid, .gid, .comm, .exe]
+}

@@ -1,0 +1,19 @@
+/// The facts about the file behind an event; nil as for `SubjectFacts`.
+public struct ObjectFacts: Sendable, Hashable {
+    public var path: [UInt8]?
+    /// The source of the file's mount (a block device such as /dev/vda1, or tmpfs).
+    public var device: [UInt8]?
+    public var fstype: [UInt8]?
+    public var size: UInt64?
+    /// Lowercase hex SHA-256 of the contents.
+    public var sha256: [UInt8]?
+
+    public init(path: [UInt8]? = nil, device: [UInt8]? = nil, fstype: [UInt8]? = nil,
+                size: UInt64? = nil, sha256: [UInt8]? = nil) {
+        self.path = path
+        self.device = device
+        self.fstype = fstype
+        self.size = size
+        self.sha256 = sha256
+    }
+}

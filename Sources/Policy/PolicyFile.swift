@@ -1,0 +1,139 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Policy {
+    /// Parses and checks a policy held in memory. Every error is reported, each
+    /// with its FILE:LINE:COL, not only the first. `include` lines are read
+    /// relative to the folder of `file`.
+    public static func parse(_ text: [UInt8], file: String, ownership: OwnershipCheck = .ignore) throws(PolicyError) -> Policy {
+        var parser = PolicyParser(ownership: ownership)
+        parser.parse(text, file: file, depth: 0)
+        return try parser.finish(source: file)
+    }
+
+    /// Reads, parses and checks the policy file at `path`, its includes, and
+    /// the `policy.d/` folder beside it.
+    public static func load(path: String, ownership: OwnershipCheck = .refuse) throws(PolicyError) -> Policy {
+        var parser = PolicyParser(ownership: ownership)
+        parser.include(path, from: nil, depth: 0)
+        let dropIn = directory(of: path) + "policy.d"
+        if isDirectory(dropIn), !parser.included.contains(dropIn) {
+            parser.include(dropIn, from: nil, depth: 1)
+        }
+        return try parser.finish(source: path)
+    }
+}
+
+extension Policy {
+    /// The text of the line `location` names, as the parser read it (a
+    /// leading byte-order mark dropped), for caret lines; nil when the file
+    /// cannot be read as a policy is (a regular file, within the size bound).
+    public static func sourceLine(_ location: SourceLocation) -> [UInt8]? {
+        guard location.line >= 1, var bytes = try? readPolicyFile(location.file).bytes[...] else { return nil }
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
+        let lines = bytes.split(separator: 10, omittingEmptySubsequences: false)
+        guard location.line <= lines.count else { return nil }
+        return Array(lines[lines.startIndex + location.line - 1])
+    }
+}
+
+/// The largest policy file read (a guard against a huge file given by mistake).
+let maximumPolicySize = 16 << 20
+/// How deep includes may nest.
+let maximumIncludeDepth = 8
+/// The most bytes a policy may read across all its files, and the most rules
+/// it may expand to: a file included many times over (8 files each including
+/// the next twice, say) would otherwise expand without bound.
+let maximumTotalPolicySize = 64 << 20
+let maximumRules = 1_000_000
+let maximumFilesRead = 10_000
+
+func directory(of path: String) -> String {
+    guard let slash = path.lastIndex(of: "/") else { return "" }
+    return String(path[...slash])
+}
+
+func isDirectory(_ path: String) -> Bool {
+    var st = stat()
+    return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+}
+
+/// Reads a whole regular file, with what StrictModes would say of it. Only a
+/// regular file is read (opened without blocking, so a FIFO cannot hang the
+/// reader), and never more than `limit` bytes, whatever its size claims.
+func readPolicyFile(_ path: String, limit: Int = maximumPolicySize) throws(ReadFailure) -> (bytes: [UInt8], unsafe: String?) {
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+    if fd < 0 { throw ReadFailure(message: "cannot open the policy: \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    var st = stat()
+    guard fstat(fd, &st) == 0 else { throw ReadFailure(message: "cannot read the policy: \(String(cString: strerror(errno)))") }
+    guard (st.st_mode & S_IFMT) == S_IFREG else {
+        throw ReadFailure(message: "not a regular file (\(fileKind(st.st_mode))): a policy is read only from a regular file")
+    }
+    var unsafe: String?
+    do {
+        if st.st_uid != 0 {
+            unsafe = "the policy file is owned by uid \(st.st_uid), not root (chown root \(path))"
+        } else if st.st_mode & 0o022 != 0 {
+            unsafe = "the policy file is writable by group or others (mode \(String(st.st_mode & 0o7777, radix: 8))); chmod go-w \(path)"
+        }
+    }
+    if st.st_size > limit { throw ReadFailure(message: "the policy is larger than \(sizeText(limit))") }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        // Never more than one byte past the limit, whatever the file turns out to hold.
+        let want = min(chunk.count, limit + 1 - bytes.count)
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, want) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw ReadFailure(message: "cannot read the policy: \(String(cString: strerror(errno)))")
+        }
+        if n == 0 { return (bytes, unsafe) }
+        bytes += chunk[..<n]
+        if bytes.count > limit { throw ReadFailure(message: "the policy is larger than \(sizeText(limit))") }
+    }
+}
+
+private func sizeText(_ bytes: Int) -> String {
+    bytes >= 1 << 20 ? "\(bytes >> 20) MiB" : "\(bytes) bytes"
+}
+
+/// What a file that is not a regular file is, for an error message.
+func fileKind(_ mode: mode_t) -> String {
+    switch mode & S_IFMT {
+    case S_IFDIR: "a directory"
+    case S_IFIFO: "a FIFO"
+    case S_IFCHR: "a character device"
+    case S_IFBLK: "a block device"
+    case S_IFSOCK: "a socket"
+    default: "not a regular file"
+    }
+}
+
+/// The files of a policy folder: `*.policy`, not hidden, in byte order of their names.
+func policyFiles(in folder: String) -> [String] {
+    guard let dir = opendir(folder) else { return [] }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+            String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+        }
+        if !name.hasPrefix("."), name.hasSuffix(".policy") { names.append(name) }
+    }
+    return names.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+}
+
+/// The uid of a user name, from the system's user database.
+public func userID(_ name: String) -> UInt32? {
+    guard let pw = getpwnam(name) else { return nil }
+    return pw.pointee.pw_uid
+}
+
+/// The gid of a group name, from the system's group database.
+public func groupID(_ name: String) -> UInt32? {
+    guard let gr = getgrnam(name) else { return nil }
+    return gr.pointee.gr_gid
+}

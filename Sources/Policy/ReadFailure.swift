@@ -1,0 +1,5 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct ReadFailure: Error { var message: String }

@@ -1,0 +1,12 @@
+/// One attribute test of a rule: `attr=v1,v2`, `attr!=%set`, `size>4096`.
+public struct Test: Sendable, Equatable, Hashable {
+    public var attribute: Attribute
+    public var comparison: Comparison
+    public var values: [Pattern]
+
+    public init(_ attribute: Attribute, _ comparison: Comparison = .equal, _ values: [Pattern]) {
+        self.attribute = attribute
+        self.comparison = comparison
+        self.values = values
+    }
+}

@@ -1,0 +1,50 @@
+import Dispatch
+import Foundation
+import FanFilter
+import Glibc
+import Logging
+import Policy
+import Synchronization
+import XCTest
+
+/// A test on the real kernel: a private tmpfs per test, and an agent checked
+/// for exactly one answer per event when it stops.
+open class KernelTestCase: XCTestCase {
+    public var sandbox: Sandbox!
+
+    override open func setUpWithError() throws { sandbox = try Sandbox() }
+    override open func tearDown() { sandbox?.remove() }
+
+    /// Starts an agent on a policy whose text names the sandbox as `$ROOT`.
+    public func startAgent(_ text: String, logger: Logger = quietLogger(),
+                    decide: (@Sendable (AccessRequest) -> Decision)? = nil) throws -> Agent {
+        let agent = try Agent(policy: try policy(text, in: sandbox), logger: logger, decide: decide)
+        agent.start()
+        return agent
+    }
+
+    /// Starts an agent whose every decision takes `stall` microseconds (then allows).
+    public func startStalledAgent(_ text: String, stall: useconds_t, logger: Logger = quietLogger()) throws -> Agent {
+        try startAgent(text, logger: logger) { request in
+            usleep(stall)
+            return Policy().decide(request)
+        }
+    }
+
+    /// Stops the agent and checks that every event read was answered exactly once.
+    public func stop(_ agent: Agent, file: StaticString = #filePath, line: UInt = #line) {
+        agent.stop()
+        XCTAssertEqual(agent.counters[.responses], agent.counters[.events], "one answer per event", file: file, line: line)
+        XCTAssertEqual(agent.unansweredEvents, 0, "no event left unanswered", file: file, line: line)
+        XCTAssertEqual(agent.counters[.responseErrors], 0, "the kernel took every response", file: file, line: line)
+    }
+}
+
+public func quietLogger() -> Logger {
+    Logger(label: "fanfilter-test") { _ in SwiftLogNoOpLogHandler() }
+}
+
+/// Parses a policy whose text may name the sandbox as `$ROOT`.
+public func policy(_ text: String, in sandbox: Sandbox) throws -> Policy {
+    try Policy.parse(Array(text.replacingOccurrences(of: "$ROOT", with: sandbox.root).utf8), file: "test.policy")
+}
