@@ -15,6 +15,9 @@ final class FanotifyGroup: Sendable {
     /// Whether events wait for an answer (false: observe mode's notifications).
     let permission: Bool
     private let closed = Atomic<Bool>(false)
+    /// Threads inside a call that writes through `fd` (a response, a mark):
+    /// `close()` waits for them, so none can write to a reused fd number.
+    private let users = Atomic<Int>(0)
     /// Events read and not yet answered or closed.
     let inFlight = Atomic<Int>(0)
     /// Whether responses may carry the FAN_INFO audit-rule record (cleared by the first refusal).
@@ -62,7 +65,18 @@ final class FanotifyGroup: Sendable {
 
     /// Closes the group: its marks go, and the kernel allows every event still queued. Idempotent.
     func close() {
-        if !closed.exchange(true, ordering: .sequentiallyConsistent) { try? fd.close() }
+        guard !closed.exchange(true, ordering: .sequentiallyConsistent) else { return }
+        // A call that began before the flag was set finishes first; one that begins after it sees the flag.
+        while users.load(ordering: .sequentiallyConsistent) > 0 { sched_yield() }
+        try? fd.close()
+    }
+
+    /// Runs `body` with the group's fd while the group is open; nil once it is closed.
+    private func whileOpen<R>(_ body: (Int32) -> R) -> R? {
+        users.add(1, ordering: .sequentiallyConsistent)
+        defer { users.subtract(1, ordering: .sequentiallyConsistent) }
+        guard !closed.load(ordering: .sequentiallyConsistent) else { return nil }
+        return body(fd.rawValue)
     }
 
     enum MarkScope: String, Sendable {
@@ -133,33 +147,35 @@ final class FanotifyGroup: Sendable {
     func ignore(_ eventFD: Int32, _ access: Access) -> Bool {
         let mask = access == .execute ? UInt64(FAN_OPEN_EXEC_PERM) : UInt64(FAN_OPEN_PERM)
         let base = UInt32(FAN_MARK_ADD | FAN_MARK_INODE | FAN_MARK_EVICTABLE)
-        if cfan_mark_fd(fd.rawValue, base | UInt32(FAN_MARK_IGNORE), mask, eventFD) == 0 { return true }
-        // Before 6.0: the legacy ignored mask.
-        return cfan_mark_fd(fd.rawValue, base | UInt32(FAN_MARK_IGNORED_MASK), mask, eventFD) == 0
+        return whileOpen { group in
+            if cfan_mark_fd(group, base | UInt32(FAN_MARK_IGNORE), mask, eventFD) == 0 { return true }
+            // Before 6.0: the legacy ignored mask.
+            return cfan_mark_fd(group, base | UInt32(FAN_MARK_IGNORED_MASK), mask, eventFD) == 0
+        } ?? false
     }
 
     /// Removes every inode mark: all the ignore marks (the watch marks are
     /// filesystem and mount marks, and stay).
     func flushIgnoreMarks() {
-        _ = cfan_mark(fd.rawValue, UInt32(FAN_MARK_FLUSH), 0, nil)
+        _ = whileOpen { cfan_mark($0, UInt32(FAN_MARK_FLUSH), 0, nil) }
     }
 
     /// Writes one response; with `auditRule`, one that asks for a kernel audit
     /// record naming that rule (falling back to FAN_AUDIT alone on kernels
-    /// without FAN_INFO). Returns the errno the kernel gave, if any.
+    /// without FAN_INFO). Returns the errno the kernel gave, if any, and
+    /// EBADF without writing anything once the group is closed (the kernel
+    /// allowed every event still held when it was).
     func respond(to eventFD: Int32, _ verdict: Verdict, auditRule: Int? = nil) -> Errno? {
         let response = verdict == .allow ? UInt32(FAN_ALLOW) : UInt32(FAN_DENY)
-        var r: Int32
-        if let rule = auditRule, features.audit {
-            r = -EINVAL
+        let r: Int32 = whileOpen { group in
+            guard let rule = auditRule, features.audit else { return cfan_respond(group, eventFD, response) }
+            var r = -EINVAL
             if auditRuleRecords.load(ordering: .relaxed) {
-                r = cfan_respond_audit_rule(fd.rawValue, eventFD, response, UInt32(clamping: rule))
+                r = cfan_respond_audit_rule(group, eventFD, response, UInt32(clamping: rule))
                 if r == -EINVAL { auditRuleRecords.store(false, ordering: .relaxed) }
             }
-            if r == -EINVAL { r = cfan_respond(fd.rawValue, eventFD, response | UInt32(FAN_AUDIT)) }
-        } else {
-            r = cfan_respond(fd.rawValue, eventFD, response)
-        }
+            return r == -EINVAL ? cfan_respond(group, eventFD, response | UInt32(FAN_AUDIT)) : r
+        } ?? -EBADF
         return r == 0 ? nil : Errno(rawValue: -r)
     }
 }
