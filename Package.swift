@@ -28,6 +28,7 @@ let package = Package(
             "CSystemd",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "DequeModule", package: "swift-collections"),
+            .product(name: "SystemPackage", package: "swift-system"),
         ]),
         // The policy file: parser, compiled rules, evaluator.
         .target(name: "Policy"),

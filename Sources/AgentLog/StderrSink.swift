@@ -1,5 +1,5 @@
-import CSystemd
 import Glibc
+import SystemPackage
 
 /// Writes readable lines to standard error: `2026-11-25T18:00:00Z warning fanfilter: deny open …`.
 public struct StderrSink: LogSink {
@@ -14,14 +14,8 @@ public struct StderrSink: LogSink {
         var stamp = [CChar](repeating: 0, count: 32)
         strftime(&stamp, stamp.count, "%Y-%m-%dT%H:%M:%SZ", &tm)
         let level = Self.levels[Int(max(0, min(7, entry.priority)))]
-        var line = "\(String(cString: stamp)) \(level) \(entry.label): \(entry.message)\n"
-        line.withUTF8 { p in
-            var off = 0
-            while off < p.count {
-                let n = Glibc.write(2, p.baseAddress! + off, p.count - off)
-                if n <= 0 { if errno == EINTR { continue }; return }
-                off += n
-            }
-        }
+        let line = "\(String(cString: stamp)) \(level) \(entry.label): \(entry.message)\n"
+        // A closed or full reader loses the line; the agent goes on (SIGPIPE is ignored).
+        _ = try? FileDescriptor.standardError.writeAll(line.utf8)
     }
 }

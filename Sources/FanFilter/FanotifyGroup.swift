@@ -127,14 +127,12 @@ final class FanotifyGroup: Sendable {
 
     /// Reads a batch of events into `buffer`; returns the bytes read, 0 when none are queued.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(AgentError) -> Int {
-        while true {
-            let n = Glibc.read(fd.rawValue, buffer.baseAddress, buffer.count)
-            if n >= 0 { return n }
-            switch errno {
-            case EINTR: continue
-            case EAGAIN: return 0
-            default: throw AgentError("reading fanotify events failed", errno: Errno(rawValue: errno))
-            }
+        do {
+            return try fd.read(into: buffer)  // retried on EINTR
+        } catch Errno.wouldBlock {
+            return 0
+        } catch {
+            throw AgentError("reading fanotify events failed", errno: error as? Errno)
         }
     }
 

@@ -1,6 +1,7 @@
 import CFanotify
 import Glibc
 import Synchronization
+import SystemPackage
 
 /// The agent's view of the mounts: for a device number, the source
 /// (`/dev/vda1`, `tmpfs`) and filesystem type of its mount; which mount ids
@@ -164,11 +165,7 @@ func readWholeFile(_ path: String) -> [UInt8]? {
     defer { close(fd) }
     var bytes: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-        if n < 0, errno == EINTR { continue }
-        if n <= 0 { break }
-        bytes += chunk[..<n]
-    }
+    let file = FileDescriptor(rawValue: fd)
+    while let n = try? chunk.withUnsafeMutableBytes({ try file.read(into: $0) }), n > 0 { bytes += chunk[..<n] }
     return bytes
 }

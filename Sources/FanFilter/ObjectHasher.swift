@@ -1,5 +1,6 @@
 import Glibc
 import Synchronization
+import SystemPackage
 
 /// SHA-256 of a file's contents, read through its event fd (never by path),
 /// cached by device, inode, size, mtime and ctime so an unchanged file is
@@ -43,16 +44,16 @@ final class ObjectHasher: Sendable {
         guard let crypto = LibCrypto.shared, let context = crypto.newContext() else { return nil }
         defer { crypto.freeContext(context) }
         guard crypto.digestInit(context, crypto.sha256(), nil) == 1 else { return nil }
-        var offset: off_t = 0
+        var offset: Int64 = 0
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        let file = FileDescriptor(rawValue: eventFD)
         while true {
-            let n = buffer.withUnsafeMutableBytes { pread(eventFD, $0.baseAddress, $0.count, offset) }
-            if n < 0 { if errno == EINTR { continue }; return nil }
+            guard let n = try? buffer.withUnsafeMutableBytes({ try file.read(fromAbsoluteOffset: offset, into: $0) }) else { return nil }
             if n == 0 { break }
             // A file that grows while it is read is hashed no further than the bound.
             if UInt64(offset) + UInt64(n) > maxSize { return nil }
             guard buffer.withUnsafeBytes({ crypto.digestUpdate(context, $0.baseAddress, n) }) == 1 else { return nil }
-            offset += off_t(n)
+            offset += Int64(n)
         }
         var digest = [UInt8](repeating: 0, count: 64)  // EVP_MAX_MD_SIZE
         var length: UInt32 = 0

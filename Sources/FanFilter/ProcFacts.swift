@@ -1,6 +1,7 @@
 import CFanotify
 import Glibc
 import Policy
+import SystemPackage
 
 /// Facts read from /proc about the process behind an event, and the path of
 /// the event's file. Files are reached only through /proc and the event fd,
@@ -131,9 +132,8 @@ enum ProcFacts {
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4096) { buffer -> [UInt8]? in
-            var n: Int
-            repeat { n = read(fd, buffer.baseAddress, buffer.count) } while n < 0 && errno == EINTR
-            return n > 0 ? Array(buffer[..<n]) : nil
+            guard let n = try? FileDescriptor(rawValue: fd).read(into: UnsafeMutableRawBufferPointer(buffer)), n > 0 else { return nil }
+            return Array(buffer[..<n])
         }
     }
 }
