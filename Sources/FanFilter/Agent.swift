@@ -333,10 +333,7 @@ func isMountPoint(_ path: [UInt8]) -> Bool {
 
 func deviceNumber(of path: [UInt8]) -> UInt64? {
     var st = stat()
-    let ok = (path + [0]).withUnsafeBufferPointer { p in
-        p.withMemoryRebound(to: CChar.self) { stat($0.baseAddress!, &st) == 0 }
-    }
-    return ok ? UInt64(st.st_dev) : nil
+    return withCPath(path, { stat($0, &st) }) == 0 ? UInt64(st.st_dev) : nil
 }
 
 /// The agent reads /proc to decide; an open there would wait for the agent itself.

@@ -31,13 +31,13 @@ final class BackgroundHasher: Sendable {
     /// One file being hashed, and whoever waits for it.
     private final class Job: Sendable {
         let file: EventFile
-        let key: ObjectHasher.Key
+        let key: FileIdentity
         let maxSize: UInt64
         let pid: Int32
         private let result = Mutex<[UInt8]??>(nil)
         private let done = DispatchSemaphore(value: 0)
 
-        init(file: EventFile, key: ObjectHasher.Key, maxSize: UInt64, pid: Int32) {
+        init(file: EventFile, key: FileIdentity, maxSize: UInt64, pid: Int32) {
             self.file = file
             self.key = key
             self.maxSize = maxSize
@@ -58,7 +58,7 @@ final class BackgroundHasher: Sendable {
 
     private struct State {
         var queue = Deque<Job>()
-        var byKey: [ObjectHasher.Key: Job] = [:]
+        var byKey: [FileIdentity: Job] = [:]
         var perSubject: [Int32: Int] = [:]
         var stopped = false
     }

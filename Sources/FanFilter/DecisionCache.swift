@@ -16,11 +16,7 @@ final class DecisionCache: Sendable {
     /// Compact, so that thousands of them stay small: the numbers inline, and
     /// the path, exe and comm in one buffer.
     struct Key: Hashable, Sendable {
-        var device: UInt64
-        var inode: UInt64
-        var size: Int64
-        var mtime: Int64
-        var ctime: Int64
+        var file: FileIdentity
         var access: Access
         /// Which of pid, ppid, uid, gid, auid and sessionid are known, bit by bit.
         var knownIDs: UInt8 = 0
@@ -30,11 +26,7 @@ final class DecisionCache: Sendable {
 
         /// The pid is part of the key only when a rule that could match reads it.
         init(_ access: Access, _ st: stat, path: [UInt8]?, subject s: SubjectFacts, needs: Facts) {
-            device = UInt64(st.st_dev)
-            inode = UInt64(st.st_ino)
-            size = Int64(st.st_size)
-            mtime = Int64(st.st_mtim.tv_sec) &* 1_000_000_000 &+ Int64(st.st_mtim.tv_nsec)
-            ctime = Int64(st.st_ctim.tv_sec) &* 1_000_000_000 &+ Int64(st.st_ctim.tv_nsec)
+            file = FileIdentity(st)
             self.access = access
             if needs.contains(.pid) { knownIDs |= 1 << 0; ids.pid = UInt32(bitPattern: s.pid) }
             if let id = s.ppid { knownIDs |= 1 << 1; ids.ppid = UInt32(bitPattern: id) }
@@ -58,15 +50,11 @@ final class DecisionCache: Sendable {
         }
 
         static func == (a: Key, b: Key) -> Bool {
-            a.device == b.device && a.inode == b.inode && a.size == b.size && a.mtime == b.mtime && a.ctime == b.ctime
-                && a.access == b.access && a.knownIDs == b.knownIDs && a.ids == b.ids && a.names == b.names
+            a.file == b.file && a.access == b.access && a.knownIDs == b.knownIDs && a.ids == b.ids && a.names == b.names
         }
 
         func hash(into h: inout Hasher) {
-            h.combine(inode)
-            h.combine(device)
-            h.combine(mtime)
-            h.combine(ctime)
+            h.combine(file)
             h.combine(names)
             h.combine(ids.uid)
         }

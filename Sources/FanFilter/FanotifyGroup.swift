@@ -120,9 +120,7 @@ final class FanotifyGroup: Sendable {
     }
 
     private func mark(_ flags: UInt32, _ mask: UInt64, _ path: [UInt8]) -> Int32 {
-        (path + [0]).withUnsafeBufferPointer { p in
-            p.withMemoryRebound(to: CChar.self) { cfan_mark(fd.rawValue, flags, mask, $0.baseAddress) }
-        }
+        withCPath(path) { cfan_mark(fd.rawValue, flags, mask, $0) }
     }
 
     /// Reads a batch of events into `buffer`; returns the bytes read, 0 when none are queued.

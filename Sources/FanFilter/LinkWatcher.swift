@@ -30,21 +30,19 @@ final class LinkWatcher: Sendable {
         guard group >= 0 else { return nil }
         var mountFDs: [Int32] = []
         for path in paths {
-            let marked = (path + [0]).withUnsafeBufferPointer { p in
-                p.withMemoryRebound(to: CChar.self) { c -> Bool in
-                    let mask = UInt64(FAN_MOVED_TO) | UInt64(FAN_CREATE) | UInt64(FAN_ONDIR)
-                    guard cfan_mark(group, UInt32(FAN_MARK_ADD | FAN_MARK_FILESYSTEM), mask, c.baseAddress) == 0 else { return false }
-                    // open_by_handle_at takes no O_PATH fd, so open a folder: its open
-                    // raises no permission event (the marks have no FAN_ONDIR), where a
-                    // file's would wait for a reader that may not run yet.
-                    var m = open(c.baseAddress!, O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC)
-                    if m < 0, errno == ENOTDIR, let copy = strdup(c.baseAddress!) {
-                        m = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC)
-                        free(copy)
-                    }
-                    if m >= 0 { mountFDs.append(m) }
-                    return true
+            let marked = withCPath(path) { c -> Bool in
+                let mask = UInt64(FAN_MOVED_TO) | UInt64(FAN_CREATE) | UInt64(FAN_ONDIR)
+                guard cfan_mark(group, UInt32(FAN_MARK_ADD | FAN_MARK_FILESYSTEM), mask, c) == 0 else { return false }
+                // open_by_handle_at takes no O_PATH fd, so open a folder: its open
+                // raises no permission event (the marks have no FAN_ONDIR), where a
+                // file's would wait for a reader that may not run yet.
+                var m = open(c, O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC)
+                if m < 0, errno == ENOTDIR, let copy = strdup(c) {
+                    m = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC)
+                    free(copy)
                 }
+                if m >= 0 { mountFDs.append(m) }
+                return true
             }
             if !marked { logger.warning("cannot watch renames on the filesystem of \(printable(path)): cached allows there last until a reload") }
         }

@@ -1,5 +1,6 @@
 import CFanotify
 import Glibc
+import Policy
 import Synchronization
 import SystemPackage
 
@@ -76,9 +77,7 @@ final class MountTable: Sendable {
             refresh(&s, missing: s.ownByDevice[device] == nil)
             if let open = s.roots[device] { return open }
             guard let entry = s.ownByDevice[device] else { return nil }
-            let fd = (entry.point + [0]).withUnsafeBufferPointer { p in
-                p.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC) }
-            }
+            let fd = withCPath(entry.point) { open($0, O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC) }
             guard fd >= 0 else { return nil }
             var st = stat()
             var id: UInt64 = 0

@@ -11,9 +11,7 @@ extension ObjectFacts {
 }
 
 private func objectFacts(path: [UInt8], hashMaxSize: UInt64) -> ObjectFacts {
-    let fd = (path + [0]).withUnsafeBufferPointer { p in
-        p.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_RDONLY | O_NONBLOCK | O_CLOEXEC) }
-    }
+    let fd = withCPath(path) { open($0, O_RDONLY | O_NONBLOCK | O_CLOEXEC) }
     guard fd >= 0 else { return ObjectFacts(path: path) }
     defer { close(fd) }
     var st = stat()

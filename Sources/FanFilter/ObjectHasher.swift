@@ -8,13 +8,7 @@ import SystemPackage
 /// The digest comes from OpenSSL's libcrypto, loaded at the first hash, so an
 /// agent whose policy never tests `sha256hash` does not map it.
 final class ObjectHasher: Sendable {
-    /// A file's identity: any change to its contents changes it.
-    struct Key: Hashable, Sendable {
-        var device: UInt64, inode: UInt64, size: Int64
-        var mtime: Int64, mtimeNanos: Int, ctime: Int64, ctimeNanos: Int
-    }
-
-    private let cache = Mutex<[Key: [UInt8]]>([:])
+    private let cache = Mutex<[FileIdentity: [UInt8]]>([:])
     let capacity: Int
 
     init(capacity: Int = 4096) { self.capacity = capacity }
@@ -28,19 +22,17 @@ final class ObjectHasher: Sendable {
     /// The identity of a regular file no larger than `maxSize`; nil for any
     /// other (only a regular file has contents to hash: a device or FIFO
     /// could be read forever).
-    func key(of eventFD: Int32, maxSize: UInt64) -> Key? {
+    func key(of eventFD: Int32, maxSize: UInt64) -> FileIdentity? {
         var st = stat()
         guard fstat(eventFD, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size >= 0, UInt64(st.st_size) <= maxSize
         else { return nil }
-        return Key(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: Int64(st.st_size),
-                   mtime: Int64(st.st_mtim.tv_sec), mtimeNanos: st.st_mtim.tv_nsec,
-                   ctime: Int64(st.st_ctim.tv_sec), ctimeNanos: st.st_ctim.tv_nsec)
+        return FileIdentity(st)
     }
 
-    func cached(_ key: Key) -> [UInt8]? { cache.withLock { $0[key] } }
+    func cached(_ key: FileIdentity) -> [UInt8]? { cache.withLock { $0[key] } }
 
     /// Reads and hashes the file, and keeps the digest under `key`.
-    func hash(_ eventFD: Int32, _ key: Key, maxSize: UInt64) -> [UInt8]? {
+    func hash(_ eventFD: Int32, _ key: FileIdentity, maxSize: UInt64) -> [UInt8]? {
         guard let crypto = LibCrypto.shared, let context = crypto.newContext() else { return nil }
         defer { crypto.freeContext(context) }
         guard crypto.digestInit(context, crypto.sha256(), nil) == 1 else { return nil }

@@ -36,10 +36,7 @@ extension Policy {
 
 private func specialKind(_ path: [UInt8]) -> String? {
     var st = stat()
-    let ok = (path + [0]).withUnsafeBufferPointer { p in
-        p.withMemoryRebound(to: CChar.self) { lstat($0.baseAddress!, &st) == 0 }
-    }
-    guard ok else { return nil }
+    guard withCPath(path, { lstat($0, &st) }) == 0 else { return nil }
     switch st.st_mode & S_IFMT {
     case S_IFIFO, S_IFSOCK, S_IFCHR, S_IFBLK: return fileKind(st.st_mode)
     default: return nil
@@ -47,8 +44,7 @@ private func specialKind(_ path: [UInt8]) -> String? {
 }
 
 private func specialEntries(of folder: [UInt8], limit: Int) -> [(path: [UInt8], kind: String)] {
-    guard let dir = (folder + [0]).withUnsafeBufferPointer({ p in p.withMemoryRebound(to: CChar.self) { opendir($0.baseAddress!) } })
-    else { return [] }
+    guard let dir = withCPath(folder, { opendir($0) }) else { return [] }
     defer { closedir(dir) }
     var found: [(path: [UInt8], kind: String)] = []
     var seen = 0
