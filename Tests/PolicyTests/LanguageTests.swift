@@ -123,20 +123,6 @@ final class LanguageTests: XCTestCase {
         XCTAssertNil(ruleNumber(p, facts(path: "/opt/b/1/x")), "? never matches /")
     }
 
-    func testGlobs() throws {
-        func g(_ s: String) throws -> Glob { try Glob(Array(s.utf8)) }
-        XCTAssertTrue(try g("/a/*/c").matches(Array("/a/b/c".utf8)))
-        XCTAssertFalse(try g("/a/*/c").matches(Array("/a/b/x/c".utf8)), "* stays within a component")
-        XCTAssertTrue(try g("/a/**/c").matches(Array("/a/b/x/c".utf8)))
-        XCTAssertTrue(try g("/a/**").matches(Array("/a/b/x/c".utf8)))
-        XCTAssertTrue(try g("/a/[!x]").matches(Array("/a/y".utf8)))
-        XCTAssertFalse(try g("/a/[!x]").matches(Array("/a/x".utf8)))
-        XCTAssertTrue(try g("/a/[]]").matches(Array("/a/]".utf8)))
-        XCTAssertTrue(try g("*.sh").matches(Array("run.sh".utf8)))
-        XCTAssertThrowsError(try g("/a/[bc"))
-        XCTAssertThrowsError(try g("/a/[z-a]"))
-    }
-
     func testListsSetsAndNegation() throws {
         let p = try parse("""
         %admins=0,1000

@@ -1,0 +1,53 @@
+import Dispatch
+@testable import FilterPort
+import Synchronization
+import XCTest
+
+/// One client's inbox on its own: a delivery wakes a waiter or is left for a
+/// thread at work, a wait ends at its deadline, closing wakes every waiter.
+final class ClientInboxTests: XCTestCase {
+    func testADeliveryBeforeTheWaitIsTakenAtOnce() {
+        let inbox = ClientInbox<Int>(connectionId: 1)
+        inbox.signal()
+        XCTAssertTrue(inbox.wait(until: .now() + .seconds(5)))
+    }
+
+    func testAWaitWithoutADeliveryEndsAtItsDeadline() {
+        let inbox = ClientInbox<Int>(connectionId: 1)
+        let deadline = DispatchTime.now() + .milliseconds(20)
+        XCTAssertFalse(inbox.wait(until: deadline))
+        XCTAssertGreaterThanOrEqual(DispatchTime.now(), deadline)
+    }
+
+    func testClosingWakesASleepingWaiter() {
+        let inbox = ClientInbox<Int>(connectionId: 1)
+        let result = Mutex<Bool?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            let took = inbox.wait(until: .now() + .seconds(30))
+            result.withLock { $0 = took }
+            done.signal()
+        }
+        usleep(50_000)  // let it fall asleep; the close below must wake it whenever it does
+        inbox.close()
+        XCTAssertEqual(done.wait(timeout: .now() + .seconds(5)), .success, "the waiter was woken")
+        XCTAssertEqual(result.withLock { $0 }, false)
+        XCTAssertTrue(inbox.isClosed)
+    }
+
+    func testADeliveryWhileTheOnlyThreadWorksIsLeftForItsNextLook() {
+        let inbox = ClientInbox<Int>(connectionId: 1)
+        inbox.threads.store(1, ordering: .relaxed)
+        inbox.signal()  // the one thread is at work: no wake-up, the delivery is deferred
+        XCTAssertTrue(inbox.wait(until: .now()), "its next look takes it without sleeping")
+        XCTAssertFalse(inbox.wait(until: .now() + .milliseconds(10)), "and it was one delivery, not two")
+    }
+
+    func testReleaseDeferredWakesASleeperForADeferredDelivery() {
+        let inbox = ClientInbox<Int>(connectionId: 1)
+        inbox.threads.store(2, ordering: .relaxed)
+        inbox.signal()  // deferred: fewer than two threads wait
+        inbox.releaseDeferred()
+        XCTAssertTrue(inbox.wait(until: .now() + .seconds(5)))
+    }
+}
