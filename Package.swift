@@ -61,6 +61,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: [
             "FanFilter", "Policy",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "SystemPackage", package: "swift-system"),
         ], path: "Tests/TestSupport"),
         .testTarget(name: "FanFilterTests", dependencies: [
             "FanFilter", "Policy", "FilterPort", "TestSupport", "fanfilter-test-opener",

@@ -18,7 +18,7 @@ public final class Agent: Sendable {
 
     /// One fanotify group, its marks and its reader thread.
     private struct Watch: Sendable {
-        var group: FanotifyGroup
+        var group: any KernelGroup
         var reader: EventReader
         var done: DispatchGroup
         var watched: [WatchedPath]
@@ -44,15 +44,20 @@ public final class Agent: Sendable {
     private let cache: KernelCache
     private let mounts = MountTable()
     private let logger: Logger
+    /// Makes the groups: the kernel's fanotify groups, or a scripted kernel in tests.
+    private let kernel: KernelGroupFactory
     /// Reloads and stops, one at a time.
     private let control = Mutex<Void>(())
 
     /// Creates the fanotify group, puts every mark the policy asks for in
     /// place, and starts the workers; events flow once `start()` runs the reader.
     /// - Parameter decide: replaces the policy's decision (tests use it to stall).
+    /// - Parameter kernel: makes the event groups (tests pass a scripted kernel).
     public init(policy: Policy, logger: Logger,
-                decide: (@Sendable (AccessRequest) -> Decision)? = nil) throws(AgentError) {
+                decide: (@Sendable (AccessRequest) -> Decision)? = nil,
+                kernel: @escaping KernelGroupFactory = fanotifyGroups) throws(AgentError) {
         self.logger = logger
+        self.kernel = kernel
         let settings = policy.settings
         raiseFileLimit(atLeast: 2 * settings.queueSize + 1024, logger)
         Self.loadHasher(for: policy, logger)
@@ -65,7 +70,7 @@ public final class Agent: Sendable {
             port: port, responder: responder,
             settlement: Settlement(responder: responder, counters: counters, log: log, cache: cache),
             counters: counters, policies: policies, cache: cache, logger: logger)
-        var watch = try Self.watch(settings, context: context, mounts: mounts)
+        var watch = try Self.watch(settings, context: context, mounts: mounts, kernel: kernel)
         watch.links = Self.linkWatcher(settings, watch.group, cache, logger)
         state = Mutex(State(watch: watch))
         do {
@@ -87,8 +92,8 @@ public final class Agent: Sendable {
 
     /// A new group of the class `settings.mode` needs, with its marks and a reader (not started).
     private static func watch(_ settings: Settings, context: EventReader.Context,
-                              mounts: MountTable) throws(AgentError) -> Watch {
-        let group = try FanotifyGroup(permission: settings.mode != .observe)
+                              mounts: MountTable, kernel: KernelGroupFactory) throws(AgentError) -> Watch {
+        let group = try kernel(settings.mode != .observe)
         var openExec = true
         var watched: [WatchedPath] = []
         do {
@@ -105,13 +110,14 @@ public final class Agent: Sendable {
         }
     }
 
-    private static func linkWatcher(_ settings: Settings, _ group: FanotifyGroup, _ cache: KernelCache,
+    private static func linkWatcher(_ settings: Settings, _ group: any KernelGroup, _ cache: KernelCache,
                                     _ logger: Logger) -> LinkWatcher? {
-        guard settings.cache == .kernel, group.permission else { return nil }
+        // Renames are followed on the real kernel's filesystems only.
+        guard settings.cache == .kernel, group.permission, group is FanotifyGroup else { return nil }
         return LinkWatcher(paths: settings.watch + settings.watchMounts, logger: logger) { cache.flush(group) }
     }
 
-    private static func wanted(_ s: Settings) -> [([UInt8], FanotifyGroup.MarkScope)] {
+    private static func wanted(_ s: Settings) -> [([UInt8], MarkScope)] {
         s.watch.map { ($0, .filesystem) } + s.watchMounts.map { ($0, .mount) }
     }
 
@@ -222,7 +228,7 @@ public final class Agent: Sendable {
             Self.loadHasher(for: new, logger)
             if (new.settings.mode == .observe) == old.group.permission {
                 // Permission events and notifications need groups of different classes.
-                var fresh = try Self.watch(new.settings, context: context, mounts: mounts)
+                var fresh = try Self.watch(new.settings, context: context, mounts: mounts, kernel: kernel)
                 fresh.links = Self.linkWatcher(new.settings, fresh.group, cache, logger)
                 cache.reset()
                 policies.store(active)
@@ -289,7 +295,7 @@ public final class Agent: Sendable {
         watch.reader.stop()
         watch.done.wait()
         let deadline = DispatchTime.now() + .nanoseconds(Int(replyTimeout.nanoseconds) + 1_000_000_000)
-        while watch.group.inFlight.load(ordering: .relaxed) > 0, DispatchTime.now() < deadline { usleep(1000) }
+        while watch.group.inFlight > 0, DispatchTime.now() < deadline { usleep(1000) }
         watch.group.close()
     }
 
@@ -310,7 +316,9 @@ public final class Agent: Sendable {
             }
             guard let watch else { return }
             retire(watch, within: policies.load().policy.settings.replyTimeout)
-            workers.stop()
+            if !workers.stop(within: .seconds(1)) {
+                logger.warning("a decision worker is still busy (a decision that never returned): stopping without it")
+            }
         }
     }
 

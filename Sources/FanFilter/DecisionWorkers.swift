@@ -178,10 +178,14 @@ final class DecisionWorkers: Sendable {
     }
 
     /// Disconnects (every unanswered message ends `.disconnected`) and waits
-    /// for the threads to leave.
-    func stop() {
+    /// for the threads to leave, at most `grace`: a thread stuck in a
+    /// decision is left behind (its reply would find no waiter anyway), so a
+    /// stop never hangs on one. Returns false when one was left.
+    @discardableResult
+    func stop(within grace: Duration) -> Bool {
         client.disconnect()
-        done.wait()
-        hasher.stop()
+        let left = done.wait(timeout: .after(grace)) == .success
+        if left { hasher.stop() }
+        return left
     }
 }

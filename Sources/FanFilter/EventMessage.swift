@@ -9,7 +9,7 @@ import Policy
 /// event's fds; only the port's outcome handler answers the event.
 struct EventMessage: PortPayload {
     var file: EventFile
-    var group: FanotifyGroup
+    var group: any KernelGroup
     var policy: ActivePolicy
     var access: Access
     var pid: Int32

@@ -23,7 +23,7 @@ final class EventReader: Sendable {
         let logger: Logger
     }
 
-    let group: FanotifyGroup
+    let group: any KernelGroup
     private let context: Context
     /// Counts turns of the loop (at least one a second while it runs): the watchdog's proof of life.
     let heartbeat = Atomic<UInt64>(0)
@@ -36,7 +36,7 @@ final class EventReader: Sendable {
 
     static let bufferSize = 16 * 1024
 
-    init(group: FanotifyGroup, context: Context) throws(AgentError) {
+    init(group: any KernelGroup, context: Context) throws(AgentError) {
         self.group = group
         self.context = context
         settle = { [settlement = context.settlement] header, message, outcome in
@@ -60,7 +60,7 @@ final class EventReader: Sendable {
     func run() {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferSize, alignment: 8)
         defer { buffer.deallocate() }
-        var fds = [pollfd(fd: group.fd.rawValue, events: Int16(POLLIN), revents: 0),
+        var fds = [pollfd(fd: group.pollFD, events: Int16(POLLIN), revents: 0),
                    pollfd(fd: stopPipe.readFD, events: Int16(POLLIN), revents: 0)]
         let batches = ArrivalGap()
         var readErrors: UInt64 = 0

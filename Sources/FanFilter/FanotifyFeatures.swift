@@ -18,6 +18,9 @@ public struct FanotifyFeatures: Sendable, Equatable, CustomStringConvertible {
     /// which counts and logs it (FAN_REPORT_FD_ERROR); before, the read fails.
     public var fdError = false
 
+    /// Nothing granted yet (a group probes and sets each).
+    public init() {}
+
     public var description: String {
         [("pidfd", pidfd), ("audit", audit), ("unlimited-queue", unlimitedQueue), ("open-exec-perm", openExecPerm),
          ("fd-error", fdError)]

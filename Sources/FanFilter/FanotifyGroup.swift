@@ -9,7 +9,7 @@ import SystemPackage
 /// until answered; a notification group (FAN_CLASS_NOTIF, observe mode)
 /// never does. Creating it probes the kernel's optional features and keeps
 /// those it grants.
-final class FanotifyGroup: Sendable {
+final class FanotifyGroup: KernelGroup {
     let fd: FileDescriptor
     let features: FanotifyFeatures
     /// Whether events wait for an answer (false: observe mode's notifications).
@@ -19,7 +19,12 @@ final class FanotifyGroup: Sendable {
     /// `close()` waits for them, so none can write to a reused fd number.
     private let users = Atomic<Int>(0)
     /// Events read and not yet answered or closed.
-    let inFlight = Atomic<Int>(0)
+    private let unanswered = Atomic<Int>(0)
+
+    var pollFD: Int32 { fd.rawValue }
+    var inFlight: Int { unanswered.load(ordering: .relaxed) }
+    func received() { unanswered.add(1, ordering: .relaxed) }
+    func answered() { unanswered.subtract(1, ordering: .relaxed) }
     /// Whether responses may carry the FAN_INFO audit-rule record (cleared by the first refusal).
     private let auditRuleRecords = Atomic<Bool>(true)
 
@@ -79,9 +84,6 @@ final class FanotifyGroup: Sendable {
         return body(fd.rawValue)
     }
 
-    enum MarkScope: String, Sendable {
-        case filesystem, mount
-    }
 
     /// The events marked: opens and executions, as permission or notification events.
     private func mask(openExec: Bool) -> UInt64 {
@@ -161,7 +163,7 @@ final class FanotifyGroup: Sendable {
     /// without FAN_INFO). Returns the errno the kernel gave, if any, and
     /// EBADF without writing anything once the group is closed (the kernel
     /// allowed every event still held when it was).
-    func respond(to eventFD: Int32, _ verdict: Verdict, auditRule: Int? = nil) -> Errno? {
+    func respond(to eventFD: Int32, _ verdict: Verdict, auditRule: Int?) -> Errno? {
         let response = verdict == .allow ? UInt32(FAN_ALLOW) : UInt32(FAN_DENY)
         let r: Int32 = whileOpen { group in
             guard let rule = auditRule, features.audit else { return cfan_respond(group, eventFD, response) }

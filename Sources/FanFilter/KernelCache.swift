@@ -28,7 +28,7 @@ final class KernelCache: Sendable {
     }
 
     /// Starts a new epoch, then drops every ignore mark of `group`.
-    func flush(_ group: FanotifyGroup) {
+    func flush(_ group: any KernelGroup) {
         epoch.add(1, ordering: .sequentiallyConsistent)
         group.flushIgnoreMarks()
         counters.increment(.cacheFlushes)

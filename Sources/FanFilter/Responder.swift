@@ -22,15 +22,15 @@ final class Responder: Sendable {
     }
 
     /// Notes an event the reader got from the kernel.
-    func received(_ file: EventFile, on group: FanotifyGroup) {
-        group.inFlight.add(1, ordering: .relaxed)
+    func received(_ file: EventFile, on group: any KernelGroup) {
+        group.received()
         #if DEBUG
         let fresh = ledger.withLock { $0.insert(file.fd).inserted }
         precondition(fresh, "event fd \(file.fd) read again before it was answered")
         #endif
     }
 
-    func answer(_ file: EventFile, on group: FanotifyGroup, _ verdict: Verdict, auditRule: Int? = nil) {
+    func answer(_ file: EventFile, on group: any KernelGroup, _ verdict: Verdict, auditRule: Int? = nil) {
         #if DEBUG
         let owned = ledger.withLock { $0.remove(file.fd) != nil }
         precondition(owned, "event fd \(file.fd) answered twice (or never read)")
@@ -40,7 +40,7 @@ final class Responder: Sendable {
         }
         counters.increment(.responses)
         counters.increment(verdict == .allow ? .allowed : .denied)
-        group.inFlight.subtract(1, ordering: .relaxed)
+        group.answered()
     }
 
     /// Event fds read and not yet answered (debug builds; 0 otherwise).

@@ -16,7 +16,7 @@ final class FanotifyGroupTests: KernelTestCase {
         // The number is reused by a pipe's write end, as any open after the close could reuse it.
         XCTAssertEqual(dup2(fds[1], number), number)
         defer { close(number) }
-        XCTAssertEqual(group.respond(to: 42, .allow), .badFileDescriptor)
+        XCTAssertEqual(group.respond(to: 42, .allow, auditRule: nil), .badFileDescriptor)
         XCTAssertEqual(group.respond(to: 42, .deny, auditRule: 1), .badFileDescriptor)
         XCTAssertFalse(group.ignore(42, .open))
         group.flushIgnoreMarks()
