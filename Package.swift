@@ -53,13 +53,13 @@ let package = Package(
         .executableTarget(name: "fanfilter-policy-bench", dependencies: ["Policy"], path: "bench/policy"),
         // A child process the kernel tests use as the opener (the agent allows its own process).
         .executableTarget(name: "fanfilter-test-opener", path: "Tests/Opener"),
-        .testTarget(name: "FilterPortTests", dependencies: ["FilterPort"]),
+        .testTarget(name: "FilterPortTests", dependencies: ["FilterPort", "TestSupport"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
         .testTarget(name: "AgentLogTests", dependencies: ["AgentLog", .product(name: "Logging", package: "swift-log")]),
         // What the kernel and command-line tests share: a private tmpfs, child processes with
         // bounded waits, the agent under test, a log that keeps what it is given.
         .target(name: "TestSupport", dependencies: [
-            "FanFilter", "Policy",
+            "FanFilter", "Policy", "FilterPort",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "SystemPackage", package: "swift-system"),
         ], path: "Tests/TestSupport"),

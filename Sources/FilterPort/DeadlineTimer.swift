@@ -12,7 +12,7 @@ import Synchronization
 /// front, so answered messages cost it no wake-up.
 final class DeadlineTimer: Sendable {
     private struct Entry: Comparable {
-        var deadline: DispatchTime
+        var deadline: UInt64
         var id: UInt64
         static func < (a: Entry, b: Entry) -> Bool {
             (a.deadline, a.id) < (b.deadline, b.id)
@@ -24,7 +24,7 @@ final class DeadlineTimer: Sendable {
         /// The ids scheduled and neither fired nor cancelled.
         var live = Set<UInt64>()
         /// The deadline the thread sleeps until (nil: until woken).
-        var sleepingUntil: DispatchTime? = nil
+        var sleepingUntil: UInt64? = nil
         /// The span from scheduling to deadline of the last entry: how long an idle thread sleeps.
         var interval: UInt64 = 0
         var stopped = false
@@ -35,20 +35,23 @@ final class DeadlineTimer: Sendable {
     private let state = Mutex(State())
     private let wake = DispatchSemaphore(value: 0)
     private let done = DispatchSemaphore(value: 0)
+    let clock: any PortClock
 
-    init(name: String, expire: @escaping @Sendable (UInt64) -> Void) {
+    /// Deadlines are on `clock`, in its nanoseconds.
+    init(name: String, clock: any PortClock = SystemPortClock(), expire: @escaping @Sendable (UInt64) -> Void) {
+        self.clock = clock
         DispatchQueue(label: name).async { [self] in
             run(expire)
             done.signal()
         }
     }
 
-    func schedule(_ id: UInt64, at deadline: DispatchTime) {
-        let now = DispatchTime.now().uptimeNanoseconds
+    func schedule(_ id: UInt64, at deadline: UInt64) {
+        let now = clock.now()
         let mustWake = state.withLock { s -> Bool in
             s.heap.insert(Entry(deadline: deadline, id: id))
             s.live.insert(id)
-            s.interval = deadline.uptimeNanoseconds &- min(now, deadline.uptimeNanoseconds)
+            s.interval = deadline &- min(now, deadline)
             guard let until = s.sleepingUntil else { return true }
             if deadline < until { s.sleepingUntil = deadline; return true }
             return false
@@ -62,12 +65,13 @@ final class DeadlineTimer: Sendable {
     }
 
     /// Stops the thread and waits for it to leave (unless called from it, by
-    /// an `expire` that released the port's last reference); pending deadlines never fire.
+    /// an `expire` that released the port's last reference); pending deadlines never fire. Idempotent.
     func stop() {
-        let onTimerThread = state.withLock { s -> Bool in
-            s.stopped = true
-            return s.thread.map { pthread_equal($0, pthread_self()) != 0 } ?? false
+        let (first, onTimerThread) = state.withLock { s -> (Bool, Bool) in
+            defer { s.stopped = true }
+            return (!s.stopped, s.thread.map { pthread_equal($0, pthread_self()) != 0 } ?? false)
         }
+        guard first else { return }  // idempotent
         wake.signal()
         if !onTimerThread { done.wait() }
     }
@@ -76,23 +80,22 @@ final class DeadlineTimer: Sendable {
         state.withLock { $0.thread = pthread_self() }
         var due: [UInt64] = []
         while true {
-            let next: DispatchTime? = state.withLock { s in
-                if s.stopped { return .distantFuture }
-                let now = DispatchTime.now()
+            let next: UInt64?? = state.withLock { s in
+                if s.stopped { return .none }
+                let now = clock.now()
                 while let first = s.heap.min, first.deadline <= now || !s.live.contains(first.id) {
                     let id = s.heap.removeMin().id
                     if s.live.remove(id) != nil { due.append(id) }
                 }
-                if !due.isEmpty { s.sleepingUntil = nil; return now }
-                let (idleUntil, overflow) = now.uptimeNanoseconds.addingReportingOverflow(s.interval)
-                s.sleepingUntil = s.heap.min?.deadline
-                    ?? (s.interval > 0 && !overflow ? DispatchTime(uptimeNanoseconds: idleUntil) : nil)
-                return s.sleepingUntil
+                if !due.isEmpty { s.sleepingUntil = nil; return .some(now) }
+                let (idleUntil, overflow) = now.addingReportingOverflow(s.interval)
+                s.sleepingUntil = s.heap.min?.deadline ?? (s.interval > 0 && !overflow ? idleUntil : nil)
+                return .some(s.sleepingUntil)
             }
-            if next == .distantFuture { return }
+            guard let next else { return }  // stopped
             for id in due { expire(id) }
             if !due.isEmpty { due.removeAll(keepingCapacity: true); continue }
-            if let next { _ = wake.wait(timeout: next) } else { wake.wait() }
+            _ = clock.wait(wake, until: next)
         }
     }
 }

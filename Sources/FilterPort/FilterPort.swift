@@ -59,13 +59,15 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
     ///   - onConnect: sees each client's context and may refuse it.
     ///   - onDisconnect: runs once for each accepted client when it disconnects.
     ///   - onMessage: serves client-to-filter messages; without it they fail with `.noMessageHandler`.
+    ///   - clock: when timeouts fall due (tests pass a clock they advance by hand).
     public init(
         name: String,
         maxConnections: Int,
         backlogCapacity: Int,
         onConnect: @escaping @Sendable (ConnectionInfo) -> ConnectDecision = { _ in .accept },
         onDisconnect: @escaping @Sendable (ConnectionInfo) -> Void = { _ in },
-        onMessage: (@Sendable (ConnectionInfo, [UInt8]) -> [UInt8])? = nil
+        onMessage: (@Sendable (ConnectionInfo, [UInt8]) -> [UInt8])? = nil,
+        clock: any PortClock = SystemPortClock()
     ) {
         precondition(maxConnections > 0, "a port needs maxConnections > 0")
         precondition(backlogCapacity > 0, "a port needs backlogCapacity > 0")
@@ -77,7 +79,7 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
         self.onMessage = onMessage
         self.state = Mutex(State())
         let expiry = WeakPortBox()
-        self.timer = DeadlineTimer(name: "fanfilter.port.\(name).timer") { id in
+        self.timer = DeadlineTimer(name: "fanfilter.port.\(name).timer", clock: clock) { id in
             expiry.expire?(id)
         }
         expiry.set { [weak self] id in self?.expire(id) }
@@ -96,7 +98,7 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
         _ message: Message, replyCapacity: Int, timeout: Duration,
         onOutcome: @escaping OutcomeHandler
     ) -> UInt64 {
-        let deadline = DispatchTime.after(timeout)
+        let deadline = timer.clock.deadline(after: timeout)
         var refused: Outcome?
         var wake: ClientInbox<Message>?
         let id = state.withLock { s -> UInt64 in

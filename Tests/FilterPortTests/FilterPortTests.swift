@@ -1,6 +1,7 @@
 import Dispatch
 import FilterPort
 import Synchronization
+import TestSupport
 import XCTest
 
 typealias BytesPort = FilterPort<[UInt8], [UInt8]>
@@ -138,12 +139,16 @@ final class FilterPortTests: XCTestCase {
     }
 
     func testDeliveredButUnansweredTimesOutAndLateReplyHasNoWaiter() throws {
-        let port = makePort()
+        // On a clock the test moves: the timeout falls due when the clock reaches it, without a sleep.
+        let clock = ManualPortClock()
+        let port = BytesPort(name: "test", maxConnections: 1, backlogCapacity: 64, clock: clock)
         let client = try port.connect()
         try client.prime()
         let outcomes = Outcomes()
         let id = port.send([1], replyCapacity: 4, timeout: .milliseconds(100), onOutcome: outcomes.handler)
         let message = try XCTUnwrap(client.getMessage(timeout: .seconds(1)))
+        XCTAssertEqual(outcomes.count, 0, "the clock has not moved")
+        clock.advance(by: .milliseconds(100))
         XCTAssertTrue(outcomes.wait())
         guard case .timedOut(delivered: true) = outcomes[id] else { return XCTFail("expected a delivered timeout") }
         XCTAssertThrowsError(try client.reply(message.header.messageId, [1])) {
