@@ -76,7 +76,7 @@ final class BackgroundHasher: Sendable {
     /// The SHA-256 of the event's file, from the cache or hashed on the
     /// hasher's thread, waited for until `deadline`.
     func sha256(of file: EventFile, maxSize: UInt64, subject pid: Int32, until deadline: DispatchTime) -> Outcome {
-        guard let key = hasher.key(of: file.fd, maxSize: maxSize) else { return .digest(nil) }
+        guard let key = hasher.key(of: file.fd.rawValue, maxSize: maxSize) else { return .digest(nil) }
         if let hit = hasher.cached(key) { return .digest(hit) }
         let job = state.withLock { s -> Job? in
             if let running = s.byKey[key] { return running }
@@ -109,7 +109,7 @@ final class BackgroundHasher: Sendable {
         while true {
             work.wait()
             while let job = state.withLock({ s -> Job? in s.stopped ? nil : s.queue.popFirst() }) {
-                let digest = hasher.hash(job.file.fd, job.key, maxSize: job.maxSize)
+                let digest = hasher.hash(job.file.fd.rawValue, job.key, maxSize: job.maxSize)
                 state.withLock { s in
                     s.byKey[job.key] = nil
                     s.perSubject[job.pid, default: 1] -= 1

@@ -65,10 +65,10 @@ struct DecisionLog: Sendable {
     /// (read now through the event's fds), so a timeout that let something
     /// through is never anonymous. The log queue coalesces a storm (log_rate).
     func timedOut(_ message: EventMessage, _ verdict: Verdict, replyTimeout: Duration) {
-        let named = ObjectPath(message.file.fd, mounts: mounts)
+        let named = ObjectPath(message.file.fd.rawValue, mounts: mounts)
         let request = AccessRequest(
             access: message.access,
-            subject: ProcFacts.subject(pid: message.pid, pidfd: message.file.pidfd, needs: Facts.logged, mounts: mounts),
+            subject: ProcFacts.subject(pid: message.pid, pidfd: message.file.pidfdNumber, needs: Facts.logged, mounts: mounts),
             path: named.path)
         decision(request, Decision(verdict: verdict, rule: nil), wouldDeny: false, portMessageID: 0,
                  latencyMicroseconds: (monotonicNanoseconds() &- message.receivedAt) / 1000,

@@ -53,7 +53,7 @@ final class DecisionWorkers: Sendable {
                 // Read now, while the opener still waits for the answer.
                 let missing = Facts.logged.subtracting(facts(of: request.subject))
                 if !missing.isEmpty {
-                    let more = ProcFacts.subject(pid: event.pid, pidfd: event.file.pidfd, needs: missing, mounts: mounts)
+                    let more = ProcFacts.subject(pid: event.pid, pidfd: event.file.pidfdNumber, needs: missing, mounts: mounts)
                     request.subject.exe = request.subject.exe ?? more.exe
                     request.subject.comm = request.subject.comm ?? more.comm
                     request.subject.uid = request.subject.uid ?? more.uid
@@ -88,7 +88,7 @@ final class DecisionWorkers: Sendable {
     /// The request as the worker learned it, and the decision for it.
     private func decision(for event: EventMessage) -> Outcome {
         let policy = event.policy.policy
-        let fd = event.file.fd
+        let fd = event.file.fd.rawValue
         var st = stat()
         var mountID: UInt64 = 0
         let statted = cfan_fstat_mount(fd, &st, &mountID) == 0
@@ -108,7 +108,7 @@ final class DecisionWorkers: Sendable {
         let cache = decide == nil ? event.policy.decisions : nil
         var request = AccessRequest(
             access: event.access,
-            subject: ProcFacts.subject(pid: event.pid, pidfd: event.file.pidfd, needs: needs, mounts: mounts),
+            subject: ProcFacts.subject(pid: event.pid, pidfd: event.file.pidfdNumber, needs: needs, mounts: mounts),
             object: ProcFacts.object(path: path, stat: statted ? st : nil, needs: needs, mounts: mounts))
 
         var flight: (DecisionCache, DecisionCache.Key, DecisionCache.Flight)?

@@ -1,20 +1,25 @@
-import FilterPort
 import Glibc
-import Policy
+import SystemPackage
 
 /// An event's file descriptors: the file, and the pidfd of the process when
 /// the kernel gave one. Closed when the last holder lets go: after the
 /// response is written and after the worker reading through them is done.
 /// So a closed and reused fd number is never read or answered.
 final class EventFile: Sendable {
-    let fd: Int32
-    let pidfd: Int32
+    let fd: FileDescriptor
+    let pidfd: FileDescriptor?
+
+    /// Takes ownership of `fd`, and of `pidfd` when it is one (>= 0).
     init(_ fd: Int32, pidfd: Int32 = -1) {
-        self.fd = fd
-        self.pidfd = pidfd
+        self.fd = FileDescriptor(rawValue: fd)
+        self.pidfd = pidfd >= 0 ? FileDescriptor(rawValue: pidfd) : nil
     }
+
     deinit {
-        close(fd)
-        if pidfd >= 0 { close(pidfd) }
+        try? fd.close()
+        try? pidfd?.close()
     }
+
+    /// The pidfd's number for the C calls that take one, or -1.
+    var pidfdNumber: Int32 { pidfd?.rawValue ?? -1 }
 }

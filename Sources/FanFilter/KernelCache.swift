@@ -21,7 +21,7 @@ final class KernelCache: Sendable {
     var current: UInt64 { epoch.load(ordering: .sequentiallyConsistent) }
 
     func remember(_ message: EventMessage) {
-        guard message.cacheEpoch == current, message.group.ignore(message.file.fd, message.access) else { return }
+        guard message.cacheEpoch == current, message.group.ignore(message.file.fd.rawValue, message.access) else { return }
         counters.increment(.ignoreMarks)
         // A drop that began before the mark went on may have missed it.
         if current != message.cacheEpoch { message.group.flushIgnoreMarks() }

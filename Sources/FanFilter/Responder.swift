@@ -25,17 +25,17 @@ final class Responder: Sendable {
     func received(_ file: EventFile, on group: any KernelGroup) {
         group.received()
         #if DEBUG
-        let fresh = ledger.withLock { $0.insert(file.fd).inserted }
-        precondition(fresh, "event fd \(file.fd) read again before it was answered")
+        let fresh = ledger.withLock { $0.insert(file.fd.rawValue).inserted }
+        precondition(fresh, "event fd \(file.fd.rawValue) read again before it was answered")
         #endif
     }
 
     func answer(_ file: EventFile, on group: any KernelGroup, _ verdict: Verdict, auditRule: Int? = nil) {
         #if DEBUG
-        let owned = ledger.withLock { $0.remove(file.fd) != nil }
-        precondition(owned, "event fd \(file.fd) answered twice (or never read)")
+        let owned = ledger.withLock { $0.remove(file.fd.rawValue) != nil }
+        precondition(owned, "event fd \(file.fd.rawValue) answered twice (or never read)")
         #endif
-        if group.permission, group.respond(to: file.fd, verdict, auditRule: auditRule) != nil {
+        if group.permission, group.respond(to: file.fd.rawValue, verdict, auditRule: auditRule) != nil {
             counters.increment(.responseErrors)
         }
         counters.increment(.responses)
