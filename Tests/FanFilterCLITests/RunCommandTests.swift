@@ -11,13 +11,10 @@ final class RunCommandTests: XCTestCase {
     override func setUpWithError() throws { sandbox = try Sandbox() }
     override func tearDown() { sandbox?.remove() }
 
-    /// Waits until a denied file is really denied: the agent's marks are in place.
-    func waitUntilDenied(_ path: [UInt8]) -> Bool {
-        for _ in 0..<100 {
-            if openFromChild([path]) == ["EPERM"] { return true }
-            usleep(50_000)
-        }
-        return false
+    /// Waits until the agent says it started (its marks are in place), then
+    /// checks that a denied file is really denied.
+    func waitUntilDenied(_ path: [UInt8], _ agent: Child) -> Bool {
+        agent.waitForOutput(containing: "started: ") && openFromChild([path]) == ["EPERM"]
     }
 
     func testSIGTERMUnderLoadAnswersEveryEventAndExitsZero() throws {
@@ -29,7 +26,7 @@ final class RunCommandTests: XCTestCase {
         deny perm=open all : path=\(sandbox.root)/denied
         """.utf8))
         let agent = Child([fanfilterPath, "run", "--policy", String(decoding: policyFile, as: UTF8.self)], mergeStderr: true)
-        XCTAssertTrue(waitUntilDenied(denied), "the agent started and denies")
+        XCTAssertTrue(waitUntilDenied(denied, agent), "the agent started and denies")
         let openers = (0..<4).map { _ in Child([Array(openerPath.utf8), Array("loop".utf8), Array("20000".utf8)] + files) }
         usleep(300_000)
         kill(agent.pid, SIGTERM)
@@ -75,7 +72,7 @@ final class RunCommandTests: XCTestCase {
     func testNoStraySignalEndsOrStopsTheAgent() throws {
         let denied = sandbox.file("denied")
         let agent = startDenyingAgent(denied)
-        XCTAssertTrue(waitUntilDenied(denied), "the agent started and denies")
+        XCTAssertTrue(waitUntilDenied(denied, agent), "the agent started and denies")
         let rtmin = __libc_current_sigrtmin()
         let stray: [(Int32, String)] = [(SIGUSR1, "USR1"), (SIGUSR2, "USR2"), (SIGALRM, "ALRM"), (SIGPIPE, "PIPE"),
                                         (SIGTSTP, "TSTP"), (SIGTTIN, "TTIN"), (SIGTTOU, "TTOU"), (SIGVTALRM, "VTALRM"),
@@ -102,7 +99,13 @@ final class RunCommandTests: XCTestCase {
         let denied = sandbox.file("denied")
         // stderr goes to a reader that exits after its first byte.
         let agent = startDenyingAgent(denied, shell: "2> >(head -c 1 >/dev/null)")
-        XCTAssertTrue(waitUntilDenied(denied), "the agent started and denies")
+        // Its log is not ours to read: wait (bounded) until the marks deny.
+        var denies = false
+        for _ in 0..<100 where !denies {
+            denies = openFromChild([denied]) == ["EPERM"]
+            if !denies { usleep(50_000) }
+        }
+        XCTAssertTrue(denies, "the agent started and denies")
         for _ in 0..<20 { XCTAssertEqual(openFromChild([denied]), ["EPERM"], "each deny is logged to the closed pipe") }
         XCTAssertEqual(kill(agent.pid, 0), 0, "still running")
         kill(agent.pid, SIGTERM)
@@ -144,7 +147,7 @@ final class RunCommandTests: XCTestCase {
         getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &hard)
         var agent = Child(["/usr/bin/prlimit", capSysResource ? "--nofile=16:16" : "--nofile=16:\(hard.rlim_max)", fanfilterPath,
                            "run", "--policy", p], mergeStderr: true)
-        XCTAssertTrue(waitUntilDenied(denied))
+        XCTAssertTrue(waitUntilDenied(denied, agent))
         XCTAssertTrue(load().allSatisfy { $0.output == "ok=2000 eperm=0 other=0\n" })
         kill(agent.pid, SIGTERM)
         var r = agent.wait(timeout: .seconds(10))
@@ -154,7 +157,7 @@ final class RunCommandTests: XCTestCase {
         // Without CAP_SYS_RESOURCE it cannot: it says so at start, and counts what the kernel denies.
         agent = Child(["/usr/bin/prlimit", "--nofile=17:17", "/usr/bin/setpriv", "--bounding-set=-sys_resource",
                        fanfilterPath, "run", "--policy", p], mergeStderr: true)
-        XCTAssertTrue(waitUntilDenied(denied))
+        XCTAssertTrue(waitUntilDenied(denied, agent))
         let results = load()
         XCTAssertTrue(results.allSatisfy { !$0.hung })
         kill(agent.pid, SIGTERM)
@@ -173,7 +176,7 @@ final class RunCommandTests: XCTestCase {
     func testAStopIsNeverDelayedByAReload() throws {
         let denied = sandbox.file("denied")
         let agent = startDenyingAgent(denied)
-        XCTAssertTrue(waitUntilDenied(denied))
+        XCTAssertTrue(waitUntilDenied(denied, agent))
         var text = "watch = \(sandbox.root)\n"
         for i in 0..<100_000 { text += "deny perm=open uid=\(i) : dir=/srv/d\(i % 100)/ path=/srv/d\(i % 100)/f\(i)\n" }
         sandbox.file("policy", contents: Array(text.utf8))
@@ -218,24 +221,16 @@ final class ReloadCommandTests: XCTestCase {
         func write(_ text: String) { sandbox.file("policy", contents: Array(text.utf8)) }
         write("watch = \(sandbox.root)\ndeny all : path=\(sandbox.root)/secret\n")
         let agent = Child([fanfilterPath, "run", "--policy", sandbox.root + "/policy"], mergeStderr: true)
-        var denied = false
-        for _ in 0..<100 where !denied {
-            denied = openFromChild([secret]) == ["EPERM"]
-            if !denied { usleep(50_000) }
-        }
-        XCTAssertTrue(denied)
+        XCTAssertTrue(agent.waitForOutput(containing: "started: "), "the agent started")
+        XCTAssertEqual(openFromChild([secret]), ["EPERM"])
         write("watch = \(sandbox.root)\nmode = lax\n")
         kill(agent.pid, SIGHUP)
-        usleep(1_000_000) // the reload reads the file; the next write must come after it
+        XCTAssertTrue(agent.waitForOutput(containing: "policy rejected"), "the reload read the broken policy")
         XCTAssertEqual(openFromChild([secret]), ["EPERM"], "the broken policy was not taken")
         write("watch = \(sandbox.root)\nallow all : all\n")
         kill(agent.pid, SIGHUP)
-        var allowed = false
-        for _ in 0..<40 where !allowed {
-            usleep(50_000)
-            allowed = openFromChild([secret]) == ["ok"]
-        }
-        XCTAssertTrue(allowed, "the new policy is in force")
+        XCTAssertTrue(agent.waitForOutput(containing: "policy loaded"), "the reload put the new policy in force")
+        XCTAssertEqual(openFromChild([secret]), ["ok"], "the new policy is in force")
         kill(agent.pid, SIGTERM)
         let r = agent.wait(timeout: .seconds(10))
         XCTAssertEqual(r.status, 0)

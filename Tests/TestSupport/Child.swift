@@ -13,6 +13,8 @@ public final class Child {
     public let pid: pid_t
     private let stdoutFD: Int32
     public let started = ContinuousClock.now
+    /// What `waitForOutput` has read so far; `wait` goes on from there.
+    private var output: [UInt8] = []
 
     /// Starts `argv`; stdout (and stderr too, with `mergeStderr`) goes to a pipe read by `wait`.
     public init(_ argv: [[UInt8]], mergeStderr: Bool = false) {
@@ -50,21 +52,50 @@ public final class Child {
         public var lines: [Substring] { output.split(separator: "\n") }
     }
 
-    /// Waits at most `timeout` for the child to exit.
-    public func wait(timeout: Duration = .seconds(30)) -> Result {
-        let deadline = started + timeout
-        var output: [UInt8] = []
-        var hung = false
+    /// Reads the child's output until it holds `text` (true), the output
+    /// ends, or `timeout` passes (false). The child keeps running.
+    public func waitForOutput(containing text: String, timeout: Duration = .seconds(10)) -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        let wanted = Array(text.utf8)
+        while !contains(wanted) {
+            guard readSome(until: deadline) == .read else { return contains(wanted) }
+        }
+        return true
+    }
+
+    private func contains(_ bytes: [UInt8]) -> Bool {
+        guard output.count >= bytes.count else { return false }
+        return (0...(output.count - bytes.count)).contains { output[$0..<($0 + bytes.count)].elementsEqual(bytes) }
+    }
+
+    private enum ReadResult { case read, ended, timedOut }
+
+    /// Reads what the pipe has, waiting for it until `deadline`.
+    private func readSome(until deadline: ContinuousClock.Instant) -> ReadResult {
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
             let left = deadline - ContinuousClock.now
-            if left <= .zero { hung = true; break }
+            if left <= .zero { return .timedOut }
             var p = pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0)
             let ms = Int32(min(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1, 1000))
             if poll(&p, 1, ms) <= 0 { continue }
             let n = buffer.withUnsafeMutableBytes { read(stdoutFD, $0.baseAddress, $0.count) }
-            if n <= 0 { break }
+            if n <= 0 { return .ended }
             output += buffer[..<n]
+            return .read
+        }
+    }
+
+    /// Waits at most `timeout` (from the start) for the child to exit.
+    public func wait(timeout: Duration = .seconds(30)) -> Result {
+        let deadline = started + timeout
+        var hung = false
+        loop: while true {
+            switch readSome(until: deadline) {
+            case .read: continue
+            case .ended: break loop
+            case .timedOut: hung = true; break loop
+            }
         }
         close(stdoutFD)
         if hung { kill(pid, SIGKILL) }
