@@ -12,7 +12,7 @@ final class ActivePolicy: Sendable {
 
     init(_ policy: Policy, counters: Counters? = nil) {
         self.policy = policy
-        decisions = policy.settings.cache == .off ? nil
-            : DecisionCache(capacity: policy.settings.cacheSize, counters: counters)
+        decisions = policy.agent.cache == .off ? nil
+            : DecisionCache(capacity: policy.agent.cacheSize, counters: counters)
     }
 }

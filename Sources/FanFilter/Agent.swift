@@ -58,11 +58,11 @@ public final class Agent: Sendable {
                 kernel: @escaping KernelGroupFactory = fanotifyGroups) throws(AgentError) {
         self.logger = logger
         self.kernel = kernel
-        let settings = policy.settings
-        raiseFileLimit(atLeast: 2 * settings.queueSize + 1024, logger)
+        let agent = policy.agent
+        raiseFileLimit(atLeast: 2 * agent.queueSize + 1024, logger)
         Self.loadHasher(for: policy, logger)
         policies = PolicyHolder(ActivePolicy(policy, counters: counters))
-        port = FilterPort(name: "fanfilter", maxConnections: 1, backlogCapacity: settings.queueSize)
+        port = FilterPort(name: "fanfilter", maxConnections: 1, backlogCapacity: agent.queueSize)
         responder = Responder(counters: counters)
         cache = KernelCache(counters: counters)
         let log = DecisionLog(logger: logger, mounts: mounts)
@@ -70,11 +70,11 @@ public final class Agent: Sendable {
             port: port, responder: responder,
             settlement: Settlement(responder: responder, counters: counters, log: log, cache: cache),
             counters: counters, policies: policies, cache: cache, logger: logger)
-        var watch = try Self.watch(settings, context: context, mounts: mounts, kernel: kernel)
-        watch.links = Self.linkWatcher(settings, watch.group, cache, logger)
+        var watch = try Self.watch(agent, context: context, mounts: mounts, kernel: kernel)
+        watch.links = Self.linkWatcher(agent, watch.group, cache, logger)
         state = Mutex(State(watch: watch))
         do {
-            workers = try DecisionWorkers(port: port, count: settings.workers, prime: settings.prime,
+            workers = try DecisionWorkers(port: port, count: agent.workers, prime: agent.prime,
                                           counters: counters, log: log, mounts: mounts, decide: decide)
         } catch {
             watch.group.close()
@@ -90,14 +90,14 @@ public final class Agent: Sendable {
         logger.error("sha256hash tests match no file: OpenSSL's libcrypto (libcrypto.so.3 or .so.1.1) cannot be loaded; install it (apt-get install libssl3)")
     }
 
-    /// A new group of the class `settings.mode` needs, with its marks and a reader (not started).
-    private static func watch(_ settings: Settings, context: EventReader.Context,
+    /// A new group of the class `agent.mode` needs, with its marks and a reader (not started).
+    private static func watch(_ agent: AgentSettings, context: EventReader.Context,
                               mounts: MountTable, kernel: KernelGroupFactory) throws(AgentError) -> Watch {
-        let group = try kernel(settings.mode != .observe)
+        let group = try kernel(agent.mode != .observe)
         var openExec = true
         var watched: [WatchedPath] = []
         do {
-            for (path, scope) in wanted(settings) {
+            for (path, scope) in wanted(agent) {
                 try refuseProcessFilesystems(path, mounts)
                 let marked = try group.add(path, scope: scope, openExec: &openExec)
                 watched.append(WatchedPath(path: path, scope: marked.rawValue))
@@ -110,14 +110,14 @@ public final class Agent: Sendable {
         }
     }
 
-    private static func linkWatcher(_ settings: Settings, _ group: any KernelGroup, _ cache: KernelCache,
+    private static func linkWatcher(_ agent: AgentSettings, _ group: any KernelGroup, _ cache: KernelCache,
                                     _ logger: Logger) -> LinkWatcher? {
         // Renames are followed on the real kernel's filesystems only.
-        guard settings.cache == .kernel, group.permission, group is FanotifyGroup else { return nil }
-        return LinkWatcher(paths: settings.watch + settings.watchMounts, logger: logger) { cache.flush(group) }
+        guard agent.cache == .kernel, group.permission, group is FanotifyGroup else { return nil }
+        return LinkWatcher(paths: agent.watch + agent.watchMounts, logger: logger) { cache.flush(group) }
     }
 
-    private static func wanted(_ s: Settings) -> [([UInt8], MarkScope)] {
+    private static func wanted(_ s: AgentSettings) -> [([UInt8], MarkScope)] {
         s.watch.map { ($0, .filesystem) } + s.watchMounts.map { ($0, .mount) }
     }
 
@@ -192,7 +192,7 @@ public final class Agent: Sendable {
                 // It holds a folder open on each watched filesystem: one that went away must
                 // be let go, and renames on a new one must drop cached allows too.
                 links?.stop()
-                links = Self.linkWatcher(policies.load().policy.settings, watch.group, cache, logger)
+                links = Self.linkWatcher(policies.load().policy.agent, watch.group, cache, logger)
             }
             state.withLock {
                 $0.watch.watched = watched
@@ -220,25 +220,25 @@ public final class Agent: Sendable {
         try control.withLock { _ throws(AgentError) -> [String] in
             let (old, started, stopped) = state.withLock { ($0.watch, $0.started, $0.stopped) }
             guard !stopped else { throw AgentError("the agent is stopping: the policy was not loaded") }
-            let running = policies.load().policy.settings
-            let notes = Settings.restartOnly.filter { $0.differs(running, new.settings) }.map {
+            let running = policies.load().policy.agent
+            let notes = AgentSettings.restartOnly.filter { $0.differs(running, new.agent) }.map {
                 "\($0.name) changed: it takes effect on restart"
             }
             let active = ActivePolicy(new, counters: counters)
             Self.loadHasher(for: new, logger)
-            if (new.settings.mode == .observe) == old.group.permission {
+            if (new.agent.mode == .observe) == old.group.permission {
                 // Permission events and notifications need groups of different classes.
-                var fresh = try Self.watch(new.settings, context: context, mounts: mounts, kernel: kernel)
-                fresh.links = Self.linkWatcher(new.settings, fresh.group, cache, logger)
+                var fresh = try Self.watch(new.agent, context: context, mounts: mounts, kernel: kernel)
+                fresh.links = Self.linkWatcher(new.agent, fresh.group, cache, logger)
                 cache.reset()
                 policies.store(active)
                 state.withLock { $0.watch = fresh }
                 if started { Self.run(fresh) }
                 retire(old, within: running.replyTimeout)
             } else {
-                let watched = try remark(old, to: new.settings)
+                let watched = try remark(old, to: new.agent)
                 old.links?.stop()
-                let links = Self.linkWatcher(new.settings, old.group, cache, logger)
+                let links = Self.linkWatcher(new.agent, old.group, cache, logger)
                 policies.store(active)
                 cache.flush(old.group)
                 state.withLock {
@@ -252,14 +252,14 @@ public final class Agent: Sendable {
         }
     }
 
-    /// Adds the marks `settings` wants, then removes those it no longer wants
+    /// Adds the marks `agent` wants, then removes those it no longer wants
     /// (unless a wanted path shares their filesystem). Marks added before a
     /// failure are taken back, so a failed reload leaves the running marks.
-    private func remark(_ watch: Watch, to settings: Settings) throws(AgentError) -> (watched: [WatchedPath], openExec: Bool) {
+    private func remark(_ watch: Watch, to agent: AgentSettings) throws(AgentError) -> (watched: [WatchedPath], openExec: Bool) {
         var openExec = watch.openExec
         var watched: [WatchedPath] = []
         var added: [WatchedPath] = []
-        for (path, scope) in Self.wanted(settings) {
+        for (path, scope) in Self.wanted(agent) {
             var w = WatchedPath(path: path, scope: scope.rawValue)
             if let before = watch.watched.first(where: { $0.isSetting(w) }), before.mountPoint, !w.mountPoint {
                 // Its own filesystem is gone: never mark the one that holds the path in its place.
@@ -315,7 +315,7 @@ public final class Agent: Sendable {
                 return s.watch
             }
             guard let watch else { return }
-            retire(watch, within: policies.load().policy.settings.replyTimeout)
+            retire(watch, within: policies.load().policy.agent.replyTimeout)
             if !workers.stop(within: .seconds(1)) {
                 logger.warning("a decision worker is still busy (a decision that never returned): stopping without it")
             }

@@ -41,11 +41,11 @@ final class DecisionWorkers: Sendable {
     private func work() {
         while let message = try? client.getMessage() {
             let event = message.payload
-            let settings = event.policy.policy.settings
+            let agent = event.policy.policy.agent
             let outcome = decision(for: event)
             var request = outcome.request
             let reply = outcome.reply
-            let wouldDeny = reply.decision.verdict == .deny && settings.mode != .enforce
+            let wouldDeny = reply.decision.verdict == .deny && agent.mode != .enforce
             // A decision a setting made because no rule could is always logged.
             let logs = wouldDeny || reply.decision.logs || outcome.answeredBy != nil
                 || (outcome.openedAs != nil && reply.decision.verdict == .deny)
@@ -120,7 +120,7 @@ final class DecisionWorkers: Sendable {
                                openedAs: named.openedAs)
             case .wait(let other):
                 client.willBeSlow()
-                if let entry = other.wait(until: .after(policy.settings.replyTimeout)) {
+                if let entry = other.wait(until: .after(policy.agent.replyTimeout)) {
                     return Outcome(request: request, reply: DecisionReply(decision: entry.decision(in: policy), cacheable: entry.cacheable),
                                    openedAs: named.openedAs)
                 }
@@ -137,17 +137,17 @@ final class DecisionWorkers: Sendable {
             decision = decide?(request) ?? policy.decide(request)
         case .late:
             // Without the hash no rule that tests it can be asked: the timeout's answer, now.
-            answeredBy = (DecisionLog.timeoutSetting(event.access), "the file was still being hashed at reply_timeout \(policy.settings.replyTimeout)")
-            decision = Decision(verdict: policy.settings.onTimeout(event.access), rule: nil)
+            answeredBy = (DecisionLog.timeoutSetting(event.access), "the file was still being hashed at reply_timeout \(policy.agent.replyTimeout)")
+            decision = Decision(verdict: policy.agent.onTimeout(event.access), rule: nil)
         case .busy:
             answeredBy = (event.access == .execute ? "on_overload_execute" : "on_overload",
                           "the process already has \(BackgroundHasher.perSubjectLimit) files being hashed, or the hash queue is full")
-            decision = Decision(verdict: policy.settings.onOverload(event.access), rule: nil)
+            decision = Decision(verdict: policy.agent.onOverload(event.access), rule: nil)
         }
         // A decision made by `decide` (tests) is never cached: the policy did not make it. An
         // ignore mark covers the inode under every name, so only a file with one name (and a
         // path the agent knows) is marked: an allow for `ok/h` says nothing of `deny/h`.
-        let cacheable = decide == nil && answeredBy == nil && policy.settings.cache == .kernel && event.group.permission
+        let cacheable = decide == nil && answeredBy == nil && policy.agent.cache == .kernel && event.group.permission
             && statted && st.st_nlink == 1 && path != nil
             && policy.allowsForEveryProcess(request, decision)
         if let (cache, key, mine) = flight {
@@ -161,10 +161,10 @@ final class DecisionWorkers: Sendable {
     /// than the event's own deadline.
     private func hash(_ event: EventMessage) -> BackgroundHasher.Outcome {
         client.willBeSlow()
-        let settings = event.policy.policy.settings
+        let policy = event.policy.policy
         let waited = monotonicNanoseconds() &- event.receivedAt
-        let left = max(Int64(0), settings.replyTimeout.nanoseconds - Int64(bitPattern: waited))
-        return hasher.sha256(of: event.file, maxSize: settings.hashMaxSize, subject: event.pid,
+        let left = max(Int64(0), policy.agent.replyTimeout.nanoseconds - Int64(bitPattern: waited))
+        return hasher.sha256(of: event.file, maxSize: policy.settings.hashMaxSize, subject: event.pid,
                              until: .now() + .nanoseconds(Int(left)))
     }
 

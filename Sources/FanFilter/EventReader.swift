@@ -154,7 +154,7 @@ final class EventReader: Sendable {
         let policy = c.policies.load()
         c.port.send(EventMessage(file: file, group: group, policy: policy, access: access, pid: event.pid,
                                  receivedAt: receivedAt, cacheEpoch: c.cache.current),
-                    replyCapacity: DecisionReply.capacity, timeout: policy.policy.settings.replyTimeout,
+                    replyCapacity: DecisionReply.capacity, timeout: policy.policy.agent.replyTimeout,
                     onOutcome: settle)
     }
 }

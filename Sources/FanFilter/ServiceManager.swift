@@ -35,7 +35,7 @@ public final class ServiceManager: Sendable {
         var what = "watching \(filesystems) filesystem\(filesystems == 1 ? "" : "s")"
         if mounts > 0 { what += " and \(mounts) mount\(mounts == 1 ? "" : "s")" }
         if waiting > 0 { what += ", \(waiting) watched path\(waiting == 1 ? "" : "s") with nothing mounted" }
-        return "\(what) (\(agent.policy.settings.mode.rawValue)); \(c[.events]) events, \(c[.denied]) denied, "
+        return "\(what) (\(agent.policy.agent.mode.rawValue)); \(c[.events]) events, \(c[.denied]) denied, "
             + "\(c[.timedOut]) timed out, \(c[.overloaded]) overloaded"
     }
 

@@ -17,35 +17,35 @@ struct Settlement: Sendable {
     let cache: KernelCache
 
     func settle(_ header: MessageHeader, _ message: EventMessage, _ outcome: SendOutcome<DecisionReply>) {
-        let settings = message.policy.policy.settings
+        let agent = message.policy.policy.agent
         switch outcome {
         case .replied(_, let reply):
             let decision = reply.decision
-            let enforced = settings.mode == .enforce ? decision.verdict : .allow
+            let enforced = agent.mode == .enforce ? decision.verdict : .allow
             // The ignore mark goes on before the answer, so the opener's next open is already cached.
             if reply.cacheable && enforced == .allow { cache.remember(message) }
             responder.answer(message.file, on: message.group, enforced,
                              auditRule: decision.audits ? decision.rule?.number : nil)
             if decision.verdict == .deny && enforced == .allow { counters.increment(.wouldDeny) }
         case .timedOut, .replyTooLarge:
-            let verdict = enforced(settings.onTimeout(message.access), settings)
+            let verdict = enforced(agent.onTimeout(message.access), agent)
             // Logged (with the file and the process) before the answer, while the opener still waits.
-            log.timedOut(message, verdict, replyTimeout: settings.replyTimeout)
+            log.timedOut(message, verdict, replyTimeout: agent.replyTimeout)
             responder.answer(message.file, on: message.group, verdict)
             counters.increment(.timedOut)
         case .backlogFull:
-            let verdict = enforced(settings.onOverload(message.access), settings)
+            let verdict = enforced(agent.onOverload(message.access), agent)
             responder.answer(message.file, on: message.group, verdict)
             counters.increment(.overloaded)
-            log.occasionally(counters[.overloaded], .overload, "queue full (queue_size \(settings.queueSize)): answered \(settings.onOverload.rawValue) to opens and \(settings.onOverloadExecute.rawValue) to executions; consider a larger queue_size or more workers")
+            log.occasionally(counters[.overloaded], .overload, "queue full (queue_size \(agent.queueSize)): answered \(agent.onOverload.rawValue) to opens and \(agent.onOverloadExecute.rawValue) to executions; consider a larger queue_size or more workers")
         case .noClient, .disconnected:
-            responder.answer(message.file, on: message.group, enforced(settings.onTimeout(message.access), settings))
+            responder.answer(message.file, on: message.group, enforced(agent.onTimeout(message.access), agent))
             counters.increment(.noWorker)
         }
     }
 }
 
 /// permissive and observe modes never deny, whatever answered.
-private func enforced(_ verdict: Verdict, _ settings: Settings) -> Verdict {
-    settings.mode == .enforce ? verdict : .allow
+private func enforced(_ verdict: Verdict, _ agent: AgentSettings) -> Verdict {
+    agent.mode == .enforce ? verdict : .allow
 }

@@ -68,7 +68,7 @@ extension Fanfilter {
                     }
                 }
                 if let policy {
-                    let s = policy.settings
+                    let s = policy.agent
                     let watches = s.watch.count + s.watchMounts.count
                     print("\(name): ok: \(plural(policy.rules.count, "rule")), \(plural(watches, "watched path")), "
                           + "mode \(s.mode.rawValue), \(s.workers) workers, reply_timeout \(s.replyTimeout), "

@@ -83,8 +83,8 @@ extension Fanfilter {
             } else {
                 print("decision: \(decision.verdict.rawValue), as no rule matched (default = \(policy.settings.defaultVerdict.rawValue))")
             }
-            if policy.settings.mode != .enforce, decision.verdict == .deny {
-                print("mode \(policy.settings.mode.rawValue): the agent allows it and logs 'would deny'")
+            if policy.agent.mode != .enforce, decision.verdict == .deny {
+                print("mode \(policy.agent.mode.rawValue): the agent allows it and logs 'would deny'")
             }
             if decision.asks { print("ask: without a connected client the answer is on_no_client (\(policy.settings.onNoClient.rawValue))") }
             if !tried.isEmpty {

@@ -64,7 +64,7 @@ extension Fanfilter {
                 throw ExitCode(78)
             }
             let toJournal = logTarget == .journal || (logTarget == .auto && JournalSink.stderrIsJournal)
-            let logs = LogQueue(sink: toJournal ? JournalSink() : StderrSink(), rate: policy.settings.logRate)
+            let logs = LogQueue(sink: toJournal ? JournalSink() : StderrSink(), rate: policy.agent.logRate)
             LoggingSystem.bootstrap { QueuedLogHandler(label: $0, queue: logs) }
             var logger = Logger(label: "fanfilter")
             logger.logLevel = .info
@@ -116,7 +116,7 @@ extension Fanfilter {
         func describe(_ agent: Agent) -> String {
             let policy = agent.policy
             let watched = agent.watched.map { "\(printable($0.path)) (\(agent.describe($0)))" }.joined(separator: ", ")
-            return "policy \(policy.source), \(plural(policy.rules.count, "rule")), mode \(policy.settings.mode.rawValue); "
+            return "policy \(policy.source), \(plural(policy.rules.count, "rule")), mode \(policy.agent.mode.rawValue); "
                 + "watching \(watched.isEmpty ? "nothing" : watched)"
         }
 
@@ -132,7 +132,7 @@ extension Fanfilter {
             }
             do {
                 let notes = try agent.reload(policy)
-                logs.rate.store(policy.settings.logRate, ordering: .relaxed)
+                logs.rate.store(policy.agent.logRate, ordering: .relaxed)
                 for warning in policy.warnings { logger.warning("\(warning)") }
                 if let nothing = policy.watchesNothingWarning { logger.warning("\(nothing)") }
                 for note in notes { logger.warning("\(note)") }

@@ -1,5 +1,8 @@
 /// A checked policy: settings and rules, ready to evaluate. Immutable.
 public struct Policy: Sendable {
+    /// The agent's own settings (watch, workers, timeouts, cache, …).
+    public let agent: AgentSettings
+    /// The rule language's settings (default, on_no_client, hash_max_size, …).
     public let settings: Settings
     public let rules: [Rule]
     /// The file the policy came from, as errors and logs name it.
@@ -8,8 +11,9 @@ public struct Policy: Sendable {
     public let warnings: [PolicyDiagnostic]
     let index: RuleIndex
 
-    public init(settings: Settings = Settings(), rules: [Rule] = [], source: String = "<none>",
-                warnings: [PolicyDiagnostic] = []) {
+    public init(agent: AgentSettings = AgentSettings(), settings: Settings = Settings(), rules: [Rule] = [],
+                source: String = "<none>", warnings: [PolicyDiagnostic] = []) {
+        self.agent = agent
         self.settings = settings
         self.rules = rules
         self.source = source
@@ -20,7 +24,7 @@ public struct Policy: Sendable {
     /// A warning for a policy that watches nothing (no `watch` or
     /// `watch_mount`): an agent running it sees no access at all.
     public var watchesNothingWarning: PolicyDiagnostic? {
-        guard settings.watch.isEmpty && settings.watchMounts.isEmpty else { return nil }
+        guard agent.watch.isEmpty && agent.watchMounts.isEmpty else { return nil }
         return PolicyDiagnostic(location: SourceLocation(file: source, line: 0, column: 0), severity: .warning,
                                 message: "the policy watches nothing (no watch or watch_mount setting): fanfilter would see no access")
     }

@@ -5,6 +5,7 @@ import Glibc
 /// The parser's state across one policy and its includes.
 struct PolicyParser {
     let ownership: OwnershipCheck
+    var agent = AgentSettings()
     var settings = Settings()
     var rules: [Rule] = []
     var diagnostics: [PolicyDiagnostic] = []
@@ -35,7 +36,7 @@ struct PolicyParser {
             return (order[l.file]!, l.line, l.column, a.offset) < (order[r.file]!, r.line, r.column, b.offset)
         }.map(\.element)
         if diagnostics.contains(where: { $0.severity == .error }) { throw PolicyError(diagnostics) }
-        return Policy(settings: settings, rules: rules, source: source, warnings: diagnostics)
+        return Policy(agent: agent, settings: settings, rules: rules, source: source, warnings: diagnostics)
     }
 
     mutating func report(_ severity: PolicyDiagnostic.Severity, _ file: String, _ line: Int, _ column: Int, _ message: String) {
@@ -172,7 +173,7 @@ struct PolicyParser {
         switch name {
         case "watch", "watch_mount":
             guard let path = at.absolutePath(value) else { return }
-            if name == "watch" { settings.watch.append(path) } else { settings.watchMounts.append(path) }
+            if name == "watch" { agent.watch.append(path) } else { agent.watchMounts.append(path) }
         case "include":
             let target = value.text.hasPrefix("/") ? value.text : directory(of: at.file) + value.text
             diagnostics += at.diagnostics
@@ -182,16 +183,16 @@ struct PolicyParser {
             guard let mode = Mode(rawValue: value.text) else {
                 return at.error(value.column, "unknown mode '\(value.text)' (expected enforce, permissive or observe)")
             }
-            settings.mode = mode
-        case "workers": if let n = at.integer(value, in: 1...256) { settings.workers = n }
-        case "prime": if let n = at.integer(value, in: 1...64) { settings.prime = n }
-        case "queue_size": if let n = at.integer(value, in: 1...1_048_576) { settings.queueSize = n }
-        case "log_rate": if let n = at.integer(value, in: 1...1_000_000) { settings.logRate = n }
-        case "reply_timeout": if let d = at.duration(value) { settings.replyTimeout = d }
-        case "on_timeout": if let v = at.verdict(value) { settings.onTimeout = v }
-        case "on_timeout_execute": if let v = at.verdict(value) { settings.onTimeoutExecute = v }
-        case "on_overload": if let v = at.verdict(value) { settings.onOverload = v }
-        case "on_overload_execute": if let v = at.verdict(value) { settings.onOverloadExecute = v }
+            agent.mode = mode
+        case "workers": if let n = at.integer(value, in: 1...256) { agent.workers = n }
+        case "prime": if let n = at.integer(value, in: 1...64) { agent.prime = n }
+        case "queue_size": if let n = at.integer(value, in: 1...1_048_576) { agent.queueSize = n }
+        case "log_rate": if let n = at.integer(value, in: 1...1_000_000) { agent.logRate = n }
+        case "reply_timeout": if let d = at.duration(value) { agent.replyTimeout = d }
+        case "on_timeout": if let v = at.verdict(value) { agent.onTimeout = v }
+        case "on_timeout_execute": if let v = at.verdict(value) { agent.onTimeoutExecute = v }
+        case "on_overload": if let v = at.verdict(value) { agent.onOverload = v }
+        case "on_overload_execute": if let v = at.verdict(value) { agent.onOverloadExecute = v }
         case "on_unknown_path": if let v = at.verdict(value) { settings.onUnknownPath = v }
         case "on_unknown_path_execute": if let v = at.verdict(value) { settings.onUnknownPathExecute = v }
         case "default": if let v = at.verdict(value) { settings.defaultVerdict = v }
@@ -201,8 +202,8 @@ struct PolicyParser {
             guard let mode = CacheMode(rawValue: value.text) else {
                 return at.error(value.column, "unknown cache '\(value.text)' (expected kernel, user or off)")
             }
-            settings.cache = mode
-        case "cache_size": if let n = at.integer(value, in: 1...16_777_216) { settings.cacheSize = n }
+            agent.cache = mode
+        case "cache_size": if let n = at.integer(value, in: 1...16_777_216) { agent.cacheSize = n }
         default: break
         }
     }

@@ -1,22 +1,7 @@
-/// The agent's settings, with the defaults a policy file that names none gets.
+/// The rule language's own settings: what a decision is when no rule
+/// matches, when a rule asks and no client answers, when a fact cannot be
+/// learned. (The agent's settings are `AgentSettings`.)
 public struct Settings: Sendable, Equatable {
-    /// Paths whose whole filesystem is marked.
-    public var watch: [[UInt8]] = []
-    /// Paths whose mount alone is marked.
-    public var watchMounts: [[UInt8]] = []
-    public var mode: Mode = .enforce
-    public var workers = 4
-    public var prime = 2
-    public var replyTimeout: Duration = .milliseconds(250)
-    /// The answer to an open no worker decided in time.
-    public var onTimeout: Verdict = .allow
-    /// The answer to an execution no worker decided in time: deny, so that
-    /// making a decision slow (a large binary to hash) never runs a program.
-    public var onTimeoutExecute: Verdict = .deny
-    public var queueSize = 4096
-    public var onOverload: Verdict = .allow
-    /// The answer to an execution that finds the queue full.
-    public var onOverloadExecute: Verdict = .deny
     /// The answer to an open whose path the agent cannot learn (longer than
     /// PATH_MAX, or on a mount it cannot resolve) while a rule for opens tests the path.
     public var onUnknownPath: Verdict = .allow
@@ -28,24 +13,8 @@ public struct Settings: Sendable, Equatable {
     public var onNoClient: Verdict = .allow
     /// Files larger than this are not hashed: sha256hash does not match them.
     public var hashMaxSize: UInt64 = 64 << 20
-    /// Most decision log lines a second before similar ones are coalesced.
-    public var logRate = 100
-    /// Whether allows that depend on the file alone are cached in the kernel
-    /// (ignore marks), and other decisions in the agent.
-    public var cache: CacheMode = .kernel
-    /// How many decisions the agent's own cache keeps.
-    public var cacheSize = 4096
 
     public init() {}
 
-    public func onTimeout(_ access: Access) -> Verdict { access == .execute ? onTimeoutExecute : onTimeout }
-    public func onOverload(_ access: Access) -> Verdict { access == .execute ? onOverloadExecute : onOverload }
     public func onUnknownPath(_ access: Access) -> Verdict { access == .execute ? onUnknownPathExecute : onUnknownPath }
-
-    /// The settings only a restart applies.
-    public static let restartOnly: [(name: String, differs: @Sendable (Settings, Settings) -> Bool)] = [
-        ("workers", { $0.workers != $1.workers }),
-        ("prime", { $0.prime != $1.prime }),
-        ("queue_size", { $0.queueSize != $1.queueSize }),
-    ]
 }

@@ -63,7 +63,7 @@ final class HostileInputTests: XCTestCase {
     func testRawNULByteOrderMarkAndSignedNumbers() throws {
         XCTAssertEqual(errors("deny all : path=/a\u{0}b"), ["1:19: a NUL byte in the line (a policy is text; no value can hold one)"])
         let p = try Policy.parse(Array("\u{FEFF}watch = /srv\ndeny all : path=/a\n".utf8), file: "bom")
-        XCTAssertEqual(p.settings.watch, [Array("/srv".utf8)])
+        XCTAssertEqual(p.agent.watch, [Array("/srv".utf8)])
         XCTAssertEqual(p.warnings.map(\.description), ["bom:1:1: warning: a UTF-8 byte-order mark at the start of the file is ignored"])
         XCTAssertEqual(errors("workers = +4"), ["1:11: '+4' is not a whole number from 1 to 256"])
         XCTAssertEqual(errors("hash_max_size = +4M"), ["1:17: '+4M' is not a size (bytes, or a whole number with K, M or G)"])

@@ -68,10 +68,10 @@ final class LanguageTests: XCTestCase {
     }
 
     func testCacheSettings() throws {
-        XCTAssertEqual(try parse("").settings.cache, .kernel)
-        XCTAssertEqual(try parse("cache = user\ncache_size = 100").settings.cache, .user)
-        XCTAssertEqual(try parse("cache_size = 100").settings.cacheSize, 100)
-        XCTAssertEqual(try parse("cache = off").settings.cache, .off)
+        XCTAssertEqual(try parse("").agent.cache, .kernel)
+        XCTAssertEqual(try parse("cache = user\ncache_size = 100").agent.cache, .user)
+        XCTAssertEqual(try parse("cache_size = 100").agent.cacheSize, 100)
+        XCTAssertEqual(try parse("cache = off").agent.cache, .off)
     }
 
     func testDefaultVerdict() throws {

@@ -41,15 +41,15 @@ final class ParserTests: XCTestCase {
         allow      perm=any  exe=/usr/bin/rsync : all
         allow      perm=any  all : all
         """)
-        XCTAssertEqual(p.settings.watch, [Array("/srv/data".utf8)])
-        XCTAssertEqual(p.settings.watchMounts, [Array("/mnt/x".utf8)])
-        XCTAssertEqual(p.settings.mode, .permissive)
-        XCTAssertEqual(p.settings.workers, 8)
-        XCTAssertEqual(p.settings.prime, 3)
-        XCTAssertEqual(p.settings.replyTimeout, .milliseconds(500))
-        XCTAssertEqual(p.settings.onTimeout, .deny)
-        XCTAssertEqual(p.settings.queueSize, 128)
-        XCTAssertEqual(p.settings.onOverload, .deny)
+        XCTAssertEqual(p.agent.watch, [Array("/srv/data".utf8)])
+        XCTAssertEqual(p.agent.watchMounts, [Array("/mnt/x".utf8)])
+        XCTAssertEqual(p.agent.mode, .permissive)
+        XCTAssertEqual(p.agent.workers, 8)
+        XCTAssertEqual(p.agent.prime, 3)
+        XCTAssertEqual(p.agent.replyTimeout, .milliseconds(500))
+        XCTAssertEqual(p.agent.onTimeout, .deny)
+        XCTAssertEqual(p.agent.queueSize, 128)
+        XCTAssertEqual(p.agent.onOverload, .deny)
         XCTAssertEqual(p.rules.count, 4)
         XCTAssertEqual(p.rules[0].decision, .denyLog)
         XCTAssertEqual(p.rules[0].perm, .execute)
@@ -62,21 +62,21 @@ final class ParserTests: XCTestCase {
     func testDefaultsWhenNothingIsSet() throws {
         let p = try parse("")
         XCTAssertEqual(p.settings, Settings())
-        XCTAssertEqual(p.settings.replyTimeout, .milliseconds(250))
-        XCTAssertEqual(p.settings.workers, 4)
-        XCTAssertEqual(p.settings.queueSize, 4096)
+        XCTAssertEqual(p.agent.replyTimeout, .milliseconds(250))
+        XCTAssertEqual(p.agent.workers, 4)
+        XCTAssertEqual(p.agent.queueSize, 4096)
         XCTAssertTrue(p.rules.isEmpty)
     }
 
     func testSettingSpellings() throws {
         for line in ["workers=3", "workers =3", "workers= 3", "workers = 3", "\tworkers\t=\t3  # three"] {
-            XCTAssertEqual(try parse(line).settings.workers, 3, line)
+            XCTAssertEqual(try parse(line).agent.workers, 3, line)
         }
     }
 
     func testDurations() throws {
-        XCTAssertEqual(try parse("reply_timeout = 2s").settings.replyTimeout, .seconds(2))
-        XCTAssertEqual(try parse("reply_timeout = 1500us").settings.replyTimeout, .microseconds(1500))
+        XCTAssertEqual(try parse("reply_timeout = 2s").agent.replyTimeout, .seconds(2))
+        XCTAssertEqual(try parse("reply_timeout = 1500us").agent.replyTimeout, .microseconds(1500))
         XCTAssertEqual(errors("reply_timeout = 250"), ["1:17: bad duration '250' (a whole number and a unit: us, ms or s, e.g. 250ms)"])
         XCTAssertEqual(errors("reply_timeout = 1.5s"), ["1:17: bad duration '1.5s' (a whole number and a unit: us, ms or s, e.g. 250ms)"])
         XCTAssertEqual(errors("reply_timeout = 61s"), ["1:17: duration '61s' is out of range (1ms to 60s)"])
@@ -171,8 +171,8 @@ final class ParserTests: XCTestCase {
         let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../systemd/fanfilter.policy").standardized.path
         let p = try Policy.load(path: file)
-        XCTAssertFalse(p.settings.watch.isEmpty)
-        XCTAssertEqual(p.settings.mode, .enforce)
+        XCTAssertFalse(p.agent.watch.isEmpty)
+        XCTAssertEqual(p.agent.mode, .enforce)
         let exec = p.decide(request(.execute, path: "/tmp/evil"))
         XCTAssertEqual(exec.verdict, .deny)
         XCTAssertTrue(exec.logs)

@@ -1,0 +1,42 @@
+/// The agent's own settings, as fapolicyd keeps fapolicyd.conf apart from
+/// its rules: what it watches, how it runs, and what it answers when no
+/// decision comes. Written in the policy file with the same `key = value`
+/// syntax; the defaults are those of a policy file that names none.
+public struct AgentSettings: Sendable, Equatable {
+    /// Paths whose whole filesystem is marked.
+    public var watch: [[UInt8]] = []
+    /// Paths whose mount alone is marked.
+    public var watchMounts: [[UInt8]] = []
+    public var mode: Mode = .enforce
+    public var workers = 4
+    public var prime = 2
+    public var replyTimeout: Duration = .milliseconds(250)
+    /// The answer to an open no worker decided in time.
+    public var onTimeout: Verdict = .allow
+    /// The answer to an execution no worker decided in time: deny, so that
+    /// making a decision slow (a large binary to hash) never runs a program.
+    public var onTimeoutExecute: Verdict = .deny
+    public var queueSize = 4096
+    public var onOverload: Verdict = .allow
+    /// The answer to an execution that finds the queue full.
+    public var onOverloadExecute: Verdict = .deny
+    /// Most decision log lines a second before similar ones are coalesced.
+    public var logRate = 100
+    /// Whether allows that depend on the file alone are cached in the kernel
+    /// (ignore marks), and other decisions in the agent.
+    public var cache: CacheMode = .kernel
+    /// How many decisions the agent's own cache keeps.
+    public var cacheSize = 4096
+
+    public init() {}
+
+    public func onTimeout(_ access: Access) -> Verdict { access == .execute ? onTimeoutExecute : onTimeout }
+    public func onOverload(_ access: Access) -> Verdict { access == .execute ? onOverloadExecute : onOverload }
+
+    /// The settings only a restart applies.
+    public static let restartOnly: [(name: String, differs: @Sendable (AgentSettings, AgentSettings) -> Bool)] = [
+        ("workers", { $0.workers != $1.workers }),
+        ("prime", { $0.prime != $1.prime }),
+        ("queue_size", { $0.queueSize != $1.queueSize }),
+    ]
+}
