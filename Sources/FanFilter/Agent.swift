@@ -53,16 +53,18 @@ public final class Agent: Sendable {
     /// place, and starts the workers; events flow once `start()` runs the reader.
     /// - Parameter decide: replaces the policy's decision (tests use it to stall).
     /// - Parameter kernel: makes the event groups (tests pass a scripted kernel).
+    /// - Parameter portClock: when reply timeouts fall due (tests pass one they advance).
     public init(policy: Policy, logger: Logger,
                 decide: (@Sendable (AccessRequest) -> Decision)? = nil,
-                kernel: @escaping KernelGroupFactory = fanotifyGroups) throws(AgentError) {
+                kernel: @escaping KernelGroupFactory = fanotifyGroups,
+                portClock: any PortClock = SystemPortClock()) throws(AgentError) {
         self.logger = logger
         self.kernel = kernel
         let agent = policy.agent
         raiseFileLimit(atLeast: 2 * agent.queueSize + 1024, logger)
         Self.loadHasher(for: policy, logger)
         policies = PolicyHolder(ActivePolicy(policy, counters: counters))
-        port = FilterPort(name: "fanfilter", maxConnections: 1, backlogCapacity: agent.queueSize)
+        port = FilterPort(name: "fanfilter", maxConnections: 1, backlogCapacity: agent.queueSize, clock: portClock)
         responder = Responder(counters: counters)
         cache = KernelCache(counters: counters)
         let log = DecisionLog(logger: logger, mounts: mounts)

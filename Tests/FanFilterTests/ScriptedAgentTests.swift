@@ -1,5 +1,6 @@
 import Dispatch
 import FanFilter
+import FilterPort
 import Foundation
 import Glibc
 import Policy
@@ -24,9 +25,10 @@ final class ScriptedAgentTests: XCTestCase {
 
     override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
 
-    private func agent(_ text: String, decide: (@Sendable (AccessRequest) -> Decision)? = nil) throws -> Agent {
+    private func agent(_ text: String, clock: any PortClock = SystemPortClock(),
+                       decide: (@Sendable (AccessRequest) -> Decision)? = nil) throws -> Agent {
         let policy = try Policy.parse(Array(("watch = \(dir)\n" + text).replacingOccurrences(of: "$DIR", with: dir).utf8), file: "scripted")
-        let agent = try Agent(policy: policy, logger: quietLogger(), decide: decide, kernel: kernel.groups)
+        let agent = try Agent(policy: policy, logger: quietLogger(), decide: decide, kernel: kernel.groups, portClock: clock)
         agent.start()
         return agent
     }
@@ -116,7 +118,31 @@ final class ScriptedAgentTests: XCTestCase {
         XCTAssertTrue(kernel.waitUntilSettled(timeout: .seconds(1)))
         XCTAssertTrue(kernel.events.allSatisfy { $0.answer == .deny || $0.allowedByClose }, "\(kernel.events)")
         for _ in 0..<4 { release.signal() }
-        XCTAssertEqual(kernel.violations, [], "no answer through the closed group")
+        XCTAssertEqual(kernel.violations, [])
+        XCTAssertEqual(kernel.refusedAfterClose, 0, "every event was answered before the group closed")
         XCTAssertEqual(agent.counters[.responses], agent.counters[.events])
+    }
+
+    /// The stop race: the port's clock stands still, so no timeout answers the
+    /// events the stuck workers hold; the stop closes the group at its grace
+    /// deadline with them in flight, then disconnects the workers, which
+    /// settles them: each answer comes after the close and is refused with
+    /// nothing written, and the close allowed each event once.
+    func testAnAnswerAfterTheGroupClosedIsNeverWritten() throws {
+        let release = DispatchSemaphore(value: 0)
+        let clock = ManualPortClock()
+        let agent = try agent("workers = 3\nreply_timeout = 50ms\non_timeout = deny", clock: clock) { _ in
+            _ = release.wait(timeout: .now() + .seconds(10))
+            return Decision(verdict: .allow, rule: nil)
+        }
+        for name in ["a", "b", "c"] { kernel.access(dir + "/" + name) }
+        for _ in 0..<5000 where agent.counters[.events] < 3 { usleep(1_000) }
+        XCTAssertEqual(agent.counters[.events], 3, "the reader took all three")
+        agent.stop()
+        XCTAssertTrue(kernel.events.allSatisfy { $0.allowedByClose && $0.answer == nil }, "\(kernel.events)")
+        XCTAssertEqual(kernel.refusedAfterClose, 3, "each late settlement was refused, nothing written")
+        XCTAssertEqual(kernel.violations, [])
+        XCTAssertEqual(agent.counters[.responses], 3, "still exactly one settlement per event")
+        for _ in 0..<3 { release.signal() }
     }
 }

@@ -10,9 +10,10 @@ import SystemPackage
 /// answer is kept. No root, no fanotify, no marks on any filesystem.
 ///
 /// What it checks, as the kernel would see it: each event is answered at
-/// most once and only while its group is open; an event still held when its
-/// group closes is allowed by the close, as the kernel does. `violations`
-/// lists everything else.
+/// most once, by the fd it was read with; an event still held when its
+/// group closes is allowed by the close, as the kernel does, and an answer
+/// that comes after the close is refused with nothing written (counted in
+/// `refusedAfterClose`). `violations` lists everything else.
 public final class ScriptedKernel: Sendable {
     /// One queued event and what became of it.
     public struct Event: Sendable {
@@ -34,6 +35,7 @@ public final class ScriptedKernel: Sendable {
         /// Event fds read by the agent and not answered, to the event's index.
         var pending: [Int32: Int] = [:]
         var violations: [String] = []
+        var refusedAfterClose = 0
         var groups: [Group] = []
         var marks: [String] = []
     }
@@ -69,6 +71,8 @@ public final class ScriptedKernel: Sendable {
 
     public var events: [Event] { state.withLock { $0.events } }
     public var violations: [String] { state.withLock { $0.violations } }
+    /// Answers that came after their group closed: refused, nothing written.
+    public var refusedAfterClose: Int { state.withLock { $0.refusedAfterClose } }
     /// `add FILESYSTEM /path` and `remove …`, in order.
     public var marks: [String] { state.withLock { $0.marks } }
 
@@ -87,7 +91,8 @@ public final class ScriptedKernel: Sendable {
     fileprivate func respond(_ fd: Int32, _ verdict: Verdict, closed: Bool) -> Errno? {
         state.withLock { s in
             guard !closed else {
-                s.violations.append("an answer (\(verdict)) through a closed group for fd \(fd)")
+                // The contract: nothing is written, EBADF. The event was allowed by the close.
+                s.refusedAfterClose += 1
                 return .badFileDescriptor
             }
             guard let index = s.pending.removeValue(forKey: fd) else {
