@@ -14,12 +14,14 @@ public final class ArrivalGap: Sendable {
 
     private let last = Atomic<UInt64>(0)
     private let average = Atomic<UInt64>(.max)
+    private let clock: any PortClock
 
-    public init() {}
+    /// Arrivals are timed on `clock` (tests pass one they advance).
+    public init(clock: any PortClock = SystemPortClock()) { self.clock = clock }
 
     /// Notes an arrival now.
     public func arrived() {
-        let now = DispatchTime.now().uptimeNanoseconds
+        let now = clock.now()
         let previous = last.exchange(now, ordering: .relaxed)
         let gap = previous == 0 ? UInt64.max : now &- previous
         let old = average.load(ordering: .relaxed)
