@@ -9,6 +9,19 @@ import Synchronization
 /// `getMessage` returns them in delivery order to whichever thread waits.
 /// Reply with `reply(_:status:_:)`, then prime again (the scanner sample's
 /// re-armed FilterGetMessage). Safe to use from many threads.
+///
+/// Wake-up policy, in one place. A delivery wakes one waiting thread: the
+/// one spinning, if any (while deliveries come close together, see
+/// `ArrivalGap`), else a sleeper, except that a client that said how many
+/// threads it runs (`setThreads`) has a delivery that comes while one of
+/// them is at work left for that thread's next look (at most one such
+/// delivery at a time). Guarantee, whatever the caller does: a delivered
+/// message waits for a busy thread only until the next delivery (which
+/// wakes a sleeper for both) or until the filter goes idle and calls
+/// `FilterPort.releaseDeferred()` (which the filter must do before it waits
+/// for more work of its own; fanfilter's event reader does). `willBeSlow()`
+/// is an optimisation a thread may add before slow work: it hands the
+/// waiting delivery on at once instead of at one of those two points.
 public final class ClientPort<Message: PortPayload, Reply: PortPayload>: Sendable {
     public let info: ConnectionInfo
     private let port: FilterPort<Message, Reply>
@@ -27,7 +40,8 @@ public final class ClientPort<Message: PortPayload, Reply: PortPayload>: Sendabl
     public func setThreads(_ count: Int) { inbox.threads.store(count, ordering: .relaxed) }
 
     /// Before slow work on a message (hashing a large file): lets a sleeping
-    /// thread take a delivery that was left for this one.
+    /// thread take a delivery that was left for this one now, rather than at
+    /// the next delivery or when the filter goes idle (see the wake-up policy above).
     public func willBeSlow() { inbox.releaseDeferred() }
 
     /// Posts `count` gets (overlapped FilterGetMessage calls).
