@@ -16,8 +16,11 @@ let package = Package(
     targets: [
         // Thin C wrappers over the fanotify macros and structs Swift cannot reach.
         .target(name: "CFanotify"),
+        // The one monotonic clock (and the protocol tests use to move time by hand).
+        .target(name: "Clocks"),
         // The minifilter-style communication port: send with timeout, get/reply by message id.
         .target(name: "FilterPort", dependencies: [
+            "Clocks",
             .product(name: "DequeModule", package: "swift-collections"),
             .product(name: "HeapModule", package: "swift-collections"),
         ]),
@@ -25,7 +28,7 @@ let package = Package(
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         // Logging that never blocks the event path: a bounded queue, the journal or stderr behind it.
         .target(name: "AgentLog", dependencies: [
-            "CSystemd",
+            "CSystemd", "Clocks",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "DequeModule", package: "swift-collections"),
             .product(name: "SystemPackage", package: "swift-system"),
@@ -34,7 +37,7 @@ let package = Package(
         .target(name: "Policy"),
         // The agent: fanotify event source, dispatch over the port, workers, responses.
         .target(name: "FanFilter", dependencies: [
-            "CFanotify", "CSystemd", "FilterPort", "Policy", "AgentLog",
+            "CFanotify", "CSystemd", "Clocks", "FilterPort", "Policy", "AgentLog",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "DequeModule", package: "swift-collections"),
             .product(name: "SystemPackage", package: "swift-system"),
@@ -53,18 +56,18 @@ let package = Package(
         .executableTarget(name: "fanfilter-policy-bench", dependencies: ["Policy"], path: "bench/policy"),
         // A child process the kernel tests use as the opener (the agent allows its own process).
         .executableTarget(name: "fanfilter-test-opener", path: "Tests/Opener"),
-        .testTarget(name: "FilterPortTests", dependencies: ["FilterPort", "TestSupport"]),
+        .testTarget(name: "FilterPortTests", dependencies: ["Clocks", "FilterPort", "TestSupport"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
         .testTarget(name: "AgentLogTests", dependencies: ["AgentLog", .product(name: "Logging", package: "swift-log")]),
         // What the kernel and command-line tests share: a private tmpfs, child processes with
         // bounded waits, the agent under test, a log that keeps what it is given.
         .target(name: "TestSupport", dependencies: [
-            "FanFilter", "Policy", "FilterPort",
+            "Clocks", "FanFilter", "Policy", "FilterPort",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "SystemPackage", package: "swift-system"),
         ], path: "Tests/TestSupport"),
         .testTarget(name: "FanFilterTests", dependencies: [
-            "FanFilter", "Policy", "FilterPort", "TestSupport", "fanfilter-test-opener",
+            "Clocks", "FanFilter", "Policy", "FilterPort", "TestSupport", "fanfilter-test-opener",
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .testTarget(name: "FanFilterCLITests", dependencies: ["TestSupport", "FanFilterCLI", "fanfilter-test-opener"]),

@@ -1,3 +1,4 @@
+import Clocks
 import DequeModule
 import Dispatch
 import Glibc
@@ -25,8 +26,11 @@ public final class LogQueue: Sendable {
     /// Most entries a second before similar ones are coalesced (the policy's log_rate).
     public let rate: Atomic<Int>
     private let sink: LogSink
+    /// Times the log_rate windows (a clock tests can move).
+    private let clock: any MonotonicClock
 
-    public init(sink: LogSink, capacity: Int = 8192, rate: Int = 100) {
+    public init(sink: LogSink, capacity: Int = 8192, rate: Int = 100, clock: any MonotonicClock = SystemClock()) {
+        self.clock = clock
         self.sink = sink
         self.capacity = capacity
         self.rate = Atomic(rate)
@@ -58,8 +62,8 @@ public final class LogQueue: Sendable {
     /// Waits (at most `timeout`) until everything queued so far is written.
     public func flush(timeout: Duration = .seconds(2)) {
         let target = enqueued.load(ordering: .relaxed)
-        let deadline = ContinuousClock.now + timeout
-        while drained.load(ordering: .relaxed) < target, ContinuousClock.now < deadline { usleep(1000) }
+        let deadline = SystemClock().deadline(after: timeout)
+        while drained.load(ordering: .relaxed) < target, SystemClock().now() < deadline { usleep(1000) }
     }
 
     /// Writes what is queued and stops the writer thread.
@@ -76,7 +80,7 @@ public final class LogQueue: Sendable {
         while true {
             let timedOut = available.wait(timeout: .now() + .seconds(1)) == .timedOut
             let (entry, stopped, dropped) = state.withLock { s in (s.entries.popFirst(), s.stopped, s.dropped) }
-            let now = monotonicSecond()
+            let now = clock.seconds()
             for summary in window.roll(to: now) { sink.write(summary) }
             if let entry {
                 if window.admit(entry, rate: rate.load(ordering: .relaxed)) { sink.write(entry) }
@@ -96,8 +100,3 @@ public final class LogQueue: Sendable {
     }
 }
 
-func monotonicSecond() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Int64(ts.tv_sec)
-}

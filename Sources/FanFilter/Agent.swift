@@ -1,3 +1,4 @@
+import Clocks
 import Dispatch
 import FilterPort
 import Glibc
@@ -57,7 +58,7 @@ public final class Agent: Sendable {
     public init(policy: Policy, logger: Logger,
                 decide: (@Sendable (AccessRequest) -> Decision)? = nil,
                 kernel: @escaping KernelGroupFactory = fanotifyGroups,
-                portClock: any PortClock = SystemPortClock()) throws(AgentError) {
+                portClock: any MonotonicClock = SystemClock()) throws(AgentError) {
         self.logger = logger
         self.kernel = kernel
         let agent = policy.agent

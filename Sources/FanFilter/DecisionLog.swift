@@ -1,3 +1,4 @@
+import Clocks
 import AgentLog
 import Logging
 import Policy
@@ -71,7 +72,7 @@ struct DecisionLog: Sendable {
             subject: ProcFacts.subject(pid: message.pid, pidfd: message.file.pidfdNumber, needs: Facts.logged, mounts: mounts),
             path: named.path)
         decision(request, Decision(verdict: verdict, rule: nil), wouldDeny: false, portMessageID: 0,
-                 latencyMicroseconds: (monotonicNanoseconds() &- message.receivedAt) / 1000,
+                 latencyMicroseconds: (SystemClock().now() &- message.receivedAt) / 1000,
                  setting: Self.timeoutSetting(message.access), why: "no decision within reply_timeout \(replyTimeout)",
                  openedAs: named.openedAs)
     }

@@ -1,3 +1,4 @@
+import Clocks
 import CFanotify
 import Dispatch
 import FilterPort
@@ -64,7 +65,7 @@ final class DecisionWorkers: Sendable {
                 try client.reply(message.header.messageId, reply)
                 if logs {
                     log.decision(request, reply.decision, wouldDeny: wouldDeny, portMessageID: message.header.messageId,
-                                 latencyMicroseconds: (monotonicNanoseconds() &- event.receivedAt) / 1000,
+                                 latencyMicroseconds: (SystemClock().now() &- event.receivedAt) / 1000,
                                  setting: outcome.answeredBy?.setting, why: outcome.answeredBy?.why ?? "",
                                  openedAs: outcome.openedAs)
                 }
@@ -162,7 +163,7 @@ final class DecisionWorkers: Sendable {
     private func hash(_ event: EventMessage) -> BackgroundHasher.Outcome {
         client.willBeSlow()
         let policy = event.policy.policy
-        let waited = monotonicNanoseconds() &- event.receivedAt
+        let waited = SystemClock().now() &- event.receivedAt
         let left = max(Int64(0), policy.agent.replyTimeout.nanoseconds - Int64(bitPattern: waited))
         return hasher.sha256(of: event.file, maxSize: policy.settings.hashMaxSize, subject: event.pid,
                              until: .now() + .nanoseconds(Int(left)))

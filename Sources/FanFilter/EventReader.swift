@@ -1,3 +1,4 @@
+import Clocks
 import CFanotify
 import Dispatch
 import FilterPort
@@ -94,7 +95,7 @@ final class EventReader: Sendable {
                 continue
             }
             if length == 0 {
-                let now = DispatchTime.now().uptimeNanoseconds
+                let now = SystemClock().now()
                 if spinUntil == 0 { spinUntil = now + batches.spinBudget }
                 idle = now >= spinUntil
                 if !idle { sched_yield() }
@@ -139,7 +140,7 @@ final class EventReader: Sendable {
             }
             return
         }
-        let receivedAt = monotonicNanoseconds()
+        let receivedAt = SystemClock().now()
         c.counters.increment(.events)
         let exec = UInt64(FAN_OPEN_EXEC_PERM) | UInt64(FAN_OPEN_EXEC)
         let access: Access = event.mask & exec != 0 ? .execute : .open

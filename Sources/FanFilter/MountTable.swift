@@ -1,3 +1,4 @@
+import Clocks
 import CFanotify
 import Glibc
 import Policy
@@ -96,7 +97,7 @@ final class MountTable: Sendable {
     func invalidate() { state.withLock { $0.stale = true } }
 
     private func refresh(_ s: inout State, missing: Bool) {
-        let now = monotonicSeconds()
+        let now = SystemClock().seconds()
         guard s.stale || (missing && now != s.readAt) else { return }
         s.stale = false
         s.readAt = now

@@ -1,3 +1,4 @@
+import Clocks
 import Dispatch
 import Synchronization
 
@@ -14,10 +15,10 @@ public final class ArrivalGap: Sendable {
 
     private let last = Atomic<UInt64>(0)
     private let average = Atomic<UInt64>(.max)
-    private let clock: any PortClock
+    private let clock: any MonotonicClock
 
     /// Arrivals are timed on `clock` (tests pass one they advance).
-    public init(clock: any PortClock = SystemPortClock()) { self.clock = clock }
+    public init(clock: any MonotonicClock = SystemClock()) { self.clock = clock }
 
     /// Notes an arrival now.
     public func arrived() {

@@ -1,3 +1,4 @@
+import Clocks
 import Dispatch
 import Glibc
 import HeapModule
@@ -35,10 +36,10 @@ final class DeadlineTimer: Sendable {
     private let state = Mutex(State())
     private let wake = DispatchSemaphore(value: 0)
     private let done = DispatchSemaphore(value: 0)
-    let clock: any PortClock
+    let clock: any MonotonicClock
 
     /// Deadlines are on `clock`, in its nanoseconds.
-    init(name: String, clock: any PortClock = SystemPortClock(), expire: @escaping @Sendable (UInt64) -> Void) {
+    init(name: String, clock: any MonotonicClock = SystemClock(), expire: @escaping @Sendable (UInt64) -> Void) {
         self.clock = clock
         DispatchQueue(label: name).async { [self] in
             run(expire)

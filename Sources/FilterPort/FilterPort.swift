@@ -1,3 +1,4 @@
+import Clocks
 import DequeModule
 import Dispatch
 import Synchronization
@@ -67,7 +68,7 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
         onConnect: @escaping @Sendable (ConnectionInfo) -> ConnectDecision = { _ in .accept },
         onDisconnect: @escaping @Sendable (ConnectionInfo) -> Void = { _ in },
         onMessage: (@Sendable (ConnectionInfo, [UInt8]) -> [UInt8])? = nil,
-        clock: any PortClock = SystemPortClock()
+        clock: any MonotonicClock = SystemClock()
     ) {
         precondition(maxConnections > 0, "a port needs maxConnections > 0")
         precondition(backlogCapacity > 0, "a port needs backlogCapacity > 0")

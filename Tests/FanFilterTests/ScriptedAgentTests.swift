@@ -1,3 +1,4 @@
+import Clocks
 import Dispatch
 import FanFilter
 import FilterPort
@@ -25,7 +26,7 @@ final class ScriptedAgentTests: XCTestCase {
 
     override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
 
-    private func agent(_ text: String, clock: any PortClock = SystemPortClock(),
+    private func agent(_ text: String, clock: any MonotonicClock = SystemClock(),
                        decide: (@Sendable (AccessRequest) -> Decision)? = nil) throws -> Agent {
         let policy = try Policy.parse(Array(("watch = \(dir)\n" + text).replacingOccurrences(of: "$DIR", with: dir).utf8), file: "scripted")
         let agent = try Agent(policy: policy, logger: quietLogger(), decide: decide, kernel: kernel.groups, portClock: clock)
@@ -130,7 +131,7 @@ final class ScriptedAgentTests: XCTestCase {
     /// nothing written, and the close allowed each event once.
     func testAnAnswerAfterTheGroupClosedIsNeverWritten() throws {
         let release = DispatchSemaphore(value: 0)
-        let clock = ManualPortClock()
+        let clock = ManualClock()
         let agent = try agent("workers = 3\nreply_timeout = 50ms\non_timeout = deny", clock: clock) { _ in
             _ = release.wait(timeout: .now() + .seconds(10))
             return Decision(verdict: .allow, rule: nil)

@@ -1,3 +1,4 @@
+import Clocks
 import FilterPort
 import TestSupport
 import XCTest
@@ -6,7 +7,7 @@ import XCTest
 /// arrival by arrival.
 final class ArrivalGapTests: XCTestCase {
     func testCloseArrivalsEarnASpinOfTwiceTheGapAndSparseOnesNone() {
-        let clock = ManualPortClock()
+        let clock = ManualClock()
         let gap = ArrivalGap(clock: clock)
         XCTAssertEqual(gap.spinBudget, 0, "nothing arrived yet: sleep at once")
         gap.arrived()

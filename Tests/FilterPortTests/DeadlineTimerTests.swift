@@ -1,3 +1,4 @@
+import Clocks
 import Dispatch
 @testable import FilterPort
 import Synchronization
@@ -20,7 +21,7 @@ final class DeadlineTimerTests: XCTestCase {
     }
 
     func testLiveDeadlinesFireInOrderWhenTheClockReachesThemAndCancelledOnesNever() {
-        let clock = ManualPortClock()
+        let clock = ManualClock()
         let fired = Fired()
         let timer = DeadlineTimer(name: "test.timer", clock: clock) { fired.record($0) }
         defer { timer.stop() }
@@ -40,7 +41,7 @@ final class DeadlineTimerTests: XCTestCase {
     }
 
     func testAStoppedTimerFiresNothing() {
-        let clock = ManualPortClock()
+        let clock = ManualClock()
         let fired = Fired()
         let timer = DeadlineTimer(name: "test.timer", clock: clock) { fired.record($0) }
         timer.schedule(1, at: clock.now() + 1)
@@ -50,7 +51,7 @@ final class DeadlineTimerTests: XCTestCase {
     }
 
     func testDeadlinesSaturate() {
-        let clock = ManualPortClock()
+        let clock = ManualClock()
         XCTAssertEqual(clock.deadline(after: .seconds(-1)), clock.now())
         XCTAssertEqual(clock.deadline(after: .seconds(Int64.max)), .max)
         XCTAssertEqual(clock.deadline(after: .milliseconds(5)), clock.now() + 5_000_000)

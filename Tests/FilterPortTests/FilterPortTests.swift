@@ -1,3 +1,4 @@
+import Clocks
 import Dispatch
 import FilterPort
 import Synchronization
@@ -140,7 +141,7 @@ final class FilterPortTests: XCTestCase {
 
     func testDeliveredButUnansweredTimesOutAndLateReplyHasNoWaiter() throws {
         // On a clock the test moves: the timeout falls due when the clock reaches it, without a sleep.
-        let clock = ManualPortClock()
+        let clock = ManualClock()
         let port = BytesPort(name: "test", maxConnections: 1, backlogCapacity: 64, clock: clock)
         let client = try port.connect()
         try client.prime()

@@ -1,10 +1,11 @@
+import Clocks
 import Dispatch
 import FilterPort
 import Synchronization
 
 /// A port clock that moves only when a test advances it: a timeout falls due
 /// exactly when the test says, and nothing sleeps to reach it.
-public final class ManualPortClock: PortClock {
+public final class ManualClock: MonotonicClock {
     private struct State {
         var now: UInt64
         var waiters: [ObjectIdentifier: DispatchSemaphore] = [:]
