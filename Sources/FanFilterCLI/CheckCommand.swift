@@ -23,10 +23,7 @@ extension Fanfilter {
             """
         )
 
-        @Argument(help: ArgumentHelp("The policy file to check (same as --policy).", valueName: "file"))
-        var file: String?
-
-        @OptionGroup var source: PolicySource
+        @OptionGroup var policyFile: PolicyFileArguments
 
         @Flag(help: "Exit 2 when there are warnings.")
         var strict = false
@@ -34,15 +31,8 @@ extension Fanfilter {
         @Flag(help: "Print one JSON object on standard output instead of text.")
         var json = false
 
-        func validate() throws {
-            if file != nil && source.policy != nil {
-                throw ValidationError("give the policy file once: as an argument or with --policy")
-            }
-        }
-
         func run() throws {
-            var source = self.source
-            source.policy = source.policy ?? file
+            let source = policyFile.resolved
             let name = source.policy ?? PolicySource.builtInName
             let policy: Policy?
             let diagnostics: [PolicyDiagnostic]

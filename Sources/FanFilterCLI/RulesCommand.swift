@@ -8,20 +8,10 @@ extension Fanfilter {
             discussion: "Includes and policy.d/ files are merged in the order the agent reads them."
         )
 
-        @Argument(help: ArgumentHelp("The policy file (same as --policy).", valueName: "file"))
-        var file: String?
-
-        @OptionGroup var source: PolicySource
-
-        func validate() throws {
-            if file != nil && source.policy != nil {
-                throw ValidationError("give the policy file once: as an argument or with --policy")
-            }
-        }
+        @OptionGroup var policyFile: PolicyFileArguments
 
         func run() throws {
-            var source = self.source
-            source.policy = source.policy ?? file
+            let source = policyFile.resolved
             let policy: Policy
             do { policy = try source.load(ownership: .ignore) } catch {
                 printError("\(error)")
