@@ -93,34 +93,6 @@ final class AgentKernelTests: KernelTestCase {
         stop(agent)
     }
 
-    func testPermissiveModeDecidesAndLogsButAllows() throws {
-        let secret = sandbox.file("secret")
-        let agent = try startAgent("""
-        watch = $ROOT
-        mode = permissive
-        deny_log perm=open all : path=$ROOT/secret
-        """)
-        XCTAssertEqual(openFromChild([secret]), ["ok"])
-        stop(agent)
-        XCTAssertEqual(agent.counters[.wouldDeny], 1)
-        XCTAssertEqual(agent.counters[.denied], 0)
-    }
-
-    func testTheAgentsOwnOpensAreAllowedWithoutAWorker() throws {
-        let secret = sandbox.file("secret")
-        let decided = Atomic<Int>(0)
-        let agent = try startAgent("watch = $ROOT\ndeny all : all") { request in
-            decided.add(1, ordering: .relaxed)
-            return Policy().decide(request)
-        }
-        let fd = open(cString(secret), O_RDONLY)
-        XCTAssertGreaterThanOrEqual(fd, 0, "the agent's own process is never blocked")
-        close(fd)
-        stop(agent)
-        XCTAssertEqual(agent.counters[.ownProcess], 1)
-        XCTAssertEqual(decided.load(ordering: .relaxed), 0)
-    }
-
     /// Regression: large binaries under a sha256hash rule outlasted the reply
     /// timeout and ran, because on_timeout = allow answered them, and the log
     /// named no file. Executions now get on_timeout_execute (deny by default).

@@ -41,24 +41,6 @@ final class KernelCacheTests: KernelTestCase {
         agent.stop()
     }
 
-    func testTheAgentsCacheAnswersARepeatAndDecidesAModifiedFileAfresh() throws {
-        let file = sandbox.file("grows", contents: Array("small\n".utf8))
-        let agent = try startAgent("watch = $ROOT\ncache = user\ndeny perm=open all : dir=$ROOT/ size>10")
-        XCTAssertEqual(openFromChild([file, file, file]), ["ok", "ok", "ok"])
-        XCTAssertEqual(agent.counters[.open], 3, "cache = user places no ignore mark")
-        XCTAssertEqual(agent.counters[.ignoreMarks], 0)
-        XCTAssertEqual(agent.counters[.cacheMisses], 1)
-        XCTAssertEqual(agent.counters[.cacheHits], 2)
-        sandbox.file("grows", contents: Array("no longer small\n".utf8))
-        XCTAssertEqual(openFromChild([file, file]), ["EPERM", "EPERM"], "a modified file is decided afresh")
-        XCTAssertEqual(agent.counters[.cacheMisses], 2)
-        _ = try agent.reload(try policy("watch = $ROOT\ncache = user\nallow all : all", in: sandbox))
-        XCTAssertEqual(openFromChild([file, file]), ["ok", "ok"], "a reload starts with an empty cache")
-        _ = try agent.reload(try policy("watch = $ROOT\ncache = user\ndeny all : path=$ROOT/grows", in: sandbox))
-        XCTAssertEqual(openFromChild([file]), ["EPERM"], "the cached allow went with the old policy")
-        stop(agent)
-    }
-
     func testLoggedDecisionsAndCacheOffAreNeverCached() throws {
         let file = sandbox.file("logged")
         let agent = try startAgent("watch = $ROOT\ncache = off\nallow all : all")

@@ -5,6 +5,7 @@ import FilterPort
 import Foundation
 import Glibc
 import Policy
+import Synchronization
 import TestSupport
 import XCTest
 
@@ -145,5 +146,51 @@ final class ScriptedAgentTests: XCTestCase {
         XCTAssertEqual(kernel.violations, [])
         XCTAssertEqual(agent.counters[.responses], 3, "still exactly one settlement per event")
         for _ in 0..<3 { release.signal() }
+    }
+
+    func testPermissiveModeDecidesAndLogsButAllows() throws {
+        let agent = try agent("mode = permissive\ndeny_log perm=open all : path=$DIR/denied")
+        kernel.access(dir + "/denied")
+        XCTAssertTrue(kernel.waitUntilSettled())
+        XCTAssertEqual(kernel.events.map(\.answer), [.allow])
+        stopAndCheck(agent)
+        XCTAssertEqual(agent.counters[.wouldDeny], 1)
+        XCTAssertEqual(agent.counters[.denied], 0)
+    }
+
+    func testTheAgentsOwnOpensAreAllowedWithoutAWorker() throws {
+        let decided = Atomic<Int>(0)
+        let agent = try agent("deny all : all") { request in
+            decided.add(1, ordering: .relaxed)
+            return Decision(verdict: .deny, rule: nil)
+        }
+        kernel.access(dir + "/denied", pid: getpid())
+        XCTAssertTrue(kernel.waitUntilSettled())
+        XCTAssertEqual(kernel.events.map(\.answer), [.allow], "the agent's own process is never blocked")
+        stopAndCheck(agent)
+        XCTAssertEqual(agent.counters[.ownProcess], 1)
+        XCTAssertEqual(decided.load(ordering: .relaxed), 0)
+    }
+
+    func testTheAgentsCacheAnswersARepeatAndDecidesAModifiedFileAfresh() throws {
+        let grows = dir + "/grows"
+        FileManager.default.createFile(atPath: grows, contents: Data("small\n".utf8))
+        let agent = try agent("cache = user\ndeny perm=open all : dir=$DIR/ size>10")
+        func answers(_ n: Int) -> [Verdict?] {
+            for _ in 0..<n { kernel.access(grows) }
+            XCTAssertTrue(kernel.waitUntilSettled())
+            return kernel.events.suffix(n).map(\.answer)
+        }
+        XCTAssertEqual(answers(3), [.allow, .allow, .allow])
+        XCTAssertEqual(agent.counters[.cacheMisses], 1)
+        XCTAssertEqual(agent.counters[.cacheHits], 2)
+        FileManager.default.createFile(atPath: grows, contents: Data("no longer small\n".utf8))
+        XCTAssertEqual(answers(2), [.deny, .deny], "a modified file is decided afresh")
+        XCTAssertEqual(agent.counters[.cacheMisses], 2)
+        _ = try agent.reload(try Policy.parse(Array("watch = \(dir)\ncache = user\nallow all : all\n".utf8), file: "scripted"))
+        XCTAssertEqual(answers(2), [.allow, .allow], "a reload starts with an empty cache")
+        _ = try agent.reload(try Policy.parse(Array("watch = \(dir)\ncache = user\ndeny all : path=\(grows)\n".utf8), file: "scripted"))
+        XCTAssertEqual(answers(1), [.deny], "the cached allow went with the old policy")
+        stopAndCheck(agent)
     }
 }
