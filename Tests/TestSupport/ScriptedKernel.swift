@@ -145,9 +145,12 @@ public final class ScriptedKernel: Sendable {
             // FAN_OPEN_PERM and FAN_OPEN_EXEC_PERM (FAN_OPEN and FAN_OPEN_EXEC for a notification group).
             let mask: UInt64 = permission ? (access == .execute ? 0x0004_0000 : 0x0001_0000)
                                           : (access == .execute ? 0x0000_1000 : 0x0000_0020)
-            state.withLock { $0.queue.append(Queued(fd: fd, index: index, mask: mask, pid: pid)) }
-            var byte: UInt8 = 1
-            _ = write(writeFD, &byte, 1)
+            // The queue and the pipe change together, so the reader never misses a wake-up.
+            state.withLock { s in
+                s.queue.append(Queued(fd: fd, index: index, mask: mask, pid: pid))
+                var byte: UInt8 = 1
+                _ = write(writeFD, &byte, 1)
+            }
         }
 
         var inFlight: Int { state.withLock { $0.inFlight } }
@@ -159,11 +162,15 @@ public final class ScriptedKernel: Sendable {
         func read(into buffer: UnsafeMutableRawBufferPointer) throws(AgentError) -> Int {
             let taken = state.withLock { s -> [Queued] in
                 let n = min(s.queue.count, buffer.count / 24)
-                defer { s.queue.removeFirst(n) }
+                defer {
+                    s.queue.removeFirst(n)
+                    if s.queue.isEmpty {
+                        var drain = [UInt8](repeating: 0, count: 64)
+                        while Glibc.read(pollFD, &drain, drain.count) > 0 {}
+                    }
+                }
                 return Array(s.queue.prefix(n))
             }
-            var drain = [UInt8](repeating: 0, count: 64)
-            if taken.isEmpty { while Glibc.read(pollFD, &drain, drain.count) > 0 {} }
             for (i, e) in taken.enumerated() {
                 let at = buffer.baseAddress! + i * 24
                 at.storeBytes(of: UInt32(24), toByteOffset: 0, as: UInt32.self)
