@@ -8,10 +8,16 @@
 #   fapolicyd   permissive, watch_fs = tmpfs, trust = file, a comparable rule set
 #               (when installed: apt-get install fapolicyd); its configuration
 #               is bind-mounted over /etc/fapolicyd inside this private namespace
-# Workloads (bench/openbench.c) on a private tmpfs, with 1 and 2 opener threads.
+# Workloads (bench/openbench.c) on a private tmpfs, with 1 and 2 opener threads,
+# on an idle machine and on a busy one (BUSY CPU-bound processes at normal
+# priority, one per core by default, running through every busy round; BUSY=0
+# measures idle only). Besides the agent's own CPU per event, the machine's
+# CPU per event (every core's non-idle time, less the busy processes' own) is
+# reported: spinning shows as the cost it is.
 # Run as root in a private mount namespace (make bench does: unshare -m).
 set -eu
 ROUNDS=${ROUNDS:-3}
+BUSY=${BUSY:-$(nproc)}
 HOT=${HOT:-20000}
 COLD=${COLD:-100000}
 EXEC=${EXEC:-500}
@@ -94,19 +100,48 @@ stop_agent() {
     wait "$AGENT_PID" 2>/dev/null || true
 }
 
+# The busy machine: BUSY processes that only compute, started for a busy round and stopped after it.
+HOGS=()
+start_hogs() {
+    HOGS=()
+    for _ in $(seq "$BUSY"); do sh -c 'while :; do :; done' & HOGS+=($!); done
+}
+stop_hogs() {
+    [ ${#HOGS[@]} -eq 0 ] && return
+    kill "${HOGS[@]}" 2>/dev/null || true
+    wait "${HOGS[@]}" 2>/dev/null || true
+    HOGS=()
+}
+trap 'stop_hogs; [ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null; umount -l "$D" 2>/dev/null; rm -rf "$WORK"' EXIT
+# Non-idle jiffies of the whole machine, less those of the busy processes.
+machine_jiffies() {
+    local all hogs=0 p
+    all=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat)
+    for p in "${HOGS[@]}"; do hogs=$((hogs + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0))); done
+    echo $((all - hogs))
+}
+
 contenders="none c-listener fanfilter fanfilter-cache"
 command -v fapolicyd > /dev/null && contenders="$contenders fapolicyd"
+modes="idle"
+[ "$BUSY" -gt 0 ] && modes="idle busy"
 RAW=$WORK/raw
 : > "$RAW"
 for round in $(seq "$ROUNDS"); do
-    for spec in hot:1:$HOT hot:2:$HOT cold:1:$COLD cold:2:$COLD read:1:$HOT read:2:$HOT exec:1:$EXEC exec:2:$EXEC; do
-        IFS=: read -r workload threads count <<< "$spec"
-        for c in $contenders; do
-            start_agent "$c"
-            ns=$("$WORK/openbench" "$workload" "$threads" "$D" "$count" | sed -n 's/ns_per_op=\([0-9]*\).*/\1/p')
-            stop_agent
-            echo "$round $workload $threads $c $ns $RSS $CPU $count" >> "$RAW"
+    for mode in $modes; do
+        [ "$mode" = busy ] && start_hogs
+        for spec in hot:1:$HOT hot:2:$HOT cold:1:$COLD cold:2:$COLD read:1:$HOT read:2:$HOT exec:1:$EXEC exec:2:$EXEC; do
+            IFS=: read -r workload threads count <<< "$spec"
+            for c in $contenders; do
+                start_agent "$c"
+                before=$(machine_jiffies)
+                ns=$("$WORK/openbench" "$workload" "$threads" "$D" "$count" | sed -n 's/ns_per_op=\([0-9]*\).*/\1/p')
+                machine=$(( $(machine_jiffies) - before ))
+                stop_agent
+                echo "$round $mode $workload $threads $c $ns $RSS $CPU $count $machine" >> "$RAW"
+            done
         done
+        stop_hogs
     done
     echo "round $round of $ROUNDS done" >&2
 done
@@ -117,20 +152,25 @@ raw, out, cpus, kernel = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 rows = {}
 tick_ns = 1e9 / 100  # USER_HZ
 for line in open(raw):
-    r, w, t, c, ns, rss, cpu, count = line.split()
-    rows.setdefault((w, int(t), c), []).append((int(ns), int(rss), int(cpu) * tick_ns / int(count)))
+    r, m, w, t, c, ns, rss, cpu, count, machine = line.split()
+    rows.setdefault((m, w, int(t), c), []).append((int(ns), int(rss), int(cpu) * tick_ns / int(count),
+                                                   int(machine) * tick_ns / int(count)))
 table = []
-print(f"{'workload':<8} {'thr':>3} {'contender':<15} {'ns/op':>9} {'spread':>15} {'ops/s':>9} {'x bare':>7} {'x C':>6} {'RSS KiB':>8} {'agent CPU ns/op':>16}")
-for (w, t, c), v in sorted(rows.items(), key=lambda kv: (["hot", "cold", "read", "exec"].index(kv[0][0]), kv[0][1], ["none", "c-listener", "fanfilter", "fanfilter-cache", "fapolicyd"].index(kv[0][2]))):
+print(f"{'mode':<5} {'workload':<8} {'thr':>3} {'contender':<15} {'ns/op':>9} {'spread':>15} {'ops/s':>9} {'x bare':>7} {'x C':>6} {'RSS KiB':>8} {'agent CPU ns/op':>16} {'machine CPU ns/op':>18}")
+order = lambda kv: (["busy", "idle"].index(kv[0][0]), ["hot", "cold", "read", "exec"].index(kv[0][1]), kv[0][2],
+                    ["none", "c-listener", "fanfilter", "fanfilter-cache", "fapolicyd"].index(kv[0][3]))
+for (m, w, t, c), v in sorted(rows.items(), key=order):
     ns = statistics.median(x[0] for x in v)
-    bare = statistics.median(x[0] for x in rows[(w, t, "none")])
-    cl = statistics.median(x[0] for x in rows[(w, t, "c-listener")])
+    bare = statistics.median(x[0] for x in rows[(m, w, t, "none")])
+    cl = statistics.median(x[0] for x in rows[(m, w, t, "c-listener")])
     rss = max(x[1] for x in v)
     cpu = statistics.median(x[2] for x in v)
+    machine = statistics.median(x[3] for x in v)
     spread = f"{min(x[0] for x in v)}-{max(x[0] for x in v)}"
-    print(f"{w:<8} {t:>3} {c:<15} {ns:>9.0f} {spread:>15} {1e9/ns:>9.0f} {ns/bare:>7.2f} {ns/cl:>6.2f} {rss:>8} {cpu:>16.0f}")
-    table.append(dict(workload=w, threads=t, contender=c, ns_per_op=ns, min=min(x[0] for x in v), max=max(x[0] for x in v),
-                      ratio_bare=ns / bare, ratio_c_listener=ns / cl, peak_rss_kib=rss, agent_cpu_ns_per_op=cpu))
+    print(f"{m:<5} {w:<8} {t:>3} {c:<15} {ns:>9.0f} {spread:>15} {1e9/ns:>9.0f} {ns/bare:>7.2f} {ns/cl:>6.2f} {rss:>8} {cpu:>16.0f} {machine:>18.0f}")
+    table.append(dict(mode=m, workload=w, threads=t, contender=c, ns_per_op=ns, min=min(x[0] for x in v), max=max(x[0] for x in v),
+                      ratio_bare=ns / bare, ratio_c_listener=ns / cl, peak_rss_kib=rss, agent_cpu_ns_per_op=cpu,
+                      machine_cpu_ns_per_op=machine))
 name = f"{out}/bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
 json.dump(dict(cpus=cpus, kernel=kernel, rounds=len(next(iter(rows.values()))), results=table), open(name, "w"), indent=1)
 print(f"written: {name}")
