@@ -167,6 +167,8 @@ public final class Agent: Sendable {
             var watched = watch.watched
             var openExec = watch.openExec
             var changed = false
+            // Reported once the new state is in place, so whoever reads the log sees it applied.
+            var reports: [(Logger.Level, Logger.Message)] = []
             for i in watched.indices {
                 let w = watched[i]
                 let device = deviceNumber(of: w.path)
@@ -174,7 +176,7 @@ public final class Agent: Sendable {
                 let mountPoint = isMountPoint(w.path)
                 if device == nil || (w.mountPoint && !mountPoint) {
                     if w.device != nil {
-                        logger.warning("the filesystem watched at \(printable(w.path)) is gone (unmounted or removed): nothing is watched there until a filesystem is mounted at \(printable(w.path)) again")
+                        reports.append((.warning, "the filesystem watched at \(printable(w.path)) is gone (unmounted or removed): nothing is watched there until a filesystem is mounted at \(printable(w.path)) again"))
                         watched[i].device = nil
                         changed = true
                     }
@@ -185,9 +187,9 @@ public final class Agent: Sendable {
                     watched[i].device = device
                     watched[i].mountPoint = mountPoint
                     changed = true
-                    logger.notice("a new filesystem is mounted at \(printable(w.path)): watching it (\(describe(watched[i])))")
+                    reports.append((.notice, "a new filesystem is mounted at \(printable(w.path)): watching it (\(describe(watched[i])))"))
                 } catch {
-                    logger.error("a new filesystem is mounted at \(printable(w.path)) and cannot be watched: \(error)")
+                    reports.append((.error, "a new filesystem is mounted at \(printable(w.path)) and cannot be watched: \(error)"))
                 }
             }
             var links = watch.links
@@ -202,6 +204,7 @@ public final class Agent: Sendable {
                 $0.watch.openExec = openExec
                 $0.watch.links = links
             }
+            for (level, message) in reports { logger.log(level: level, message) }
         }
     }
 
