@@ -123,6 +123,7 @@ extension Fanfilter {
         func reload(_ agent: Agent, _ service: ServiceManager, _ logs: LogQueue, _ logger: Logger) {
             service.reloading()
             defer { service.ready() }
+            logger.info("reloading: reading \(source.policy.map { printable(Array($0.utf8)) } ?? PolicySource.builtInName)")
             let rejected: Logger.Metadata = [Field.messageID: "\(MessageID.policyRejected.rawValue)"]
             let policy: Policy
             do { policy = try source.load() } catch {

@@ -36,6 +36,9 @@ final class ClientInbox<Message: Sendable>: @unchecked Sendable {
 
     var isClosed: Bool { closed.load(ordering: .sequentiallyConsistent) }
 
+    /// Threads in `wait` now, spinning or asleep.
+    var waitingThreads: Int { waiting.load(ordering: .relaxed) }
+
     /// Wakes one waiting thread for one delivery: the spinning one if there
     /// is one, else none if a thread at work will look next, else a sleeper.
     func signal() {

@@ -44,6 +44,9 @@ public final class ClientPort<Message: PortPayload, Reply: PortPayload>: Sendabl
     /// the next delivery or when the filter goes idle (see the wake-up policy above).
     public func willBeSlow() { inbox.releaseDeferred() }
 
+    /// How many of this client's threads wait in `getMessage` now (idle deciders).
+    public var waitingThreads: Int { inbox.waitingThreads }
+
     /// Posts `count` gets (overlapped FilterGetMessage calls).
     public func prime(_ count: Int = 1) throws(PortError) {
         for _ in 0..<count { try port.primeGet(from: info.id) }

@@ -28,7 +28,7 @@ final class RunCommandTests: XCTestCase {
         let agent = Child([fanfilterPath, "run", "--policy", String(decoding: policyFile, as: UTF8.self)], mergeStderr: true)
         XCTAssertTrue(waitUntilDenied(denied, agent), "the agent started and denies")
         let openers = (0..<4).map { _ in Child([Array(openerPath.utf8), Array("loop".utf8), Array("20000".utf8)] + files) }
-        usleep(300_000)
+        usleep(300_000)  // not to synchronise: the stop must come while the openers are at it
         kill(agent.pid, SIGTERM)
         let stopped = agent.wait(timeout: .seconds(10))
         XCTAssertFalse(stopped.hung, "the agent stops within its bound")
@@ -80,7 +80,12 @@ final class RunCommandTests: XCTestCase {
                                         (SIGXFSZ, "XFSZ"), (SIGSTKFLT, "STKFLT"), (rtmin, "RTMIN"), (rtmin + 5, "RTMIN+5")]
         for (sig, name) in stray {
             XCTAssertEqual(kill(agent.pid, sig), 0)
-            usleep(20_000)
+            // A taken signal is logged once it is handled; the ignored ones are dropped as they are sent.
+            if sig == SIGUSR1 {
+                XCTAssertTrue(agent.waitForOutput(containing: "counters: events="), "SIGUSR1 logs the counters")
+            } else if ![SIGPIPE, SIGTSTP, SIGTTIN, SIGTTOU, SIGXFSZ].contains(sig) {
+                XCTAssertTrue(agent.waitForOutput(containing: "ignored signal \(sig) ("), "SIG\(name) is logged")
+            }
             XCTAssertEqual(openFromChild([denied], timeout: .seconds(5)), ["EPERM"], "after SIG\(name) the agent still decides")
             XCTAssertNotEqual(state(of: agent.pid), "T", "SIG\(name) stopped the agent")
         }
@@ -100,12 +105,7 @@ final class RunCommandTests: XCTestCase {
         // stderr goes to a reader that exits after its first byte.
         let agent = startDenyingAgent(denied, shell: "2> >(head -c 1 >/dev/null)")
         // Its log is not ours to read: wait (bounded) until the marks deny.
-        var denies = false
-        for _ in 0..<100 where !denies {
-            denies = openFromChild([denied]) == ["EPERM"]
-            if !denies { usleep(50_000) }
-        }
-        XCTAssertTrue(denies, "the agent started and denies")
+        XCTAssertTrue(eventually(every: .milliseconds(50)) { openFromChild([denied]) == ["EPERM"] }, "the agent started and denies")
         for _ in 0..<20 { XCTAssertEqual(openFromChild([denied]), ["EPERM"], "each deny is logged to the closed pipe") }
         XCTAssertEqual(kill(agent.pid, 0), 0, "still running")
         kill(agent.pid, SIGTERM)
@@ -181,7 +181,7 @@ final class RunCommandTests: XCTestCase {
         for i in 0..<100_000 { text += "deny perm=open uid=\(i) : dir=/srv/d\(i % 100)/ path=/srv/d\(i % 100)/f\(i)\n" }
         sandbox.file("policy", contents: Array(text.utf8))
         kill(agent.pid, SIGHUP)
-        usleep(100_000)
+        XCTAssertTrue(agent.waitForOutput(containing: "reloading: reading "), "the reload is under way")
         kill(agent.pid, SIGTERM)
         let r = agent.wait(timeout: .seconds(5))
         XCTAssertFalse(r.hung, "the stop waited for the reload")

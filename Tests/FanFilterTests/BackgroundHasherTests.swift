@@ -43,12 +43,7 @@ final class BackgroundHasherTests: KernelTestCase {
         """, logger: log.logger)
         XCTAssertEqual(exec(big.path), 126, "still being hashed at reply_timeout: on_timeout_execute (deny)")
         XCTAssertEqual(openFromChild([small]), ["EPERM"], "the one worker is not held by the hash: it decides the next event")
-        var ran = false
-        for _ in 0..<200 where !ran {
-            ran = exec(big.path) == 0
-            if !ran { usleep(20_000) }
-        }
-        XCTAssertTrue(ran, "once hashed (in the background, once) the allow by hash decides it: \(log.all.map(\.message))")
+        XCTAssertTrue(eventually(every: .milliseconds(20)) { exec(big.path) == 0 }, "once hashed (in the background, once) the allow by hash decides it: \(log.all.map(\.message))")
         stop(agent)
     }
 

@@ -8,7 +8,7 @@ import XCTest
 /// Paths and subjects as the agent reads them from /proc.
 final class ProcFactsTests: XCTestCase {
     func testPathOfADeletedFileLosesTheDeletedSuffix() throws {
-        let sandbox = try Sandbox()
+        let sandbox = try Sandbox(unmountedIn: "/dev/shm")
         defer { sandbox.remove() }
         let path = sandbox.file("gone")
         let fd = open(cString(path), O_RDONLY)
@@ -18,7 +18,7 @@ final class ProcFactsTests: XCTestCase {
     }
 
     func testAFileReallyNamedDeletedKeepsItsName() throws {
-        let sandbox = try Sandbox()
+        let sandbox = try Sandbox(unmountedIn: "/dev/shm")
         defer { sandbox.remove() }
         let path = sandbox.file("x (deleted)")
         let fd = open(cString(path), O_RDONLY)
@@ -86,7 +86,7 @@ final class ProcFactsTests: XCTestCase {
     }
 
     func testObjectFactsThroughTheEventFd() throws {
-        let sandbox = try Sandbox()
+        let sandbox = try Sandbox(unmountedIn: "/dev/shm")
         defer { sandbox.remove() }
         let path = sandbox.file("sized", contents: Array(repeating: 65, count: 1234))
         let fd = open(cString(path), O_RDONLY)

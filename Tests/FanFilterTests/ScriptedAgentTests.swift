@@ -12,35 +12,18 @@ import XCTest
 /// The agent's exactly-once logic without root: a scripted kernel behind the
 /// KernelGroup seam, event by event, with real files for the facts. Every
 /// wait is for a condition, bounded; nothing sleeps to synchronise.
-final class ScriptedAgentTests: XCTestCase {
-    private var dir = ""
-    private let kernel = ScriptedKernel()
+final class ScriptedAgentTests: ScriptedTestCase {
+    private var dir: String { sandbox.root }
 
     override func setUpWithError() throws {
-        var template = Array("/tmp/fanfilter-scripted.XXXXXX".utf8CString)
-        guard let d = mkdtemp(&template) else { throw XCTSkip("mkdtemp failed") }
-        dir = String(cString: d)
-        for name in ["allowed", "denied", "slow", "a", "b", "c"] {
-            FileManager.default.createFile(atPath: dir + "/" + name, contents: Data("x".utf8))
-        }
+        try super.setUpWithError()
+        for name in ["allowed", "denied", "slow", "a", "b", "c"] { sandbox.file(name, contents: Array("x".utf8)) }
     }
 
-    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
-
+    /// An agent watching the folder, its policy naming the folder `$DIR`.
     private func agent(_ text: String, clock: any MonotonicClock = SystemClock(),
                        decide: (@Sendable (AccessRequest) -> Decision)? = nil) throws -> Agent {
-        let policy = try Policy.parse(Array(("watch = \(dir)\n" + text).replacingOccurrences(of: "$DIR", with: dir).utf8), file: "scripted")
-        let agent = try Agent(policy: policy, logger: quietLogger(), decide: decide, kernel: kernel.groups, portClock: clock)
-        agent.start()
-        return agent
-    }
-
-    /// Stops the agent and checks, as the kernel saw it, that each event got exactly one answer.
-    private func stopAndCheck(_ agent: Agent, file: StaticString = #filePath, line: UInt = #line) {
-        agent.stop()
-        XCTAssertEqual(kernel.violations, [], file: file, line: line)
-        XCTAssertEqual(agent.counters[.responses], agent.counters[.events], "one answer per event read", file: file, line: line)
-        XCTAssertEqual(agent.unansweredEvents, 0, file: file, line: line)
+        try startAgent("watch = $ROOT\n" + text.replacingOccurrences(of: "$DIR", with: "$ROOT"), clock: clock, decide: decide)
     }
 
     func testEveryEventIsAnsweredOnceByThePolicy() throws {
@@ -49,7 +32,7 @@ final class ScriptedAgentTests: XCTestCase {
         XCTAssertTrue(kernel.waitUntilSettled())
         XCTAssertEqual(kernel.events.map { $0.answer }, (0..<200).map { $0 % 2 == 0 ? .allow : .deny })
         XCTAssertEqual(kernel.marks, ["add filesystem \(dir)"])
-        stopAndCheck(agent)
+        stop(agent)
     }
 
     func testATimedOutEventGetsItsSettingOnceAndTheLateReplyIsNotWritten() throws {
@@ -67,10 +50,10 @@ final class ScriptedAgentTests: XCTestCase {
         release.signal()  // the worker replies now: too late, no waiter
         XCTAssertTrue(kernel.waitUntilSettled())
         XCTAssertEqual(kernel.events.last?.answer, .allow)
-        for _ in 0..<1000 where agent.counters[.lateReplies] == 0 { usleep(1_000) }
+        XCTAssertTrue(eventually { agent.counters[.lateReplies] > 0 })
         XCTAssertEqual(agent.counters[.lateReplies], 1)
         XCTAssertEqual(agent.counters[.timedOut], 1)
-        stopAndCheck(agent)
+        stop(agent)
     }
 
     func testAFullQueueIsAnsweredAtOnceAndEveryEventStillOnce() throws {
@@ -81,32 +64,32 @@ final class ScriptedAgentTests: XCTestCase {
         }
         for name in ["a", "b", "c"] { kernel.access(dir + "/" + name) }
         // One event is with the worker, one waits in the queue: the third finds it full.
-        for _ in 0..<5000 where !kernel.events.contains(where: { $0.answer == .deny }) { usleep(1_000) }
+        XCTAssertTrue(eventually { kernel.events.contains { $0.answer == .deny } })
         XCTAssertTrue(kernel.events.contains { $0.answer == .deny }, "on_overload answered without waiting")
         release.signal()
         release.signal()
         XCTAssertTrue(kernel.waitUntilSettled())
         XCTAssertEqual(kernel.events.filter { $0.answer == .allow }.count + kernel.events.filter { $0.answer == .deny }.count, 3)
         XCTAssertGreaterThan(agent.counters[.overloaded], 0)
-        stopAndCheck(agent)
+        stop(agent)
     }
 
     func testAReloadAnswersLaterEventsByTheNewPolicy() throws {
         let agent = try agent("allow all : all")
         kernel.access(dir + "/a")
         XCTAssertTrue(kernel.waitUntilSettled())
-        _ = try agent.reload(try Policy.parse(Array("watch = \(dir)\ndeny all : path=\(dir)/a\n".utf8), file: "scripted"))
+        _ = try agent.reload(try Policy.parse(Array("watch = \(dir)\ndeny all : path=\(dir)/a\n".utf8), file: "test.policy"))
         kernel.access(dir + "/a")
         XCTAssertTrue(kernel.waitUntilSettled())
         XCTAssertEqual(kernel.events.map(\.answer), [.allow, .deny])
         // A switch to observe mode moves to a notification group, and back.
-        _ = try agent.reload(try Policy.parse(Array("watch = \(dir)\nmode = observe\ndeny all : all\n".utf8), file: "scripted"))
+        _ = try agent.reload(try Policy.parse(Array("watch = \(dir)\nmode = observe\ndeny all : all\n".utf8), file: "test.policy"))
         kernel.access(dir + "/a")
-        _ = try agent.reload(try Policy.parse(Array("watch = \(dir)\ndeny all : all\n".utf8), file: "scripted"))
+        _ = try agent.reload(try Policy.parse(Array("watch = \(dir)\ndeny all : all\n".utf8), file: "test.policy"))
         kernel.access(dir + "/b")
         XCTAssertTrue(kernel.waitUntilSettled())
         XCTAssertEqual(kernel.events.last?.answer, .deny)
-        stopAndCheck(agent)
+        stop(agent)
     }
 
     func testAStopAnswersEveryEventInFlightAndNothingAfterTheClose() throws {
@@ -138,7 +121,7 @@ final class ScriptedAgentTests: XCTestCase {
             return Decision(verdict: .allow, rule: nil)
         }
         for name in ["a", "b", "c"] { kernel.access(dir + "/" + name) }
-        for _ in 0..<5000 where agent.counters[.events] < 3 { usleep(1_000) }
+        XCTAssertTrue(eventually { agent.counters[.events] >= 3 })
         XCTAssertEqual(agent.counters[.events], 3, "the reader took all three")
         agent.stop()
         XCTAssertTrue(kernel.events.allSatisfy { $0.allowedByClose && $0.answer == nil }, "\(kernel.events)")
@@ -148,14 +131,121 @@ final class ScriptedAgentTests: XCTestCase {
         for _ in 0..<3 { release.signal() }
     }
 
-    func testPermissiveModeDecidesAndLogsButAllows() throws {
-        let agent = try agent("mode = permissive\ndeny_log perm=open all : path=$DIR/denied")
-        kernel.access(dir + "/denied")
+    func testPermissiveAndObserveModesDecideAndLogButNeverDeny() throws {
+        for mode in ["permissive", "observe"] {
+            let agent = try agent("mode = \(mode)\ndeny_log perm=any all : all")
+            XCTAssertEqual(answers([sandbox.path("denied")]), [mode == "observe" ? nil : .allow], mode)
+            XCTAssertEqual(answers([sandbox.path("denied")], .execute), [mode == "observe" ? nil : .allow], mode)
+            // Observe mode's notifications are due no answer: wait for the agent to have decided them.
+            XCTAssertTrue(eventually { agent.counters[.wouldDeny] >= 2 }, mode)
+            stop(agent)
+            XCTAssertEqual(agent.counters[.wouldDeny], 2, mode)
+            XCTAssertEqual(agent.counters[.denied], 0, mode)
+        }
+        XCTAssertEqual(kernel.events.map(\.notification), [false, false, true, true])
+    }
+
+    /// A worker stuck on one event holds up no other while other workers are idle.
+    func testOneStuckWorkerHoldsNoOtherEventWhileTheOthersAreIdle() throws {
+        let stuck = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        // The port's clock stands still: no timeout can answer anything.
+        let agent = try agent("workers = 4\ndeny perm=open all : path=$DIR/denied", clock: ManualClock()) { request in
+            if request.object.path.map({ $0.suffix(5).elementsEqual("/slow".utf8) }) ?? false {
+                stuck.signal()
+                _ = release.wait(timeout: .now() + .seconds(10))
+            }
+            return Policy.denyPath(request, suffix: "/denied")
+        }
+        kernel.access(dir + "/slow")
+        XCTAssertEqual(stuck.wait(timeout: .now() + .seconds(10)), .success, "a worker is deciding it")
+        XCTAssertEqual(answers([sandbox.path("denied"), sandbox.path("allowed")]), [.deny, .allow], "decided by idle workers")
+        XCTAssertNil(kernel.events[0].answer, "the stuck one is still unanswered")
+        release.signal()
         XCTAssertTrue(kernel.waitUntilSettled())
-        XCTAssertEqual(kernel.events.map(\.answer), [.allow])
-        stopAndCheck(agent)
-        XCTAssertEqual(agent.counters[.wouldDeny], 1)
-        XCTAssertEqual(agent.counters[.denied], 0)
+        XCTAssertEqual(kernel.events[0].answer, .allow)
+        stop(agent)
+    }
+
+    /// Regression: large binaries under a sha256hash rule outlasted the reply
+    /// timeout and ran, because on_timeout = allow answered them, and the log
+    /// named no file. Executions get on_timeout_execute (deny by default).
+    func testASlowDecisionNeverRunsAProgramAndNamesTheFile() throws {
+        let release = DispatchSemaphore(value: 0)
+        let log = LogCapture()
+        let agent = try startAgent("watch = $ROOT\nreply_timeout = 100ms\non_timeout = allow", logger: log.logger) { _ in
+            _ = release.wait(timeout: .now() + .seconds(10))
+            return Decision(verdict: .allow, rule: nil)
+        }
+        defer { for _ in 0..<2 { release.signal() } }
+        let opener = Child([openerPath, "pause"])
+        XCTAssertTrue(opener.waitForOutput(containing: "ready"))
+        defer { kill(opener.pid, SIGKILL); _ = opener.wait() }
+        XCTAssertEqual(answers([sandbox.path("slow")], .execute, pid: opener.pid), [.deny], "on_timeout_execute = deny by default")
+        XCTAssertEqual(answers([sandbox.path("a")], pid: opener.pid), [.allow], "on_timeout = allow still answers opens")
+        let entry = try XCTUnwrap(log.wait { $0.message.hasPrefix("deny execute \(dir)/slow") }, "\(log.all.map(\.message))")
+        XCTAssertTrue(entry.message.contains(" by \(openerPath)["), entry.message)
+        XCTAssertTrue(entry.message.hasSuffix("setting=on_timeout_execute (no decision within reply_timeout 0.1 seconds)"), entry.message)
+        XCTAssertNotNil(log.wait { $0.message.hasPrefix("allow open \(dir)/a") }, "a timeout that let a file through names it")
+        stop(agent)
+    }
+
+    func testAReloadMovesTheMarksAndAFailedOneKeepsThem() throws {
+        let other = try Sandbox(unmountedIn: "/tmp")  // another filesystem than /dev/shm
+        defer { other.remove() }
+        let there = other.file("secret")
+        let agent = try agent("deny all : all")
+        XCTAssertEqual(kernel.marks, ["add filesystem \(dir)"])
+
+        let notes = try agent.reload(try policy("watch = \(other.root)\nworkers = 9\ndeny all : all", in: sandbox))
+        XCTAssertEqual(notes, ["workers changed: it takes effect on restart"])
+        XCTAssertEqual(kernel.marks, ["add filesystem \(dir)", "add filesystem \(other.root)", "remove filesystem \(dir)"],
+                       "marks follow watch")
+        XCTAssertEqual(answers([there]), [.deny])
+
+        _ = try agent.reload(try policy("watch = \(other.root)\nmode = observe\ndeny all : all", in: sandbox))
+        XCTAssertEqual(agent.watched.map { String(decoding: $0.path, as: UTF8.self) }, [other.root])
+        XCTAssertEqual(answers([there]), [nil], "observe mode: a notification group, no answer due")
+        _ = try agent.reload(try policy("watch = \(other.root)\ndeny all : all", in: sandbox))
+        XCTAssertEqual(answers([there]), [.deny], "back to enforce on a permission group")
+        XCTAssertEqual(kernel.marks.suffix(2), ["add filesystem \(other.root)", "add filesystem \(other.root)"],
+                       "each mode's new group is marked")
+
+        let before = kernel.marks
+        XCTAssertThrowsError(try agent.reload(try policy("watch = \(other.root)/missing\nallow all : all", in: sandbox)))
+        XCTAssertEqual(kernel.marks, before, "a reload that fails changes no mark")
+        XCTAssertEqual(answers([there]), [.deny], "and keeps the running policy")
+        stop(agent)
+        XCTAssertEqual(agent.counters[.reloads], 3)
+    }
+
+    /// Reloads while three processes open files as fast as they are answered:
+    /// every event is answered exactly once, and the last policy is in force.
+    func testReloadsUnderLoadAnswerEveryEventOnce() throws {
+        let files = (0..<10).map { sandbox.file("flip/\($0)") }
+        let allow = try policy("watch = $ROOT\nallow all : all", in: sandbox)
+        let deny = try policy("watch = $ROOT\ndeny all : dir=$ROOT/flip/", in: sandbox)
+        let agent = try Agent(policy: allow, logger: quietLogger(), kernel: kernel.groups, portClock: SystemClock())
+        agent.start()
+        let openers = DispatchGroup()
+        let kernel = self.kernel!
+        for opener in 0..<3 {
+            DispatchQueue.global().async(group: openers) {
+                for i in 0..<2000 {
+                    let index = kernel.access(files[(i + opener) % files.count], pid: 1)
+                    _ = eventually { kernel.event(index).settled }
+                }
+            }
+        }
+        for i in 0..<40 { _ = try agent.reload(i % 2 == 0 ? deny : allow) }
+        _ = try agent.reload(deny)
+        XCTAssertEqual(openers.wait(timeout: .now() + .seconds(120)), .success)
+        XCTAssertTrue(kernel.waitUntilSettled())
+        XCTAssertEqual(answers([files[0]]), [.deny], "the last policy is in force")
+        stop(agent)
+        XCTAssertEqual(kernel.events.count, 6001)
+        XCTAssertTrue(kernel.events.allSatisfy { $0.answer != nil }, "every event answered by a policy")
+        XCTAssertEqual(agent.counters[.reloads], 41)
     }
 
     func testTheAgentsOwnOpensAreAllowedWithoutAWorker() throws {
@@ -167,7 +257,7 @@ final class ScriptedAgentTests: XCTestCase {
         kernel.access(dir + "/denied", pid: getpid())
         XCTAssertTrue(kernel.waitUntilSettled())
         XCTAssertEqual(kernel.events.map(\.answer), [.allow], "the agent's own process is never blocked")
-        stopAndCheck(agent)
+        stop(agent)
         XCTAssertEqual(agent.counters[.ownProcess], 1)
         XCTAssertEqual(decided.load(ordering: .relaxed), 0)
     }
@@ -187,10 +277,10 @@ final class ScriptedAgentTests: XCTestCase {
         FileManager.default.createFile(atPath: grows, contents: Data("no longer small\n".utf8))
         XCTAssertEqual(answers(2), [.deny, .deny], "a modified file is decided afresh")
         XCTAssertEqual(agent.counters[.cacheMisses], 2)
-        _ = try agent.reload(try Policy.parse(Array("watch = \(dir)\ncache = user\nallow all : all\n".utf8), file: "scripted"))
+        _ = try agent.reload(try Policy.parse(Array("watch = \(dir)\ncache = user\nallow all : all\n".utf8), file: "test.policy"))
         XCTAssertEqual(answers(2), [.allow, .allow], "a reload starts with an empty cache")
-        _ = try agent.reload(try Policy.parse(Array("watch = \(dir)\ncache = user\ndeny all : path=\(grows)\n".utf8), file: "scripted"))
+        _ = try agent.reload(try Policy.parse(Array("watch = \(dir)\ncache = user\ndeny all : path=\(grows)\n".utf8), file: "test.policy"))
         XCTAssertEqual(answers(1), [.deny], "the cached allow went with the old policy")
-        stopAndCheck(agent)
+        stop(agent)
     }
 }

@@ -1,6 +1,7 @@
 import Dispatch
 @testable import FilterPort
 import Synchronization
+import TestSupport
 import XCTest
 
 /// One client's inbox on its own: a delivery wakes a waiter or is left for a
@@ -28,7 +29,7 @@ final class ClientInboxTests: XCTestCase {
             result.withLock { $0 = took }
             done.signal()
         }
-        usleep(50_000)  // let it fall asleep; the close below must wake it whenever it does
+        XCTAssertTrue(eventually { inbox.waitingThreads == 1 }, "it waits")
         inbox.close()
         XCTAssertEqual(done.wait(timeout: .now() + .seconds(5)), .success, "the waiter was woken")
         XCTAssertEqual(result.withLock { $0 }, false)

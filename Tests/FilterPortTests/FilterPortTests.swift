@@ -304,7 +304,7 @@ final class FilterPortTests: XCTestCase {
                 do { _ = try client.getMessage() } catch { if error as? PortError == .disconnected { woke.signal() } }
             }
         }
-        Thread.sleep(forTimeInterval: 0.05)
+        XCTAssertTrue(eventually { client.waitingThreads == 4 }, "all four wait")
         client.disconnect()
         for _ in 0..<4 { XCTAssertEqual(woke.wait(timeout: .now() + 2), .success) }
     }
@@ -336,7 +336,7 @@ final class FilterPortTests: XCTestCase {
             }
             sleeperDone.signal()
         }
-        usleep(100_000)  // the sleeper waits
+        XCTAssertTrue(eventually { client.waitingThreads == 1 }, "the sleeper waits")
 
         // This thread is at work: a delivery is left for it, and it finds it at once.
         let a = port.send([1], replyCapacity: 1, timeout: .seconds(5), onOutcome: outcomes.handler)
@@ -351,7 +351,7 @@ final class FilterPortTests: XCTestCase {
         // About to be slow: the sleeper takes what was left for this thread.
         let c = port.send([1], replyCapacity: 1, timeout: .seconds(5), onOutcome: outcomes.handler)
         client.willBeSlow()
-        for _ in 0..<200 where sleeperTook.withLock({ $0.isEmpty }) { usleep(10_000) }
+        XCTAssertTrue(eventually { !sleeperTook.withLock { $0.isEmpty } })
         XCTAssertEqual(sleeperTook.withLock { $0 }, [c], "the sleeper took c")
         try client.reply(b, [1])
         XCTAssertTrue(outcomes.wait(3))

@@ -5,6 +5,8 @@
 //   open PATH...                 open(2)+close(2) each PATH once: "ok" or the errno name
 //   loop COUNT PATH...           COUNT opens round-robin over PATHs: "ok=N eperm=N other=N"
 //   exec PATH [ARG...]           execv(2) PATH; on failure prints the errno name, exits 126
+//   pause                        print "ready", then wait until killed (a live process
+//                                whose facts a test reads)
 //   chdir DIR COMMAND...         chdir(2) into DIR one component at a time (so DIR may be
 //                                longer than PATH_MAX), then COMMAND with paths relative to it
 import Glibc
@@ -47,8 +49,13 @@ if args.count >= 4, String(cString: args[1]) == "chdir" {
     args = [args[0]] + args[3...]
 }
 
+if args.count == 2, String(cString: args[1]) == "pause" {
+    say("ready")
+    while true { pause() }
+}
+
 guard args.count >= 3 else {
-    say("usage: fanfilter-test-opener open PATH... | loop COUNT PATH... | exec PATH [ARG...]")
+    say("usage: fanfilter-test-opener open PATH... | loop COUNT PATH... | exec PATH [ARG...] | pause")
     exit(2)
 }
 switch String(cString: args[1]) {

@@ -23,14 +23,6 @@ open class KernelTestCase: XCTestCase {
         return agent
     }
 
-    /// Starts an agent whose every decision takes `stall` microseconds (then allows).
-    public func startStalledAgent(_ text: String, stall: useconds_t, logger: Logger = quietLogger()) throws -> Agent {
-        try startAgent(text, logger: logger) { request in
-            usleep(stall)
-            return Policy().decide(request)
-        }
-    }
-
     /// Stops the agent and checks that every event read was answered exactly once.
     public func stop(_ agent: Agent, file: StaticString = #filePath, line: UInt = #line) {
         agent.stop()

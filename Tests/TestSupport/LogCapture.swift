@@ -27,12 +27,12 @@ public final class LogCapture: Sendable {
 
     /// Waits (bounded) until an entry satisfies `match`, and returns it.
     public func wait(for match: (Entry) -> Bool, timeout: Duration = .seconds(5)) -> Entry? {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if let e = all.first(where: match) { return e }
-            usleep(5_000)
+        var found: Entry?
+        _ = eventually(timeout: timeout) {
+            found = all.first(where: match)
+            return found != nil
         }
-        return nil
+        return found
     }
 
     private struct Handler: LogHandler {

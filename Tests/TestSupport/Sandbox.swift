@@ -10,10 +10,22 @@ import XCTest
 /// A private tmpfs for one test: the only filesystem a kernel test marks.
 /// Mounted on a fresh directory and detached again by `remove()`; `make test`
 /// also runs the tests in a mount namespace of their own (unshare -m).
+/// `Sandbox(unmountedIn:)` is a plain folder instead, for tests without root.
 public final class Sandbox {
     public let root: String
+    private let mounted: Bool
+
+    /// A fresh folder under `parent` (on /dev/shm, a tmpfs, by default), mounted on nothing:
+    /// for tests that touch no kernel mark, run by any user. `remove()` deletes it.
+    public init(unmountedIn parent: String = "/dev/shm") throws {
+        var template = Array("\(access(parent, W_OK) == 0 ? parent : "/tmp")/fanfilter-test.XXXXXX".utf8CString)
+        guard let dir = mkdtemp(&template) else { throw XCTSkip("mkdtemp failed") }
+        root = String(cString: dir)
+        mounted = false
+    }
 
     public init() throws {
+        mounted = true
         guard getuid() == 0 else { throw XCTSkip("kernel tests need root: run `sudo make test`") }
         var template = Array("/tmp/fanfilter-test.XXXXXX".utf8CString)
         guard let dir = mkdtemp(&template) else { throw XCTSkip("mkdtemp failed") }
@@ -26,8 +38,13 @@ public final class Sandbox {
     }
 
     public func remove() {
-        umount2(root, Int32(MNT_DETACH))
-        rmdir(root)
+        if mounted {
+            umount2(root, Int32(MNT_DETACH))
+            rmdir(root)
+        } else {
+            // rm copes with names that are not UTF-8 and paths near PATH_MAX.
+            _ = Child(["/bin/rm", "-rf", root]).wait()
+        }
     }
 
     /// The absolute path of `relative` inside the sandbox, as bytes.

@@ -21,6 +21,8 @@ public final class ScriptedKernel: Sendable {
         public var access: Access
         /// The verdict written by the agent; nil while unanswered.
         public var answer: Verdict?
+        /// The rule number sent with the answer for the audit log (`_audit` rules).
+        public var auditRule: Int?
         /// Held when its group closed: the kernel allowed it.
         public var allowedByClose = false
         /// Sent to a notification group (observe mode): no answer is due.
@@ -38,6 +40,8 @@ public final class ScriptedKernel: Sendable {
         var refusedAfterClose = 0
         var groups: [Group] = []
         var marks: [String] = []
+        var ignored: [String] = []
+        var flushes = 0
     }
 
     private let state = Mutex(State())
@@ -58,10 +62,16 @@ public final class ScriptedKernel: Sendable {
     /// returns the event's index. `path` must exist: its fd is the event's fd.
     @discardableResult
     public func access(_ path: String, _ access: Access = .open, pid: Int32 = 1) -> Int {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        precondition(fd >= 0, "cannot open \(path)")
+        self.access(Array(path.utf8), access, pid: pid)
+    }
+
+    /// Queues an event of the file at `path` (raw bytes: any name a file may have).
+    @discardableResult
+    public func access(_ path: [UInt8], _ access: Access = .open, pid: Int32 = 1) -> Int {
+        let fd = open(cString(path), O_RDONLY | O_CLOEXEC)
+        precondition(fd >= 0, "cannot open \(printable(path))")
         let (index, group) = state.withLock { s -> (Int, Group?) in
-            s.events.append(Event(path: path, access: access, notification: !(s.groups.last?.permission ?? true)))
+            s.events.append(Event(path: printable(path), access: access, notification: !(s.groups.last?.permission ?? true)))
             return (s.events.count - 1, s.groups.last)
         }
         guard let group else { preconditionFailure("no group: start an agent on this kernel first") }
@@ -70,25 +80,25 @@ public final class ScriptedKernel: Sendable {
     }
 
     public var events: [Event] { state.withLock { $0.events } }
+    public func event(_ index: Int) -> Event { state.withLock { $0.events[index] } }
     public var violations: [String] { state.withLock { $0.violations } }
     /// Answers that came after their group closed: refused, nothing written.
     public var refusedAfterClose: Int { state.withLock { $0.refusedAfterClose } }
     /// `add FILESYSTEM /path` and `remove …`, in order.
     public var marks: [String] { state.withLock { $0.marks } }
+    /// `open /path` or `execute /path` for each ignore mark the agent placed (the kernel cache), in order.
+    public var ignored: [String] { state.withLock { $0.ignored } }
+    /// How many times the agent dropped every ignore mark.
+    public var flushes: Int { state.withLock { $0.flushes } }
 
     /// Waits (bounded) until every queued event is answered or allowed by a close.
     public func waitUntilSettled(timeout: Duration = .seconds(10)) -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if state.withLock({ s in s.events.allSatisfy(\.settled) }) { return true }
-            usleep(1_000)
-        }
-        return false
+        eventually(timeout: timeout) { state.withLock { $0.events.allSatisfy(\.settled) } }
     }
 
     fileprivate func read(_ fd: Int32, index: Int) { state.withLock { $0.pending[fd] = index } }
 
-    fileprivate func respond(_ fd: Int32, _ verdict: Verdict, closed: Bool) -> Errno? {
+    fileprivate func respond(_ fd: Int32, _ verdict: Verdict, auditRule: Int?, closed: Bool) -> Errno? {
         state.withLock { s in
             guard !closed else {
                 // The contract: nothing is written, EBADF. The event was allowed by the close.
@@ -100,6 +110,7 @@ public final class ScriptedKernel: Sendable {
                 return .noSuchFileOrDirectory
             }
             s.events[index].answer = verdict
+            s.events[index].auditRule = auditRule
             return nil
         }
     }
@@ -113,6 +124,15 @@ public final class ScriptedKernel: Sendable {
     }
 
     fileprivate func mark(_ text: String) { state.withLock { $0.marks.append(text) } }
+
+    fileprivate func ignore(_ fd: Int32, _ access: Access) {
+        var link = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink("/proc/self/fd/\(fd)", &link, link.count - 1)
+        let path = n > 0 ? String(decoding: link.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"
+        state.withLock { $0.ignored.append("\(access) \(path)") }
+    }
+
+    fileprivate func flush() { state.withLock { $0.flushes += 1 } }
 
     /// One group: a queue of events, a pipe that is readable while it is not empty.
     final class Group: KernelGroup {
@@ -186,13 +206,22 @@ public final class ScriptedKernel: Sendable {
         }
 
         func respond(to eventFD: Int32, _ verdict: Verdict, auditRule: Int?) -> Errno? {
-            kernel.respond(eventFD, verdict, closed: state.withLock { $0.closed })
+            kernel.respond(eventFD, verdict, auditRule: auditRule, closed: state.withLock { $0.closed })
         }
 
-        func ignore(_ eventFD: Int32, _ access: Access) -> Bool { false }
-        func flushIgnoreMarks() {}
+        func ignore(_ eventFD: Int32, _ access: Access) -> Bool {
+            guard !state.withLock({ $0.closed }) else { return false }
+            kernel.ignore(eventFD, access)
+            return true
+        }
+
+        func flushIgnoreMarks() { kernel.flush() }
 
         func add(_ path: [UInt8], scope: MarkScope, openExec: inout Bool) throws(AgentError) -> MarkScope {
+            // As fanotify_mark(2): a path that does not exist cannot be marked.
+            guard Glibc.access(cString(path), F_OK) == 0 else {
+                throw AgentError("cannot watch \(printable(path)) (\(scope.rawValue) mark)", errno: .noSuchFileOrDirectory)
+            }
             kernel.mark("add \(scope.rawValue) \(printable(path))")
             return scope
         }
