@@ -52,7 +52,9 @@ public final class Agent: Sendable {
 
     /// Creates the fanotify group, puts every mark the policy asks for in
     /// place, and starts the workers; events flow once `start()` runs the reader.
-    /// - Parameter decide: replaces the policy's decision (tests use it to stall).
+    /// - Parameter decide: an in-process Swift decider that replaces the policy's
+    ///   rules (its answers still go through the port, its timeouts and settings,
+    ///   and are never cached); nil: the policy decides.
     /// - Parameter kernel: makes the event groups (tests pass a scripted kernel).
     /// - Parameter portClock: when reply timeouts fall due (tests pass one they advance).
     public init(policy: Policy, logger: Logger,
@@ -328,8 +330,9 @@ public final class Agent: Sendable {
         }
     }
 
-    /// Event fds read and not answered (debug builds check this is 0 after `stop()`).
-    public var unansweredEvents: Int { responder.outstanding }
+    /// Events read from the kernel and not answered yet: the openers waiting
+    /// on the agent now (STATUS= and SIGUSR1 show it; 0 after `stop()`).
+    public var eventsInFlight: Int { responder.outstanding }
 }
 
 extension Duration {

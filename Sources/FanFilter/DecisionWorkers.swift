@@ -24,7 +24,7 @@ final class DecisionWorkers: Sendable {
     private let hasher = BackgroundHasher()
     private let done = DispatchGroup()
 
-    /// - Parameter decide: replaces the policy's decision, and bypasses the cache (tests use it to stall).
+    /// - Parameter decide: replaces the policy's decision, and bypasses the cache.
     init(port: FilterPort<EventMessage, DecisionReply>, count: Int, prime: Int, counters: Counters,
          log: DecisionLog, mounts: MountTable, decide: Decide?) throws(PortError) {
         client = try port.connect(context: Array("fanfilter-workers".utf8))
@@ -145,7 +145,7 @@ final class DecisionWorkers: Sendable {
                           "the process already has \(BackgroundHasher.perSubjectLimit) files being hashed, or the hash queue is full")
             decision = Decision(verdict: policy.agent.onOverload(event.access), rule: nil)
         }
-        // A decision made by `decide` (tests) is never cached: the policy did not make it. An
+        // A decision made by `decide` is never cached: the policy did not make it. An
         // ignore mark covers the inode under every name, so only a file with one name (and a
         // path the agent knows) is marked: an allow for `ok/h` says nothing of `deny/h`.
         let cacheable = decide == nil && answeredBy == nil && policy.agent.cache == .kernel && event.group.permission

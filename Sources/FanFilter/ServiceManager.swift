@@ -25,7 +25,7 @@ public final class ServiceManager: Sendable {
         if stopped.exchange(true, ordering: .relaxed) == false { done.signal() }
     }
 
-    /// `watching 2 filesystems; 1203 events, 4 denied, 0 timed out`
+    /// `watching 2 filesystems (enforce); 1203 events, 0 in flight, 4 denied, 0 timed out, 0 overloaded`
     public var status: String {
         let c = agent.counters
         let watched = agent.watched.filter { $0.device != nil }
@@ -35,7 +35,7 @@ public final class ServiceManager: Sendable {
         var what = "watching \(filesystems) filesystem\(filesystems == 1 ? "" : "s")"
         if mounts > 0 { what += " and \(mounts) mount\(mounts == 1 ? "" : "s")" }
         if waiting > 0 { what += ", \(waiting) watched path\(waiting == 1 ? "" : "s") with nothing mounted" }
-        return "\(what) (\(agent.policy.agent.mode.rawValue)); \(c[.events]) events, \(c[.denied]) denied, "
+        return "\(what) (\(agent.policy.agent.mode.rawValue)); \(c[.events]) events, \(agent.eventsInFlight) in flight, \(c[.denied]) denied, "
             + "\(c[.timedOut]) timed out, \(c[.overloaded]) overloaded"
     }
 

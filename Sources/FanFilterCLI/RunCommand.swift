@@ -97,7 +97,7 @@ extension Fanfilter {
                     reloads.async { [logger] in reload(agent, service, logs, logger) }
                     continue
                 case .report:
-                    logger.notice("counters: \(agent.counters.summary)")
+                    logger.notice("counters: \(agent.counters.summary) in-flight=\(agent.eventsInFlight)")
                     continue
                 case .ignore:
                     logger.notice("ignored signal \(sig) (\(AgentSignals.name(sig))): SIGTERM or SIGINT stops fanfilter, SIGHUP reloads, SIGUSR1 logs the counters")

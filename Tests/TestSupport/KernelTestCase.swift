@@ -27,7 +27,7 @@ open class KernelTestCase: XCTestCase {
     public func stop(_ agent: Agent, file: StaticString = #filePath, line: UInt = #line) {
         agent.stop()
         XCTAssertEqual(agent.counters[.responses], agent.counters[.events], "one answer per event", file: file, line: line)
-        XCTAssertEqual(agent.unansweredEvents, 0, "no event left unanswered", file: file, line: line)
+        XCTAssertEqual(agent.eventsInFlight, 0, "no event left unanswered", file: file, line: line)
         XCTAssertEqual(agent.counters[.responseErrors], 0, "the kernel took every response", file: file, line: line)
     }
 }

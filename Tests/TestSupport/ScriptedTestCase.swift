@@ -45,6 +45,6 @@ open class ScriptedTestCase: XCTestCase {
         agent.stop()
         XCTAssertEqual(kernel.violations, [], file: file, line: line)
         XCTAssertEqual(agent.counters[.responses], agent.counters[.events], "one answer per event read", file: file, line: line)
-        XCTAssertEqual(agent.unansweredEvents, 0, file: file, line: line)
+        XCTAssertEqual(agent.eventsInFlight, 0, file: file, line: line)
     }
 }
