@@ -13,21 +13,6 @@ public protocol MonotonicClock: Sendable {
     func wait(_ semaphore: DispatchSemaphore, until deadline: UInt64?) -> Bool
 }
 
-/// CLOCK_MONOTONIC, through Dispatch (whose waits use the same clock).
-public struct SystemClock: MonotonicClock {
-    public init() {}
-
-    public func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
-
-    public func wait(_ semaphore: DispatchSemaphore, until deadline: UInt64?) -> Bool {
-        guard let deadline else {
-            semaphore.wait()
-            return true
-        }
-        return semaphore.wait(timeout: DispatchTime(uptimeNanoseconds: deadline)) == .success
-    }
-}
-
 extension MonotonicClock {
     /// Now plus `d`, saturating (negative: now).
     public func deadline(after d: Duration) -> UInt64 {

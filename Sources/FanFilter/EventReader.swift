@@ -62,7 +62,7 @@ final class EventReader: Sendable {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferSize, alignment: 8)
         defer { buffer.deallocate() }
         var fds = [pollfd(fd: group.pollFD, events: Int16(POLLIN), revents: 0),
-                   pollfd(fd: stopPipe.readFD, events: Int16(POLLIN), revents: 0)]
+                   stopPipe.entry]
         let batches = ArrivalGap()
         var readErrors: UInt64 = 0
         var idle = false
@@ -72,13 +72,14 @@ final class EventReader: Sendable {
             if idle {
                 // Nothing left to read: no message may wait for a busy worker now.
                 context.port.releaseDeferred()
-                if poll(&fds, 2, 1000) < 0 {
-                    if errno == EINTR { continue }
-                    context.logger.critical("poll on the fanotify fd failed: \(Errno(rawValue: errno)); the reader stops")
+                switch stopPipe.poll(&fds, milliseconds: 1000) {
+                case .stopped: return
+                case .timedOut: continue
+                case .failed(let error):
+                    context.logger.critical("poll on the fanotify fd failed: \(error); the reader stops")
                     return
+                case .ready: if fds[0].revents == 0 { continue }
                 }
-                if fds[1].revents != 0 { return }
-                if fds[0].revents == 0 { continue }
             }
             let length: Int
             do {

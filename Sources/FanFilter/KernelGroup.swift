@@ -2,11 +2,6 @@ import Glibc
 import Policy
 import SystemPackage
 
-/// How much of a filesystem a watch marks.
-public enum MarkScope: String, Sendable {
-    case filesystem, mount
-}
-
 /// The agent's one boundary with the kernel: a group of file-access events,
 /// its marks, and the one way to answer an event. `FanotifyGroup` is the
 /// kernel's; a scripted one (TestSupport's `ScriptedKernel`) lets the

@@ -74,10 +74,8 @@ final class LinkWatcher: Sendable {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 8)
         defer { buffer.deallocate() }
         var fds = [pollfd(fd: fd.rawValue, events: Int16(POLLIN), revents: 0),
-                   pollfd(fd: stopPipe.readFD, events: Int16(POLLIN), revents: 0)]
-        while true {
-            if poll(&fds, 2, -1) < 0 { if errno == EINTR { continue }; return }
-            if fds[1].revents != 0 { return }
+                   stopPipe.entry]
+        while stopPipe.poll(&fds, milliseconds: -1) == .ready {
             let n = Glibc.read(fd.rawValue, buffer.baseAddress, buffer.count)
             if n <= 0 { continue }
             var offset = 0

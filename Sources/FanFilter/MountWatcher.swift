@@ -39,11 +39,9 @@ final class MountWatcher: Sendable {
 
     private func run() {
         var fds = files.map { pollfd(fd: $0, events: Int16(POLLPRI), revents: 0) }
-        fds.append(pollfd(fd: stopPipe.readFD, events: Int16(POLLIN), revents: 0))
+        fds.append(stopPipe.entry)
         var scratch = [UInt8](repeating: 0, count: 4096)
-        while true {
-            if poll(&fds, nfds_t(fds.count), -1) < 0 { if errno == EINTR { continue }; return }
-            if fds.last!.revents != 0 { return }
+        while stopPipe.poll(&fds, milliseconds: -1) == .ready {
             var changed = false
             for i in files.indices where fds[i].revents & Int16(POLLPRI | POLLERR) != 0 {
                 // Reading the file to its end again is what clears the event.

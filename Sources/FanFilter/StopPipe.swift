@@ -1,10 +1,20 @@
 import Glibc
+import SystemPackage
 
 /// A pipe whose read end a thread polls beside its own descriptors, so that
 /// `signal()` from any thread wakes it to stop. Both ends are closed with it.
+/// `poll` is the one poll loop of the agent's threads (EINTR retried).
 final class StopPipe: Sendable {
-    /// Poll this for POLLIN: readable once `signal()` ran.
-    let readFD: Int32
+    enum PollResult: Equatable {
+        /// A descriptor of the caller's is ready (see each one's `revents`).
+        case ready
+        case timedOut
+        /// `signal()` ran: the thread stops.
+        case stopped
+        case failed(Errno)
+    }
+    /// Readable once `signal()` ran.
+    private let readFD: Int32
     private let writeFD: Int32
 
     /// nil when no pipe can be made (no descriptors left).
@@ -24,5 +34,23 @@ final class StopPipe: Sendable {
     func signal() {
         var byte: UInt8 = 1
         _ = write(writeFD, &byte, 1)
+    }
+
+    /// The entry to put last in a poll set.
+    var entry: pollfd { pollfd(fd: readFD, events: Int16(POLLIN), revents: 0) }
+
+    /// Polls `fds`, whose last entry is this pipe's `entry`, for at most
+    /// `milliseconds` (-1: no bound), again when a signal interrupts it.
+    func poll(_ fds: inout [pollfd], milliseconds: Int32) -> PollResult {
+        precondition(fds.last?.fd == readFD, "the stop pipe is the last entry")
+        while true {
+            let n = Glibc.poll(&fds, nfds_t(fds.count), milliseconds)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return .failed(Errno(rawValue: errno))
+            }
+            if fds[fds.count - 1].revents != 0 { return .stopped }
+            return n == 0 ? .timedOut : .ready
+        }
     }
 }
