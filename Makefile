@@ -38,7 +38,7 @@ build: deps
 	$(SWIFT) build -c $(CONFIG)
 
 release: deps
-	$(SWIFT) build $(RELEASE)
+	$(SWIFT) build $(RELEASE) --product fanfilter
 
 # What `make run` says before the agent starts, so nobody is surprised.
 RUN_NOTE_DEFAULT = the default policy watches the filesystems of /tmp, /var/tmp, /dev/shm and /etc (on most machines that is /, so every open on it passes through the agent), denies execution from /tmp, /var/tmp and /dev/shm (also through the runtime linker), and logs reads of credential files by users other than root

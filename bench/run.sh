@@ -15,6 +15,10 @@
 # CPU per event (every core's non-idle time, less the busy processes' own) is
 # reported: spinning shows as the cost it is.
 # Run as root in a private mount namespace (make bench does: unshare -m).
+# To look at a part: WORKLOADS="hot:1 read:2" (workload:openers) and
+# CONTENDERS="none c-listener fanfilter" choose the rows; FANFILTER_BEFORE=PATH
+# adds a contender "fanfilter-before" (another build, cache = off) to compare
+# a change with what it changes, in the same run.
 set -eu
 ROUNDS=${ROUNDS:-3}
 BUSY=${BUSY:-$(nproc)}
@@ -83,6 +87,7 @@ start_agent() {
         none) return ;;
         c-listener) "$WORK/listener" "$D" > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="ready" ;;
         fanfilter) "$FANFILTER" run --policy "$WORK/policy" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
+        fanfilter-before) "$FANFILTER_BEFORE" run --policy "$WORK/policy" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
         fanfilter-cache) "$FANFILTER" run --policy "$WORK/policy-cache" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
         fapolicyd) fapolicyd --debug-deny > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="Starting to listen" ;;
     esac
@@ -123,6 +128,15 @@ machine_jiffies() {
 
 contenders="none c-listener fanfilter fanfilter-cache"
 command -v fapolicyd > /dev/null && contenders="$contenders fapolicyd"
+[ -n "${FANFILTER_BEFORE:-}" ] && contenders="$contenders fanfilter-before"
+contenders=${CONTENDERS:-$contenders}
+case " $contenders " in *" none "*) ;; *) contenders="none $contenders" ;; esac
+case " $contenders " in *" c-listener "*) ;; *) contenders="$contenders c-listener" ;; esac
+workloads=""
+for w in ${WORKLOADS:-hot:1 hot:2 cold:1 cold:2 read:1 read:2 exec:1 exec:2}; do
+    case ${w%%:*} in hot|read) n=$HOT ;; cold) n=$COLD ;; exec) n=$EXEC ;; *) echo "unknown workload $w" >&2; exit 2 ;; esac
+    workloads="$workloads $w:$n"
+done
 modes="idle"
 [ "$BUSY" -gt 0 ] && modes="idle busy"
 RAW=$WORK/raw
@@ -130,7 +144,7 @@ RAW=$WORK/raw
 for round in $(seq "$ROUNDS"); do
     for mode in $modes; do
         [ "$mode" = busy ] && start_hogs
-        for spec in hot:1:$HOT hot:2:$HOT cold:1:$COLD cold:2:$COLD read:1:$HOT read:2:$HOT exec:1:$EXEC exec:2:$EXEC; do
+        for spec in $workloads; do
             IFS=: read -r workload threads count <<< "$spec"
             for c in $contenders; do
                 start_agent "$c"
@@ -158,7 +172,7 @@ for line in open(raw):
 table = []
 print(f"{'mode':<5} {'workload':<8} {'thr':>3} {'contender':<15} {'ns/op':>9} {'spread':>15} {'ops/s':>9} {'x bare':>7} {'x C':>6} {'RSS KiB':>8} {'agent CPU ns/op':>16} {'machine CPU ns/op':>18}")
 order = lambda kv: (["busy", "idle"].index(kv[0][0]), ["hot", "cold", "read", "exec"].index(kv[0][1]), kv[0][2],
-                    ["none", "c-listener", "fanfilter", "fanfilter-cache", "fapolicyd"].index(kv[0][3]))
+                    ["none", "c-listener", "fanfilter", "fanfilter-before", "fanfilter-cache", "fapolicyd"].index(kv[0][3]))
 for (m, w, t, c), v in sorted(rows.items(), key=order):
     ns = statistics.median(x[0] for x in v)
     bare = statistics.median(x[0] for x in rows[(m, w, t, "none")])
