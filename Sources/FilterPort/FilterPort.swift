@@ -145,7 +145,11 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
     /// when it goes idle, so a delivery waits for a busy thread only while
     /// deliveries flow, never behind a thread that is stuck.
     public func releaseDeferred() {
-        for inbox in state.withLock({ $0.connections.values.map(\.inbox) }) { inbox.releaseDeferred() }
+        // Called each time the filter goes idle: no allocation, no key path (a generic one is
+        // instantiated at run time on every call).
+        state.withLock { s in
+            for connection in s.connections.values { connection.inbox.releaseDeferred() }
+        }
     }
 
     /// How many clients are connected.
