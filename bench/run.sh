@@ -18,7 +18,7 @@
 # To look at a part: WORKLOADS="hot:1 read:2" (workload:openers) and
 # CONTENDERS="none c-listener fanfilter" choose the rows; FANFILTER_BEFORE=PATH
 # adds a contender "fanfilter-before" (another build, cache = off) to compare
-# a change with what it changes, in the same run.
+# a change with what it changes, in the same run; MODES="busy" measures one mode.
 set -eu
 ROUNDS=${ROUNDS:-3}
 BUSY=${BUSY:-$(nproc)}
@@ -139,6 +139,7 @@ for w in ${WORKLOADS:-hot:1 hot:2 cold:1 cold:2 read:1 read:2 exec:1 exec:2}; do
 done
 modes="idle"
 [ "$BUSY" -gt 0 ] && modes="idle busy"
+modes=${MODES:-$modes}
 RAW=$WORK/raw
 : > "$RAW"
 for round in $(seq "$ROUNDS"); do

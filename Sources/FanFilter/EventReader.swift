@@ -98,8 +98,8 @@ final class EventReader: Sendable {
             if length == 0 {
                 let now = SystemClock().now()
                 if spinUntil == 0 { spinUntil = now + batches.spinBudget }
-                idle = now >= spinUntil
-                if !idle { sched_yield() }
+                idle = now >= spinUntil || !batches.busy.spinningPays
+                if !idle { batches.busy.yield() }
                 continue
             }
             // While events come close together the next read comes at once; otherwise poll first.

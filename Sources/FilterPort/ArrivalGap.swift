@@ -5,7 +5,8 @@ import Synchronization
 /// The moving average of the gaps between arrivals (of deliveries, of
 /// events), and from it how long a thread that waits for the next one should
 /// spin before it sleeps: a little longer than the usual gap while arrivals
-/// come less than `maxSpin` apart, not at all otherwise. A spinning thread
+/// come less than `maxSpin` apart, not at all otherwise, nor while the
+/// machine is busy (see `BusyCPU`). A spinning thread
 /// yields the CPU between looks, so threads with work run first. Spinning
 /// trades CPU time for the wake-up of a sleeping thread, which costs tens of
 /// microseconds on a virtual machine.
@@ -16,9 +17,14 @@ public final class ArrivalGap: Sendable {
     private let last = Atomic<UInt64>(0)
     private let average = Atomic<UInt64>(.max)
     private let clock: any MonotonicClock
+    /// Says whether spinning pays now.
+    public let busy: BusyCPU
 
-    /// Arrivals are timed on `clock` (tests pass one they advance).
-    public init(clock: any MonotonicClock = SystemClock()) { self.clock = clock }
+    /// Arrivals are timed on `clock` (tests pass one they advance, with a `BusyCPU` on it).
+    public init(clock: any MonotonicClock = SystemClock(), busy: BusyCPU = .shared) {
+        self.clock = clock
+        self.busy = busy
+    }
 
     /// Notes an arrival now.
     public func arrived() {
@@ -32,6 +38,7 @@ public final class ArrivalGap: Sendable {
     /// How long to spin for the next arrival, in nanoseconds (0: sleep at once).
     public var spinBudget: UInt64 {
         let gap = average.load(ordering: .relaxed)
-        return gap < Self.maxSpin ? min(gap * 2, Self.maxSpin) : 0
+        guard gap < Self.maxSpin, busy.spinningPays else { return 0 }
+        return min(gap * 2, Self.maxSpin)
     }
 }

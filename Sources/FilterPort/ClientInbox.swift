@@ -84,7 +84,7 @@ final class ClientInbox<Message: Sendable>: @unchecked Sendable {
         guard budget > 0,
               spinner.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing).exchanged
         else { return false }
-        let end = min(DispatchTime.now().uptimeNanoseconds + budget, deadline.uptimeNanoseconds)
+        var end = min(DispatchTime.now().uptimeNanoseconds + budget, deadline.uptimeNanoseconds)
         while spinner.load(ordering: .acquiring) == 1 {
             // A delivery left for a busy thread while this one began to spin: take it.
             let leftOver = deferred.compareExchange(expected: 1, desired: 0, ordering: .sequentiallyConsistent).exchanged
@@ -94,7 +94,8 @@ final class ClientInbox<Message: Sendable>: @unchecked Sendable {
                 }
                 break  // handed over at the last moment
             }
-            sched_yield()  // a thread that has work (an opener, the reader) runs first
+            deliveries.busy.yield()  // a thread that has work (an opener, the reader) runs first
+            if !deliveries.busy.spinningPays { end = 0 }  // a neighbour took the CPU for a time slice: sleep
         }
         spinner.store(0, ordering: .releasing)
         return true

@@ -8,7 +8,7 @@ import XCTest
 final class ArrivalGapTests: XCTestCase {
     func testCloseArrivalsEarnASpinOfTwiceTheGapAndSparseOnesNone() {
         let clock = ManualClock()
-        let gap = ArrivalGap(clock: clock)
+        let gap = ArrivalGap(clock: clock, busy: BusyCPU(clock: clock))
         XCTAssertEqual(gap.spinBudget, 0, "nothing arrived yet: sleep at once")
         gap.arrived()
         XCTAssertEqual(gap.spinBudget, 0, "one arrival is no rhythm")
@@ -27,5 +27,26 @@ final class ArrivalGapTests: XCTestCase {
             gap.arrived()
         }
         XCTAssertEqual(gap.spinBudget, 0, "arrivals far apart: no spin")
+    }
+
+    func testASlowYieldStopsSpinningForTheBackOffAndAFastOneDoesNot() {
+        let clock = ManualClock()
+        let busy = BusyCPU(clock: clock)
+        let gap = ArrivalGap(clock: clock, busy: busy)
+        for _ in 0..<64 {
+            clock.advance(by: .microseconds(40))
+            gap.arrived()
+        }
+        XCTAssertEqual(gap.spinBudget, 80_000)
+        let now = clock.now()
+        busy.noteYield(from: now, to: now + 5_000)
+        XCTAssertEqual(gap.spinBudget, 80_000, "a yield of 5 µs: another thread did a little work")
+        busy.noteYield(from: now, to: now + 2_000_000)
+        XCTAssertFalse(busy.spinningPays, "a yield of 2 ms: a CPU-bound neighbour took a time slice")
+        XCTAssertEqual(gap.spinBudget, 0, "busy: sleep at once")
+        clock.advance(by: .milliseconds(101))
+        XCTAssertEqual(gap.spinBudget, 0, "the back-off runs from the yield's end")
+        clock.advance(by: .milliseconds(1))
+        XCTAssertEqual(gap.spinBudget, 80_000, "after the back-off the next spin finds out again")
     }
 }

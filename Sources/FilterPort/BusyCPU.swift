@@ -1,0 +1,44 @@
+import Clocks
+import Glibc
+import Synchronization
+
+/// Whether spinning pays on this machine now. A spinning thread yields the
+/// CPU between looks; a yield that kept it off the CPU for longer than
+/// `slowYield` means another thread ran a whole time slice there: a
+/// CPU-bound neighbour, on a busy machine, where a spinner waits behind it
+/// at every look (measured: a median of 3 to 13 times the minimal listener's
+/// latency, and runs 10 times slower than others). After such a yield every
+/// spin that asks this detector stops for `backOff`, and waiting threads
+/// sleep at once; the next spin after that finds out again. On an idle
+/// machine a yield hands the CPU at most to a thread that does a little work
+/// and blocks (an opener, the reader): microseconds.
+public final class BusyCPU: Sendable {
+    /// A yield longer than this (ns) is a time slice given to another thread.
+    public static let slowYield: UInt64 = 50_000
+    /// How long (ns) spinning stays off after a slow yield.
+    public static let backOff: UInt64 = 100_000_000
+    /// The process's detector: the event reader and every client inbox share it.
+    public static let shared = BusyCPU()
+
+    private let clock: any MonotonicClock
+    private let spinningOffUntil = Atomic<UInt64>(0)
+
+    /// Yields are timed on `clock` (tests pass one they move).
+    public init(clock: any MonotonicClock = SystemClock()) { self.clock = clock }
+
+    /// Gives up the CPU once, as a spinning thread does between looks, and
+    /// notes a busy machine if that took more than `slowYield`.
+    public func yield() {
+        let before = clock.now()
+        sched_yield()
+        noteYield(from: before, to: clock.now())
+    }
+
+    /// Notes a yield that lasted from `before` to `after` on this detector's clock.
+    public func noteYield(from before: UInt64, to after: UInt64) {
+        if after &- before > Self.slowYield { spinningOffUntil.store(after &+ Self.backOff, ordering: .relaxed) }
+    }
+
+    /// False while the machine was seen busy (for `backOff` after a slow yield).
+    public var spinningPays: Bool { clock.now() >= spinningOffUntil.load(ordering: .relaxed) }
+}
