@@ -15,7 +15,7 @@ BUILD_DIR   = $(shell $(SWIFT) build -c $(CONFIG) --show-bin-path 2>/dev/null)
 RELR       := $(shell v=$$(getconf GNU_LIBC_VERSION 2>/dev/null | sed -n 's/^glibc 2\.\([0-9]*\).*/\1/p'); \
                 lld=$$(dirname "$$(command -v $(SWIFT))")/ld.lld; \
                 [ -x "$$lld" ] && [ "$${v:-0}" -ge 36 ] && echo "-Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs")
-RELEASE     = -c release --static-swift-stdlib $(RELR)
+RELEASE     = -c release --static-swift-stdlib -Xswiftc -cross-module-optimization $(RELR)
 RELEASE_BIN = $$($(SWIFT) build -c release --show-bin-path)
 
 .PHONY: all swift deps deps-test build release run test check bench bench-policy soak hotpath fuzz install uninstall clean

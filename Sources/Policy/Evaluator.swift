@@ -3,6 +3,7 @@ extension Policy {
     /// setting. A test of a fact that is not known fails, negated or not.
     public func decide(_ request: AccessRequest) -> Decision {
         var found: Rule?
+        let rules = rules  // the closure captures the rules alone, not a copy of the whole policy
         index.forEachCandidate(request.access, path: request.object.path) { n in
             guard rules[n].matches(request) else { return true }
             found = rules[n]
@@ -20,6 +21,7 @@ extension Policy {
     public func allowsForEveryProcess(_ request: AccessRequest, _ decision: Decision) -> Bool {
         guard decision.verdict == .allow, decision.rule.map({ $0.decision == .allow }) ?? true else { return false }
         var result: Bool?
+        let rules = rules
         index.forEachCandidate(request.access, path: request.object.path) { n in
             let rule = rules[n]
             guard rule.object.allSatisfy({ $0.matches(request) }) else { return true }

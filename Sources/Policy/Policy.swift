@@ -38,8 +38,9 @@ public struct Policy: Sendable {
     /// what the agent must learn of this event to decide it.
     public func neededFacts(for access: Access, path: [UInt8]?) -> Facts {
         var facts: Facts = []
+        let ruleFacts = index.ruleFacts  // the closure captures this alone, not a copy of the whole policy
         index.forEachCandidate(access, path: path) { n in
-            facts.formUnion(index.ruleFacts[n])
+            facts.formUnion(ruleFacts[n])
             return true
         }
         return facts
