@@ -9,9 +9,12 @@ final class ActivePolicy: Sendable {
     let policy: Policy
     /// nil with `cache = off`.
     let decisions: DecisionCache?
+    /// A rule tests `sha256hash`: a decision may wait for a file to be hashed.
+    let hashes: Bool
 
     init(_ policy: Policy, counters: Counters? = nil) {
         self.policy = policy
+        hashes = policy.rules.contains { $0.object.contains { $0.attribute == .sha256hash } }
         decisions = policy.agent.cache == .off ? nil
             : DecisionCache(capacity: policy.agent.cacheSize, counters: counters)
     }

@@ -71,27 +71,31 @@ public final class Agent: Sendable {
         responder = Responder(counters: counters)
         cache = KernelCache(counters: counters)
         let log = DecisionLog(logger: logger, mounts: mounts)
-        context = EventReader.Context(
-            port: port, responder: responder,
-            settlement: Settlement(responder: responder, counters: counters, log: log, cache: cache),
-            counters: counters, policies: policies, cache: cache, logger: logger)
-        var watch = try Self.watch(agent, context: context, mounts: mounts, kernel: kernel)
-        watch.links = Self.linkWatcher(agent, watch.group, cache, logger)
-        state = Mutex(State(watch: watch))
         do {
             workers = try DecisionWorkers(port: port, count: agent.workers, prime: agent.prime,
                                           counters: counters, log: log, mounts: mounts, decide: decide)
         } catch {
-            watch.group.close()
             throw AgentError("cannot connect the workers to the port: \(error)")
+        }
+        workers.readerMayDecide(policies.load().hashes)
+        context = EventReader.Context(
+            port: port, responder: responder,
+            settlement: Settlement(responder: responder, counters: counters, log: log, cache: cache),
+            counters: counters, policies: policies, cache: cache, workers: workers, logger: logger)
+        do {
+            var watch = try Self.watch(agent, context: context, mounts: mounts, kernel: kernel)
+            watch.links = Self.linkWatcher(agent, watch.group, cache, logger)
+            state = Mutex(State(watch: watch))
+        } catch {
+            _ = workers.stop(within: .seconds(1))
+            throw error
         }
     }
 
     /// Loads libcrypto now, off the event path, when a rule tests sha256hash,
     /// and says so when it cannot be loaded.
     private static func loadHasher(for policy: Policy, _ logger: Logger) {
-        guard policy.rules.contains(where: { $0.object.contains { $0.attribute == .sha256hash } }),
-              LibCrypto.shared == nil else { return }
+        guard ActivePolicy(policy).hashes, LibCrypto.shared == nil else { return }
         logger.error("sha256hash tests match no file: OpenSSL's libcrypto (libcrypto.so.3 or .so.1.1) cannot be loaded; install it (apt-get install libssl3)")
     }
 
@@ -255,6 +259,9 @@ public final class Agent: Sendable {
                     $0.watch.links = links
                 }
             }
+            // Before this, a message of the new policy could find the reader deciding: never one that hashes
+            // for long, as a hash waits at most until the event's deadline.
+            workers.readerMayDecide(active.hashes)
             counters.increment(.reloads)
             return notes
         }

@@ -36,6 +36,9 @@ public enum Counter: Int, CaseIterable, Sendable {
     /// Events the kernel denied itself because it could not give the agent
     /// a file descriptor for them (RLIMIT_NOFILE reached): never decided.
     case kernelDenied
+    /// Events the event reader decided itself, through the port, with no
+    /// worker woken (see `DecisionWorkers.decideOneInline`).
+    case readerDecided
 
     /// The name STATUS= and the logs give it.
     public var name: String {
@@ -60,6 +63,7 @@ public enum Counter: Int, CaseIterable, Sendable {
         case .cacheHits: "cache-hits"
         case .cacheMisses: "cache-misses"
         case .kernelDenied: "kernel-denied"
+        case .readerDecided: "reader-decided"
         }
     }
 }

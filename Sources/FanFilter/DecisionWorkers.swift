@@ -4,6 +4,7 @@ import Dispatch
 import FilterPort
 import Glibc
 import Policy
+import Synchronization
 
 /// The decision threads: one client of the port, `count` threads, each
 /// holding `prime` primed gets (the WDK scanner's requests per thread). A
@@ -22,6 +23,9 @@ final class DecisionWorkers: Sendable {
     private let mounts: MountTable
     private let decide: Decide?
     private let hasher = BackgroundHasher()
+    private let count: Int
+    /// Whether the event reader decides a message itself (see `decideOneInline`).
+    private let readerDecides = Atomic<Bool>(false)
     private let done = DispatchGroup()
 
     /// - Parameter decide: replaces the policy's decision, and bypasses the cache.
@@ -32,6 +36,7 @@ final class DecisionWorkers: Sendable {
         self.log = log
         self.mounts = mounts
         self.decide = decide
+        self.count = count
         client.setThreads(count)
         try client.prime(count * prime)
         for n in 0..<count {
@@ -40,40 +45,68 @@ final class DecisionWorkers: Sendable {
     }
 
     private func work() {
-        while let message = try? client.getMessage() {
-            let event = message.payload
-            let agent = event.policy.policy.agent
-            let outcome = decision(for: event)
-            var request = outcome.request
-            let reply = outcome.reply
-            let wouldDeny = reply.decision.verdict == .deny && agent.mode != .enforce
-            // A decision a setting made because no rule could is always logged.
-            let logs = wouldDeny || reply.decision.logs || outcome.answeredBy != nil
-                || (outcome.openedAs != nil && reply.decision.verdict == .deny)
-            if logs {
-                // Read now, while the opener still waits for the answer.
-                let missing = Facts.logged.subtracting(facts(of: request.subject))
-                if !missing.isEmpty {
-                    let more = ProcFacts.subject(pid: event.pid, pidfd: event.file.pidfdNumber, needs: missing, mounts: mounts)
-                    request.subject.exe = request.subject.exe ?? more.exe
-                    request.subject.comm = request.subject.comm ?? more.comm
-                    request.subject.uid = request.subject.uid ?? more.uid
-                    request.subject.gid = request.subject.gid ?? more.gid
-                }
+        while let message = try? client.getMessage() { handle(message) }
+    }
+
+    /// Whether the event reader may decide messages itself, for the policy now
+    /// in force: not with a `decide` hook, nor when a rule hashes files (a
+    /// decision may then wait until its event's deadline, and the reader must
+    /// never wait). While it may, the reader counts as one more thread of the
+    /// port's client, at work: a message it sends while no worker spins is
+    /// left for its next look (`decideOneInline`), not given to a sleeper.
+    func readerMayDecide(_ policyMayWait: Bool) {
+        let yes = decide == nil && !policyMayWait
+        readerDecides.store(yes, ordering: .relaxed)
+        client.setThreads(yes ? count + 1 : count)
+    }
+
+    /// Called by the event reader after it sent a batch: decides, on the
+    /// reader's thread, the message left for a thread at work (the one the
+    /// reader just sent, when no worker was spinning for it), so that the
+    /// common case of one event at a time costs no wake-up of another thread:
+    /// the message still goes through the port, and its reply settles it.
+    /// Events that come meanwhile wait in the kernel's queue for the
+    /// microseconds this takes; a second one in a batch wakes a worker, and
+    /// the reader going idle hands any message still left to a sleeper.
+    func decideOneInline() {
+        guard readerDecides.load(ordering: .relaxed), let message = try? client.tryGetMessage() else { return }
+        counters.increment(.readerDecided)
+        handle(message)
+    }
+
+    private func handle(_ message: PortMessage<EventMessage>) {
+        let event = message.payload
+        let agent = event.policy.policy.agent
+        let outcome = decision(for: event)
+        var request = outcome.request
+        let reply = outcome.reply
+        let wouldDeny = reply.decision.verdict == .deny && agent.mode != .enforce
+        // A decision a setting made because no rule could is always logged.
+        let logs = wouldDeny || reply.decision.logs || outcome.answeredBy != nil
+            || (outcome.openedAs != nil && reply.decision.verdict == .deny)
+        if logs {
+            // Read now, while the opener still waits for the answer.
+            let missing = Facts.logged.subtracting(facts(of: request.subject))
+            if !missing.isEmpty {
+                let more = ProcFacts.subject(pid: event.pid, pidfd: event.file.pidfdNumber, needs: missing, mounts: mounts)
+                request.subject.exe = request.subject.exe ?? more.exe
+                request.subject.comm = request.subject.comm ?? more.comm
+                request.subject.uid = request.subject.uid ?? more.uid
+                request.subject.gid = request.subject.gid ?? more.gid
             }
-            do {
-                try client.reply(message.header.messageId, reply)
-                if logs {
-                    log.decision(request, reply.decision, wouldDeny: wouldDeny, portMessageID: message.header.messageId,
-                                 latencyMicroseconds: (SystemClock().now() &- event.receivedAt) / 1000,
-                                 setting: outcome.answeredBy?.setting, why: outcome.answeredBy?.why ?? "",
-                                 openedAs: outcome.openedAs)
-                }
-            } catch {
-                counters.increment(.lateReplies)
-            }
-            try? client.prime()
         }
+        do {
+            try client.reply(message.header.messageId, reply)
+            if logs {
+                log.decision(request, reply.decision, wouldDeny: wouldDeny, portMessageID: message.header.messageId,
+                             latencyMicroseconds: (SystemClock().now() &- event.receivedAt) / 1000,
+                             setting: outcome.answeredBy?.setting, why: outcome.answeredBy?.why ?? "",
+                             openedAs: outcome.openedAs)
+            }
+        } catch {
+            counters.increment(.lateReplies)
+        }
+        try? client.prime()
     }
 
     /// What a worker learned and decided for one event.

@@ -11,8 +11,10 @@ import SystemPackage
 /// The fanotify loop: where events enter. One thread per group reads events
 /// in batches, answers the agent's own process at once, and sends each other
 /// event over the port with the policy in force. From the send on, the port's
-/// outcome (reply, timeout, overload) decides who answers; the reader never
-/// answers a sent event itself.
+/// outcome (reply, timeout, overload) decides who answers. After a batch the
+/// reader may take one message from the port as a thread of the workers'
+/// client and decide it (`DecisionWorkers.decideOneInline`): the reply still
+/// settles it through the port, exactly as a worker's would.
 final class EventReader: Sendable {
     struct Context: Sendable {
         let port: FilterPort<EventMessage, DecisionReply>
@@ -21,6 +23,8 @@ final class EventReader: Sendable {
         let counters: Counters
         let policies: PolicyHolder
         let cache: KernelCache
+        /// Decide the batch's last message on the reader's thread when nothing else waits (see `DecisionWorkers`).
+        let workers: DecisionWorkers
         let logger: Logger
     }
 
@@ -114,6 +118,8 @@ final class EventReader: Sendable {
                 if r < 0 { context.logger.critical("fanotify metadata version mismatch: the reader stops"); return }
                 break
             }
+            // The message left for a thread at work is this thread's to decide, when it may.
+            context.workers.decideOneInline()
         }
     }
 

@@ -73,6 +73,18 @@ public final class ClientPort<Message: PortPayload, Reply: PortPayload>: Sendabl
         }
     }
 
+    /// The next delivered message if one is there now; never waits. A thread
+    /// of the client that is at work (one `setThreads` counts) looks with it.
+    public func tryGetMessage() throws(PortError) -> PortMessage<Message>? {
+        switch port.takeDelivered(by: info.id) {
+        case .message(let m):
+            inbox.tookWithoutWaiting()
+            return m
+        case .disconnected: throw .disconnected
+        case .empty: return nil
+        }
+    }
+
     /// FilterReplyMessage: answers message `messageId` with `status` and `payload`.
     public func reply(_ messageId: UInt64, status: Int32 = 0, _ payload: Reply) throws(PortError) {
         try port.reply(ReplyHeader(status: status, messageId: messageId), payload, from: info.id)

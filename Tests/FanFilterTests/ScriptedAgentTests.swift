@@ -283,4 +283,32 @@ final class ScriptedAgentTests: ScriptedTestCase {
         XCTAssertEqual(answers(1), [.deny], "the cached allow went with the old policy")
         stop(agent)
     }
+
+    /// One event at a time: the reader decides it itself, through the port,
+    /// with no worker woken; a policy that hashes files never lets it (a hash
+    /// may wait until the event's deadline, and the reader must keep reading),
+    /// and a reload switches between the two.
+    func testTheReaderDecidesALoneEventItselfUnlessThePolicyHashes() throws {
+        let agent = try agent("deny perm=open all : path=$DIR/denied")
+        XCTAssertEqual(answers((0..<20).map { sandbox.path($0 % 2 == 0 ? "allowed" : "denied") }),
+                       (0..<20).map { $0 % 2 == 0 ? .allow : .deny })
+        XCTAssertGreaterThan(agent.counters[.readerDecided], 0, "\(agent.counters.summary)")
+        _ = try agent.reload(try policy("watch = $ROOT\ndeny all : sha256hash=\(String(repeating: "0", count: 64))\nallow all : all", in: sandbox))
+        let before = agent.counters[.readerDecided]
+        XCTAssertEqual(answers((0..<10).map { _ in sandbox.path("a") }), Array(repeating: .allow, count: 10))
+        XCTAssertEqual(agent.counters[.readerDecided], before, "a policy that hashes: every event goes to a worker")
+        _ = try agent.reload(try policy("watch = $ROOT\ndeny all : path=$ROOT/denied", in: sandbox))
+        XCTAssertEqual(answers((0..<10).map { _ in sandbox.path("denied") }), Array(repeating: .deny, count: 10))
+        XCTAssertGreaterThan(agent.counters[.readerDecided], before)
+        stop(agent)
+    }
+
+    /// With a decide hook (an in-process decider that may take any time) the
+    /// reader never decides: a stuck decision holds no other event.
+    func testTheReaderNeverRunsADecideHook() throws {
+        let agent = try agent("allow all : all") { _ in Decision(verdict: .allow, rule: nil) }
+        XCTAssertEqual(answers((0..<10).map { _ in sandbox.path("a") }), Array(repeating: .allow, count: 10))
+        XCTAssertEqual(agent.counters[.readerDecided], 0)
+        stop(agent)
+    }
 }
