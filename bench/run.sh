@@ -17,7 +17,8 @@
 # Run as root in a private mount namespace (make bench does: unshare -m).
 # To look at a part: WORKLOADS="hot:1 read:2" (workload:openers) and
 # CONTENDERS="none c-listener fanfilter" choose the rows; FANFILTER_BEFORE=PATH
-# adds a contender "fanfilter-before" (another build, cache = off) to compare
+# adds the contenders "fanfilter-before" and "fanfilter-before-cache" (another
+# build, cache = off and cache = kernel; CONTENDERS picks) to compare
 # a change with what it changes, in the same run; MODES="busy" measures one mode.
 set -eu
 ROUNDS=${ROUNDS:-3}
@@ -88,6 +89,7 @@ start_agent() {
         c-listener) "$WORK/listener" "$D" > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="ready" ;;
         fanfilter) "$FANFILTER" run --policy "$WORK/policy" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
         fanfilter-before) "$FANFILTER_BEFORE" run --policy "$WORK/policy" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
+        fanfilter-before-cache) "$FANFILTER_BEFORE" run --policy "$WORK/policy-cache" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
         fanfilter-cache) "$FANFILTER" run --policy "$WORK/policy-cache" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
         fapolicyd) fapolicyd --debug-deny > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="Starting to listen" ;;
     esac
@@ -128,7 +130,7 @@ machine_jiffies() {
 
 contenders="none c-listener fanfilter fanfilter-cache"
 command -v fapolicyd > /dev/null && contenders="$contenders fapolicyd"
-[ -n "${FANFILTER_BEFORE:-}" ] && contenders="$contenders fanfilter-before"
+[ -n "${FANFILTER_BEFORE:-}" ] && contenders="$contenders fanfilter-before fanfilter-before-cache"
 contenders=${CONTENDERS:-$contenders}
 case " $contenders " in *" none "*) ;; *) contenders="none $contenders" ;; esac
 case " $contenders " in *" c-listener "*) ;; *) contenders="$contenders c-listener" ;; esac
@@ -173,7 +175,7 @@ for line in open(raw):
 table = []
 print(f"{'mode':<5} {'workload':<8} {'thr':>3} {'contender':<15} {'ns/op':>9} {'spread':>15} {'ops/s':>9} {'x bare':>7} {'x C':>6} {'RSS KiB':>8} {'agent CPU ns/op':>16} {'machine CPU ns/op':>18}")
 order = lambda kv: (["busy", "idle"].index(kv[0][0]), ["hot", "cold", "read", "exec"].index(kv[0][1]), kv[0][2],
-                    ["none", "c-listener", "fanfilter", "fanfilter-before", "fanfilter-cache", "fapolicyd"].index(kv[0][3]))
+                    ["none", "c-listener", "fanfilter", "fanfilter-before", "fanfilter-cache", "fanfilter-before-cache", "fapolicyd"].index(kv[0][3]))
 for (m, w, t, c), v in sorted(rows.items(), key=order):
     ns = statistics.median(x[0] for x in v)
     bare = statistics.median(x[0] for x in rows[(m, w, t, "none")])
