@@ -60,18 +60,18 @@ final class DecisionWorkers: Sendable {
         client.setThreads(yes ? count + 1 : count)
     }
 
-    /// Called by the event reader after it sent a batch: decides, on the
+    /// Called by the event reader after it sent an event: decides, on the
     /// reader's thread, the message left for a thread at work (the one the
-    /// reader just sent, when no worker was spinning for it), so that the
-    /// common case of one event at a time costs no wake-up of another thread:
+    /// reader just sent, when no worker was spinning for it), so that events
+    /// that come one or a few at a time cost no wake-up of another thread:
     /// the message still goes through the port, and its reply settles it.
     /// Events that come meanwhile wait in the kernel's queue for the
-    /// microseconds this takes; a second one in a batch wakes a worker, and
-    /// the reader going idle hands any message still left to a sleeper.
-    func decideOneInline() {
-        guard readerDecides.load(ordering: .relaxed), let message = try? client.tryGetMessage() else { return }
+    /// microseconds this takes. False when there was none to decide.
+    func decideOneInline() -> Bool {
+        guard readerDecides.load(ordering: .relaxed), let message = try? client.tryGetMessage() else { return false }
         counters.increment(.readerDecided)
         handle(message)
+        return true
     }
 
     private func handle(_ message: PortMessage<EventMessage>) {

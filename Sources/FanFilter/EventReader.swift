@@ -11,10 +11,11 @@ import SystemPackage
 /// The fanotify loop: where events enter. One thread per group reads events
 /// in batches, answers the agent's own process at once, and sends each other
 /// event over the port with the policy in force. From the send on, the port's
-/// outcome (reply, timeout, overload) decides who answers. After a batch the
-/// reader may take one message from the port as a thread of the workers'
-/// client and decide it (`DecisionWorkers.decideOneInline`): the reply still
-/// settles it through the port, exactly as a worker's would.
+/// outcome (reply, timeout, overload) decides who answers. After each send
+/// the reader may take the message from the port as a thread of the workers'
+/// client and decide it (`DecisionWorkers.decideOneInline`), up to
+/// `decidedPerBatch` a batch: the reply still settles it through the port,
+/// exactly as a worker's would.
 final class EventReader: Sendable {
     struct Context: Sendable {
         let port: FilterPort<EventMessage, DecisionReply>
@@ -23,7 +24,7 @@ final class EventReader: Sendable {
         let counters: Counters
         let policies: PolicyHolder
         let cache: KernelCache
-        /// Decide the batch's last message on the reader's thread when nothing else waits (see `DecisionWorkers`).
+        /// Decides a message on the reader's thread when nothing else waits for it (see `DecisionWorkers`).
         let workers: DecisionWorkers
         let logger: Logger
     }
@@ -40,6 +41,8 @@ final class EventReader: Sendable {
     private let settle: FilterPort<EventMessage, DecisionReply>.OutcomeHandler
 
     static let bufferSize = 16 * 1024
+    /// At most this many events of one batch are decided on the reader's thread.
+    static let decidedPerBatch = 4
 
     init(group: any KernelGroup, context: Context) throws(AgentError) {
         self.group = group
@@ -112,14 +115,22 @@ final class EventReader: Sendable {
             spinUntil = 0
             var offset = 0
             var event = cfan_event()
+            var decidedHere = 0
             while true {
                 let r = cfan_next_event(buffer.baseAddress, length, &offset, &event)
-                if r == 1 { dispatch(event); continue }
+                if r == 1 {
+                    dispatch(event)
+                    // The message left for a thread at work (no worker spun for it) is this thread's to
+                    // decide, when it may: in turn, as the C listener does, which costs less than waking
+                    // a worker, up to a few a batch; the rest go to workers in parallel.
+                    if decidedHere < Self.decidedPerBatch, context.workers.decideOneInline() { decidedHere += 1 }
+                    continue
+                }
                 if r < 0 { context.logger.critical("fanotify metadata version mismatch: the reader stops"); return }
                 break
             }
-            // The message left for a thread at work is this thread's to decide, when it may.
-            context.workers.decideOneInline()
+            // A message still left for a thread at work waits for no one: a worker takes it now.
+            if decidedHere == Self.decidedPerBatch { context.port.releaseDeferred() }
         }
     }
 

@@ -300,6 +300,10 @@ final class ScriptedAgentTests: ScriptedTestCase {
         _ = try agent.reload(try policy("watch = $ROOT\ndeny all : path=$ROOT/denied", in: sandbox))
         XCTAssertEqual(answers((0..<10).map { _ in sandbox.path("denied") }), Array(repeating: .deny, count: 10))
         XCTAssertGreaterThan(agent.counters[.readerDecided], before)
+        // A batch of many: the reader decides a few in turn, workers the rest; each answered once.
+        for i in 0..<40 { kernel.access(dir + (i % 2 == 0 ? "/allowed" : "/denied")) }
+        XCTAssertTrue(kernel.waitUntilSettled())
+        XCTAssertEqual(kernel.events.suffix(40).map(\.answer), (0..<40).map { $0 % 2 == 0 ? .allow : .deny })
         stop(agent)
     }
 
