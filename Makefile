@@ -94,6 +94,10 @@ SBINDIR    ?= $(PREFIX)/sbin
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 CATALOGDIR ?= $(PREFIX)/lib/systemd/catalog
 DOCDIR     ?= $(PREFIX)/share/doc/fanfilter
+MANDIR     ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 BINARY     ?=
 
 install: deps
@@ -104,6 +108,12 @@ install: deps
 	chmod 0644 $(DESTDIR)$(UNITDIR)/fanfilter.service
 	install -D -m 0644 systemd/fanfilter.catalog $(DESTDIR)$(CATALOGDIR)/fanfilter.catalog
 	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -D -m 0644 man/fanfilter.8 $(DESTDIR)$(MANDIR)/man8/fanfilter.8
+	install -D -m 0644 man/fanfilter.policy.5 $(DESTDIR)$(MANDIR)/man5/fanfilter.policy.5
+	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	$(DESTDIR)$(SBINDIR)/fanfilter --generate-completion-script bash > $(DESTDIR)$(BASHCOMPDIR)/fanfilter
+	$(DESTDIR)$(SBINDIR)/fanfilter --generate-completion-script zsh > $(DESTDIR)$(ZSHCOMPDIR)/_fanfilter
+	$(DESTDIR)$(SBINDIR)/fanfilter --generate-completion-script fish > $(DESTDIR)$(FISHCOMPDIR)/fanfilter.fish
 	install -d -m 0755 $(DESTDIR)/etc/fanfilter $(DESTDIR)/etc/fanfilter/policy.d
 	@if [ -e $(DESTDIR)/etc/fanfilter/policy ]; then \
 		echo "keeping the existing $(DESTDIR)/etc/fanfilter/policy"; \
@@ -115,7 +125,9 @@ install: deps
 # Removes what install added. The policy goes only when it is still the shipped default.
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/fanfilter $(DESTDIR)$(UNITDIR)/fanfilter.service \
-		$(DESTDIR)$(CATALOGDIR)/fanfilter.catalog $(DESTDIR)$(DOCDIR)/README.md
+		$(DESTDIR)$(CATALOGDIR)/fanfilter.catalog $(DESTDIR)$(DOCDIR)/README.md \
+		$(DESTDIR)$(MANDIR)/man8/fanfilter.8 $(DESTDIR)$(MANDIR)/man5/fanfilter.policy.5 \
+		$(DESTDIR)$(BASHCOMPDIR)/fanfilter $(DESTDIR)$(ZSHCOMPDIR)/_fanfilter $(DESTDIR)$(FISHCOMPDIR)/fanfilter.fish
 	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
 	@if cmp -s systemd/fanfilter.policy $(DESTDIR)/etc/fanfilter/policy; then \
 		rm -f $(DESTDIR)/etc/fanfilter/policy; rmdir $(DESTDIR)/etc/fanfilter/policy.d $(DESTDIR)/etc/fanfilter 2>/dev/null || true; \

@@ -49,6 +49,7 @@ if [ "$purpose" = test ]; then
     has_library 'libcrypto\.so' || need libssl-dev "libcrypto: the sha256hash tests"
     [ -x "${SYSTEMD_BINARY:-/lib/systemd/systemd}" ] && has journalctl || need systemd "the integration test boots systemd in a namespace"
     has python3 || need python3 "the integration test reads the journal's JSON"
+    has man || need man-db "man(1): the man page test renders each page and reads groff's warnings"
 fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -1,0 +1,46 @@
+import Foundation
+import Glibc
+import TestSupport
+import XCTest
+
+/// The man pages: rendered without a warning, and never behind the program:
+/// every command and option the binary takes is in fanfilter(8).
+final class ManualPageTests: XCTestCase {
+    static let manFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../man").standardized.path
+
+    /// The page's text with roff's escaped hyphens as plain ones.
+    func page(_ name: String) throws -> String {
+        try String(contentsOfFile: Self.manFolder + "/" + name, encoding: .utf8).replacingOccurrences(of: "\\-", with: "-")
+    }
+
+    func testEachPageRendersWithoutAWarning() throws {
+        guard access("/usr/bin/man", X_OK) == 0 else { throw XCTSkip("no man(1) here: apt-get install man-db") }
+        for name in ["fanfilter.8", "fanfilter.policy.5"] {
+            // groff's warnings go to standard error: keep only that.
+            let r = Child(["/bin/sh", "-c", "MANWIDTH=80 man --warnings -l \"$1\" 2>&1 >/dev/null", "sh", Self.manFolder + "/" + name]).wait()
+            XCTAssertEqual(r.status, 0, name)
+            XCTAssertEqual(r.output, "", "\(name): groff's warnings")
+        }
+    }
+
+    func testFanfilter8NamesEveryCommandAndOption() throws {
+        let text = try page("fanfilter.8")
+        let r = Child([fanfilterPath, "--experimental-dump-help"]).wait()
+        let help = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.output.utf8)) as? [String: Any])
+        var missing: [String] = []
+        func walk(_ command: [String: Any]) {
+            let name = command["commandName"] as? String ?? ""
+            if name != "fanfilter", name != "help", !text.contains(".B fanfilter \(name)") { missing.append("command \(name)") }
+            for argument in command["arguments"] as? [[String: Any]] ?? [] {
+                for n in argument["names"] as? [[String: Any]] ?? [] where n["kind"] as? String == "long" {
+                    let option = "--" + (n["name"] as? String ?? "")
+                    if !text.contains(option) { missing.append("\(name) \(option)") }
+                }
+            }
+            for sub in command["subcommands"] as? [[String: Any]] ?? [] { walk(sub) }
+        }
+        walk(try XCTUnwrap(help["command"] as? [String: Any]))
+        XCTAssertEqual(missing, [], "fanfilter(8) lacks these")
+    }
+}
