@@ -78,6 +78,7 @@ public final class Agent: Sendable {
             throw AgentError("cannot connect the workers to the port: \(error)")
         }
         workers.readerMayDecide(policies.load().hashes)
+        BusyCPU.shared.allowSpinning(agent.spin == .auto)
         context = EventReader.Context(
             port: port, responder: responder,
             settlement: Settlement(responder: responder, counters: counters, log: log, cache: cache),
@@ -262,6 +263,7 @@ public final class Agent: Sendable {
             // Before this, a message of the new policy could find the reader deciding: never one that hashes
             // for long, as a hash waits at most until the event's deadline.
             workers.readerMayDecide(active.hashes)
+            BusyCPU.shared.allowSpinning(new.agent.spin == .auto)
             counters.increment(.reloads)
             return notes
         }

@@ -26,6 +26,7 @@ public final class BusyCPU: Sendable {
 
     private let clock: any MonotonicClock
     private let spinningOffUntil = Atomic<UInt64>(0)
+    private let allowed = Atomic<Bool>(true)
     private let slowYields = Atomic<Int>(0)
 
     /// Yields are timed on `clock` (tests pass one they move).
@@ -51,6 +52,12 @@ public final class BusyCPU: Sendable {
         }
     }
 
-    /// False while the machine was seen busy (for `backOff` after the last of `slowInARow` slow yields).
-    public var spinningPays: Bool { clock.now() >= spinningOffUntil.load(ordering: .relaxed) }
+    /// False while the machine was seen busy (for `backOff` after the last of
+    /// `slowInARow` slow yields), and always once spinning is not allowed.
+    public var spinningPays: Bool {
+        allowed.load(ordering: .relaxed) && clock.now() >= spinningOffUntil.load(ordering: .relaxed)
+    }
+
+    /// Allows spinning where it pays (the default), or never (the least CPU per event).
+    public func allowSpinning(_ yes: Bool) { allowed.store(yes, ordering: .relaxed) }
 }

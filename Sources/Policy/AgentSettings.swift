@@ -27,6 +27,8 @@ public struct AgentSettings: Sendable, Equatable {
     public var cache: CacheMode = .kernel
     /// How many decisions the agent's own cache keeps.
     public var cacheSize = 4096
+    /// Whether waiting threads may spin before they sleep.
+    public var spin: SpinMode = .auto
 
     public init() {}
 

@@ -151,7 +151,7 @@ struct PolicyParser {
     static let settingNames = ["watch", "watch_mount", "mode", "workers", "prime", "reply_timeout", "on_timeout",
                                "on_timeout_execute", "queue_size", "on_overload", "on_overload_execute",
                                "on_unknown_path", "on_unknown_path_execute", "default", "on_no_client",
-                               "hash_max_size", "log_rate", "cache", "cache_size", "include"]
+                               "hash_max_size", "log_rate", "cache", "cache_size", "spin", "include"]
 
     mutating func parseSetting(_ words: [Word], _ at: inout LineContext, depth: Int) {
         let (key, value, rest) = Self.keyAndValue(words)
@@ -204,6 +204,11 @@ struct PolicyParser {
             }
             agent.cache = mode
         case "cache_size": if let n = at.integer(value, in: 1...16_777_216) { agent.cacheSize = n }
+        case "spin":
+            guard let spin = SpinMode(rawValue: value.text) else {
+                return at.error(value.column, "unknown spin '\(value.text)' (expected auto or off)")
+            }
+            agent.spin = spin
         default: break
         }
     }

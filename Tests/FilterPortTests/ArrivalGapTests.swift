@@ -54,4 +54,19 @@ final class ArrivalGapTests: XCTestCase {
         clock.advance(by: .milliseconds(1))
         XCTAssertEqual(gap.spinBudget, 80_000, "after the back-off the next spin finds out again")
     }
+
+    func testSpinningNotAllowedNeverSpins() {
+        let clock = ManualClock()
+        let busy = BusyCPU(clock: clock)
+        let gap = ArrivalGap(clock: clock, busy: busy)
+        for _ in 0..<64 {
+            clock.advance(by: .microseconds(40))
+            gap.arrived()
+        }
+        XCTAssertEqual(gap.spinBudget, 80_000)
+        busy.allowSpinning(false)
+        XCTAssertEqual(gap.spinBudget, 0, "spin = off")
+        busy.allowSpinning(true)
+        XCTAssertEqual(gap.spinBudget, 80_000)
+    }
 }

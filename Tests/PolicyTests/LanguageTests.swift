@@ -74,6 +74,12 @@ final class LanguageTests: XCTestCase {
         XCTAssertEqual(try parse("cache = off").agent.cache, .off)
     }
 
+    func testSpinSetting() throws {
+        XCTAssertEqual(try parse("").agent.spin, .auto)
+        XCTAssertEqual(try parse("spin = off").agent.spin, .off)
+        XCTAssertEqual(errors("spin = always"), ["1:8: unknown spin 'always' (expected auto or off)"])
+    }
+
     func testDefaultVerdict() throws {
         XCTAssertEqual(try parse("default = deny").decide(facts()).verdict, .deny)
         XCTAssertEqual(try parse("").decide(facts()).verdict, .allow)
