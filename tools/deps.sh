@@ -50,6 +50,7 @@ if [ "$purpose" = test ]; then
     [ -x "${SYSTEMD_BINARY:-/lib/systemd/systemd}" ] && has journalctl || need systemd "the integration test boots systemd in a namespace"
     has python3 || need python3 "the integration test reads the journal's JSON"
     has man || need man-db "man(1): the man page test renders each page and reads groff's warnings"
+    [ -f /usr/lib/python3/dist-packages/fusepy.py ] || need python3-fusepy "a FUSE server that stalls, for the hostile-user test of the executable's stat"
 fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0

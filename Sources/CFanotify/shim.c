@@ -120,7 +120,7 @@ int cfan_open_dir_by_handle(int mount_fd, const void *handle) {
 
 static int statx_mount(int dirfd, const char *path, int flags, struct stat *st, uint64_t *mount_id) {
     struct statx sx;
-    if (statx(dirfd, path, flags | AT_STATX_SYNC_AS_STAT, STATX_BASIC_STATS | STATX_MNT_ID, &sx) < 0) return -errno;
+    if (statx(dirfd, path, flags, STATX_BASIC_STATS | STATX_MNT_ID, &sx) < 0) return -errno;
     *st = (struct stat){
         .st_dev = makedev(sx.stx_dev_major, sx.stx_dev_minor),
         .st_ino = sx.stx_ino,
@@ -141,11 +141,15 @@ static int statx_mount(int dirfd, const char *path, int flags, struct stat *st, 
 }
 
 int cfan_fstat_mount(int fd, struct stat *st, uint64_t *mount_id) {
-    return statx_mount(fd, "", AT_EMPTY_PATH, st, mount_id);
+    return statx_mount(fd, "", AT_EMPTY_PATH | AT_STATX_SYNC_AS_STAT, st, mount_id);
 }
 
-int cfan_stat_mount(const char *path, struct stat *st, uint64_t *mount_id) {
-    return statx_mount(AT_FDCWD, path, 0, st, mount_id);
+int cfan_fstat_mount_cached(int fd, struct stat *st, uint64_t *mount_id) {
+    return statx_mount(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, st, mount_id);
+}
+
+int cfan_stat_mount_cached(const char *path, struct stat *st, uint64_t *mount_id) {
+    return statx_mount(AT_FDCWD, path, AT_STATX_DONT_SYNC, st, mount_id);
 }
 
 int cfan_open_path(const char *path) {

@@ -51,14 +51,15 @@ struct ObjectPath {
     static func executable(of pid: Int32, mounts: MountTable) -> [UInt8]? {
         var st = stat()
         var mountID: UInt64 = 0
-        guard ProcFacts.withProcPath("/proc/", pid, "/exe", { cfan_stat_mount($0, &st, &mountID) }) == 0 else { return nil }
+        // From the kernel's cache: a user's FUSE daemon could stall a stat of its own binary for ever.
+        guard ProcFacts.withProcPath("/proc/", pid, "/exe", { cfan_stat_mount_cached($0, &st, &mountID) }) == 0 else { return nil }
         if mountID == 0 || mounts.isTrusted(mountID: mountID) {
             return ProcFacts.withProcPath("/proc/", pid, "/exe") { ProcFacts.linkPath($0, stat: st) }
         }
         let fd = ProcFacts.withProcPath("/proc/", pid, "/exe") { cfan_open_path($0) }
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        guard cfan_fstat_mount(fd, &st, &mountID) == 0 else { return nil }
+        guard cfan_fstat_mount_cached(fd, &st, &mountID) == 0 else { return nil }
         return of(fd, mountID: mountID, stat: st, mounts: mounts).path
     }
 }

@@ -189,3 +189,46 @@ final class RuntimeLinkerTests: KernelTestCase {
         stop(agent)
     }
 }
+
+/// Regression: the stat of a process's executable went to the server of the
+/// executable's filesystem. A user's own FUSE daemon that never answers held
+/// the thread deciding that user's open: the event reader itself, which
+/// decides events in turn, so every open after it waited for ever. The
+/// executable is now stat'ed from what the kernel has cached.
+final class StalledServerTests: KernelTestCase {
+    func testAFUSEServerThatNeverAnswersHoldsNoDecision() throws {
+        guard access("/usr/lib/python3/dist-packages/fusepy.py", R_OK) == 0, access("/dev/fuse", R_OK | W_OK) == 0 else {
+            throw XCTSkip("needs python3-fusepy and /dev/fuse")
+        }
+        let root = sandbox.root
+        sandbox.executable("source/sh", from: "/bin/sh")
+        let data = sandbox.file("data")
+        XCTAssertEqual(mkdir(cString(sandbox.path("fuse")), 0o755), 0)
+        let flag = root + "/stall"
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../Fixtures/stall-fuse.py").standardized.path
+        let server = Child(["/usr/bin/python3", fixture, root + "/source", root + "/fuse", flag], mergeStderr: true)
+        defer {
+            unlink(flag)
+            umount2(root + "/fuse", Int32(MNT_DETACH))
+            kill(server.pid, SIGKILL)
+            _ = server.wait(timeout: .seconds(10))
+        }
+        var sandboxStat = stat()
+        stat(root, &sandboxStat)
+        XCTAssertTrue(eventually {
+            var st = stat()
+            return stat(root + "/fuse", &st) == 0 && st.st_dev != sandboxStat.st_dev
+        }, "the FUSE filesystem is mounted")
+        let agent = try startAgent("watch = $ROOT\ndeny perm=open exe=/nonexistent : path=$ROOT/data")
+        // The shell runs from the FUSE mount; it opens the file once its cached attributes
+        // have expired (libfuse keeps them a second), while the server holds every getattr.
+        let shell = Child([root + "/fuse/sh", "-c", "sleep 1.5; exec 3< '\(root)/data' && echo opened"], mergeStderr: true)
+        XCTAssertEqual(creat(flag, 0o644) >= 0, true)
+        let r = shell.wait(timeout: .seconds(10))
+        XCTAssertFalse(r.hung, "the open of a process whose executable's server stalls was answered")
+        XCTAssertEqual(r.output, "opened\n")
+        XCTAssertEqual(openFromChild([data], timeout: .seconds(5)), ["ok"], "and the next open of anyone is decided too")
+        stop(agent)
+    }
+}

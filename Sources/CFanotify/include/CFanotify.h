@@ -65,9 +65,15 @@ int cfan_open_dir_by_handle(int mount_fd, const void *handle);
 /// shows). Returns 0, or -errno; *mount_id is 0 when the kernel gave none.
 int cfan_fstat_mount(int fd, struct stat *st, uint64_t *mount_id);
 
-/// The same for a path (followed, as stat(2) does): through /proc/PID/exe,
-/// the executable's stat and the mount it was run from, in one call.
-int cfan_stat_mount(const char *path, struct stat *st, uint64_t *mount_id);
+/// The same with the attributes the kernel has cached (AT_STATX_DONT_SYNC):
+/// never waits for the server of a FUSE or network filesystem, which a local
+/// user may run and stall. For an executable, which may live on any of them.
+int cfan_fstat_mount_cached(int fd, struct stat *st, uint64_t *mount_id);
+
+/// The same for a path (followed, as stat(2) does), from the cache as
+/// `cfan_fstat_mount_cached`: through /proc/PID/exe, the executable's stat
+/// and the mount it was run from, in one call that never waits on a server.
+int cfan_stat_mount_cached(const char *path, struct stat *st, uint64_t *mount_id);
 
 /// open(2) with O_PATH|O_CLOEXEC (O_PATH is behind _GNU_SOURCE): a handle on
 /// a file that raises no fanotify event. Returns the fd, or -errno.
