@@ -77,7 +77,7 @@ public final class Agent: Sendable {
         } catch {
             throw AgentError("cannot connect the workers to the port: \(error)")
         }
-        workers.readerMayDecide(policies.load().hashes)
+        workers.policyMayWait(policies.load().hashes)
         BusyCPU.shared.allowSpinning(agent.spin == .auto)
         context = EventReader.Context(
             port: port, responder: responder,
@@ -239,12 +239,17 @@ public final class Agent: Sendable {
             }
             let active = ActivePolicy(new, counters: counters)
             Self.loadHasher(for: new, logger)
+            func storeActive() {
+                // The reader stops deciding before a policy whose decisions may wait is in force.
+                if active.hashes { workers.policyMayWait(true) }  // and starts again, if it may, once it is
+                policies.store(active)
+            }
             if (new.agent.mode == .observe) == old.group.permission {
                 // Permission events and notifications need groups of different classes.
                 var fresh = try Self.watch(new.agent, context: context, mounts: mounts, kernel: kernel)
                 fresh.links = Self.linkWatcher(new.agent, fresh.group, cache, logger)
                 cache.reset()
-                policies.store(active)
+                storeActive()
                 state.withLock { $0.watch = fresh }
                 if started { Self.run(fresh) }
                 retire(old, within: running.replyTimeout)
@@ -252,7 +257,7 @@ public final class Agent: Sendable {
                 let watched = try remark(old, to: new.agent)
                 old.links?.stop()
                 let links = Self.linkWatcher(new.agent, old.group, cache, logger)
-                policies.store(active)
+                storeActive()
                 cache.flush(old.group)
                 state.withLock {
                     $0.watch.watched = watched.watched
@@ -260,9 +265,7 @@ public final class Agent: Sendable {
                     $0.watch.links = links
                 }
             }
-            // Before this, a message of the new policy could find the reader deciding: never one that hashes
-            // for long, as a hash waits at most until the event's deadline.
-            workers.readerMayDecide(active.hashes)
+            workers.policyMayWait(active.hashes)
             BusyCPU.shared.allowSpinning(new.agent.spin == .auto)
             counters.increment(.reloads)
             return notes

@@ -48,14 +48,15 @@ final class DecisionWorkers: Sendable {
         while let message = try? client.getMessage() { handle(message) }
     }
 
-    /// Whether the event reader may decide messages itself, for the policy now
-    /// in force: not with a `decide` hook, nor when a rule hashes files (a
-    /// decision may then wait until its event's deadline, and the reader must
-    /// never wait). While it may, the reader counts as one more thread of the
-    /// port's client, at work: a message it sends while no worker spins is
-    /// left for its next look (`decideOneInline`), not given to a sleeper.
-    func readerMayDecide(_ policyMayWait: Bool) {
-        let yes = decide == nil && !policyMayWait
+    /// Says whether a decision of the policy in force may wait (a rule hashes
+    /// files: a decision may then wait until its event's deadline), and so
+    /// whether the event reader may decide messages itself: never when one may
+    /// wait, nor with a `decide` hook, as the reader must never wait. While it
+    /// may, the reader counts as one more thread of the port's client, at
+    /// work: a message it sends while no worker spins is left for its next
+    /// look (`decideOneInline`), not given to a sleeper.
+    func policyMayWait(_ mayWait: Bool) {
+        let yes = decide == nil && !mayWait
         readerDecides.store(yes, ordering: .relaxed)
         client.setThreads(yes ? count + 1 : count)
     }
