@@ -12,6 +12,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Thin C wrappers over the fanotify macros and structs Swift cannot reach.
@@ -42,11 +44,18 @@ let package = Package(
             .product(name: "DequeModule", package: "swift-collections"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
+        // The agent's numbers for Prometheus: swift-metrics with swift-prometheus behind it,
+        // written for node_exporter's textfile collector off the event path.
+        .target(name: "AgentMetrics", dependencies: [
+            "FanFilter", "Clocks",
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
         // The command line, built as the `fanfilter` binary: run, check, explain, rules.
         .executableTarget(
             name: "FanFilterCLI",
             dependencies: [
-                "FanFilter", "Policy", "AgentLog",
+                "FanFilter", "Policy", "AgentLog", "AgentMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -71,5 +80,6 @@ let package = Package(
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .testTarget(name: "FanFilterCLITests", dependencies: ["TestSupport", "FanFilterCLI", "fanfilter-test-opener"]),
+        .testTarget(name: "AgentMetricsTests", dependencies: ["AgentMetrics", "FanFilter", "Policy", "TestSupport"]),
     ]
 )

@@ -51,6 +51,9 @@ if [ "$purpose" = test ]; then
     has python3 || need python3 "the integration test reads the journal's JSON"
     has man || need man-db "man(1): the man page test renders each page and reads groff's warnings"
     [ -f /usr/lib/python3/dist-packages/fusepy.py ] || need python3-fusepy "a FUSE server that stalls, for the hostile-user test of the executable's stat"
+    has prometheus-node-exporter || need prometheus-node-exporter "node_exporter reads the metrics file in the metrics test (its service is never started or enabled)"
+    [ -d /usr/lib/python3/dist-packages/prometheus_client ] || need python3-prometheus-client "Prometheus' own parser reads the metrics file"
+    has curl || need curl "scrapes node_exporter in the metrics test"
 fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0
@@ -77,5 +80,21 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "fanfilter: installing with apt-get, for make $purpose: $why"
 "$apt_get" update -q >/dev/null || { echo "fanfilter: apt-get update failed; install by hand: $list" >&2; exit 1; }
-DEBIAN_FRONTEND=noninteractive "$apt_get" install -y -q --no-install-recommends "${missing[@]}" \
-    || { echo "fanfilter: apt-get install failed: $list" >&2; exit 1; }
+# A package that ships a service (node_exporter) is installed for the tests only: while
+# apt-get runs, policy-rc.d forbids starting any service, and the service is disabled after.
+guard=
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+    guard=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\n# fanfilter tools/deps.sh: no service starts while it installs test packages\nexit 101\n' > "$guard"
+    chmod 0755 "$guard"
+fi
+DEBIAN_FRONTEND=noninteractive "$apt_get" install -y -q --no-install-recommends "${missing[@]}"
+status=$?
+[ -n "$guard" ] && rm -f "$guard"
+[ "$status" -eq 0 ] || { echo "fanfilter: apt-get install failed: $list" >&2; exit 1; }
+for p in "${missing[@]}"; do
+    if [ "$p" = prometheus-node-exporter ] && [ -d /run/systemd/system ]; then
+        systemctl disable --now prometheus-node-exporter >/dev/null 2>&1 || true
+        echo "fanfilter: prometheus-node-exporter is installed for the tests, its service disabled"
+    fi
+done

@@ -1,4 +1,5 @@
 import AgentLog
+import AgentMetrics
 import ArgumentParser
 import Dispatch
 import FanFilter
@@ -85,6 +86,11 @@ extension Fanfilter {
                         metadata: [Field.messageID: "\(MessageID.agentStarted.rawValue)"])
             service.ready()
             service.startWatchdog()
+            let metrics = policy.agent.metricsFile.map { path in
+                MetricsFile(path: String(decoding: path, as: UTF8.self), interval: policy.agent.metricsInterval, agent: agent,
+                            version: fanfilterVersion) { [logger] in logger.error("\($0)") }
+            }
+            metrics?.start()
             let reloads = DispatchQueue(label: "fanfilter.reload")
             while true {
                 var sig: Int32 = 0
@@ -110,6 +116,7 @@ extension Fanfilter {
             logger.info("stopping: answering the events in flight",
                         metadata: [Field.messageID: "\(MessageID.agentStopping.rawValue)"])
             agent.stop()
+            metrics?.stopWriting()
             logger.info("stopped: \(agent.counters.summary)")
         }
 

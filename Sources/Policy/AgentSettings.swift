@@ -29,6 +29,10 @@ public struct AgentSettings: Sendable, Equatable {
     public var cacheSize = 4096
     /// Whether waiting threads may spin before they sleep.
     public var spin: SpinMode = .auto
+    /// Where the agent writes its metrics for node_exporter's textfile collector (nil: nowhere).
+    public var metricsFile: [UInt8]?
+    /// How often the metrics file is written.
+    public var metricsInterval: Duration = .seconds(15)
 
     public init() {}
 
@@ -40,5 +44,7 @@ public struct AgentSettings: Sendable, Equatable {
         ("workers", { $0.workers != $1.workers }),
         ("prime", { $0.prime != $1.prime }),
         ("queue_size", { $0.queueSize != $1.queueSize }),
+        ("metrics_file", { $0.metricsFile != $1.metricsFile }),
+        ("metrics_interval", { $0.metricsInterval != $1.metricsInterval }),
     ]
 }

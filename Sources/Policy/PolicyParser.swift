@@ -151,7 +151,8 @@ struct PolicyParser {
     static let settingNames = ["watch", "watch_mount", "mode", "workers", "prime", "reply_timeout", "on_timeout",
                                "on_timeout_execute", "queue_size", "on_overload", "on_overload_execute",
                                "on_unknown_path", "on_unknown_path_execute", "default", "on_no_client",
-                               "hash_max_size", "log_rate", "cache", "cache_size", "spin", "include"]
+                               "hash_max_size", "log_rate", "cache", "cache_size", "spin", "metrics_file",
+                               "metrics_interval", "include"]
 
     mutating func parseSetting(_ words: [Word], _ at: inout LineContext, depth: Int) {
         let (key, value, rest) = Self.keyAndValue(words)
@@ -209,6 +210,11 @@ struct PolicyParser {
                 return at.error(value.column, "unknown spin '\(value.text)' (expected auto or off)")
             }
             agent.spin = spin
+        case "metrics_file": if let path = at.absolutePath(value) { agent.metricsFile = path }
+        case "metrics_interval":
+            guard let d = at.duration(value) else { return }
+            guard d >= .seconds(1), d <= .seconds(3600) else { return at.error(value.column, "metrics_interval must be from 1s to 3600s") }
+            agent.metricsInterval = d
         default: break
         }
     }

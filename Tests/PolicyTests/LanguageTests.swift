@@ -80,6 +80,16 @@ final class LanguageTests: XCTestCase {
         XCTAssertEqual(errors("spin = always"), ["1:8: unknown spin 'always' (expected auto or off)"])
     }
 
+    func testMetricsSettings() throws {
+        XCTAssertNil(try parse("").agent.metricsFile)
+        XCTAssertEqual(try parse("").agent.metricsInterval, .seconds(15))
+        let p = try parse("metrics_file = /var/lib/prometheus/node-exporter/fanfilter.prom\nmetrics_interval = 5s")
+        XCTAssertEqual(p.agent.metricsFile, Array("/var/lib/prometheus/node-exporter/fanfilter.prom".utf8))
+        XCTAssertEqual(p.agent.metricsInterval, .seconds(5))
+        XCTAssertEqual(errors("metrics_interval = 10ms"), ["1:20: metrics_interval must be from 1s to 3600s"])
+        XCTAssertEqual(errors("metrics_file = fanfilter.prom").count, 1, "a relative path is refused")
+    }
+
     func testDefaultVerdict() throws {
         XCTAssertEqual(try parse("default = deny").decide(facts()).verdict, .deny)
         XCTAssertEqual(try parse("").decide(facts()).verdict, .allow)

@@ -1,0 +1,133 @@
+import Clocks
+import CoreMetrics
+import Dispatch
+import FanFilter
+import Glibc
+import struct Prometheus.PrometheusMetricsFactory
+import class Prometheus.PrometheusCollectorRegistry
+import Synchronization
+
+/// The agent's numbers in Prometheus' text format, in one file that
+/// node_exporter's textfile collector reads (`metrics_file`), written anew
+/// every `metrics_interval` on a thread of its own: the event path keeps its
+/// atomic counters and never takes a lock or makes a system call for this.
+/// Each write goes to a temporary file beside the target, then renamed over
+/// it, so a reader sees the old file or the new one, never half of one.
+///
+/// What it holds: every counter of the agent as `fanfilter_<name>_total`,
+/// the events in flight, the policy's rules and marked paths, the start
+/// time, and two info metrics (value 1) whose labels say the version, mode
+/// and policy file, and the kernel features in use. The values go through
+/// swift-metrics, with swift-prometheus's registry behind it.
+public final class MetricsFile: Sendable {
+    private let path: String
+    private let interval: Duration
+    private let agent: Agent
+    private let version: String
+    private let registry = PrometheusCollectorRegistry()
+    private let counters: [(FanFilter.Counter, CoreMetrics.Counter)]
+    private let last = Mutex<[UInt64]>([])
+    private let inFlight: CoreMetrics.Gauge
+    private let rules: CoreMetrics.Gauge
+    private let watched: CoreMetrics.Gauge
+    private let started: CoreMetrics.Gauge
+    private let stop = DispatchSemaphore(value: 0)
+    private let done = DispatchGroup()
+    private let failures = Atomic<Int>(0)
+    private let onError: @Sendable (String) -> Void
+
+    /// Writes `path` for `agent` every `interval` once `start()` runs; `onError`
+    /// hears about a write that failed (the 1st, 2nd, 4th, 8th … time).
+    public init(path: String, interval: Duration, agent: Agent, version: String,
+                onError: @escaping @Sendable (String) -> Void) {
+        self.path = path
+        self.interval = interval
+        self.agent = agent
+        self.version = version
+        self.onError = onError
+        let factory = PrometheusMetricsFactory(registry: registry)
+        counters = FanFilter.Counter.allCases.map {
+            ($0, CoreMetrics.Counter(label: "fanfilter_" + String($0.name.map { $0 == "-" ? "_" : $0 }) + "_total",
+                                     factory: factory))
+        }
+        last.withLock { $0 = Array(repeating: 0, count: FanFilter.Counter.allCases.count) }
+        inFlight = CoreMetrics.Gauge(label: "fanfilter_events_in_flight", factory: factory)
+        rules = CoreMetrics.Gauge(label: "fanfilter_policy_rules", factory: factory)
+        watched = CoreMetrics.Gauge(label: "fanfilter_watched_paths", factory: factory)
+        started = CoreMetrics.Gauge(label: "fanfilter_start_time_seconds", factory: factory)
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        started.record(Int64(now.tv_sec))
+    }
+
+    /// Starts the thread that writes the file, at once and then every interval.
+    public func start() {
+        DispatchQueue(label: "fanfilter.metrics").async(group: done) { [self] in
+            repeat { write() } while stop.wait(timeout: .now() + .nanoseconds(Int(interval.components.seconds * 1_000_000_000
+                                                                                   + interval.components.attoseconds / 1_000_000_000))) == .timedOut
+            write()  // the last numbers, as the agent stops
+        }
+    }
+
+    /// Writes the file one last time and stops the thread.
+    public func stopWriting() {
+        stop.signal()
+        done.wait()
+    }
+
+    /// Takes the agent's numbers now and writes them (tests call it directly).
+    public func write() {
+        last.withLock { last in
+            for (i, (counter, metric)) in counters.enumerated() {
+                let value = agent.counters[counter]
+                if value > last[i] { metric.increment(by: Int64(value - last[i])) }
+                last[i] = value
+            }
+        }
+        inFlight.record(Int64(agent.eventsInFlight))
+        let policy = agent.policy
+        rules.record(Int64(policy.rules.count))
+        watched.record(Int64(agent.watched.filter { $0.device != nil }.count))
+        let features = agent.features
+        CoreMetrics.Gauge(label: "fanfilter_info", dimensions: [("version", version), ("mode", policy.agent.mode.rawValue),
+                                                   ("policy", policy.source)],
+              factory: PrometheusMetricsFactory(registry: registry)).record(1)
+        CoreMetrics.Gauge(label: "fanfilter_kernel_features_info",
+              dimensions: [("pidfd", yes(features.pidfd)), ("audit", yes(features.audit)),
+                           ("open_exec_perm", yes(features.openExecPerm)), ("fd_error", yes(features.fdError))],
+              factory: PrometheusMetricsFactory(registry: registry)).record(1)
+        let text = registry.emitToBuffer()
+        if let error = Self.replace(path, with: text) {
+            let n = failures.add(1, ordering: .relaxed).newValue
+            if n & (n - 1) == 0 { onError("cannot write the metrics file \(path): \(error) [\(n) so far]") }
+        }
+    }
+
+    private func yes(_ b: Bool) -> String { b ? "yes" : "no" }
+
+    /// Writes `bytes` to a temporary file beside `path`, then renames it over `path`. nil, or what failed.
+    static func replace(_ path: String, with bytes: [UInt8]) -> String? {
+        let temporary = path + ".tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        guard fd >= 0 else { return "open \(temporary): \(String(cString: strerror(errno)))" }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else {
+                let e = errno
+                close(fd)
+                unlink(temporary)
+                return "write \(temporary): \(String(cString: strerror(e)))"
+            }
+            written += n
+        }
+        close(fd)
+        guard rename(temporary, path) == 0 else {
+            let e = errno
+            unlink(temporary)
+            return "rename \(temporary): \(String(cString: strerror(e)))"
+        }
+        return nil
+    }
+}

@@ -1,0 +1,85 @@
+import AgentMetrics
+import FanFilter
+import Foundation
+import Glibc
+import Policy
+import TestSupport
+import Synchronization
+import XCTest
+
+/// The metrics file: what it holds after events, that each write replaces it
+/// whole, that Prometheus' own parser reads it, and that a write that fails
+/// is reported.
+final class MetricsFileTests: ScriptedTestCase {
+    /// What the file writer reported.
+    final class Reports: Sendable {
+        let said = Mutex<[String]>([])
+    }
+
+    private func metrics(_ agent: Agent, path: String, reports: Reports = Reports()) -> MetricsFile {
+        MetricsFile(path: path, interval: .seconds(3600), agent: agent, version: "test") { message in
+            reports.said.withLock { $0.append(message) }
+        }
+    }
+
+    private func lines(_ path: String) throws -> [String] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+    }
+
+    func testTheFileHoldsTheAgentsNumbersAndEachWriteReplacesItWhole() throws {
+        let denied = sandbox.file("denied")
+        let allowed = sandbox.file("allowed")
+        let agent = try startAgent("watch = $ROOT\ndeny perm=open all : path=$ROOT/denied")
+        let path = sandbox.root + "/fanfilter.prom"
+        let file = metrics(agent, path: path)
+        XCTAssertEqual(answers([denied, allowed, allowed]), [.deny, .allow, .allow])
+        file.write()
+        var text = try lines(path)
+        XCTAssertTrue(text.contains("# TYPE fanfilter_events_total counter"), "\(text)")
+        XCTAssertTrue(text.contains("fanfilter_events_total 3"), "\(text)")
+        XCTAssertTrue(text.contains("fanfilter_denied_total 1"), "\(text)")
+        XCTAssertTrue(text.contains("fanfilter_allowed_total 2"), "\(text)")
+        XCTAssertTrue(text.contains("fanfilter_policy_rules 1.0"), "\(text)")
+        XCTAssertTrue(text.contains("fanfilter_events_in_flight 0.0"), "\(text)")
+        XCTAssertTrue(text.contains { $0.hasPrefix("fanfilter_info{") && $0.contains("mode=\"enforce\"") && $0.hasSuffix(" 1.0") }, "\(text)")
+        XCTAssertEqual(answers([denied]), [.deny])
+        file.write()
+        text = try lines(path)
+        XCTAssertTrue(text.contains("fanfilter_events_total 4"), "counters go on from the last write: \(text)")
+        XCTAssertTrue(text.contains("fanfilter_denied_total 2"), "\(text)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path + ".tmp"), "the temporary file was renamed over the file")
+        stop(agent)
+    }
+
+    func testPrometheusOwnParserReadsIt() throws {
+        guard FileManager.default.fileExists(atPath: "/usr/lib/python3/dist-packages/prometheus_client/parser.py") else {
+            throw XCTSkip("needs python3-prometheus-client")
+        }
+        let agent = try startAgent("watch = $ROOT\nallow all : all")
+        XCTAssertEqual(answers([sandbox.file("a")]), [.allow])
+        let path = sandbox.root + "/fanfilter.prom"
+        metrics(agent, path: path).write()
+        let r = Child(["/usr/bin/python3", "-c", """
+            import sys
+            from prometheus_client.parser import text_string_to_metric_families
+            for family in text_string_to_metric_families(open(sys.argv[1]).read()):
+                for sample in family.samples:
+                    print(sample.name, int(sample.value))
+            """, path], mergeStderr: true).wait()
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertTrue(r.lines.contains("fanfilter_events_total 1"), r.output)
+        XCTAssertTrue(r.lines.contains("fanfilter_allowed_total 1"), r.output)
+        stop(agent)
+    }
+
+    func testAWriteThatFailsIsReported() throws {
+        let agent = try startAgent("watch = $ROOT\nallow all : all")
+        let reports = Reports()
+        let file = metrics(agent, path: sandbox.root + "/no-such-folder/fanfilter.prom", reports: reports)
+        for _ in 0..<3 { file.write() }
+        let said = reports.said.withLock { $0 }
+        XCTAssertEqual(said.count, 2, "the 1st and 2nd failure, not the 3rd: \(said)")
+        XCTAssertTrue(said.first?.hasPrefix("cannot write the metrics file \(sandbox.root)/no-such-folder/fanfilter.prom: open ") ?? false, "\(said)")
+        stop(agent)
+    }
+}
