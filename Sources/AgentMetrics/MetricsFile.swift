@@ -28,12 +28,15 @@ public final class MetricsFile: Sendable {
     private let counters: [(FanFilter.Counter, CoreMetrics.Counter)]
     private let last = Mutex<[UInt64]>([])
     private let inFlight: CoreMetrics.Gauge
-    private let rules: CoreMetrics.Gauge
+    private let ruleCount: CoreMetrics.Gauge
     private let watched: CoreMetrics.Gauge
     private let started: CoreMetrics.Gauge
     private let stop = DispatchSemaphore(value: 0)
     private let done = DispatchGroup()
     private let failures = Atomic<Int>(0)
+    private let factory: PrometheusMetricsFactory
+    /// Per-rule counters by rule label, and the hits already added to each.
+    private let rules = Mutex<(hits: RuleHits?, added: [String: (CoreMetrics.Counter, UInt64)])>((nil, [:]))
     private let onError: @Sendable (String) -> Void
 
     /// Writes `path` for `agent` every `interval` once `start()` runs; `onError`
@@ -46,13 +49,14 @@ public final class MetricsFile: Sendable {
         self.version = version
         self.onError = onError
         let factory = PrometheusMetricsFactory(registry: registry)
+        self.factory = factory
         counters = FanFilter.Counter.allCases.map {
             ($0, CoreMetrics.Counter(label: "fanfilter_" + String($0.name.map { $0 == "-" ? "_" : $0 }) + "_total",
                                      factory: factory))
         }
         last.withLock { $0 = Array(repeating: 0, count: FanFilter.Counter.allCases.count) }
         inFlight = CoreMetrics.Gauge(label: "fanfilter_events_in_flight", factory: factory)
-        rules = CoreMetrics.Gauge(label: "fanfilter_policy_rules", factory: factory)
+        ruleCount = CoreMetrics.Gauge(label: "fanfilter_policy_rules", factory: factory)
         watched = CoreMetrics.Gauge(label: "fanfilter_watched_paths", factory: factory)
         started = CoreMetrics.Gauge(label: "fanfilter_start_time_seconds", factory: factory)
         var now = timespec()
@@ -86,7 +90,8 @@ public final class MetricsFile: Sendable {
         }
         inFlight.record(Int64(agent.eventsInFlight))
         let policy = agent.policy
-        rules.record(Int64(policy.rules.count))
+        ruleCount.record(Int64(policy.rules.count))
+        writeRuleHits()
         watched.record(Int64(agent.watched.filter { $0.device != nil }.count))
         let features = agent.features
         CoreMetrics.Gauge(label: "fanfilter_info", dimensions: [("version", version), ("mode", policy.agent.mode.rawValue),
@@ -100,6 +105,30 @@ public final class MetricsFile: Sendable {
         if let error = Self.replace(path, with: text) {
             let n = failures.add(1, ordering: .relaxed).newValue
             if n & (n - 1) == 0 { onError("cannot write the metrics file \(path): \(error) [\(n) so far]") }
+        }
+    }
+
+    /// `fanfilter_rule_hits_total{rule, location, decision}` for every rule of the
+    /// policy in force; after a reload, the new policy's rules count from where
+    /// the same label left off (a counter never goes down).
+    private func writeRuleHits() {
+        let (policy, hits) = agent.ruleHits
+        rules.withLock { state in
+            if state.hits !== hits {
+                state.hits = hits
+                for key in state.added.keys { state.added[key]?.1 = 0 }
+            }
+            for rule in policy.rules {
+                let location = "\(rule.location.file):\(rule.location.line)"
+                let key = "\(rule.number) \(location) \(rule.decision.rawValue)"
+                let (counter, added) = state.added[key] ?? (CoreMetrics.Counter(
+                    label: "fanfilter_rule_hits_total",
+                    dimensions: [("rule", "\(rule.number)"), ("location", location), ("decision", rule.decision.rawValue)],
+                    factory: factory), 0)
+                let now = hits[rule.number]
+                if now > added { counter.increment(by: Int64(now - added)) }
+                state.added[key] = (counter, max(now, added))
+            }
         }
     }
 

@@ -11,10 +11,13 @@ final class ActivePolicy: Sendable {
     let decisions: DecisionCache?
     /// A rule tests `sha256hash`: a decision may wait for a file to be hashed.
     let hashes: Bool
+    /// Events each rule decided under this policy.
+    let ruleHits: RuleHits
 
     init(_ policy: Policy, counters: Counters? = nil) {
         self.policy = policy
         hashes = policy.rules.contains { $0.object.contains { $0.attribute == .sha256hash } }
+        ruleHits = RuleHits(rules: policy.rules.count)
         decisions = policy.agent.cache == .off ? nil
             : DecisionCache(capacity: policy.agent.cacheSize, counters: counters)
     }

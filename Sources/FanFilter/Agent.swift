@@ -136,6 +136,11 @@ public final class Agent: Sendable {
     }
 
     public var policy: Policy { policies.load().policy }
+    /// The policy in force and how many events each of its rules decided (a reload starts new counts).
+    public var ruleHits: (policy: Policy, hits: RuleHits) {
+        let active = policies.load()
+        return (active.policy, active.ruleHits)
+    }
     public var watched: [WatchedPath] { state.withLock { $0.watch.watched } }
     public var features: FanotifyFeatures {
         state.withLock { s in

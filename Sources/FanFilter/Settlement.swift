@@ -21,6 +21,7 @@ struct Settlement: Sendable {
         switch outcome {
         case .replied(_, let reply):
             let decision = reply.decision
+            if let rule = decision.rule { message.policy.ruleHits.hit(rule.number) }
             let enforced = agent.mode == .enforce ? decision.verdict : .allow
             // The ignore mark goes on before the answer, so the opener's next open is already cached.
             if reply.cacheable && enforced == .allow { cache.remember(message) }

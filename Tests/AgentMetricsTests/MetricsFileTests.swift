@@ -47,6 +47,15 @@ final class MetricsFileTests: ScriptedTestCase {
         text = try lines(path)
         XCTAssertTrue(text.contains("fanfilter_events_total 4"), "counters go on from the last write: \(text)")
         XCTAssertTrue(text.contains("fanfilter_denied_total 2"), "\(text)")
+        XCTAssertTrue(text.contains("fanfilter_rule_hits_total{rule=\"1\",location=\"test.policy:2\",decision=\"deny\"} 2"),
+                      "the rule's hits (the allows came from no rule): \(text.filter { $0.contains("rule_hits") })")
+        // A reload starts new counts; the series goes on from where it was.
+        _ = try agent.reload(try policy("watch = $ROOT\ndeny perm=open all : path=$ROOT/denied", in: sandbox))
+        XCTAssertEqual(answers([denied]), [.deny])
+        file.write()
+        text = try lines(path)
+        XCTAssertTrue(text.contains("fanfilter_rule_hits_total{rule=\"1\",location=\"test.policy:2\",decision=\"deny\"} 3"),
+                      "\(text.filter { $0.contains("rule_hits") })")
         XCTAssertFalse(FileManager.default.fileExists(atPath: path + ".tmp"), "the temporary file was renamed over the file")
         stop(agent)
     }
