@@ -15,9 +15,10 @@ import Synchronization
 /// it, so a reader sees the old file or the new one, never half of one.
 ///
 /// What it holds: every counter of the agent as `fanfilter_<name>_total`,
-/// the events in flight, the policy's rules and marked paths, the start
-/// time, and two info metrics (value 1) whose labels say the version, mode
-/// and policy file, and the kernel features in use. The values go through
+/// the events each rule decided (`fanfilter_rule_hits_total`), the events in
+/// flight, the policy's rules and marked paths, the start time, and two info
+/// metrics (value 1) whose labels say the version, mode and policy file, and
+/// the kernel features in use. The values go through
 /// swift-metrics, with swift-prometheus's registry behind it.
 public final class MetricsFile: Sendable {
     private let path: String
@@ -96,11 +97,11 @@ public final class MetricsFile: Sendable {
         let features = agent.features
         CoreMetrics.Gauge(label: "fanfilter_info", dimensions: [("version", version), ("mode", policy.agent.mode.rawValue),
                                                    ("policy", policy.source)],
-              factory: PrometheusMetricsFactory(registry: registry)).record(1)
+              factory: factory).record(1)
         CoreMetrics.Gauge(label: "fanfilter_kernel_features_info",
               dimensions: [("pidfd", yes(features.pidfd)), ("audit", yes(features.audit)),
                            ("open_exec_perm", yes(features.openExecPerm)), ("fd_error", yes(features.fdError))],
-              factory: PrometheusMetricsFactory(registry: registry)).record(1)
+              factory: factory).record(1)
         let text = registry.emitToBuffer()
         if let error = Self.replace(path, with: text) {
             let n = failures.add(1, ordering: .relaxed).newValue
