@@ -35,6 +35,9 @@ public final class MetricsFile: Sendable {
     private let stop = DispatchSemaphore(value: 0)
     private let done = DispatchGroup()
     private let failures = Atomic<Int>(0)
+    /// The info series written last: the agent's, and the kernel features'.
+    private let infos = Mutex<(agent: InfoSeries?, kernel: InfoSeries?)>((nil, nil))
+    private typealias InfoSeries = (labels: [String], gauge: CoreMetrics.Gauge)
     private let factory: PrometheusMetricsFactory
     /// Per-rule counters by rule label, and the hits already added to each.
     private let rules = Mutex<(hits: RuleHits?, added: [String: (CoreMetrics.Counter, UInt64)])>((nil, [:]))
@@ -95,13 +98,12 @@ public final class MetricsFile: Sendable {
         writeRuleHits()
         watched.record(Int64(agent.watched.filter { $0.device != nil }.count))
         let features = agent.features
-        CoreMetrics.Gauge(label: "fanfilter_info", dimensions: [("version", version), ("mode", policy.agent.mode.rawValue),
-                                                   ("policy", policy.source)],
-              factory: factory).record(1)
-        CoreMetrics.Gauge(label: "fanfilter_kernel_features_info",
-              dimensions: [("pidfd", yes(features.pidfd)), ("audit", yes(features.audit)),
-                           ("open_exec_perm", yes(features.openExecPerm)), ("fd_error", yes(features.fdError))],
-              factory: factory).record(1)
+        infos.withLock { last in
+            info(&last.agent, "fanfilter_info", [("version", version), ("mode", policy.agent.mode.rawValue), ("policy", policy.source)])
+            info(&last.kernel, "fanfilter_kernel_features_info",
+                 [("pidfd", yes(features.pidfd)), ("audit", yes(features.audit)),
+                  ("open_exec_perm", yes(features.openExecPerm)), ("fd_error", yes(features.fdError))])
+        }
         let text = registry.emitToBuffer()
         if let error = Self.replace(path, with: text) {
             let n = failures.add(1, ordering: .relaxed).newValue
@@ -131,6 +133,17 @@ public final class MetricsFile: Sendable {
                 state.added[key] = (counter, max(now, added))
             }
         }
+    }
+
+    /// An info metric (value 1) with `labels`; when they change (a reload to another
+    /// mode), the series with the old ones goes, so only one says 1.
+    private func info(_ last: inout InfoSeries?, _ name: String, _ labels: [(String, String)]) {
+        let key = labels.map { $0.0 + "=" + $0.1 }
+        guard last?.labels != key else { return }
+        last?.gauge.destroy()
+        let gauge = CoreMetrics.Gauge(label: name, dimensions: labels, factory: factory)
+        gauge.record(1)
+        last = (key, gauge)
     }
 
     private func yes(_ b: Bool) -> String { b ? "yes" : "no" }

@@ -56,6 +56,12 @@ final class MetricsFileTests: ScriptedTestCase {
         text = try lines(path)
         XCTAssertTrue(text.contains("fanfilter_rule_hits_total{rule=\"1\",location=\"test.policy:2\",decision=\"deny\"} 3"),
                       "\(text.filter { $0.contains("rule_hits") })")
+        // Another mode: one info series, with the new labels.
+        _ = try agent.reload(try policy("watch = $ROOT\nmode = permissive\ndeny perm=open all : path=$ROOT/denied", in: sandbox))
+        file.write()
+        let infos = try lines(path).filter { $0.hasPrefix("fanfilter_info{") }
+        XCTAssertEqual(infos.count, 1, "\(infos)")
+        XCTAssertTrue(infos.first?.contains("mode=\"permissive\"") ?? false, "\(infos)")
         XCTAssertFalse(FileManager.default.fileExists(atPath: path + ".tmp"), "the temporary file was renamed over the file")
         stop(agent)
     }
