@@ -16,7 +16,8 @@ import Synchronization
 ///
 /// What it holds: every counter of the agent as `fanfilter_<name>_total`,
 /// the events each rule decided (`fanfilter_rule_hits_total`), the events in
-/// flight, the policy's rules and marked paths, the start time, and two info
+/// flight, the decisions in the agent's cache, the port's clients, the
+/// policy's rules and marked paths, the start time, and two info
 /// metrics (value 1) whose labels say the version, mode and policy file, and
 /// the kernel features in use. The values go through
 /// swift-metrics, with swift-prometheus's registry behind it.
@@ -31,6 +32,8 @@ public final class MetricsFile: Sendable {
     private let inFlight: CoreMetrics.Gauge
     private let ruleCount: CoreMetrics.Gauge
     private let watched: CoreMetrics.Gauge
+    private let cached: CoreMetrics.Gauge
+    private let clients: CoreMetrics.Gauge
     private let started: CoreMetrics.Gauge
     private let stop = DispatchSemaphore(value: 0)
     private let done = DispatchGroup()
@@ -62,6 +65,8 @@ public final class MetricsFile: Sendable {
         inFlight = CoreMetrics.Gauge(label: "fanfilter_events_in_flight", factory: factory)
         ruleCount = CoreMetrics.Gauge(label: "fanfilter_policy_rules", factory: factory)
         watched = CoreMetrics.Gauge(label: "fanfilter_watched_paths", factory: factory)
+        cached = CoreMetrics.Gauge(label: "fanfilter_cache_entries", factory: factory)
+        clients = CoreMetrics.Gauge(label: "fanfilter_port_clients", factory: factory)
         started = CoreMetrics.Gauge(label: "fanfilter_start_time_seconds", factory: factory)
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
@@ -97,6 +102,8 @@ public final class MetricsFile: Sendable {
         ruleCount.record(Int64(policy.rules.count))
         writeRuleHits()
         watched.record(Int64(agent.watched.filter { $0.device != nil }.count))
+        cached.record(Int64(agent.cachedDecisions))
+        clients.record(Int64(agent.portClients))
         let features = agent.features
         infos.withLock { last in
             info(&last.agent, "fanfilter_info", [("version", version), ("mode", policy.agent.mode.rawValue), ("policy", policy.source)])

@@ -136,6 +136,12 @@ public final class Agent: Sendable {
     }
 
     public var policy: Policy { policies.load().policy }
+    /// Decisions the agent's own cache holds now (0 with `cache = off`).
+    public var cachedDecisions: Int { policies.load().decisions?.count ?? 0 }
+
+    /// Clients connected to the port now (the decision workers are one).
+    public var portClients: Int { port.connectionCount }
+
     /// The policy in force and how many events each of its rules decided (a reload starts new counts).
     public var ruleHits: (policy: Policy, hits: RuleHits) {
         let active = policies.load()
