@@ -41,7 +41,7 @@ final class MetricsExportTests: XCTestCase {
             (try? String(contentsOfFile: file, encoding: .utf8))?.contains("fanfilter_denied_total 1") ?? false
         }, "the metrics file has the denial")
 
-        let port = 19_000 + Int(getpid() % 1000)
+        let port = try Self.freeLoopbackPort()
         let exporter = Child([exporterPath, "--web.listen-address=127.0.0.1:\(port)", "--collector.disable-defaults",
                               "--collector.textfile", "--collector.textfile.directory=\(textfiles)"], mergeStderr: true)
         defer {
@@ -60,5 +60,23 @@ final class MetricsExportTests: XCTestCase {
         XCTAssertTrue(lines.contains("node_textfile_scrape_error 0"), "node_exporter read the file without an error")
         let allowedLine = try XCTUnwrap(lines.first { $0.hasPrefix("fanfilter_allowed_total ") })
         XCTAssertGreaterThanOrEqual(Int(allowedLine.split(separator: " ")[1]) ?? 0, 2, "the two allowed opens (node_exporter's own reads come on top)")
+    }
+
+    /// A TCP port nothing listens on now, on 127.0.0.1 (the kernel picks it).
+    static func freeLoopbackPort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw XCTSkip("no socket") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+            }
+        }
+        guard bound else { throw XCTSkip("cannot bind a loopback port") }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
