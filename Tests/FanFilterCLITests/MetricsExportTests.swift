@@ -59,7 +59,8 @@ final class MetricsExportTests: XCTestCase {
         XCTAssertTrue(lines.contains("fanfilter_events_in_flight 0"), scraped)
         XCTAssertTrue(lines.contains("node_textfile_scrape_error 0"), "node_exporter read the file without an error")
         let allowedLine = try XCTUnwrap(lines.first { $0.hasPrefix("fanfilter_allowed_total ") })
-        XCTAssertGreaterThanOrEqual(Int(allowedLine.split(separator: " ")[1]) ?? 0, 2, "the two allowed opens (node_exporter's own reads come on top)")
+        // The second open of the same file is answered by the kernel's cache (an ignore mark), never seen.
+        XCTAssertGreaterThanOrEqual(Int(allowedLine.split(separator: " ")[1]) ?? 0, 1, "the allowed open (node_exporter's own reads come on top)")
     }
 
     /// A TCP port nothing listens on now, on 127.0.0.1 (the kernel picks it).
