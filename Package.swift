@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "fanfilter", targets: ["FanFilterCLI"]),
+        // What a separate Swift program depends on to be a client of the agent's socket port.
+        .library(name: "FilterPortClient", targets: ["FilterPortClient", "PortProtocol"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -26,6 +28,23 @@ let package = Package(
             .product(name: "DequeModule", package: "swift-collections"),
             .product(name: "HeapModule", package: "swift-collections"),
         ]),
+        // The socket port's wire format: frames, their encoding and checked decoding (no I/O).
+        .target(name: "PortProtocol"),
+        // Thin wrappers over the Unix-socket calls Swift cannot reach (sockaddr_un, SCM_RIGHTS, SO_PEERCRED).
+        .target(name: "CPortSocket"),
+        // One SOCK_SEQPACKET connection: whole frames in and out, with deadlines.
+        .target(name: "PortTransport", dependencies: ["CPortSocket", "Clocks", "PortProtocol"]),
+        // The agent's end of the socket port: access checks, connections, observers, control requests.
+        .target(name: "PortServer", dependencies: [
+            "CPortSocket", "Clocks", "FilterPort", "PortProtocol", "PortTransport",
+            .product(name: "DequeModule", package: "swift-collections"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // A client program's end: connect, prime, get, reply, control, monitor.
+        .target(name: "FilterPortClient", dependencies: [
+            "PortProtocol", "PortTransport", "Clocks",
+            .product(name: "DequeModule", package: "swift-collections"),
+        ]),
         // libsystemd (sd_journal_sendv, sd_notify), found with pkg-config.
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         // Logging that never blocks the event path: a bounded queue, the journal or stderr behind it.
@@ -39,7 +58,7 @@ let package = Package(
         .target(name: "Policy"),
         // The agent: fanotify event source, dispatch over the port, workers, responses.
         .target(name: "FanFilter", dependencies: [
-            "CFanotify", "CSystemd", "Clocks", "FilterPort", "Policy", "AgentLog",
+            "CFanotify", "CSystemd", "Clocks", "FilterPort", "Policy", "AgentLog", "PortProtocol", "PortServer",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "DequeModule", package: "swift-collections"),
             .product(name: "SystemPackage", package: "swift-system"),
@@ -55,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "FanFilterCLI",
             dependencies: [
-                "FanFilter", "Policy", "AgentLog", "AgentMetrics",
+                "FanFilter", "Policy", "AgentLog", "AgentMetrics", "PortProtocol", "PortServer", "FilterPortClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -63,6 +82,8 @@ let package = Package(
         ),
         // `make bench-policy`: ns per decision for 10, 1,000 and 10,000 rules.
         .executableTarget(name: "fanfilter-policy-bench", dependencies: ["Policy"], path: "bench/policy"),
+        // Examples/scanner: a decider for `ask` rules after the WDK scanner sample (the port's integration test).
+        .executableTarget(name: "fanfilter-scanner", dependencies: ["FilterPortClient", "PortProtocol"], path: "Examples/scanner"),
         // A child process the kernel tests use as the opener (the agent allows its own process).
         .executableTarget(name: "fanfilter-test-opener", path: "Tests/Opener"),
         .testTarget(name: "FilterPortTests", dependencies: ["Clocks", "FilterPort", "TestSupport"]),

@@ -19,6 +19,8 @@ public enum Field {
     public static let dropped = "FANFILTER_DROPPED"
     /// The setting that gave the answer when no rule did (on_timeout_execute, on_unknown_path, …).
     public static let setting = "FANFILTER_SETTING"
+    /// The name of the socket port's client that decided (its hello's name).
+    public static let client = "FANFILTER_CLIENT"
 
     /// The fields whose values make entries "similar" for coalescing.
     static let coalescing = [decision, rule, subjectExe, path]

@@ -4,6 +4,7 @@ import FilterPort
 import Glibc
 import Logging
 import Policy
+import PortServer
 import Synchronization
 
 /// fanfilter's agent: a fanotify group with the policy's marks, an event
@@ -57,8 +58,11 @@ public final class Agent: Sendable {
     ///   and are never cached); nil: the policy decides.
     /// - Parameter kernel: makes the event groups (tests pass a scripted kernel).
     /// - Parameter portClock: when reply timeouts fall due (tests pass one they advance).
+    /// - Parameter clients: the socket port whose deciders answer `ask` rules
+    ///   and whose observers see each decision (nil: `ask` gets `on_no_client`).
     public init(policy: Policy, logger: Logger,
                 decide: (@Sendable (AccessRequest) -> Decision)? = nil,
+                clients: PortServer? = nil,
                 kernel: @escaping KernelGroupFactory = fanotifyGroups,
                 portClock: any MonotonicClock = SystemClock()) throws(AgentError) {
         self.logger = logger
@@ -73,7 +77,8 @@ public final class Agent: Sendable {
         let log = DecisionLog(logger: logger, mounts: mounts)
         do {
             workers = try DecisionWorkers(port: port, count: agent.workers, prime: agent.prime,
-                                          counters: counters, log: log, mounts: mounts, decide: decide)
+                                          counters: counters, log: log, mounts: mounts, decide: decide,
+                                          clients: clients.map(ClientDecisions.init(server:)))
         } catch {
             throw AgentError("cannot connect the workers to the port: \(error)")
         }
@@ -81,7 +86,8 @@ public final class Agent: Sendable {
         BusyCPU.shared.allowSpinning(agent.spin == .auto)
         context = EventReader.Context(
             port: port, responder: responder,
-            settlement: Settlement(responder: responder, counters: counters, log: log, cache: cache),
+            settlement: Settlement(responder: responder, counters: counters, log: log, cache: cache,
+                                   observers: clients?.observers),
             counters: counters, policies: policies, cache: cache, workers: workers, logger: logger)
         do {
             var watch = try Self.watch(agent, context: context, mounts: mounts, kernel: kernel)
@@ -351,6 +357,21 @@ public final class Agent: Sendable {
                 logger.warning("a decision worker is still busy (a decision that never returned): stopping without it")
             }
         }
+    }
+
+    /// Drops every cached decision: the kernel's ignore marks and the agent's own cache.
+    public func flushCaches() {
+        let group = state.withLock { $0.watch.group }
+        cache.flush(group)
+        policies.load().decisions?.removeAll()
+    }
+
+    /// The SHA-256 of a file's contents, lowercase hex (`fanfilter status` shows the policy's); nil when unreadable.
+    public static func sha256(ofFile path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        return ObjectHasher(capacity: 1).sha256(of: fd, maxSize: .max).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Events read from the kernel and not answered yet: the openers waiting

@@ -145,6 +145,15 @@ final class DecisionCache: Sendable {
         withExtendedLifetime(dropped) { flight.fulfill(entry) }
     }
 
+    /// Forgets every kept decision (evaluations in flight finish as they would).
+    func removeAll() {
+        let dropped = state.withLock { s -> ([Key: Entry], [Key: Entry]) in
+            defer { s.young = [:]; s.old = [:] }
+            return (s.young, s.old)
+        }
+        withExtendedLifetime(dropped) {}
+    }
+
     /// How many decisions are kept.
     var count: Int { state.withLock { $0.young.count + $0.old.count } }
 

@@ -15,7 +15,7 @@ struct DecisionLog: Sendable {
     /// entry gets its own MESSAGE_ID, and the line says why.
     func decision(_ request: AccessRequest, _ decision: Decision, wouldDeny: Bool,
                   portMessageID: UInt64, latencyMicroseconds: UInt64, setting: String? = nil, why: String = "",
-                  openedAs: [UInt8]? = nil) {
+                  openedAs: [UInt8]? = nil, client: String? = nil) {
         let s = request.subject
         let verdict = wouldDeny ? "would-deny" : decision.verdict.rawValue
         var line = (wouldDeny ? "would deny" : verdict) + " \(request.access.rawValue) "
@@ -39,6 +39,10 @@ struct DecisionLog: Sendable {
         if let setting {
             line += " setting=\(setting)" + (why.isEmpty ? "" : " (\(why))")
             fields[Field.setting] = "\(setting)"
+        }
+        if let client {
+            line += " client=\(client)"
+            fields[Field.client] = "\(client)"
         }
         if let path = request.object.path { fields[Field.path] = .stringConvertible(RawBytes(path)) }
         if let openedAs { fields[Field.openedAs] = .stringConvertible(RawBytes(openedAs)) }

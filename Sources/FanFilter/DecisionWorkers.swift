@@ -22,6 +22,8 @@ final class DecisionWorkers: Sendable {
     private let log: DecisionLog
     private let mounts: MountTable
     private let decide: Decide?
+    /// The socket port's deciders, for `ask` rules (nil: `ask` gets `on_no_client`).
+    private let clients: ClientDecisions?
     private let hasher = BackgroundHasher()
     private let count: Int
     /// Whether the event reader decides a message itself (see `decideOneInline`).
@@ -30,12 +32,13 @@ final class DecisionWorkers: Sendable {
 
     /// - Parameter decide: replaces the policy's decision, and bypasses the cache.
     init(port: FilterPort<EventMessage, DecisionReply>, count: Int, prime: Int, counters: Counters,
-         log: DecisionLog, mounts: MountTable, decide: Decide?) throws(PortError) {
+         log: DecisionLog, mounts: MountTable, decide: Decide?, clients: ClientDecisions?) throws(PortError) {
         client = try port.connect(context: Array("fanfilter-workers".utf8))
         self.counters = counters
         self.log = log
         self.mounts = mounts
         self.decide = decide
+        self.clients = clients
         self.count = count
         client.setThreads(count)
         try client.prime(count * prime)
@@ -80,22 +83,18 @@ final class DecisionWorkers: Sendable {
         let agent = event.policy.policy.agent
         let outcome = decision(for: event)
         var request = outcome.request
-        let reply = outcome.reply
+        var reply = outcome.reply
+        reply.setting = outcome.answeredBy?.setting
+        if let clients, let rule = reply.decision.rule, reply.decision.asks, !clients.isClient(event.pid) {
+            learnLoggedFacts(&request, event)
+            return askClient(clients, message, request, rule: rule, outcome)
+        }
         let wouldDeny = reply.decision.verdict == .deny && agent.mode != .enforce
         // A decision a setting made because no rule could is always logged.
         let logs = wouldDeny || reply.decision.logs || outcome.answeredBy != nil
             || (outcome.openedAs != nil && reply.decision.verdict == .deny)
-        if logs {
-            // Read now, while the opener still waits for the answer.
-            let missing = Facts.logged.subtracting(facts(of: request.subject))
-            if !missing.isEmpty {
-                let more = ProcFacts.subject(pid: event.pid, pidfd: event.file.pidfdNumber, needs: missing, mounts: mounts)
-                request.subject.exe = request.subject.exe ?? more.exe
-                request.subject.comm = request.subject.comm ?? more.comm
-                request.subject.uid = request.subject.uid ?? more.uid
-                request.subject.gid = request.subject.gid ?? more.gid
-            }
-        }
+        // Read now, while the opener still waits for the answer.
+        if logs { learnLoggedFacts(&request, event) }
         do {
             try client.reply(message.header.messageId, reply)
             if logs {
@@ -110,6 +109,41 @@ final class DecisionWorkers: Sendable {
         try? client.prime()
     }
 
+    /// The facts every logged decision names, read through the event's pidfd where the rules did not need them.
+    private func learnLoggedFacts(_ request: inout AccessRequest, _ event: EventMessage) {
+        let missing = Facts.logged.subtracting(facts(of: request.subject))
+        guard !missing.isEmpty else { return }
+        let more = ProcFacts.subject(pid: event.pid, pidfd: event.file.pidfdNumber, needs: missing, mounts: mounts)
+        request.subject.exe = request.subject.exe ?? more.exe
+        request.subject.comm = request.subject.comm ?? more.comm
+        request.subject.uid = request.subject.uid ?? more.uid
+        request.subject.gid = request.subject.gid ?? more.gid
+    }
+
+    /// Hands an `ask` event to the socket port's deciders and primes again at
+    /// once: the worker never waits for a client. Their answer (or the
+    /// setting for what happened instead) is the reply to the event's
+    /// message, logged with the client's name.
+    private func askClient(_ clients: ClientDecisions, _ message: PortMessage<EventMessage>, _ request: AccessRequest,
+                           rule: Rule, _ outcome: Outcome) {
+        let event = message.payload
+        let messageId = message.header.messageId
+        clients.ask(event, request, rule: rule, stat: outcome.stat) { [client, log, counters] answer in
+            let decision = Decision(verdict: answer.verdict, rule: rule)
+            let mode = event.policy.policy.agent.mode
+            do {
+                try client.reply(messageId, DecisionReply(decision: decision, cacheable: false,
+                                                          setting: answer.setting, client: answer.client))
+                log.decision(request, decision, wouldDeny: answer.verdict == .deny && mode != .enforce,
+                             portMessageID: messageId, latencyMicroseconds: (SystemClock().now() &- event.receivedAt) / 1000,
+                             setting: answer.setting, why: answer.why, openedAs: outcome.openedAs, client: answer.client)
+            } catch {
+                counters.increment(.lateReplies)
+            }
+        }
+        try? client.prime()
+    }
+
     /// What a worker learned and decided for one event.
     private struct Outcome {
         var request: AccessRequest
@@ -118,6 +152,8 @@ final class DecisionWorkers: Sendable {
         var openedAs: [UInt8]?
         /// The setting that answered because no rule could, and why (always logged).
         var answeredBy: (setting: String, why: String)?
+        /// The file's stat through the event's fd, when it could be read.
+        var stat: stat?
     }
 
     /// The request as the worker learned it, and the decision for it.
@@ -152,12 +188,12 @@ final class DecisionWorkers: Sendable {
             switch cache.lookUp(key) {
             case .hit(let entry):
                 return Outcome(request: request, reply: DecisionReply(decision: entry.decision(in: policy), cacheable: entry.cacheable),
-                               openedAs: named.openedAs)
+                               openedAs: named.openedAs, stat: st)
             case .wait(let other):
                 client.willBeSlow()
                 if let entry = other.wait(until: .after(policy.agent.replyTimeout)) {
                     return Outcome(request: request, reply: DecisionReply(decision: entry.decision(in: policy), cacheable: entry.cacheable),
-                                   openedAs: named.openedAs)
+                                   openedAs: named.openedAs, stat: st)
                 }
             case .miss(let mine):
                 flight = (cache, key, mine)
@@ -189,7 +225,7 @@ final class DecisionWorkers: Sendable {
             cache.finish(key, mine, DecisionCache.Entry(decision, cacheable: cacheable), keep: !decision.asks && answeredBy == nil)
         }
         return Outcome(request: request, reply: DecisionReply(decision: decision, cacheable: cacheable),
-                       openedAs: named.openedAs, answeredBy: answeredBy)
+                       openedAs: named.openedAs, answeredBy: answeredBy, stat: statted ? st : nil)
     }
 
     /// The file's SHA-256 from the background hasher, waited for no longer

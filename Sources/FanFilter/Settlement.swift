@@ -2,6 +2,8 @@ import AgentLog
 import FilterPort
 import Glibc
 import Policy
+import PortProtocol
+import PortServer
 import Synchronization
 
 /// Turns the port's outcome for an event into the kernel's answer: the
@@ -15,6 +17,8 @@ struct Settlement: Sendable {
     let counters: Counters
     let log: DecisionLog
     let cache: KernelCache
+    /// The socket port's observers (`fanfilter monitor`), when there is a port.
+    let observers: ObserverFeed?
 
     func settle(_ header: MessageHeader, _ message: EventMessage, _ outcome: SendOutcome<DecisionReply>) {
         let agent = message.policy.policy.agent
@@ -28,21 +32,47 @@ struct Settlement: Sendable {
             responder.answer(message.file, on: message.group, enforced,
                              auditRule: decision.audits ? decision.rule?.number : nil)
             if decision.verdict == .deny && enforced == .allow { counters.increment(.wouldDeny) }
+            if let observers, observers.isWatched {
+                publish(message, decision.verdict, enforced, rule: decision.rule, setting: reply.setting, client: reply.client, to: observers)
+            }
         case .timedOut, .replyTooLarge:
             let verdict = enforced(agent.onTimeout(message.access), agent)
             // Logged (with the file and the process) before the answer, while the opener still waits.
             log.timedOut(message, verdict, replyTimeout: agent.replyTimeout)
             responder.answer(message.file, on: message.group, verdict)
             counters.increment(.timedOut)
+            if let observers, observers.isWatched {
+                publish(message, agent.onTimeout(message.access), verdict, rule: nil, setting: "on_timeout", client: nil, to: observers)
+            }
         case .backlogFull:
             let verdict = enforced(agent.onOverload(message.access), agent)
             responder.answer(message.file, on: message.group, verdict)
             counters.increment(.overloaded)
+            if let observers, observers.isWatched {
+                publish(message, agent.onOverload(message.access), verdict, rule: nil, setting: "on_overload", client: nil, to: observers)
+            }
             log.occasionally(counters[.overloaded], .overload, "queue full (queue_size \(agent.queueSize)): answered \(agent.onOverload.rawValue) to opens and \(agent.onOverloadExecute.rawValue) to executions; consider a larger queue_size or more workers")
         case .noClient, .disconnected:
             responder.answer(message.file, on: message.group, enforced(agent.onTimeout(message.access), agent))
             counters.increment(.noWorker)
         }
+    }
+}
+
+extension Settlement {
+    /// A copy of the answer for the observers; the path is read (through the
+    /// event's fd) only while one is connected.
+    private func publish(_ message: EventMessage, _ verdict: Verdict, _ enforced: Verdict, rule: Rule?,
+                         setting: String?, client: String?, to observers: ObserverFeed) {
+        let source: DecisionRecord.Source = if client != nil { .client } else if let setting {
+            setting.hasPrefix("on_timeout") ? .timeout : setting.hasPrefix("on_overload") ? .overload
+                : setting == "on_no_client" ? .noClient : setting == "on_disconnect" ? .disconnect : .unknownPath
+        } else { rule == nil ? .noRule : .rule }
+        let path = ObjectPath(message.file.fd.rawValue, mounts: log.mounts).path ?? []
+        observers.publish(DecisionRecord(access: message.access == .execute ? .execute : .open, pid: message.pid,
+                                         verdict: verdict == .deny ? .deny : .allow, notEnforced: verdict != enforced,
+                                         source: source, rule: UInt32(rule?.number ?? 0), path: path,
+                                         client: Array((client ?? "").utf8)))
     }
 }
 

@@ -6,6 +6,7 @@ import FanFilter
 import Glibc
 import Logging
 import Policy
+import PortServer
 
 extension Fanfilter {
     struct Run: ParsableCommand {
@@ -73,16 +74,34 @@ extension Fanfilter {
             for warning in policy.warnings { logger.warning("\(warning)") }
             if let nothing = policy.watchesNothingWarning { logger.warning("\(nothing)") }
 
+            let server: PortServer?
+            do { server = try Self.portServer(policy.agent, logger: logger) } catch {
+                logger.critical("cannot start: \(error)")
+                logs.flush()
+                printError("fanfilter: \(error)")
+                throw ExitCode.failure
+            }
+            defer { server?.stop() }
             let agent: Agent
-            do { agent = try Agent(policy: policy, logger: logger) } catch {
+            do { agent = try Agent(policy: policy, logger: logger, clients: server) } catch {
                 logger.critical("cannot start: \(error)")
                 logs.flush()
                 printError("fanfilter: \(error)")
                 throw ExitCode.failure
             }
             let service = ServiceManager(agent: agent)
+            let modeOverride = ModeOverride()
+            let reloads = DispatchQueue(label: "fanfilter.reload")
+            if let server {
+                let control = AgentControl(
+                    agent: agent, server: server, policyPath: source.policy ?? PolicySource.builtInName,
+                    modeOverride: modeOverride,
+                    reload: { [source, logger] in reloads.sync { Self.reload(source, agent, service, logs, logger, modeOverride) } })
+                server.onControl { control.answer($0, $1) }
+                server.start()
+            }
             agent.start()
-            logger.info("started: \(describe(agent)); kernel: \(agent.features)",
+            logger.info("started: \(Self.describe(agent)); kernel: \(agent.features)",
                         metadata: [Field.messageID: "\(MessageID.agentStarted.rawValue)"])
             service.ready()
             service.startWatchdog()
@@ -91,7 +110,6 @@ extension Fanfilter {
                             version: fanfilterVersion) { [logger] in logger.error("\($0)") }
             }
             metrics?.start()
-            let reloads = DispatchQueue(label: "fanfilter.reload")
             while true {
                 var sig: Int32 = 0
                 guard sigwait(&signals, &sig) == 0 else { continue }
@@ -100,7 +118,7 @@ extension Fanfilter {
                 case .reload:
                     // Read and checked off this thread, so a stop signal is taken at once
                     // whatever the policy's size; reloads run one at a time, in order.
-                    reloads.async { [logger] in reload(agent, service, logs, logger) }
+                    reloads.async { [source, logger] in _ = Self.reload(source, agent, service, logs, logger, modeOverride) }
                     continue
                 case .report:
                     logger.notice("counters: \(agent.counters.summary) in-flight=\(agent.eventsInFlight)")
@@ -115,28 +133,52 @@ extension Fanfilter {
             service.stopping()
             logger.info("stopping: answering the events in flight",
                         metadata: [Field.messageID: "\(MessageID.agentStopping.rawValue)"])
+            server?.stop()
             agent.stop()
             metrics?.stopWriting()
             logger.info("stopped: \(agent.counters.summary)")
         }
 
-        func describe(_ agent: Agent) -> String {
+        /// The socket port, where the policy names one (`port_socket`), open to root and `port_group`.
+        static func portServer(_ settings: AgentSettings, logger: Logger) throws -> PortServer? {
+            guard let path = settings.portSocket else { return nil }
+            var group: UInt32?
+            if let name = settings.portGroup {
+                if let number = UInt32(name) { group = number } else {
+                    guard let entry = getgrnam(name) else {
+                        throw AgentError("port_group \(name): no such group (getent group \(name) finds none)")
+                    }
+                    group = entry.pointee.gr_gid
+                }
+            }
+            do {
+                return try PortServer(access: PortAccess(path: String(decoding: path, as: UTF8.self), group: group,
+                                                         maxDeciders: settings.maxConnections),
+                                      backlogCapacity: settings.queueSize, logger: logger)
+            } catch {
+                throw AgentError("cannot open the port's socket: \(error) (port_socket = none runs without one)")
+            }
+        }
+
+        static func describe(_ agent: Agent) -> String {
             let policy = agent.policy
             let watched = agent.watched.map { "\(printable($0.path)) (\(agent.describe($0)))" }.joined(separator: ", ")
             return "policy \(policy.source), \(plural(policy.rules.count, "rule")), mode \(policy.agent.mode.rawValue); "
                 + "watching \(watched.isEmpty ? "nothing" : watched)"
         }
 
-        func reload(_ agent: Agent, _ service: ServiceManager, _ logs: LogQueue, _ logger: Logger) {
+        /// Reads, checks and puts in force the policy file; nil, or why the running policy stays.
+        static func reload(_ source: PolicySource, _ agent: Agent, _ service: ServiceManager, _ logs: LogQueue,
+                           _ logger: Logger, _ modeOverride: ModeOverride) -> String? {
             service.reloading()
             defer { service.ready() }
             logger.info("reloading: reading \(source.policy.map { printable(Array($0.utf8)) } ?? PolicySource.builtInName)")
             let rejected: Logger.Metadata = [Field.messageID: "\(MessageID.policyRejected.rawValue)"]
             let policy: Policy
-            do { policy = try source.load() } catch {
+            do { policy = modeOverride.apply(to: try source.load()) } catch {
                 logger.error("policy rejected, the running policy stays: \(error.diagnostics.count == 1 ? "" : "\n")\(error)",
                              metadata: rejected)
-                return
+                return "policy rejected, the running policy stays:\n\(error)"
             }
             do {
                 let notes = try agent.reload(policy)
@@ -145,8 +187,10 @@ extension Fanfilter {
                 if let nothing = policy.watchesNothingWarning { logger.warning("\(nothing)") }
                 for note in notes { logger.warning("\(note)") }
                 logger.info("policy loaded: \(describe(agent))", metadata: [Field.messageID: "\(MessageID.policyLoaded.rawValue)"])
+                return nil
             } catch {
                 logger.error("policy rejected, the running policy stays: \(error)", metadata: rejected)
+                return "policy rejected, the running policy stays: \(error)"
             }
         }
     }

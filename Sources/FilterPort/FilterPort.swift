@@ -13,7 +13,9 @@ import Synchronization
 ///   timeout covers delivery and reply together;
 /// - a reply is matched by message id; an unknown, late or second reply gets
 ///   `PortError.noWaiterForReply` and changes nothing;
-/// - a client that disconnects fails its unanswered messages at once.
+/// - a client that disconnects fails its unanswered messages at once;
+/// - with `serves`, a message goes only to a client that serves it, and ends
+///   `.noClient` when no connected client does.
 public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendable {
     public typealias Outcome = SendOutcome<Reply>
     public typealias OutcomeHandler = @Sendable (MessageHeader, Message, Outcome) -> Void
@@ -51,6 +53,7 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
     private let onConnect: @Sendable (ConnectionInfo) -> ConnectDecision
     private let onDisconnect: @Sendable (ConnectionInfo) -> Void
     private let onMessage: (@Sendable (ConnectionInfo, [UInt8]) -> [UInt8])?
+    private let serves: (@Sendable (ConnectionInfo, Message) -> Bool)?
     private let timer: DeadlineTimer
 
     /// Creates a named port.
@@ -60,6 +63,7 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
     ///   - onConnect: sees each client's context and may refuse it.
     ///   - onDisconnect: runs once for each accepted client when it disconnects.
     ///   - onMessage: serves client-to-filter messages; without it they fail with `.noMessageHandler`.
+    ///   - serves: which clients a message may go to (nil: any); it runs under the port's lock, so it must be quick.
     ///   - clock: when timeouts fall due (tests pass a clock they advance by hand).
     public init(
         name: String,
@@ -68,6 +72,7 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
         onConnect: @escaping @Sendable (ConnectionInfo) -> ConnectDecision = { _ in .accept },
         onDisconnect: @escaping @Sendable (ConnectionInfo) -> Void = { _ in },
         onMessage: (@Sendable (ConnectionInfo, [UInt8]) -> [UInt8])? = nil,
+        serves: (@Sendable (ConnectionInfo, Message) -> Bool)? = nil,
         clock: any MonotonicClock = SystemClock()
     ) {
         precondition(maxConnections > 0, "a port needs maxConnections > 0")
@@ -78,6 +83,7 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
         self.onConnect = onConnect
         self.onDisconnect = onDisconnect
         self.onMessage = onMessage
+        self.serves = serves
         self.state = Mutex(State())
         let expiry = WeakPortBox()
         self.timer = DeadlineTimer(name: "fanfilter.port.\(name).timer", clock: clock) { id in
@@ -105,9 +111,9 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
         let id = state.withLock { s -> UInt64 in
             let id = s.nextMessageId
             s.nextMessageId += 1
-            if s.connections.isEmpty { refused = .noClient; return id }
+            if s.connections.isEmpty || !anyServes(message, in: s) { refused = .noClient; return id }
             if s.pending.count >= backlogCapacity { refused = .backlogFull; return id }
-            wake = Self.popPrimedGet(in: &s)
+            wake = popPrimedGet(for: message, in: &s)
             s.pending[id] = Pending(message: message, replyCapacity: replyCapacity,
                                     onOutcome: onOutcome, deliveredTo: wake?.connectionId)
             if let wake { wake.delivered.append(id) } else { s.undelivered.append(id) }
@@ -180,7 +186,7 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
     func primeGet(from connection: UInt64) throws(PortError) {
         let wake = try state.withLock { s throws(PortError) -> ClientInbox<Message>? in
             guard let inbox = s.connections[connection]?.inbox else { throw .disconnected }
-            return Self.prime(inbox, in: &s)
+            return prime(inbox, in: &s)
         }
         wake?.signal()
     }
@@ -196,7 +202,7 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
                 let header = MessageHeader(replyLength: UInt32(clamping: p.replyCapacity), messageId: id)
                 return .message(PortMessage(header: header, payload: p.message))
             }
-            wake = Self.prime(inbox, in: &s)
+            wake = prime(inbox, in: &s)
             return .empty
         }
         wake?.signal()
@@ -241,6 +247,11 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
                 }
                 s.undelivered.removeAll()
                 s.primedGets.removeAll()
+            } else if serves != nil {
+                // Waiting messages that no client left serves will never be delivered.
+                for (id, p) in s.pending where p.deliveredTo == nil && !anyServes(p.message, in: s) {
+                    failed.append((id, p, .noClient))
+                }
             }
             for (id, _, _) in failed { s.pending[id] = nil }
             return conn
@@ -263,23 +274,61 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
     }
 
     /// A new get from `inbox`: it takes the oldest waiting message still
-    /// unanswered (returning the inbox to wake), or waits among the primed gets.
-    private static func prime(_ inbox: ClientInbox<Message>, in s: inout State) -> ClientInbox<Message>? {
-        while let id = s.undelivered.popFirst() {
-            guard s.pending[id] != nil else { continue }
-            s.pending[id]!.deliveredTo = inbox.connectionId
-            inbox.delivered.append(id)
-            return inbox
+    /// unanswered that it serves (returning the inbox to wake), or waits among the primed gets.
+    private func prime(_ inbox: ClientInbox<Message>, in s: inout State) -> ClientInbox<Message>? {
+        if let serves {
+            let info = s.connections[inbox.connectionId]!.info
+            var index = s.undelivered.startIndex
+            while index < s.undelivered.endIndex {
+                let id = s.undelivered[index]
+                guard let p = s.pending[id] else { s.undelivered.remove(at: index); continue }
+                if serves(info, p.message) {
+                    s.undelivered.remove(at: index)
+                    s.pending[id]!.deliveredTo = inbox.connectionId
+                    inbox.delivered.append(id)
+                    return inbox
+                }
+                index += 1
+            }
+        } else {
+            while let id = s.undelivered.popFirst() {
+                guard s.pending[id] != nil else { continue }
+                s.pending[id]!.deliveredTo = inbox.connectionId
+                inbox.delivered.append(id)
+                return inbox
+            }
         }
         s.primedGets.append(inbox.connectionId)
         return nil
     }
 
-    /// The first primed get of a connected client, if any.
-    private static func popPrimedGet(in s: inout State) -> ClientInbox<Message>? {
-        while let connection = s.primedGets.popFirst() {
-            if let inbox = s.connections[connection]?.inbox { return inbox }
+    /// The first primed get of a connected client that serves `message`, if any.
+    private func popPrimedGet(for message: Message, in s: inout State) -> ClientInbox<Message>? {
+        guard let serves else {
+            while let connection = s.primedGets.popFirst() {
+                if let inbox = s.connections[connection]?.inbox { return inbox }
+            }
+            return nil
+        }
+        var index = s.primedGets.startIndex
+        while index < s.primedGets.endIndex {
+            guard let connection = s.connections[s.primedGets[index]] else { s.primedGets.remove(at: index); continue }
+            if serves(connection.info, message) {
+                s.primedGets.remove(at: index)
+                return connection.inbox
+            }
+            index += 1
         }
         return nil
+    }
+
+    private func anyServes(_ message: Message, in s: State) -> Bool {
+        guard let serves else { return true }
+        return s.connections.values.contains { serves($0.info, message) }
+    }
+
+    /// Messages delivered to `connection` and not answered yet.
+    public func unansweredCount(of connection: UInt64) -> Int {
+        state.withLock { s in s.pending.values.reduce(0) { $0 + ($1.deliveredTo == connection ? 1 : 0) } }
     }
 }

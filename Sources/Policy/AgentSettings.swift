@@ -33,6 +33,16 @@ public struct AgentSettings: Sendable, Equatable {
     public var metricsFile: [UInt8]?
     /// How often the metrics file is written.
     public var metricsInterval: Duration = .seconds(15)
+    /// Where the socket port listens for clients (nil: `port_socket = none`, no socket).
+    public var portSocket: [UInt8]? = Array("/run/fanfilter/port".utf8)
+    /// The group (name or number) whose members may connect besides root (nil: root only).
+    public var portGroup: String?
+    /// The most decider clients connected at once.
+    public var maxConnections = 4
+    /// How many of a file's first bytes an `ask` message carries.
+    public var contentBytes = 1024
+    /// Whether an `ask` message also carries a read-only descriptor of the file.
+    public var passDescriptor = false
 
     public init() {}
 
@@ -46,5 +56,8 @@ public struct AgentSettings: Sendable, Equatable {
         ("queue_size", { $0.queueSize != $1.queueSize }),
         ("metrics_file", { $0.metricsFile != $1.metricsFile }),
         ("metrics_interval", { $0.metricsInterval != $1.metricsInterval }),
+        ("port_socket", { $0.portSocket != $1.portSocket }),
+        ("port_group", { $0.portGroup != $1.portGroup }),
+        ("max_connections", { $0.maxConnections != $1.maxConnections }),
     ]
 }

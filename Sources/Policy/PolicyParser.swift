@@ -152,7 +152,8 @@ struct PolicyParser {
                                "on_timeout_execute", "queue_size", "on_overload", "on_overload_execute",
                                "on_unknown_path", "on_unknown_path_execute", "default", "on_no_client",
                                "hash_max_size", "log_rate", "cache", "cache_size", "spin", "metrics_file",
-                               "metrics_interval", "include"]
+                               "metrics_interval", "port_socket", "port_group", "max_connections", "on_disconnect",
+                               "content_bytes", "pass_fd", "include"]
 
     mutating func parseSetting(_ words: [Word], _ at: inout LineContext, depth: Int) {
         let (key, value, rest) = Self.keyAndValue(words)
@@ -215,6 +216,25 @@ struct PolicyParser {
             guard let d = at.duration(value) else { return }
             guard d >= .seconds(1), d <= .seconds(3600) else { return at.error(value.column, "metrics_interval must be from 1s to 3600s") }
             agent.metricsInterval = d
+        case "port_socket":
+            if value.text == "none" { agent.portSocket = nil } else if let path = at.absolutePath(value) {
+                guard path.count < 108 else { return at.error(value.column, "port_socket must be shorter than 108 bytes (a Unix socket's address)") }
+                agent.portSocket = path
+            }
+        case "port_group":
+            guard value.bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7f && $0 != UInt8(ascii: ":") }) else {
+                return at.error(value.column, "port_group must be a group name or number")
+            }
+            agent.portGroup = value.text
+        case "max_connections": if let n = at.integer(value, in: 1...64) { agent.maxConnections = n }
+        case "on_disconnect": if let v = at.verdict(value) { settings.onDisconnect = v }
+        case "content_bytes": if let n = at.integer(value, in: 0...65536) { agent.contentBytes = n }
+        case "pass_fd":
+            switch value.text {
+            case "yes": agent.passDescriptor = true
+            case "no": agent.passDescriptor = false
+            default: return at.error(value.column, "pass_fd must be yes or no")
+            }
         default: break
         }
     }

@@ -11,6 +11,8 @@ public struct Settings: Sendable, Equatable {
     public var defaultVerdict: Verdict = .allow
     /// The answer to `ask` while no external client is connected.
     public var onNoClient: Verdict = .allow
+    /// The answer to `ask` when the client that had the event disconnected before answering.
+    public var onDisconnect: Verdict = .allow
     /// Files larger than this are not hashed: sha256hash does not match them.
     public var hashMaxSize: UInt64 = 64 << 20
 

@@ -24,6 +24,7 @@ final class MetricsExportTests: XCTestCase {
         let allowed = sandbox.file("allowed")
         let policyFile = sandbox.file("policy", contents: Array("""
         watch = \(root)
+        port_socket = \(root)/port
         metrics_file = \(textfiles)/fanfilter.prom
         metrics_interval = 1s
         deny perm=open all : path=\(root)/denied

@@ -22,6 +22,7 @@ final class RunCommandTests: XCTestCase {
         let files = (0..<20).map { sandbox.file("load/\($0)") } + [denied]
         let policyFile = sandbox.file("policy", contents: Array("""
         watch = \(sandbox.root)
+        port_socket = \(sandbox.root)/port
         reply_timeout = 100ms
         deny perm=open all : path=\(sandbox.root)/denied
         """.utf8))
@@ -53,6 +54,7 @@ final class RunCommandTests: XCTestCase {
     func startDenyingAgent(_ denied: [UInt8], shell: String? = nil) -> Child {
         let policyFile = sandbox.file("policy", contents: Array("""
         watch = \(sandbox.root)
+        port_socket = \(sandbox.root)/port
         deny_log perm=open all : path=\(printable(denied))
         """.utf8))
         let p = String(decoding: policyFile, as: UTF8.self)
@@ -131,6 +133,7 @@ final class RunCommandTests: XCTestCase {
         let files = (0..<8).map { sandbox.file("ok/\($0)") }
         let policyFile = sandbox.file("policy", contents: Array("""
         watch = \(sandbox.root)
+        port_socket = \(sandbox.root)/port
         cache = off
         deny perm=open all : path=\(printable(denied))
         """.utf8))
@@ -177,7 +180,7 @@ final class RunCommandTests: XCTestCase {
         let denied = sandbox.file("denied")
         let agent = startDenyingAgent(denied)
         XCTAssertTrue(waitUntilDenied(denied, agent))
-        var text = "watch = \(sandbox.root)\n"
+        var text = "watch = \(sandbox.root)\nport_socket = \(sandbox.root)/port\n"
         for i in 0..<100_000 { text += "deny perm=open uid=\(i) : dir=/srv/d\(i % 100)/ path=/srv/d\(i % 100)/f\(i)\n" }
         sandbox.file("policy", contents: Array(text.utf8))
         kill(agent.pid, SIGHUP)
@@ -190,10 +193,10 @@ final class RunCommandTests: XCTestCase {
     }
 
     func testRunRefusesAnInvalidPolicyWithItsLocation() throws {
-        let bad = sandbox.file("bad.policy", contents: Array("watch = \(sandbox.root)\nmode = lax\n".utf8))
+        let bad = sandbox.file("bad.policy", contents: Array("watch = \(sandbox.root)\nport_socket = \(sandbox.root)/port\nmode = lax\n".utf8))
         let r = Child([fanfilterPath, "run", "--policy", String(decoding: bad, as: UTF8.self)], mergeStderr: true).wait()
         XCTAssertEqual(r.status, 78)
-        XCTAssertEqual(r.lines.first.map(String.init), "\(sandbox.root)/bad.policy:2:8: error: unknown mode 'lax' (expected enforce, permissive or observe)")
+        XCTAssertEqual(r.lines.first.map(String.init), "\(sandbox.root)/bad.policy:3:8: error: unknown mode 'lax' (expected enforce, permissive or observe)")
         XCTAssertEqual(r.lines.last.map(String.init), "fanfilter: refusing to start: the policy has errors")
     }
 
@@ -219,22 +222,22 @@ final class ReloadCommandTests: XCTestCase {
         defer { sandbox.remove() }
         let secret = sandbox.file("secret")
         func write(_ text: String) { sandbox.file("policy", contents: Array(text.utf8)) }
-        write("watch = \(sandbox.root)\ndeny all : path=\(sandbox.root)/secret\n")
+        write("watch = \(sandbox.root)\nport_socket = \(sandbox.root)/port\ndeny all : path=\(sandbox.root)/secret\n")
         let agent = Child([fanfilterPath, "run", "--policy", sandbox.root + "/policy"], mergeStderr: true)
         XCTAssertTrue(agent.waitForOutput(containing: "started: "), "the agent started")
         XCTAssertEqual(openFromChild([secret]), ["EPERM"])
-        write("watch = \(sandbox.root)\nmode = lax\n")
+        write("watch = \(sandbox.root)\nport_socket = \(sandbox.root)/port\nmode = lax\n")
         kill(agent.pid, SIGHUP)
         XCTAssertTrue(agent.waitForOutput(containing: "policy rejected"), "the reload read the broken policy")
         XCTAssertEqual(openFromChild([secret]), ["EPERM"], "the broken policy was not taken")
-        write("watch = \(sandbox.root)\nallow all : all\n")
+        write("watch = \(sandbox.root)\nport_socket = \(sandbox.root)/port\nallow all : all\n")
         kill(agent.pid, SIGHUP)
         XCTAssertTrue(agent.waitForOutput(containing: "policy loaded"), "the reload put the new policy in force")
         XCTAssertEqual(openFromChild([secret]), ["ok"], "the new policy is in force")
         kill(agent.pid, SIGTERM)
         let r = agent.wait(timeout: .seconds(10))
         XCTAssertEqual(r.status, 0)
-        XCTAssertTrue(r.output.contains("policy rejected, the running policy stays: \(sandbox.root)/policy:2:8: error: unknown mode 'lax'"), r.output)
+        XCTAssertTrue(r.output.contains("policy rejected, the running policy stays: \(sandbox.root)/policy:3:8: error: unknown mode 'lax'"), r.output)
         XCTAssertTrue(r.output.contains("policy loaded: policy \(sandbox.root)/policy, 1 rule"), r.output)
     }
 }

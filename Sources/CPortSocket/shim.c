@@ -1,0 +1,123 @@
+#define _GNU_SOURCE
+#include "CPortSocket.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77
+#endif
+
+static int address(const char *path, struct sockaddr_un *out) {
+    size_t length = strlen(path);
+    if (length == 0 || length >= sizeof(out->sun_path)) return -ENAMETOOLONG;
+    memset(out, 0, sizeof(*out));
+    out->sun_family = AF_UNIX;
+    memcpy(out->sun_path, path, length);
+    return 0;
+}
+
+int cport_listen(const char *path, unsigned int mode, int gid, int backlog) {
+    struct sockaddr_un addr;
+    int r = address(path, &addr);
+    if (r < 0) return r;
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    struct stat st;
+    if (lstat(path, &st) == 0) {
+        if (!S_ISSOCK(st.st_mode)) { close(fd); return -EEXIST; }
+        unlink(path);
+    }
+    /* Created with no access at all, then opened up to `mode` once its group is right. */
+    mode_t old = umask(0777);
+    r = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
+    umask(old);
+    if (r < 0) { r = -errno; close(fd); return r; }
+    if ((gid >= 0 && chown(path, (uid_t)-1, (gid_t)gid) < 0) || chmod(path, mode) < 0 || listen(fd, backlog) < 0) {
+        r = -errno;
+        unlink(path);
+        close(fd);
+        return r;
+    }
+    return fd;
+}
+
+int cport_accept(int listen_fd) {
+    int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+int cport_connect(const char *path) {
+    struct sockaddr_un addr;
+    int r = address(path, &addr);
+    if (r < 0) return r;
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) { r = -errno; close(fd); return r; }
+    return fd;
+}
+
+int cport_peer(int fd, uint32_t *uid, uint32_t *gid, int32_t *pid, int *pidfd) {
+    struct ucred cred;
+    socklen_t length = sizeof(cred);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &length) < 0) return -errno;
+    *uid = cred.uid;
+    *gid = cred.gid;
+    *pid = cred.pid;
+    int p = -1;
+    length = sizeof(p);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &p, &length) < 0) p = -1;
+    *pidfd = p;
+    return 0;
+}
+
+int cport_peer_in_group(int fd, uint32_t gid) {
+    gid_t groups[256];
+    socklen_t length = sizeof(groups);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &length) < 0) return -errno;
+    for (size_t i = 0; i < length / sizeof(gid_t); i++) if (groups[i] == gid) return 1;
+    return 0;
+}
+
+ssize_t cport_send(int fd, const void *buffer, size_t length, int pass_fd, int flags) {
+    struct iovec iov = { .iov_base = (void *)buffer, .iov_len = length };
+    union { char bytes[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } control;
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+    if (pass_fd >= 0) {
+        memset(&control, 0, sizeof(control));
+        msg.msg_control = control.bytes;
+        msg.msg_controllen = sizeof(control.bytes);
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+    }
+    ssize_t n = sendmsg(fd, &msg, flags | MSG_NOSIGNAL);
+    return n < 0 ? -errno : n;
+}
+
+ssize_t cport_receive(int fd, void *buffer, size_t capacity, size_t *record_length, int *received_fd, int flags) {
+    struct iovec iov = { .iov_base = buffer, .iov_len = capacity };
+    union { char bytes[CMSG_SPACE(2 * sizeof(int))]; struct cmsghdr align; } control;
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.bytes, .msg_controllen = sizeof(control.bytes) };
+    *received_fd = -1;
+    /* MSG_TRUNC: the record's real length comes back even when it did not fit. */
+    ssize_t n = recvmsg(fd, &msg, flags | MSG_TRUNC | MSG_CMSG_CLOEXEC);
+    if (n < 0) return -errno;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < count; i++) {
+            int got;
+            memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+            if (*received_fd < 0) *received_fd = got; else close(got);
+        }
+    }
+    *record_length = (size_t)n;
+    return (ssize_t)(n > (ssize_t)capacity ? (ssize_t)capacity : n);
+}

@@ -1,0 +1,13 @@
+/// A client-to-filter request (FilterSendMessage), answered by a control reply.
+public enum ControlCommand: UInt32, Sendable, CaseIterable {
+    /// JSON: counters, uptime, policy, mode, kernel features, clients.
+    case status = 1
+    /// Reads the policy file again; the reply says loaded, or the errors with FILE:LINE:COL.
+    case reload = 2
+    /// The argument is a mode (enforce, permissive, observe); it holds until the next restart.
+    case setMode = 3
+    /// Drops every cached decision, the kernel's and the agent's.
+    case flushCaches = 4
+    /// JSON: the connected clients, their names, roles and in-flight counts.
+    case clients = 5
+}

@@ -1,0 +1,14 @@
+/// The first four bytes of every frame. Client frames are below 0x100, the agent's above.
+public enum FrameType: UInt32, Sendable {
+    case hello = 1
+    case prime = 2
+    case reply = 3
+    case control = 4
+
+    case welcome = 0x101
+    case refused = 0x102
+    case message = 0x103
+    case error = 0x104
+    case controlReply = 0x105
+    case decision = 0x106
+}

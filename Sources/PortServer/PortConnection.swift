@@ -1,0 +1,228 @@
+import Clocks
+import Dispatch
+import FilterPort
+import Glibc
+import Logging
+import PortProtocol
+import PortTransport
+import Synchronization
+
+/// One client of the socket port, from its hello to its end: a reader (this
+/// connection's thread) that takes its frames, and for a decider a pump that
+/// writes the messages delivered to its primed gets (for an observer, its
+/// decisions). Any broken rule ends the connection, once, with the reason
+/// sent to the client and logged.
+final class PortConnection: @unchecked Sendable {
+    let serial: UInt64
+    let socket: SeqPacketSocket
+    let peer: Peer
+    private unowned let server: PortServer
+    /// Set once, before the connection is seen by others as registered.
+    private let helloBox = Mutex<Hello?>(nil)
+    private let client = Mutex<PortServer.Client?>(nil)
+    private let primed = Atomic<Int>(0)
+    private let handled = Atomic<UInt64>(0)
+    private let ended = Atomic<Bool>(false)
+
+    init(serial: UInt64, socket: SeqPacketSocket, peer: Peer, server: PortServer) {
+        self.serial = serial
+        self.socket = socket
+        self.peer = peer
+        self.server = server
+    }
+
+    var hello: Hello? { helloBox.withLock { $0 } }
+    var role: Role? { hello?.role }
+    var isDecider: Bool { role == .decider }
+
+    func registered(_ hello: Hello) { helloBox.withLock { $0 = hello } }
+
+    func summary(port: PortServer.Port) -> ClientSummary? {
+        guard let hello else { return nil }
+        let id = client.withLock { $0?.info.id }
+        return ClientSummary(name: hello.name, role: hello.role, pid: peer.pid, uid: peer.uid,
+                             inFlight: id.map { port.unansweredCount(of: $0) } ?? 0,
+                             primed: primed.load(ordering: .relaxed), handled: handled.load(ordering: .relaxed))
+    }
+
+    /// Control connections (`fanfilter status`, …) come and go: their comings are not worth a log line.
+    private var quiet: Bool { role == .control }
+
+    private var who: String {
+        "client '\(hello?.name ?? "?")' (pid \(peer.pid), uid \(peer.uid))"
+    }
+
+    /// The connection's whole life, on its own thread.
+    func serve() {
+        defer { finish() }
+        guard let hello = handshake() else { return }
+        server.logger.log(level: quiet ? .debug : .info, "port: \(who) connected as \(hello.role)")
+        readFrames()
+    }
+
+    private func handshake() -> Hello? {
+        let deadline = SystemClock().deadline(after: server.access.handshakeTimeout)
+        let frame: ClientFrame
+        do {
+            guard let received = try socket.receive(capacity: PortLimits.maxClientFrame + 1, until: deadline, stop: server.stopFD) else {
+                end(.handshakeTimeout, "no hello within \(server.access.handshakeTimeout)")
+                return nil
+            }
+            closeStray(received)
+            if received.truncated { throw FrameError(.oversized, "a frame of \(received.length) bytes (at most \(PortLimits.maxClientFrame))") }
+            frame = try ClientFrame.decode(received.bytes)
+        } catch let error as FrameError {
+            end(error.code, error.detail)
+            return nil
+        } catch {
+            return nil  // gone before its hello
+        }
+        guard case .hello(let hello) = frame else {
+            end(.badHandshake, "the first frame must be a hello")
+            return nil
+        }
+        guard hello.version == PortLimits.version else {
+            refuse(.badVersion, "version \(hello.version) is not spoken here (the agent speaks \(PortLimits.version))")
+            return nil
+        }
+        var portId: UInt64?
+        if hello.role == .decider {
+            do {
+                let c = try server.port.connect(context: Array(hello.name.utf8))
+                portId = c.info.id
+                client.withLock { $0 = c }
+            } catch {
+                refuse(.tooManyConnections, "\(error) (max_connections \(server.access.maxDeciders))")
+                return nil
+            }
+        }
+        guard server.register(self, as: hello, portId: portId) else {
+            refuse(.tooManyConnections, "the port already has \(server.access.maxOthers) \(hello.role) connections")
+            return nil
+        }
+        let welcome = AgentFrame.welcome(version: PortLimits.version, connectionId: portId ?? 0,
+                                         maxFrame: UInt32(PortLimits.maxClientFrame), maxPrimed: UInt32(PortLimits.maxPrimed))
+        do { try socket.send(welcome.encode(), until: deadline, stop: server.stopFD) } catch { return nil }
+        switch hello.role {
+        case .decider: server.spawn("fanfilter.port.pump") { [self] in pumpMessages() }
+        case .observer:
+            server.observers.add(serial, deniedOnly: hello.deniedOnly)
+            server.spawn("fanfilter.port.pump") { [self] in pumpDecisions() }
+        case .control: break
+        }
+        return hello
+    }
+
+    private func readFrames() {
+        while !ended.load(ordering: .acquiring) {
+            let frame: ClientFrame
+            do {
+                guard let received = try socket.receive(capacity: PortLimits.maxClientFrame + 1, stop: server.stopFD) else {
+                    return end(.shuttingDown, "the agent is stopping")
+                }
+                closeStray(received)
+                if received.truncated { throw FrameError(.oversized, "a frame of \(received.length) bytes (at most \(PortLimits.maxClientFrame))") }
+                frame = try ClientFrame.decode(received.bytes)
+                try take(frame)
+            } catch let error as FrameError {
+                return end(error.code, error.detail)
+            } catch {
+                return  // the client closed its end
+            }
+        }
+    }
+
+    private func take(_ frame: ClientFrame) throws(FrameError) {
+        switch frame {
+        case .hello:
+            throw FrameError(.badHandshake, "a second hello")
+        case .prime(let count):
+            guard let c = client.withLock({ $0 }) else { throw FrameError(.wrongRole, "only a decider primes gets") }
+            let now = primed.add(Int(count), ordering: .relaxed).newValue
+            guard now <= PortLimits.maxPrimed else {
+                throw FrameError(.tooManyPrimed, "\(now) gets primed (at most \(PortLimits.maxPrimed))")
+            }
+            do { try c.prime(Int(count)) } catch { throw FrameError(.shuttingDown, "\(error)") }
+        case .reply(let status, let id, let payload):
+            guard let c = client.withLock({ $0 }) else { throw FrameError(.wrongRole, "only a decider replies") }
+            if payload.count <= PortLimits.replyPayloadSize, status == 0, ClientFrame.verdict(of: payload) == nil {
+                throw FrameError(.malformed, "reply to message \(id): the payload must be a verdict (u32 1 allow, 2 deny)")
+            }
+            do {
+                try c.reply(id, status: status, ClientReply(payload: payload, client: hello?.name ?? "?"))
+                handled.add(1, ordering: .relaxed)
+            } catch {
+                send(.error(.noWaiter, messageId: id, reason: "no waiter is present for the reply to message \(id) (late, already answered, or not sent to this client)"))
+            }
+        case .control(let requestId, let raw, let argument):
+            guard let command = ControlCommand(rawValue: raw) else {
+                return send(.controlReply(requestId: requestId, status: PortErrorCode.unknownCommand.rawValue,
+                                          body: Array("unknown command \(raw)".utf8)))
+            }
+            let handler = server.control.withLock { $0 }
+            let answer = handler?(command, argument) ?? .failed("the agent takes no control requests yet")
+            send(.controlReply(requestId: requestId, status: answer.error?.rawValue ?? 0, body: answer.body))
+        }
+    }
+
+    /// Writes the messages delivered to this decider's gets, each by its deadline.
+    private func pumpMessages() {
+        guard let c = client.withLock({ $0 }) else { return }
+        while let message = try? c.getMessage() {
+            primed.subtract(1, ordering: .relaxed)
+            let m = message.payload
+            let frame = AgentFrame.message(replyLength: message.header.replyLength, messageId: message.header.messageId, event: m.event)
+            do {
+                try socket.send(frame.encode(), passing: m.descriptor?.fd ?? -1, until: m.deadline, stop: server.stopFD)
+            } catch {
+                if error.errno == ETIMEDOUT { end(.notReading, "it left its messages unread until their deadline") } else { end(nil, "") }
+                return
+            }
+        }
+    }
+
+    /// Writes an observer's decisions as they come; it may fall behind (and lose some), never slow the agent.
+    private func pumpDecisions() {
+        while let record = server.observers.next(for: serial) {
+            do { try socket.send(AgentFrame.decision(record).encode(), stop: server.stopFD) } catch { return end(nil, "") }
+            handled.add(1, ordering: .relaxed)
+        }
+    }
+
+    private func send(_ frame: AgentFrame) {
+        try? socket.send(frame.encode(), until: SystemClock().now() + 1_000_000_000, stop: server.stopFD)
+    }
+
+    /// A descriptor a client sent is never kept.
+    private func closeStray(_ received: SeqPacketSocket.Received) {
+        if received.descriptor >= 0 { close(received.descriptor) }
+    }
+
+    private func refuse(_ code: PortErrorCode, _ reason: String) {
+        send(.refused(code, reason: reason))
+        server.logger.warning("port: refused \(who): \(reason)")
+        end(nil, "")
+    }
+
+    /// Ends the connection once: tells the client why (a code), logs it, and
+    /// fails its unanswered messages at once. Safe from any thread.
+    func end(_ code: PortErrorCode?, _ reason: String) {
+        guard !ended.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        if let code {
+            send(.error(code, messageId: 0, reason: reason))
+            if code != .shuttingDown { server.logger.warning("port: \(who) disconnected: \(code): \(reason)") }
+        }
+        client.withLock { $0 }?.disconnect()
+        server.observers.remove(serial)
+        socket.shutdown()
+    }
+
+    /// After the reader's last frame: ends the connection, waits for its pump, lets the socket go.
+    private func finish() {
+        let quietEnd = hello != nil && !ended.load(ordering: .acquiring)
+        end(nil, "")
+        if quietEnd { server.logger.log(level: quiet ? .debug : .info, "port: \(who) disconnected") }
+        server.unregister(self, portId: client.withLock { $0?.info.id })
+        client.withLock { $0 = nil }
+    }
+}

@@ -1,0 +1,205 @@
+import CPortSocket
+import Clocks
+import Dispatch
+import FilterPort
+import Glibc
+import Logging
+import PortProtocol
+import PortTransport
+import Synchronization
+
+/// The port's other end: a SOCK_SEQPACKET Unix socket through which client
+/// programs in any language decide `ask` events, watch decisions and send
+/// control requests (docs/port-protocol.md).
+///
+/// Guarantees, whatever a client sends or fails to send: every message the
+/// agent sends through `port` ends in exactly one outcome within its timeout
+/// (the `FilterPort` contract: a client that disconnects, breaks the
+/// protocol or stops reading fails its unanswered messages at once); a
+/// client may reply only to messages delivered to it; each connection holds
+/// bounded memory (one frame buffer, at most `PortLimits.maxPrimed` gets,
+/// `ObserverFeed.capacity` entries); only root and `port_group` connect; and
+/// every broken connection is logged with the client's name, pid and uid.
+public final class PortServer: Sendable {
+    public typealias Port = FilterPort<WireMessage, ClientReply>
+    public typealias Client = ClientPort<WireMessage, ClientReply>
+    public typealias ControlHandler = @Sendable (ControlCommand, [UInt8]) -> ControlAnswer
+
+    /// The port `ask` events go through; its clients are this server's decider connections.
+    public let port: Port
+    /// Decisions for the observer connections.
+    public let observers = ObserverFeed()
+    let access: PortAccess
+    let logger: Logger
+    let control: Mutex<ControlHandler?>
+    private let listener: Int32
+    /// Readable once the server stops (a pipe whose write end is closed then): every connection's waits end.
+    let stopFD: Int32
+    private let stopWriter = Mutex<Int32>(-1)
+    private let threads = DispatchGroup()
+    private let registry = Mutex(Registry())
+
+    struct Registry {
+        var nextSerial: UInt64 = 1
+        var connections: [UInt64: PortConnection] = [:]
+        /// Deciders' contexts by their port connection id, for `serves`.
+        var hellos: [UInt64: Hello] = [:]
+        var stopped = false
+    }
+
+    /// Listens at `access.path` (a stale socket there is replaced; a folder
+    /// that holds it is made 0755 if missing). Accepting begins with `start()`.
+    public init(access: PortAccess, backlogCapacity: Int, logger: Logger) throws(TransportError) {
+        self.access = access
+        self.logger = logger
+        self.control = Mutex(nil)
+        if let slash = access.path.lastIndex(of: "/"), slash != access.path.startIndex {
+            _ = mkdir(String(access.path[..<slash]), 0o755)
+        }
+        // A socket that answers belongs to an agent that runs: never take it over.
+        if let live = try? SeqPacketSocket(connectingTo: access.path) {
+            live.close()
+            throw TransportError(operation: "listen at \(access.path) (another fanfilter is listening there)", errno: EADDRINUSE)
+        }
+        let fd = cport_listen(access.path, access.mode, access.group.map(Int32.init(bitPattern:)) ?? -1, 64)
+        guard fd >= 0 else { throw TransportError(operation: "listen at \(access.path)", errno: -fd) }
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else {
+            let err = errno
+            close(fd)
+            unlink(access.path)
+            throw TransportError(operation: "pipe", errno: err)
+        }
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        listener = fd
+        stopFD = ends[0]
+        stopWriter.withLock { $0 = ends[1] }
+        let hellos = WeakRegistry()
+        port = Port(name: "fanfilter-clients", maxConnections: access.maxDeciders, backlogCapacity: backlogCapacity,
+                    serves: { info, message in
+                        hellos.hello(info.id)?.serves(message.event.access, rule: message.event.rule) ?? false
+                    })
+        hellos.registry = { [weak self] id in self?.registry.withLock { $0.hellos[id] } }
+    }
+
+    deinit {
+        close(listener)
+        close(stopFD)
+        stopWriter.withLock { if $0 >= 0 { close($0) } }
+    }
+
+    /// Sets what answers control requests (status, reload, …); until then they fail.
+    public func onControl(_ handler: @escaping ControlHandler) { control.withLock { $0 = handler } }
+
+    /// Starts accepting connections, on a thread of its own.
+    public func start() {
+        DispatchQueue(label: "fanfilter.port.accept").async(group: threads) { [self] in acceptLoop() }
+    }
+
+    /// Closes the socket (its file is removed), disconnects every client (their
+    /// unanswered messages end at once) and waits for the server's threads.
+    public func stop() {
+        let connections = registry.withLock { r -> [PortConnection] in
+            r.stopped = true
+            return Array(r.connections.values)
+        }
+        stopWriter.withLock { w in
+            if w >= 0 { close(w) }
+            w = -1
+        }
+        for connection in connections { connection.end(.shuttingDown, "the agent is stopping") }
+        threads.wait()
+        unlink(access.path)
+    }
+
+    /// The connected clients, deciders first.
+    public var clients: [ClientSummary] {
+        // Read outside the registry's lock: the port's lock is taken before it, never after.
+        registry.withLock { Array($0.connections.values) }.compactMap { $0.summary(port: port) }
+            .sorted { ($0.role.rawValue, $0.name) < ($1.role.rawValue, $1.name) }
+    }
+
+    /// Whether `pid` is the process of a connected decider: its own opens are
+    /// never sent to a client (it would wait on itself). The decider's pidfd
+    /// tells a live process from a later one that reused its pid.
+    public func isDeciderProcess(_ pid: Int32) -> Bool {
+        registry.withLock { r in r.connections.values.contains { $0.isDecider && $0.peer.isProcess(pid) } }
+    }
+
+    private func acceptLoop() {
+        var fds = [pollfd(fd: listener, events: Int16(POLLIN), revents: 0), pollfd(fd: stopFD, events: Int16(POLLIN), revents: 0)]
+        while true {
+            fds[0].revents = 0
+            fds[1].revents = 0
+            if poll(&fds, 2, -1) < 0 { if errno == EINTR { continue }; return }
+            if fds[1].revents != 0 { return }
+            let fd = cport_accept(listener)
+            if fd < 0 {
+                if -fd == EMFILE || -fd == ENFILE {
+                    logger.error("port: cannot accept a client: out of file descriptors")
+                    usleep(100_000)
+                }
+                continue
+            }
+            admit(SeqPacketSocket(adopting: fd))
+        }
+    }
+
+    /// Checks the peer, then serves it on a thread of its own.
+    private func admit(_ socket: SeqPacketSocket) {
+        guard let peer = Peer(socket.fd) else { return }
+        if let refusal = refusal(of: peer, on: socket) {
+            try? socket.send(AgentFrame.refused(refusal.code, reason: refusal.detail).encode(), until: SystemClock().now() + 100_000_000)
+            logger.warning("port: refused a connection from pid \(peer.pid) (uid \(peer.uid)): \(refusal.detail)")
+            return
+        }
+        let connection = registry.withLock { r -> PortConnection? in
+            guard !r.stopped else { return nil }
+            let c = PortConnection(serial: r.nextSerial, socket: socket, peer: peer, server: self)
+            r.nextSerial += 1
+            r.connections[c.serial] = c
+            return c
+        }
+        guard let connection else { return }
+        DispatchQueue(label: "fanfilter.port.client").async(group: threads) { connection.serve() }
+    }
+
+    private func refusal(of peer: Peer, on socket: SeqPacketSocket) -> FrameError? {
+        if peer.uid == 0 { return nil }
+        if let group = access.group, peer.gid == group || cport_peer_in_group(socket.fd, group) == 1 { return nil }
+        let allowed = access.group.map { "root and members of group \($0) (port_group)" } ?? "root only (port_group is not set)"
+        return FrameError(.notPermitted, "uid \(peer.uid) may not connect: the port admits \(allowed)")
+    }
+
+    /// Records a connection's hello; false when its role has no room left or the server stops.
+    func register(_ connection: PortConnection, as hello: Hello, portId: UInt64?) -> Bool {
+        registry.withLock { r in
+            guard !r.stopped else { return false }
+            if hello.role != .decider {
+                let same = r.connections.values.filter { $0.role == hello.role }.count
+                if same >= access.maxOthers { return false }
+            }
+            connection.registered(hello)
+            if let portId { r.hellos[portId] = hello }
+            return true
+        }
+    }
+
+    func unregister(_ connection: PortConnection, portId: UInt64?) {
+        registry.withLock { r in
+            r.connections[connection.serial] = nil
+            if let portId { r.hellos[portId] = nil }
+        }
+    }
+
+    func spawn(_ label: String, _ work: @escaping @Sendable () -> Void) {
+        DispatchQueue(label: label).async(group: threads, execute: work)
+    }
+}
+
+/// Lets the port's `serves` callback reach the registry without a cycle.
+private final class WeakRegistry: @unchecked Sendable {
+    var registry: (@Sendable (UInt64) -> Hello?)?
+    func hello(_ id: UInt64) -> Hello? { registry?(id) }
+}
+

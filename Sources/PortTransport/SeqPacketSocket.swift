@@ -1,0 +1,99 @@
+import CPortSocket
+import Clocks
+import Glibc
+import PortProtocol
+
+/// One end of a port connection: a SOCK_SEQPACKET Unix socket, where each
+/// send is one whole frame and each receive takes one whole frame. Owns its
+/// descriptor and closes it once, in `close()` or when released.
+public final class SeqPacketSocket: @unchecked Sendable {
+    public let fd: Int32
+    private var closed = false
+
+    /// Takes ownership of a connected socket.
+    public init(adopting fd: Int32) { self.fd = fd }
+
+    /// Connects to the port at `path`.
+    public convenience init(connectingTo path: String) throws(TransportError) {
+        let fd = cport_connect(path)
+        guard fd >= 0 else { throw TransportError(operation: "connect to \(path)", errno: -fd) }
+        self.init(adopting: fd)
+    }
+
+    deinit { close() }
+
+    /// Closes the descriptor; called once by whoever owns the socket last.
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        Glibc.close(fd)
+    }
+
+    /// Wakes whatever waits on this socket in another thread (both directions end).
+    public func shutdown() { _ = Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+
+    /// Sends one frame, with `passing` (>= 0) attached, waiting at most until
+    /// `deadline` (CLOCK_MONOTONIC ns; nil: as long as it takes) for room, or
+    /// until `stop` (>= 0) becomes readable. Throws ETIMEDOUT when no room came.
+    public func send(_ frame: [UInt8], passing descriptor: Int32 = -1, until deadline: UInt64? = nil,
+                     stop: Int32 = -1) throws(TransportError) {
+        while true {
+            let n = frame.withUnsafeBytes { cport_send(fd, $0.baseAddress, $0.count, descriptor, Int32(MSG_DONTWAIT)) }
+            if n >= 0 { return }
+            let err = Int32(-n)
+            if err == EINTR { continue }
+            guard err == EAGAIN else { throw TransportError(operation: "send", errno: err) }
+            guard try wait(for: Int16(POLLOUT), until: deadline, stop: stop) else { throw TransportError(operation: "send", errno: ETIMEDOUT) }
+        }
+    }
+
+    /// One received frame: its bytes (at most the capacity asked for), its whole length, and a descriptor it carried.
+    public struct Received {
+        public var bytes: [UInt8]
+        public var length: Int
+        public var descriptor: Int32
+        public var truncated: Bool { length > bytes.count }
+    }
+
+    /// Receives one frame, waiting until `deadline` (nil: forever) or until
+    /// `stop` (a descriptor, >= 0) becomes readable. nil: the deadline passed
+    /// or `stop` fired. Throws at end of stream (`errno` 0) or on an error.
+    public func receive(capacity: Int, until deadline: UInt64? = nil, stop: Int32 = -1) throws(TransportError) -> Received? {
+        var buffer = [UInt8](repeating: 0, count: capacity)
+        while true {
+            var length = 0
+            var received: Int32 = -1
+            let n = buffer.withUnsafeMutableBytes { cport_receive(fd, $0.baseAddress, capacity, &length, &received, Int32(MSG_DONTWAIT)) }
+            if n > 0 || (n == 0 && length > 0) {
+                buffer.removeSubrange(n...)
+                return Received(bytes: buffer, length: length, descriptor: received)
+            }
+            if n == 0 { throw TransportError(operation: "receive", errno: 0) }
+            let err = Int32(-n)
+            if err == EINTR { continue }
+            guard err == EAGAIN else { throw TransportError(operation: "receive", errno: err) }
+            guard try wait(for: Int16(POLLIN), until: deadline, stop: stop) else { return nil }
+        }
+    }
+
+    /// Polls for `events`; false when the deadline passed or `stop` fired.
+    private func wait(for events: Int16, until deadline: UInt64?, stop: Int32 = -1) throws(TransportError) -> Bool {
+        var fds = [pollfd(fd: fd, events: events, revents: 0), pollfd(fd: stop, events: Int16(POLLIN), revents: 0)]
+        while true {
+            var timeout: Int32 = -1
+            if let deadline {
+                let now = SystemClock().now()
+                if now >= deadline { return false }
+                timeout = Int32(clamping: (deadline - now + 999_999) / 1_000_000)
+            }
+            let r = poll(&fds, stop >= 0 ? 2 : 1, timeout)
+            if r < 0 {
+                if errno == EINTR { continue }
+                throw TransportError(operation: "poll", errno: errno)
+            }
+            if stop >= 0, fds[1].revents != 0 { return false }
+            if fds[0].revents != 0 { return true }
+        }
+    }
+}
+
