@@ -84,10 +84,18 @@ let package = Package(
         .executableTarget(name: "fanfilter-policy-bench", dependencies: ["Policy"], path: "bench/policy"),
         // Examples/scanner: a decider for `ask` rules after the WDK scanner sample (the port's integration test).
         .executableTarget(name: "fanfilter-scanner", dependencies: ["FilterPortClient", "PortProtocol"], path: "Examples/scanner"),
+        // The Swift client's side of the port's conformance checks (Tests/PortClients/conformance.py is Python's).
+        .executableTarget(name: "fanfilter-port-conformance", dependencies: ["FilterPortClient", "PortProtocol"],
+                          path: "Tests/PortConformance"),
         // A child process the kernel tests use as the opener (the agent allows its own process).
         .executableTarget(name: "fanfilter-test-opener", path: "Tests/Opener"),
         .testTarget(name: "FilterPortTests", dependencies: ["Clocks", "FilterPort", "TestSupport"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
+        .testTarget(name: "PortProtocolTests", dependencies: ["PortProtocol"]),
+        .testTarget(name: "PortServerTests", dependencies: [
+            "PortServer", "PortProtocol", "PortTransport", "Clocks", "FilterPort", "TestSupport", "fanfilter-port-conformance",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "AgentLogTests", dependencies: ["AgentLog", .product(name: "Logging", package: "swift-log")]),
         // What the kernel and command-line tests share: a private tmpfs, child processes with
         // bounded waits, the agent under test, a log that keeps what it is given.

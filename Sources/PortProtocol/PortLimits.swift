@@ -6,9 +6,10 @@ public enum PortLimits {
     public static let defaultSocketPath = "/run/fanfilter/port"
     /// The largest frame a client may send; a larger one is a protocol error.
     public static let maxClientFrame = 4096
-    /// The largest frame the agent sends: a message with the longest path and
-    /// exe, and `content_bytes` at its largest.
-    public static let maxAgentFrame = 16 + EventRecord.fixedSize + 2 * 4096 + 16 + maxContentBytes + 256
+    /// The largest frame the agent sends (80 KiB): a message with the longest
+    /// path and exe and `content_bytes` at its largest fits, and longer
+    /// control answers are cut to fit.
+    public static let maxAgentFrame = 81920
     /// The most `content_bytes` a policy may ask for.
     public static let maxContentBytes = 65536
     /// The most gets one connection may have primed and not yet used.

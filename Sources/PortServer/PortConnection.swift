@@ -161,7 +161,9 @@ final class PortConnection: @unchecked Sendable {
             }
             let handler = server.control.withLock { $0 }
             let answer = handler?(command, argument) ?? .failed("the agent takes no control requests yet")
-            send(.controlReply(requestId: requestId, status: answer.error?.rawValue ?? 0, body: answer.body))
+            // A longer answer (a policy with thousands of errors) is cut to fit one frame.
+            send(.controlReply(requestId: requestId, status: answer.error?.rawValue ?? 0,
+                               body: Array(answer.body.prefix(PortLimits.maxAgentFrame - 12))))
         }
     }
 
