@@ -1,0 +1,127 @@
+import Dispatch
+import FilterPort
+import Foundation
+import Glibc
+import PortProtocol
+import PortServer
+import TestSupport
+import XCTest
+
+/// Clients that break the protocol, hold on to what they got, or never read:
+/// each is told why and disconnected (or refused), its pending messages end
+/// at once, the server logs it, and keeps serving everyone else.
+final class HostileClientTests: PortTestCase {
+    /// The server still takes a decider and answers through it.
+    func assertStillServes(file: StaticString = #filePath, line: UInt = #line) throws {
+        let good = try RawClient(socketPath, Hello(role: .decider, name: "good"))
+        try good.prime(1)
+        let waiter = sendInBackground(message(), timeout: .seconds(10))
+        guard case .message(_, let id, _) = try good.next() else { return XCTFail("no message", file: file, line: line) }
+        try good.send(ClientFrame.reply(messageId: id, .allow))
+        guard case .replied? = waiter.wait()?.0 else { return XCTFail("no reply", file: file, line: line) }
+    }
+
+    func testGarbageBeforeTheHelloIsRefusedAndLogged() throws {
+        let c = try RawClient(socketPath)
+        try c.send(bytes: [0xde, 0xad, 0xbe, 0xef, 1, 2, 3])
+        XCTAssertEqual(c.fatalError(), .unknownType)
+        let second = try RawClient(socketPath)
+        try second.send(.prime(count: 1))
+        XCTAssertEqual(second.fatalError(), .badHandshake)
+        XCTAssertNotNil(log.wait { $0.message.contains("bad-handshake: the first frame must be a hello") })
+        try assertStillServes()
+    }
+
+    func testAClientThatNeverSaysHelloIsCutOff() throws {
+        server.stop()
+        try makeServer(handshake: .milliseconds(200))
+        let c = try RawClient(socketPath)
+        let start = ContinuousClock.now
+        XCTAssertEqual(c.fatalError(), .handshakeTimeout)
+        XCTAssertLessThan(ContinuousClock.now - start, .seconds(5))
+    }
+
+    func testAWrongVersionIsRefusedWithAReasonToPrint() throws {
+        let c = try RawClient(socketPath)
+        try c.send(.hello(Hello(version: 2, role: .decider, name: "future")))
+        guard case .refused(.badVersion, let reason) = try c.next() else { return XCTFail() }
+        XCTAssertEqual(reason, "version 2 is not spoken here (the agent speaks 1)")
+    }
+
+    func testABrokenFrameEndsTheConnectionAndItsMessagesAtOnce() throws {
+        for (bytes, code) in [([UInt8](repeating: 3, count: 5000), PortErrorCode.oversized),
+                              ([1], .malformed),                                  // a client sending a byte at a time
+                              ([3, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1], .malformed),  // a 1-byte verdict
+                              (ClientFrame.hello(Hello(role: .decider, name: "again")).encode(), .badHandshake),
+                              ([0x03, 0x01, 0, 0], .unknownType)] {
+            let c = try RawClient(socketPath, Hello(role: .decider, name: "broken"))
+            try c.prime(1)
+            let held = sendInBackground(message(), timeout: .seconds(20))
+            guard case .message = try c.next() else { return XCTFail() }
+            try c.send(bytes: bytes)
+            XCTAssertEqual(c.fatalError(), code)
+            guard let (outcome, after) = held.wait() else { return XCTFail("no outcome after \(code)") }
+            guard case .disconnected = outcome else { return XCTFail("\(code): \(outcome)") }
+            XCTAssertLessThan(after, .seconds(5), "\(code): at once, not at the timeout")
+        }
+        XCTAssertEqual(server.clients.count, 0)
+        try assertStillServes()
+    }
+
+    func testOnlyADeciderPrimesOrReplies() throws {
+        let observer = try RawClient(socketPath, Hello(role: .observer, name: "watcher"))
+        try observer.prime(1)
+        XCTAssertEqual(observer.fatalError(), .wrongRole)
+        let control = try RawClient(socketPath, Hello(role: .control, name: "ctl"))
+        try control.send(ClientFrame.reply(messageId: 1, .deny))
+        XCTAssertEqual(control.fatalError(), .wrongRole)
+    }
+
+    func testPrimingPastTheLimitIsRefused() throws {
+        let c = try RawClient(socketPath, Hello(role: .decider, name: "greedy"))
+        try c.prime(1000)
+        try c.prime(100)
+        XCTAssertEqual(c.fatalError(), .tooManyPrimed)
+    }
+
+    func testMaxConnectionsRefusesOneMoreDeciderWithAReason() throws {
+        server.stop()
+        try makeServer(maxDeciders: 1)
+        let first = try RawClient(socketPath, Hello(role: .decider, name: "first"))
+        let second = try RawClient(socketPath)
+        try second.send(.hello(Hello(role: .decider, name: "second")))
+        guard case .refused(.tooManyConnections, let reason) = try second.next() else { return XCTFail() }
+        XCTAssertEqual(reason, "the port already has its maximum of 1 connection(s) (max_connections 1)")
+        // Observers and control connections have room of their own.
+        _ = try RawClient(socketPath, Hello(role: .control, name: "ctl"))
+        withExtendedLifetime(first) {}
+    }
+
+    func testAClientThatNeverReadsIsDisconnectedByTheDeadlineAndHeldNothing() throws {
+        let c = try RawClient(socketPath, Hello(role: .decider, name: "deaf"))
+        try c.prime(200)
+        let big = String(repeating: "x", count: 60_000)
+        usleep(100_000)  // the prime reaches the server before the sends (not a synchronisation the test needs)
+        let waiters = (0..<200).map { _ in sendInBackground(message(content: big, deadline: .seconds(1)), timeout: .seconds(2)) }
+        for (i, w) in waiters.enumerated() {
+            guard let (outcome, after) = w.wait(.seconds(10)) else { return XCTFail("message \(i): no outcome") }
+            XCTAssertLessThanOrEqual(after, .milliseconds(2500), "message \(i): \(outcome)")
+        }
+        XCTAssertNotNil(log.wait { $0.message.contains("not-reading") })
+        withExtendedLifetime(c) {}
+        try assertStillServes()
+    }
+
+    func testTenThousandConnectionsComeAndGoAndLeaveNothingBehind() throws {
+        func openDescriptors() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1 }
+        try assertStillServes()
+        let before = openDescriptors()
+        for i in 0..<10_000 {
+            let c = try RawClient(socketPath)
+            if i % 2 == 0 { try? c.send(.hello(Hello(role: .control, name: "c\(i)"))) }
+            c.socket.close()
+        }
+        XCTAssertTrue(eventually(timeout: .seconds(30)) { self.server.clients.isEmpty && openDescriptors() <= before })
+        try assertStillServes()
+    }
+}
