@@ -100,12 +100,13 @@ let package = Package(
         // What the kernel and command-line tests share: a private tmpfs, child processes with
         // bounded waits, the agent under test, a log that keeps what it is given.
         .target(name: "TestSupport", dependencies: [
-            "Clocks", "FanFilter", "Policy", "FilterPort",
+            "Clocks", "FanFilter", "Policy", "FilterPort", "PortServer",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "SystemPackage", package: "swift-system"),
         ], path: "Tests/TestSupport"),
         .testTarget(name: "FanFilterTests", dependencies: [
             "Clocks", "FanFilter", "Policy", "FilterPort", "TestSupport", "fanfilter-test-opener",
+            "PortServer", "PortProtocol", "PortTransport", "fanfilter-scanner", "fanfilter-port-conformance",
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .testTarget(name: "FanFilterCLITests", dependencies: ["TestSupport", "FanFilterCLI", "fanfilter-test-opener"]),

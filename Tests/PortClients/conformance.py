@@ -7,8 +7,9 @@ Runs the steps in order and prints one line for each, exactly as the Swift
 client's runner (Tests/PortConformance) does, so one test checks both:
   hello:ROLE:NAME  prime:N  get  reply:allow|deny  reply-to:ID:allow|deny
   reply-large  reply-status:N  notice  sleep:MS  raw:HEX  wait-end
-  control:COMMAND[:ARG]  decision  disconnect
+  control:COMMAND[:ARG]  decision  disconnect  gets:N  open:PATH
 """
+import errno
 import os
 import sys
 import time
@@ -59,6 +60,17 @@ def main():
                     os.close(m.fd)
                 say(f"message {m.message_id} {'execute' if m.access == fp.EXECUTE else 'open'} {m.rule} "
                     f"{m.path.decode(errors='replace')} {len(m.content)} {'fd' if m.fd >= 0 else 'no-fd'}")
+            elif verb == "gets":
+                got = 0
+                while got < int(words[1]) and port.get_message(timeout=10) is not None:
+                    got += 1
+                say(f"messages {got}")
+            elif verb == "open":
+                try:
+                    os.close(os.open(":".join(words[1:]), os.O_RDONLY))
+                    say("open ok")
+                except OSError as e:
+                    say(f"open {errno.errorcode.get(e.errno, e.errno)}")
             elif verb == "reply":
                 port.reply(last.message_id, VERDICTS[words[1]])
                 say(f"replied {last.message_id}")

@@ -1,6 +1,9 @@
 // The client side of the port's conformance checks, for the Swift
 // FilterPortClient library: the same steps and the same output lines as
 // Tests/PortClients/conformance.py, so one test checks both clients.
+// Steps: hello:ROLE:NAME prime:N get gets:N reply:allow|deny reply-to:ID:V
+// reply-large reply-status:N notice sleep:MS wait-end control:CMD[:ARG]
+// decision disconnect open:PATH (raw: Python only).
 //
 //   fanfilter-port-conformance SOCKET STEP...
 import FilterPortClient
@@ -48,6 +51,13 @@ func run(_ path: String, _ steps: ArraySlice<String>) throws(FilterPortClientErr
             if m.descriptor >= 0 { close(m.descriptor) }
             say("message \(m.messageId) \(m.event.access == .execute ? "execute" : "open") \(m.event.rule) "
                 + "\(String(decoding: m.event.path, as: UTF8.self)) \(m.event.content.count) \(m.descriptor >= 0 ? "fd" : "no-fd")")
+        case "gets":
+            var got = 0
+            while got < Int(words[1])!, try port!.getMessage(timeout: .seconds(10)) != nil { got += 1 }
+            say("messages \(got)")
+        case "open":
+            let fd = open(words.dropFirst().joined(separator: ":"), O_RDONLY)
+            if fd >= 0 { close(fd); say("open ok") } else { say("open \(errno == EPERM ? "EPERM" : "errno-\(errno)")") }
         case "reply":
             try port!.reply(last!.messageId, verdicts[words[1]]!)
             say("replied \(last!.messageId)")

@@ -4,6 +4,7 @@ import FanFilter
 import Glibc
 import Logging
 import Policy
+import PortServer
 import Synchronization
 import XCTest
 
@@ -16,9 +17,10 @@ open class KernelTestCase: XCTestCase {
     override open func tearDown() { sandbox?.remove() }
 
     /// Starts an agent on a policy whose text names the sandbox as `$ROOT`.
+    /// With `clients`, `ask` rules go to that socket port's deciders.
     public func startAgent(_ text: String, logger: Logger = quietLogger(),
-                    decide: (@Sendable (AccessRequest) -> Decision)? = nil) throws -> Agent {
-        let agent = try Agent(policy: try policy(text, in: sandbox), logger: logger, decide: decide)
+                    decide: (@Sendable (AccessRequest) -> Decision)? = nil, clients: PortServer? = nil) throws -> Agent {
+        let agent = try Agent(policy: try policy(text, in: sandbox), logger: logger, decide: decide, clients: clients)
         agent.start()
         return agent
     }

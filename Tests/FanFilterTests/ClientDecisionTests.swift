@@ -1,0 +1,147 @@
+import Dispatch
+import FanFilter
+import Foundation
+import Glibc
+import Policy
+import PortProtocol
+import PortServer
+import TestSupport
+import XCTest
+
+/// `ask` rules decided by deciders on the socket port, on the real kernel:
+/// the scanner example end to end, pass_fd, a client killed with messages in
+/// hand, a late client, no client, a decider's own opens, and observers.
+final class ClientDecisionTests: KernelTestCase {
+    var server: PortServer!
+    let log = LogCapture()
+    var socketPath: String { sandbox.root + "/port" }
+    static let scanner = productsDirectory + "fanfilter-scanner"
+    static let runner = productsDirectory + "fanfilter-port-conformance"
+
+    override func tearDown() {
+        server?.stop()
+        super.tearDown()
+    }
+
+    func start(_ rules: String) throws -> Agent {
+        let p = try policy("watch = $ROOT\n" + rules, in: sandbox)
+        server = try PortServer(access: PortAccess(path: socketPath, group: nil, maxDeciders: p.agent.maxConnections),
+                                backlogCapacity: p.agent.queueSize, logger: log.logger)
+        let agent = try startAgent("watch = $ROOT\n" + rules, logger: log.logger, clients: server)
+        server.start()
+        return agent
+    }
+
+    func scanner(_ extra: [String] = []) -> Child {
+        let c = Child([Self.scanner, "--socket", socketPath] + extra, mergeStderr: true)
+        XCTAssertTrue(c.waitForOutput(containing: "connected to"), "the scanner connected")
+        XCTAssertTrue(eventually { self.server.clients.first?.primed == 10 }, "it primed 5 requests on each of 2 threads")
+        return c
+    }
+
+    func testTheScannerDeniesAFileWithItsMarkerThroughTheWholeChain() throws {
+        let bad = sandbox.file("data/bad.txt", contents: Array("this is foul stuff".utf8))
+        let clean = sandbox.file("data/clean.txt", contents: Array("nothing to see".utf8))
+        let agent = try start("reply_timeout = 5s\nask perm=open all : dir=$ROOT/data/\n")
+        let s = scanner()
+        XCTAssertEqual(openFromChild([bad, clean]), ["EPERM", "ok"])
+        XCTAssertNotNil(log.wait { $0.message.hasPrefix("deny open \(self.sandbox.root)/data/bad.txt") && $0.message.contains("client=scanner") })
+        kill(s.pid, SIGTERM)
+        _ = s.wait()
+        stop(agent)
+        XCTAssertEqual(agent.counters[.denied], 1)
+    }
+
+    func testPassFdLetsTheScannerReadPastTheContentBytes() throws {
+        let deep = sandbox.file("data/deep.bin", contents: Array(repeating: UInt8(ascii: "."), count: 5000) + Array("foul".utf8))
+        for (passFD, expected) in [("no", "ok"), ("yes", "EPERM")] {
+            let agent = try start("reply_timeout = 5s\ncontent_bytes = 16\npass_fd = \(passFD)\nask perm=open all : dir=$ROOT/data/\n")
+            let s = scanner()
+            XCTAssertEqual(openFromChild([deep]), [expected], "pass_fd = \(passFD)")
+            kill(s.pid, SIGTERM)
+            _ = s.wait()
+            stop(agent)
+            server.stop()
+        }
+    }
+
+    func testAClientKilledWithMessagesInHandHasThemAnsweredAtOnce() throws {
+        let files = (0..<50).map { sandbox.file("data/\($0)") }
+        let agent = try start("reply_timeout = 10s\non_disconnect = deny\ncache = off\nask perm=open all : dir=$ROOT/data/\n")
+        let holder = Child([Self.runner, socketPath, "hello:decider:holder", "prime:100", "gets:50", "sleep:60000"], mergeStderr: true)
+        XCTAssertTrue(holder.waitForOutput(containing: "primed 100"))
+        let openers = files.map { Child([Array(openerPath.utf8), Array("open".utf8), $0]) }
+        XCTAssertTrue(holder.waitForOutput(containing: "messages 50", timeout: .seconds(20)), "the client holds 50 unanswered messages")
+        XCTAssertEqual(server.clients.first?.primed, 50)
+        let killed = ContinuousClock.now
+        kill(holder.pid, SIGKILL)
+        for o in openers {
+            let r = o.wait(timeout: .seconds(15))
+            XCTAssertFalse(r.hung)
+            XCTAssertEqual(r.lines, ["EPERM"], "on_disconnect = deny")
+        }
+        XCTAssertLessThan(ContinuousClock.now - killed, .seconds(5), "answered at the disconnect, not at reply_timeout")
+        _ = holder.wait()
+        stop(agent)
+    }
+
+    func testALateClientGetsOnTimeoutNamedInTheLog() throws {
+        let file = sandbox.file("data/slow")
+        let agent = try start("reply_timeout = 300ms\non_timeout = deny\nask perm=open all : dir=$ROOT/data/\n")
+        let sleeper = Child([Self.runner, socketPath, "hello:decider:sleeper", "prime:1", "get", "sleep:3000", "reply:allow", "notice"], mergeStderr: true)
+        XCTAssertTrue(sleeper.waitForOutput(containing: "primed 1"))
+        let start = ContinuousClock.now
+        XCTAssertEqual(openFromChild([file]), ["EPERM"])
+        XCTAssertLessThan(ContinuousClock.now - start, .seconds(2))
+        XCTAssertNotNil(log.wait { $0.message.contains("setting=on_timeout (the client did not answer in time)") })
+        XCTAssertTrue(sleeper.wait().output.contains("notice "), "its late reply found no waiter")
+        stop(agent)
+    }
+
+    func testWithoutAClientAskGetsOnNoClient() throws {
+        let file = sandbox.file("data/x")
+        let agent = try start("on_no_client = deny\nask perm=open all : dir=$ROOT/data/\n")
+        XCTAssertEqual(openFromChild([file]), ["EPERM"])
+        XCTAssertNotNil(log.wait { $0.message.contains("setting=on_no_client") })
+        stop(agent)
+    }
+
+    func testADecidersOwnOpensAreNeverSentToItself() throws {
+        let file = sandbox.file("data/own")
+        let agent = try start("reply_timeout = 2s\non_timeout = deny\nask perm=open all : dir=$ROOT/data/\n")
+        for client in [[Self.runner], ["/usr/bin/python3", PortClientsPath.conformance]] {
+            let r = Child(client + [socketPath, "hello:decider:self", "prime:1", "open:\(String(decoding: file, as: UTF8.self))"], mergeStderr: true)
+                .wait(timeout: .seconds(20))
+            XCTAssertEqual(r.lines.last.map(String.init), "open ok", "\(client[0]): \(r.output)")
+            XCTAssertLessThan(r.elapsed, .seconds(2), "not after reply_timeout")
+        }
+        stop(agent)
+    }
+
+    func testAnObserverSeesEachDecisionAndASlowOneNeverSlowsTheAgent() throws {
+        let denied = sandbox.file("data/denied")
+        let files = (0..<20).map { sandbox.file("load/\($0)") }
+        let agent = try start("cache = off\ndeny perm=open all : path=$ROOT/data/denied\n")
+        let watcher = Child([Self.runner, socketPath, "hello:observer:watcher", "decision"], mergeStderr: true)
+        XCTAssertTrue(watcher.waitForOutput(containing: "welcome"))
+        XCTAssertTrue(eventually { self.server.observers.isWatched })
+        XCTAssertEqual(openFromChild([denied]), ["EPERM"])
+        XCTAssertEqual(watcher.wait().lines.last.map(String.init), "decision deny rule \(sandbox.root)/data/denied lost=0")
+
+        // An observer that never reads: the agent answers every event all the same, and the observer loses entries.
+        let deaf = try RawObserver(socketPath)
+        XCTAssertTrue(eventually { self.server.observers.isWatched })
+        let r = Child([Array(openerPath.utf8), Array("loop".utf8), Array("20000".utf8)] + files).wait(timeout: .seconds(120))
+        XCTAssertFalse(r.hung)
+        XCTAssertTrue(r.output.contains("other=0"), r.output)
+        XCTAssertEqual(agent.counters[.responses], agent.counters[.events])
+        XCTAssertTrue(deaf.eventuallySeesLoss(), "the slow observer was told it lost entries")
+        stop(agent)
+    }
+}
+
+/// Where the Python client's files are.
+enum PortClientsPath {
+    static let conformance = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../PortClients/conformance.py").standardized.path
+}
