@@ -77,15 +77,20 @@ bench-policy: deps
 	$(SWIFT) build $(RELEASE) --product fanfilter-policy-bench
 	$(RELEASE_BIN)/fanfilter-policy-bench
 
-# libFuzzer over the policy parser for FUZZ_SECONDS (default 60). The corpus
-# in fuzz/corpus is the seed; what the run finds stays in .build/fuzz-corpus.
+# libFuzzer over the policy parser, then over the port's frame decoders, for
+# FUZZ_SECONDS each (default 60). fuzz/corpus and fuzz/port-corpus are the
+# seeds; what a run finds stays in .build/fuzz-corpus and .build/port-fuzz-corpus.
 FUZZ_SECONDS ?= 60
 fuzz:
-	mkdir -p .build/fuzz-corpus
+	mkdir -p .build/fuzz-corpus .build/port-fuzz-corpus
 	swiftc -sanitize=fuzzer,address -parse-as-library -module-name Policy -O \
 		Sources/Policy/*.swift fuzz/PolicyFuzzer.swift -o .build/policy-fuzzer
 	.build/policy-fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=5 \
 		-artifact_prefix=.build/ .build/fuzz-corpus fuzz/corpus
+	swiftc -sanitize=fuzzer,address -parse-as-library -module-name PortProtocol -O \
+		Sources/PortProtocol/*.swift fuzz/PortFrameFuzzer.swift -o .build/port-fuzzer
+	.build/port-fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=5 \
+		-artifact_prefix=.build/port- .build/port-fuzz-corpus fuzz/port-corpus
 
 # Install: the binary, the unit, the journal catalog, and the default policy
 # (only when /etc/fanfilter/policy does not exist: an admin's policy is never
