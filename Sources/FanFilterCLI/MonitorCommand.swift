@@ -1,5 +1,6 @@
 import ArgumentParser
 import FilterPortClient
+import Glibc
 import Policy
 import PortProtocol
 
@@ -26,7 +27,9 @@ extension Fanfilter {
                     throw ExitCode.failure
                 }
                 guard let record else { continue }
-                print(json ? Self.json(record) : Self.line(record))
+                // One write per line, unbuffered: `fanfilter monitor | grep …` sees each decision as it comes.
+                var line = (json ? Self.json(record) : Self.line(record)) + "\n"
+                line.withUTF8 { _ = write(1, $0.baseAddress, $0.count) }
             }
         }
 

@@ -85,6 +85,31 @@ final class ControlCommandTests: XCTestCase {
         XCTAssertEqual(flushed.output, "caches flushed\n")
     }
 
+    func testMonitorPrintsEachDecisionAsItIsMade() throws {
+        let plain = sandbox.root + "/plain"
+        let all = Child([fanfilterPath, "monitor", "--socket", socket], mergeStderr: true)
+        let denials = Child([fanfilterPath, "monitor", "--json", "--denied-only", "--socket", socket], mergeStderr: true)
+        XCTAssertTrue(eventually { self.cli(["clients"]).output.components(separatedBy: "name: fanfilter-monitor").count == 3 },
+                      "both monitors connected")
+        XCTAssertEqual(openFromChild([Array(plain.utf8)]), ["ENOENT"], "a file that is not there: no event")
+        _ = sandbox.file("plain")
+        XCTAssertEqual(openFromChild([Array(plain.utf8), secret]), ["ok", "EPERM"])
+        let secretPath = String(decoding: secret, as: UTF8.self)
+        XCTAssertTrue(all.waitForOutput(containing: "deny open \(secretPath) pid="), "the plain monitor's line")
+        XCTAssertTrue(denials.waitForOutput(containing: "\"verdict\": \"deny\""), "the JSON monitor's line")
+        for m in [all, denials] { kill(m.pid, SIGTERM) }
+        let plainLines = all.wait().lines.filter { !$0.contains("/policy") }
+        XCTAssertTrue(plainLines.contains { $0.hasPrefix("allow open \(plain) pid=") && $0.hasSuffix("by=default") }, "\(plainLines)")
+        XCTAssertTrue(plainLines.contains { $0.hasPrefix("deny open \(secretPath) pid=") && $0.hasSuffix("by=rule 1") }, "\(plainLines)")
+        let jsonLines = denials.wait().lines
+        XCTAssertEqual(jsonLines.count, 1, "denied only: \(jsonLines)")
+        guard jsonLines.count == 1 else { return }
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(jsonLines[0].utf8)) as? [String: Any])
+        XCTAssertEqual(object["path"] as? String, secretPath)
+        XCTAssertEqual(object["by"] as? String, "rule 1")
+        XCTAssertEqual(object["enforced"] as? Bool, true)
+    }
+
     func testAUserWhoIsNotRootIsNotLetIn() {
         let r = cli(["status"], prefix: ["/usr/bin/setpriv", "--reuid=1000", "--regid=1000", "--clear-groups"])
         XCTAssertEqual(r.status, 1, r.output)
