@@ -126,6 +126,10 @@ check "systemctl start fanfilter: active" test "$(inside systemctl is-active fan
 status=$(inside systemctl show -p StatusText --value fanfilter)
 check "STATUS= says what it watches ($status)" grep -q "watching 1 filesystem" <<< "$status"
 
+check "the port's socket is /run/fanfilter/port, a socket, mode 0600 root:root" \
+    test "$(inside stat -c '%F %a %U:%G' /run/fanfilter/port)" = "socket 600 root:root"
+inside /usr/local/sbin/fanfilter status > "$BASE.status" 2>&1
+check "fanfilter status answers through the service's socket" grep -q "^policy: /etc/fanfilter/policy$" "$BASE.status"
 inside cat /srv/watched/secret > /dev/null 2> "$BASE.err"
 check "a denied open fails with EPERM" grep -q "Operation not permitted" "$BASE.err"
 check "an allowed open succeeds" inside cat /srv/watched/open
@@ -172,6 +176,9 @@ inside systemctl reload fanfilter
 check "a broken policy keeps the running one" bash -c "! timeout 20 nsenter -t $PID1 -m -p -r -w cat /srv/watched/open 2>/dev/null"
 sleep 0.5
 check "the journal logged the rejection with FILE:LINE" journal_has e60d32656c83427d95073a620f41dc6b '/etc/fanfilter/policy:2:8: error: unknown mode'
+inside /usr/local/sbin/fanfilter reload > "$BASE.reload" 2>&1; rc=$?
+check "fanfilter reload waits and prints the rejection with FILE:LINE:COL (exit $rc)" \
+    bash -c "[ $rc = 1 ] && grep -q '/etc/fanfilter/policy:2:8: error: unknown mode' '$BASE.reload'"
 check "the service is still active" test "$(inside systemctl is-active fanfilter)" = active
 
 # The journal's own directory, watched and every open logged, under load: no
