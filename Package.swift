@@ -84,6 +84,9 @@ let package = Package(
         .executableTarget(name: "fanfilter-policy-bench", dependencies: ["Policy"], path: "bench/policy"),
         // Examples/scanner: a decider for `ask` rules after the WDK scanner sample (the port's integration test).
         .executableTarget(name: "fanfilter-scanner", dependencies: ["FilterPortClient", "PortProtocol"], path: "Examples/scanner"),
+        // Examples/clamd: a decider that has a running clamd scan each file (FILDES), scans side by side.
+        .executableTarget(name: "fanfilter-clamd", dependencies: ["FilterPortClient", "PortProtocol", "CPortSocket"],
+                          path: "Examples/clamd"),
         // The Swift client's side of the port's conformance checks (Tests/PortClients/conformance.py is Python's).
         .executableTarget(name: "fanfilter-port-conformance", dependencies: ["FilterPortClient", "PortProtocol"],
                           path: "Tests/PortConformance"),
@@ -106,7 +109,7 @@ let package = Package(
         ], path: "Tests/TestSupport"),
         .testTarget(name: "FanFilterTests", dependencies: [
             "Clocks", "FanFilter", "Policy", "FilterPort", "TestSupport", "fanfilter-test-opener",
-            "PortServer", "PortProtocol", "PortTransport", "fanfilter-scanner", "fanfilter-port-conformance",
+            "PortServer", "PortProtocol", "PortTransport", "fanfilter-scanner", "fanfilter-port-conformance", "fanfilter-clamd",
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .testTarget(name: "FanFilterCLITests", dependencies: ["TestSupport", "FanFilterCLI", "fanfilter-test-opener"]),

@@ -54,6 +54,7 @@ if [ "$purpose" = test ]; then
     has prometheus-node-exporter || need prometheus-node-exporter "node_exporter reads the metrics file in the metrics test (its service is never started or enabled)"
     [ -d /usr/lib/python3/dist-packages/prometheus_client ] || need python3-prometheus-client "Prometheus' own parser reads the metrics file"
     has curl || need curl "scrapes node_exporter in the metrics test"
+    [ -x /usr/sbin/clamd ] || need clamav-daemon "a real clamd behind the port in the Examples/clamd test (its services are never started or enabled; no signatures are downloaded)"
 fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0
@@ -93,8 +94,12 @@ status=$?
 [ -n "$guard" ] && rm -f "$guard"
 [ "$status" -eq 0 ] || { echo "fanfilter: apt-get install failed: $list" >&2; exit 1; }
 for p in "${missing[@]}"; do
-    if [ "$p" = prometheus-node-exporter ] && [ -d /run/systemd/system ]; then
-        systemctl disable --now prometheus-node-exporter >/dev/null 2>&1 || true
-        echo "fanfilter: prometheus-node-exporter is installed for the tests, its service disabled"
-    fi
+    [ -d /run/systemd/system ] || continue
+    case "$p" in
+    prometheus-node-exporter) services="prometheus-node-exporter" ;;
+    clamav-daemon) services="clamav-daemon.socket clamav-daemon clamav-freshclam" ;;
+    *) continue ;;
+    esac
+    systemctl disable --now $services >/dev/null 2>&1 || true
+    echo "fanfilter: $p is installed for the tests, its services disabled ($services)"
 done

@@ -51,15 +51,19 @@ int cport_accept(int listen_fd) {
     return fd < 0 ? -errno : fd;
 }
 
-int cport_connect(const char *path) {
+static int connect_to(const char *path, int type) {
     struct sockaddr_un addr;
     int r = address(path, &addr);
     if (r < 0) return r;
-    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
     if (fd < 0) return -errno;
     if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) { r = -errno; close(fd); return r; }
     return fd;
 }
+
+int cport_connect(const char *path) { return connect_to(path, SOCK_SEQPACKET); }
+
+int cport_connect_stream(const char *path) { return connect_to(path, SOCK_STREAM); }
 
 int cport_peer(int fd, uint32_t *uid, uint32_t *gid, int32_t *pid, int *pidfd) {
     struct ucred cred;

@@ -19,6 +19,10 @@ int cport_accept(int listen_fd);
 /// A SOCK_SEQPACKET connection to `path`: the fd, or -errno.
 int cport_connect(const char *path);
 
+/// A SOCK_STREAM connection to `path` (another daemon's socket, such as
+/// clamd's): the fd, or -errno. `cport_send` passes descriptors over it too.
+int cport_connect_stream(const char *path);
+
 /// The peer's credentials at connect time (SO_PEERCRED), and a pidfd for it
 /// (SO_PEERPIDFD, Linux 6.5; -1 where the kernel has none). 0 or -errno.
 int cport_peer(int fd, uint32_t *uid, uint32_t *gid, int32_t *pid, int *pidfd);
