@@ -58,6 +58,7 @@ test: deps-test
 # C listener, fanfilter, fapolicyd when installed. ROUNDS, HOT, COLD, EXEC tune it.
 bench: deps bench-policy
 	$(SWIFT) build $(RELEASE) --product fanfilter
+	$(SWIFT) build $(RELEASE) --product fanfilter-scanner
 	FANFILTER=$(RELEASE_BIN)/fanfilter unshare --mount --propagation private bash bench/run.sh
 
 # fanfilter's resident memory over EVENTS decided opens (default 5,000,000),

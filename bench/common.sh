@@ -12,3 +12,9 @@ setup() {
     trap '[ -n "$AGENT" ] && kill "$AGENT" 2>/dev/null; umount -l "$D" 2>/dev/null; rm -rf "$WORK"' EXIT
     cc -O2 -pthread -o "$WORK/openbench" "$SRC/bench/openbench.c"
 }
+
+# The bench policy (bench/bench.policy) for this run's tmpfs and port socket,
+# with `cache = $1` (default off), on standard output.
+bench_policy() {
+    sed -e "s|@ROOT@|$D|g" -e "s|@PORT@|$WORK/port|g" -e "s/^cache = off$/cache = ${1:-off}/" "$SRC/bench/bench.policy"
+}

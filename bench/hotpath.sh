@@ -19,7 +19,7 @@ fi
 
 cc -O2 -o "$WORK/listener" "$SRC/bench/listener.c"
 "$WORK/openbench" create 1 "$D" 1 > /dev/null
-sed "s|@ROOT@|$D|g" "$SRC/bench/bench.policy" > "$WORK/policy"
+bench_policy > "$WORK/policy"
 
 # measure NAME READY COMMAND...: the agent under strace (syscalls), then
 # again plain (context switches, CPU) and under perf stat (mallocs).

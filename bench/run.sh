@@ -5,6 +5,11 @@
 #   c-listener  bench/listener.c: read, readlink, FAN_ALLOW, close (the floor)
 #   fanfilter   a realistic 20-rule policy, cache = off
 #   fanfilter-cache  the same with cache = kernel (ignore marks)
+#   fanfilter-ask    the same decisions made by an external client on the port
+#               (Examples/scanner, 2 threads × 5 primed gets; its CPU is counted
+#               with the agent's)
+#   fanfilter-observed  fanfilter with an observer connected that never reads
+#               (what a stuck `fanfilter monitor` costs: it must cost nothing)
 #   fapolicyd   permissive, watch_fs = tmpfs, trust = file, a comparable rule set
 #               (when installed: apt-get install fapolicyd); its configuration
 #               is bind-mounted over /etc/fapolicyd inside this private namespace
@@ -27,6 +32,7 @@ HOT=${HOT:-20000}
 COLD=${COLD:-100000}
 EXEC=${EXEC:-500}
 FANFILTER=${FANFILTER:?path to a release fanfilter}
+SCANNER=${SCANNER:-$(dirname "$FANFILTER")/fanfilter-scanner}
 . "$(dirname "$0")/common.sh"
 setup bench 2g   # the namespace's other mounts go when it ends
 OUT=$SRC/bench/results
@@ -36,9 +42,14 @@ cc -O2 -o "$WORK/listener" "$SRC/bench/listener.c"
 "$WORK/openbench" create 1 "$D" "$COLD"
 mkdir -p "$D/bin" && cp /bin/true "$D/bin/true"
 
-sed "s|@ROOT@|$D|g" "$SRC/bench/bench.policy" > "$WORK/policy"
-sed 's/^cache = off$/cache = kernel/' "$WORK/policy" > "$WORK/policy-cache"
-chmod 0644 "$WORK/policy" "$WORK/policy-cache"
+bench_policy > "$WORK/policy"
+bench_policy kernel > "$WORK/policy-cache"
+# The same decisions made by an external client: the rule that allows the
+# workload's opens asks instead, and the scanner example answers (no content
+# to scan: a trivial decision), so the difference is the port's round trip.
+bench_policy | sed -e "s|^allow     perm=open uid=0 : dir=$D/\$|ask perm=any all : dir=$D/\ncontent_bytes = 0\n&|" > "$WORK/policy-ask"
+grep -q "^ask " "$WORK/policy-ask" || { echo "bench: no ask rule in the policy-ask variant" >&2; exit 1; }
+chmod 0644 "$WORK/policy" "$WORK/policy-cache" "$WORK/policy-ask"
 
 if command -v fapolicyd > /dev/null; then
     F=$WORK/fapolicyd
@@ -91,10 +102,25 @@ start_agent() {
         fanfilter-before) "$FANFILTER_BEFORE" run --policy "$WORK/policy" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
         fanfilter-before-cache) "$FANFILTER_BEFORE" run --policy "$WORK/policy-cache" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
         fanfilter-cache) "$FANFILTER" run --policy "$WORK/policy-cache" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
+        fanfilter-ask) "$FANFILTER" run --policy "$WORK/policy-ask" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
+        fanfilter-observed) "$FANFILTER" run --policy "$WORK/policy" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
         fapolicyd) fapolicyd --debug-deny > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="Starting to listen" ;;
     esac
-    for _ in $(seq 200); do grep -q "$ready" "$WORK/agent.out" 2>/dev/null && return; sleep 0.05; done
-    echo "$1 did not start:"; cat "$WORK/agent.out"; exit 1
+    for _ in $(seq 200); do grep -q "$ready" "$WORK/agent.out" 2>/dev/null && break; sleep 0.05; done
+    grep -q "$ready" "$WORK/agent.out" || { echo "$1 did not start:"; cat "$WORK/agent.out"; exit 1; }
+    CLIENT_PID=
+    case $1 in
+        fanfilter-ask)
+            "$SCANNER" 5 2 --quiet --socket "$WORK/port" > "$WORK/client.out" 2>&1 & CLIENT_PID=$!
+            for _ in $(seq 200); do grep -q "connected" "$WORK/client.out" 2>/dev/null && break; sleep 0.05; done ;;
+        fanfilter-observed)
+            # Says hello as an observer, then never reads a frame.
+            python3 -c 'import socket, struct, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.connect(sys.argv[1])
+s.send(struct.pack("<IIIIIHH", 1, 1, 1, 0, 0, 4, 0) + b"slow"); print("connected", flush=True); time.sleep(86400)' \
+                "$WORK/port" > "$WORK/client.out" 2>&1 & CLIENT_PID=$!
+            for _ in $(seq 200); do grep -q "connected" "$WORK/client.out" 2>/dev/null && break; sleep 0.05; done ;;
+    esac
 }
 # Sets RSS and CPU, then stops the agent and waits until it has exited (in
 # this shell, not a subshell: only the parent can wait for it).
@@ -103,6 +129,11 @@ stop_agent() {
     [ -z "$AGENT_PID" ] && return
     RSS=$(awk '/^VmHWM/ { print $2 }' /proc/$AGENT_PID/status)
     CPU=$(awk '{ print $14 + $15 }' /proc/$AGENT_PID/stat)
+    if [ -n "$CLIENT_PID" ]; then
+        [ "$1" = fanfilter-ask ] && CPU=$((CPU + $(awk '{ print $14 + $15 }' /proc/$CLIENT_PID/stat)))
+        kill -TERM "$CLIENT_PID"
+        wait "$CLIENT_PID" 2>/dev/null || true
+    fi
     kill -TERM "$AGENT_PID"
     wait "$AGENT_PID" 2>/dev/null || true
 }
@@ -119,7 +150,8 @@ stop_hogs() {
     wait "${HOGS[@]}" 2>/dev/null || true
     HOGS=()
 }
-trap 'stop_hogs; [ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null; umount -l "$D" 2>/dev/null; rm -rf "$WORK"' EXIT
+CLIENT_PID=
+trap 'stop_hogs; [ -n "$CLIENT_PID" ] && kill "$CLIENT_PID" 2>/dev/null; [ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null; umount -l "$D" 2>/dev/null; rm -rf "$WORK"' EXIT
 # Non-idle jiffies of the whole machine, less those of the busy processes.
 machine_jiffies() {
     local all hogs=0 p
@@ -128,7 +160,7 @@ machine_jiffies() {
     echo $((all - hogs))
 }
 
-contenders="none c-listener fanfilter fanfilter-cache"
+contenders="none c-listener fanfilter fanfilter-cache fanfilter-ask fanfilter-observed"
 command -v fapolicyd > /dev/null && contenders="$contenders fapolicyd"
 [ -n "${FANFILTER_BEFORE:-}" ] && contenders="$contenders fanfilter-before fanfilter-before-cache"
 contenders=${CONTENDERS:-$contenders}
@@ -154,7 +186,7 @@ for round in $(seq "$ROUNDS"); do
                 before=$(machine_jiffies)
                 ns=$("$WORK/openbench" "$workload" "$threads" "$D" "$count" | sed -n 's/ns_per_op=\([0-9]*\).*/\1/p')
                 machine=$(( $(machine_jiffies) - before ))
-                stop_agent
+                stop_agent "$c"
                 echo "$round $mode $workload $threads $c $ns $RSS $CPU $count $machine" >> "$RAW"
             done
         done
@@ -175,7 +207,7 @@ for line in open(raw):
 table = []
 print(f"{'mode':<5} {'workload':<8} {'thr':>3} {'contender':<15} {'ns/op':>9} {'spread':>15} {'ops/s':>9} {'x bare':>7} {'x C':>6} {'RSS KiB':>8} {'agent CPU ns/op':>16} {'machine CPU ns/op':>18}")
 order = lambda kv: (["busy", "idle"].index(kv[0][0]), ["hot", "cold", "read", "exec"].index(kv[0][1]), kv[0][2],
-                    ["none", "c-listener", "fanfilter", "fanfilter-before", "fanfilter-cache", "fanfilter-before-cache", "fapolicyd"].index(kv[0][3]))
+                    ["none", "c-listener", "fanfilter", "fanfilter-ask", "fanfilter-observed", "fanfilter-before", "fanfilter-cache", "fanfilter-before-cache", "fapolicyd"].index(kv[0][3]))
 for (m, w, t, c), v in sorted(rows.items(), key=order):
     ns = statistics.median(x[0] for x in v)
     bare = statistics.median(x[0] for x in rows[(m, w, t, "none")])

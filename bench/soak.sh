@@ -19,7 +19,7 @@ FANFILTER=${FANFILTER:?path to a release fanfilter}
 setup soak 1g
 
 "$WORK/openbench" create 1 "$D" "$FILES" > /dev/null
-sed -e "s|@ROOT@|$D|g" -e "s/^cache = off$/cache = $CACHE/" "$SRC/bench/bench.policy" > "$WORK/policy"
+bench_policy "$CACHE" > "$WORK/policy"
 "$FANFILTER" run --policy "$WORK/policy" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT=$!
 for _ in $(seq 200); do grep -q "started:" "$WORK/agent.out" && break; sleep 0.05; done
 

@@ -115,9 +115,8 @@ func main() {
                 while let message = try client.getMessage() {
                     let path = String(decoding: message.event.path, as: UTF8.self)
                     guard message.descriptor >= 0 else {
-                        try client.reply(message.messageId, .allow, status: 1)
+                        try client.reply(message.messageId, .allow, status: 1, primeAgain: true)
                         say("error \(path): no descriptor came (the policy needs pass_fd = yes)")
-                        try client.prime()
                         continue
                     }
                     if let record = scans.begin() { say("clamd requests in flight: \(record)") }
@@ -126,16 +125,15 @@ func main() {
                     close(message.descriptor)
                     switch result {
                     case .clean:
-                        try client.reply(message.messageId, .allow)
+                        try client.reply(message.messageId, .allow, primeAgain: true)
                         say("allow \(path)")
                     case .found(let signature):
-                        try client.reply(message.messageId, .deny)
+                        try client.reply(message.messageId, .deny, primeAgain: true)
                         say("deny \(path): \(signature)")
                     case .failed(let why):
-                        try client.reply(message.messageId, .allow, status: 1)
+                        try client.reply(message.messageId, .allow, status: 1, primeAgain: true)
                         say("error \(path): \(why)")
                     }
-                    try client.prime()
                 }
             } catch {
                 fail("\(error)", 1)

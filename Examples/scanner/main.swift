@@ -1,13 +1,14 @@
 // scanner: a decider for fanfilter's `ask` rules, after the WDK's scanuser.
 //
-//   scanner [requests-per-thread] [threads] [--marker TEXT] [--socket PATH] [--name NAME]
+//   scanner [requests-per-thread] [threads] [--marker TEXT] [--socket PATH] [--name NAME] [--quiet]
 //
 // Connects to the agent's port, primes requests-per-thread gets on each of
 // `threads` threads (defaults 5 and 2, at most 64 threads), and answers each
 // message: deny when the file's content holds the marker (default "foul",
 // as in the sample), allow otherwise. It scans the first bytes the message
 // carries, and the whole file when the agent passes its descriptor
-// (pass_fd = yes). Each answer is printed; it runs until the agent goes away.
+// (pass_fd = yes). Each answer is printed (not with --quiet); it runs until
+// the agent goes away.
 import Dispatch
 import FilterPortClient
 import Glibc
@@ -58,14 +59,16 @@ func main() {
     var marker = Array("foul".utf8)
     var socket = PortLimits.defaultSocketPath
     var name = "scanner"
+    var quiet = false
     var arguments = CommandLine.arguments.dropFirst()
     while let argument = arguments.popFirst() {
         switch argument {
         case "--marker": marker = Array((arguments.popFirst() ?? "").utf8)
         case "--socket": socket = arguments.popFirst() ?? socket
         case "--name": name = arguments.popFirst() ?? name
+    case "--quiet": quiet = true
         case "-h", "--help":
-            say("usage: scanner [requests-per-thread] [threads] [--marker TEXT] [--socket PATH] [--name NAME]")
+            say("usage: scanner [requests-per-thread] [threads] [--marker TEXT] [--socket PATH] [--name NAME] [--quiet]")
             exit(0)
         default:
             guard let n = Int(argument), n > 0 else {
@@ -90,7 +93,7 @@ func main() {
 
     let done = DispatchGroup()
     for _ in 0..<threads {
-        DispatchQueue.global().async(group: done) { [marker] in
+        DispatchQueue.global().async(group: done) { [marker, quiet] in
             do {
                 try client.prime(requests)
                 while let message = try client.getMessage() {
@@ -100,9 +103,9 @@ func main() {
                         if !foul { foul = fileContains(message.descriptor, marker) }
                         close(message.descriptor)
                     }
-                    try client.reply(message.messageId, foul ? .deny : .allow)
-                    try client.prime()
-                    say("\(foul ? "deny" : "allow") \(String(decoding: event.path, as: UTF8.self)) pid=\(event.pid)")
+                    // The reply re-arms the get it used, in the same write.
+                    try client.reply(message.messageId, foul ? .deny : .allow, primeAgain: true)
+                    if !quiet { say("\(foul ? "deny" : "allow") \(String(decoding: event.path, as: UTF8.self)) pid=\(event.pid)") }
                 }
             } catch {
                 fail("\(error)", 1)

@@ -74,30 +74,12 @@ extension Fanfilter {
 
         func jsonReport(_ name: String, _ policy: Policy?, _ diagnostics: [PolicyDiagnostic]) -> String {
             let items = diagnostics.map { d in
-                "{\"file\":\(jsonString(d.location.file)),\"line\":\(d.location.line),\"column\":\(d.location.column),"
-                    + "\"severity\":\"\(d.severity.rawValue)\",\"message\":\(jsonString(d.message))}"
+                "{\"file\":\(JSONText.string(d.location.file)),\"line\":\(d.location.line),\"column\":\(d.location.column),"
+                    + "\"severity\":\"\(d.severity.rawValue)\",\"message\":\(JSONText.string(d.message))}"
             }
-            return "{\"policy\":\(jsonString(name)),\"ok\":\(policy != nil),\"rules\":\(policy?.rules.count ?? 0),"
+            return "{\"policy\":\(JSONText.string(name)),\"ok\":\(policy != nil),\"rules\":\(policy?.rules.count ?? 0),"
                 + "\"diagnostics\":[\(items.joined(separator: ","))]}"
         }
     }
 }
 
-/// A JSON string literal.
-func jsonString(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        case "\r": out += "\\r"
-        case _ where u.value < 0x20:
-            let hex = String(u.value, radix: 16)
-            out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        default: out.unicodeScalars.append(u)
-        }
-    }
-    return out + "\""
-}

@@ -86,7 +86,11 @@ extension Fanfilter {
             if policy.agent.mode != .enforce, decision.verdict == .deny {
                 print("mode \(policy.agent.mode.rawValue): the agent allows it and logs 'would deny'")
             }
-            if decision.asks { print("ask: without a connected client the answer is on_no_client (\(policy.settings.onNoClient.rawValue))") }
+            if decision.asks, let rule = decision.rule {
+                print("ask: sent to a client on the port that serves rule \(rule.number); without one the answer is "
+                      + "on_no_client (\(policy.settings.onNoClient.rawValue)), if it is late on_timeout, "
+                      + "if it disconnects on_disconnect (\(policy.settings.onDisconnect.rawValue))")
+            }
             if !tried.isEmpty {
                 print("rules tried before it:")
                 for (rule, reason) in tried {

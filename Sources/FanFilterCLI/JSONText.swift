@@ -1,5 +1,5 @@
-/// Builds the JSON that `status` and `clients` answer with: a flat writer
-/// (no Foundation), strings escaped per RFC 8259, invalid UTF-8 replaced.
+/// Builds the JSON that `check --json`, `status`, `clients` and `monitor`
+/// print: a flat writer (no Foundation), strings escaped per RFC 8259.
 struct JSONText {
     private(set) var text = ""
 

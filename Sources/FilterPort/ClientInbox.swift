@@ -32,7 +32,13 @@ final class ClientInbox<Message: Sendable>: @unchecked Sendable {
     /// Deliveries for which no thread was woken: 0 or 1.
     private let deferred = Atomic<Int>(0)
 
-    init(connectionId: UInt64) { self.connectionId = connectionId }
+    /// A push client's callback (see `FilterPort.connect(context:push:)`): its messages never wait here.
+    let push: (@Sendable (PortMessage<Message>) -> Void)?
+
+    init(connectionId: UInt64, push: (@Sendable (PortMessage<Message>) -> Void)? = nil) {
+        self.connectionId = connectionId
+        self.push = push
+    }
 
     var isClosed: Bool { closed.load(ordering: .sequentiallyConsistent) }
 

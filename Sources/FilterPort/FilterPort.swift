@@ -107,16 +107,16 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
     ) -> UInt64 {
         let deadline = timer.clock.deadline(after: timeout)
         var refused: Outcome?
-        var wake: ClientInbox<Message>?
+        var delivery: Delivery?
         let id = state.withLock { s -> UInt64 in
             let id = s.nextMessageId
             s.nextMessageId += 1
             if s.connections.isEmpty || !anyServes(message, in: s) { refused = .noClient; return id }
             if s.pending.count >= backlogCapacity { refused = .backlogFull; return id }
-            wake = popPrimedGet(for: message, in: &s)
+            let inbox = popPrimedGet(for: message, in: &s)
             s.pending[id] = Pending(message: message, replyCapacity: replyCapacity,
-                                    onOutcome: onOutcome, deliveredTo: wake?.connectionId)
-            if let wake { wake.delivered.append(id) } else { s.undelivered.append(id) }
+                                    onOutcome: onOutcome, deliveredTo: inbox?.connectionId)
+            if let inbox { delivery = Self.deliver(id, to: inbox, in: s) } else { s.undelivered.append(id) }
             return id
         }
         let header = MessageHeader(replyLength: UInt32(clamping: replyCapacity), messageId: id)
@@ -124,7 +124,7 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
             onOutcome(header, message, refused)
             return id
         }
-        wake?.signal()
+        delivery?.run()
         timer.schedule(id, at: deadline)
         return id
     }
@@ -163,8 +163,14 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
 
     // MARK: Client side (reached through ClientPort)
 
-    /// FilterConnectCommunicationPort.
-    public func connect(context: [UInt8] = []) throws(PortError) -> ClientPort<Message, Reply> {
+    /// FilterConnectCommunicationPort. With `push`, each message delivered
+    /// to one of the client's primed gets is handed to `push` at once, on the
+    /// thread that delivers it (the sender's, or the one that primed the get),
+    /// outside the port's lock, instead of waiting for a `getMessage`: for a
+    /// client that forwards its messages elsewhere (a socket), no thread of
+    /// its own has to be woken for each.
+    public func connect(context: [UInt8] = [],
+                        push: (@Sendable (PortMessage<Message>) -> Void)? = nil) throws(PortError) -> ClientPort<Message, Reply> {
         let info = try state.withLock { s throws(PortError) -> ConnectionInfo in
             if s.closed { throw .portClosed }
             if s.connections.count >= maxConnections { throw .tooManyConnections(max: maxConnections) }
@@ -174,7 +180,7 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
         }
         // The callback runs outside the lock, so it may call back into the port.
         if case .reject(let reason) = onConnect(info) { throw .connectionRefused(reason: reason) }
-        let inbox = ClientInbox<Message>(connectionId: info.id)
+        let inbox = ClientInbox<Message>(connectionId: info.id, push: push)
         try state.withLock { s throws(PortError) in
             if s.closed { throw .portClosed }
             if s.connections.count >= maxConnections { throw .tooManyConnections(max: maxConnections) }
@@ -184,17 +190,17 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
     }
 
     func primeGet(from connection: UInt64) throws(PortError) {
-        let wake = try state.withLock { s throws(PortError) -> ClientInbox<Message>? in
+        let delivery = try state.withLock { s throws(PortError) -> Delivery? in
             guard let inbox = s.connections[connection]?.inbox else { throw .disconnected }
             return prime(inbox, in: &s)
         }
-        wake?.signal()
+        delivery?.run()
     }
 
     /// Takes the next message delivered to `connection`. A message settled
     /// (timed out) while it waited in the inbox is skipped and its get primed again.
     func takeDelivered(by connection: UInt64) -> InboxItem<Message> {
-        var wake: ClientInbox<Message>?
+        var delivery: Delivery?
         let item = state.withLock { s -> InboxItem<Message> in
             guard let inbox = s.connections[connection]?.inbox else { return .disconnected }
             guard let id = inbox.delivered.popFirst() else { return .empty }
@@ -202,10 +208,10 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
                 let header = MessageHeader(replyLength: UInt32(clamping: p.replyCapacity), messageId: id)
                 return .message(PortMessage(header: header, payload: p.message))
             }
-            wake = prime(inbox, in: &s)
+            delivery = prime(inbox, in: &s)
             return .empty
         }
-        wake?.signal()
+        delivery?.run()
         return item
     }
 
@@ -273,9 +279,34 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
                     p.message, .timedOut(delivered: p.deliveredTo != nil))
     }
 
+    /// What to do, once the lock is let go, for a message given to a client's get.
+    private enum Delivery {
+        /// Wake a thread of the client: the message is in its inbox.
+        case wake(ClientInbox<Message>)
+        /// Hand the message to the client's push callback.
+        case push(@Sendable (PortMessage<Message>) -> Void, PortMessage<Message>)
+
+        func run() {
+            switch self {
+            case .wake(let inbox): inbox.signal()
+            case .push(let push, let message): push(message)
+            }
+        }
+    }
+
+    /// Gives pending message `id` to a get of `inbox`'s client.
+    private static func deliver(_ id: UInt64, to inbox: ClientInbox<Message>, in s: State) -> Delivery {
+        guard let push = inbox.push, let p = s.pending[id] else {
+            inbox.delivered.append(id)
+            return .wake(inbox)
+        }
+        let header = MessageHeader(replyLength: UInt32(clamping: p.replyCapacity), messageId: id)
+        return .push(push, PortMessage(header: header, payload: p.message))
+    }
+
     /// A new get from `inbox`: it takes the oldest waiting message still
-    /// unanswered that it serves (returning the inbox to wake), or waits among the primed gets.
-    private func prime(_ inbox: ClientInbox<Message>, in s: inout State) -> ClientInbox<Message>? {
+    /// unanswered that it serves (returning its delivery), or waits among the primed gets.
+    private func prime(_ inbox: ClientInbox<Message>, in s: inout State) -> Delivery? {
         if let serves {
             let info = s.connections[inbox.connectionId]!.info
             var index = s.undelivered.startIndex
@@ -285,8 +316,7 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
                 if serves(info, p.message) {
                     s.undelivered.remove(at: index)
                     s.pending[id]!.deliveredTo = inbox.connectionId
-                    inbox.delivered.append(id)
-                    return inbox
+                    return Self.deliver(id, to: inbox, in: s)
                 }
                 index += 1
             }
@@ -294,8 +324,7 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
             while let id = s.undelivered.popFirst() {
                 guard s.pending[id] != nil else { continue }
                 s.pending[id]!.deliveredTo = inbox.connectionId
-                inbox.delivered.append(id)
-                return inbox
+                return Self.deliver(id, to: inbox, in: s)
             }
         }
         s.primedGets.append(inbox.connectionId)

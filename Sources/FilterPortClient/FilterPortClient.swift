@@ -1,6 +1,5 @@
 import Clocks
 import DequeModule
-import Dispatch
 import Glibc
 import PortProtocol
 import PortTransport
@@ -11,34 +10,23 @@ import Synchronization
 /// FilterSendMessage): connect with a hello, prime gets, take messages,
 /// reply by message id, send control requests; observers take decisions.
 ///
-/// One reader thread takes every frame the agent sends and files it:
-/// messages for `getMessage`, decisions for `nextDecision`, control replies
-/// for the request waiting on them, no-waiter notices for `noWaiterNotices`.
-/// So any number of threads may call any method at once. A fatal error from
-/// the agent, or the socket closing, ends every wait with `.disconnected`.
-public final class FilterPortClient: Sendable {
+/// No thread of its own: a thread that waits for something (`getMessage`,
+/// `nextDecision`, `sendToFilter`, `noWaiterNotice`) and finds no other
+/// thread reading the socket reads it itself, files each frame it gets
+/// (messages, decisions, control replies, no-waiter notices) and returns as
+/// soon as one is what it waited for; the others wait their turn. So a
+/// message reaches the thread that handles it without a hand-over, and any
+/// number of threads may call any method at once. A fatal error from the
+/// agent, or the socket closing, ends every wait with `.disconnected`.
+public final class FilterPortClient: @unchecked Sendable {
     /// The connection's id on the agent's port (0 for observers and control connections).
     public let connectionId: UInt64
     public let hello: Hello
-    private let channel: Channel
-    private var socket: SeqPacketSocket { channel.socket }
-    private var messagesReady: DispatchSemaphore { channel.messagesReady }
-    private var decisionsReady: DispatchSemaphore { channel.decisionsReady }
-    private var controlReady: DispatchSemaphore { channel.controlReady }
-    private var noticesReady: DispatchSemaphore { channel.noticesReady }
+    private let socket: SeqPacketSocket
     private let nextRequest = Atomic<UInt32>(1)
-
-    /// What the reader thread shares with the client's callers; the reader
-    /// holds this, not the client, so a client let go of disconnects.
-    private final class Channel: Sendable {
-        let socket: SeqPacketSocket
-        let inbox = Mutex(Inbox())
-        let messagesReady = DispatchSemaphore(value: 0)
-        let decisionsReady = DispatchSemaphore(value: 0)
-        let controlReady = DispatchSemaphore(value: 0)
-        let noticesReady = DispatchSemaphore(value: 0)
-        init(_ socket: SeqPacketSocket) { self.socket = socket }
-    }
+    /// Guards `inbox`.
+    private let condition = WaitCondition()
+    private var inbox = Inbox()
 
     private struct Inbox {
         var messages = Deque<ClientMessage>()
@@ -46,15 +34,14 @@ public final class FilterPortClient: Sendable {
         var controlReplies: [UInt32: ControlResult] = [:]
         var noWaiter = Deque<UInt64>()
         var ended: FilterPortClientError?
-        var controlWaiters = 0
+        /// A thread is reading the socket now.
+        var reading = false
     }
 
     /// Connects to the agent's port at `path` and says hello; returns once
     /// the agent welcomed the connection, or throws why it did not.
     public init(path: String = PortLimits.defaultSocketPath, hello: Hello, timeout: Duration = .seconds(5)) throws(FilterPortClientError) {
-        let socket: SeqPacketSocket
         do { socket = try SeqPacketSocket(connectingTo: path) } catch { throw .transport(error) }
-        channel = Channel(socket)
         self.hello = hello
         let deadline = SystemClock().deadline(after: timeout)
         do {
@@ -77,10 +64,12 @@ public final class FilterPortClient: Sendable {
         } catch {
             throw .disconnected(nil, reason: "\(error)")
         }
-        DispatchQueue(label: "fanfilter.client.reader").async { [channel] in Self.readFrames(channel) }
     }
 
-    deinit { channel.socket.shutdown() }
+    deinit {
+        socket.shutdown()
+        for m in inbox.messages where m.descriptor >= 0 { close(m.descriptor) }
+    }
 
     /// Posts `count` gets (overlapped FilterGetMessage calls): the agent sends one message per get.
     public func prime(_ count: Int = 1) throws(FilterPortClientError) {
@@ -89,14 +78,16 @@ public final class FilterPortClient: Sendable {
 
     /// The next message delivered to this client's gets; nil when `timeout` passes.
     public func getMessage(timeout: Duration? = nil) throws(FilterPortClientError) -> ClientMessage? {
-        try take(\.messages, ready: messagesReady, timeout: timeout)
+        try wait(timeout) { $0.messages.popFirst() }
     }
 
-    /// FilterReplyMessage: answers message `messageId`. A reply the agent had
-    /// no waiter for (late, second, another client's message) changes nothing;
-    /// the agent says so afterwards, in `noWaiterNotices`.
-    public func reply(_ messageId: UInt64, _ verdict: WireVerdict, status: Int32 = 0) throws(FilterPortClientError) {
-        try send(ClientFrame.reply(messageId: messageId, verdict, status: status))
+    /// FilterReplyMessage: answers message `messageId`; with `primeAgain`, one
+    /// more get is primed in the same frame (the re-armed FilterGetMessage of
+    /// the scanner sample, at the cost of one write). A reply the agent had no
+    /// waiter for (late, second, another client's message) changes nothing;
+    /// the agent says so afterwards (`noWaiterNotice`).
+    public func reply(_ messageId: UInt64, _ verdict: WireVerdict, status: Int32 = 0, primeAgain: Bool = false) throws(FilterPortClientError) {
+        try send(ClientFrame.reply(messageId: messageId, verdict, status: status, primeAgain: primeAgain))
     }
 
     /// A reply with any payload (for tests of what the agent does with one it cannot use).
@@ -106,120 +97,114 @@ public final class FilterPortClient: Sendable {
 
     /// The next message id the agent said it had no waiter for; nil when `timeout` passes.
     public func noWaiterNotice(timeout: Duration? = nil) throws(FilterPortClientError) -> UInt64? {
-        try take(\.noWaiter, ready: noticesReady, timeout: timeout)
+        try wait(timeout) { $0.noWaiter.popFirst() }
     }
 
     /// An observer's next decision; nil when `timeout` passes.
     public func nextDecision(timeout: Duration? = nil) throws(FilterPortClientError) -> DecisionRecord? {
-        try take(\.decisions, ready: decisionsReady, timeout: timeout)
+        try wait(timeout) { $0.decisions.popFirst() }
     }
 
     /// FilterSendMessage: a control request, answered by the agent.
     public func sendToFilter(_ command: ControlCommand, argument: [UInt8] = [], timeout: Duration = .seconds(60)) throws(FilterPortClientError) -> ControlResult {
         let id = nextRequest.add(1, ordering: .relaxed).newValue
-        channel.inbox.withLock { $0.controlWaiters += 1 }
-        defer { channel.inbox.withLock { $0.controlWaiters -= 1 } }
         try send(.control(requestId: id, command: command.rawValue, argument: argument))
-        let deadline = SystemClock().deadline(after: timeout)
-        while true {
-            let found = channel.inbox.withLock { i -> Result<ControlResult?, FilterPortClientError> in
-                if let r = i.controlReplies.removeValue(forKey: id) { return .success(r) }
-                if let ended = i.ended { return .failure(ended) }
-                return .success(nil)
-            }
-            switch found {
-            case .success(let r?): return r
-            case .failure(let e): throw e
-            case .success(nil): break
-            }
-            guard SystemClock().wait(controlReady, until: deadline) else {
-                throw .disconnected(nil, reason: "no answer to the control request within \(timeout)")
-            }
+        guard let result = try wait(timeout, { $0.controlReplies.removeValue(forKey: id) }) else {
+            throw .disconnected(nil, reason: "no answer to the control request within \(timeout)")
         }
+        return result
     }
 
     /// Closes the connection: the agent answers this client's unanswered messages at once.
     public func disconnect() { socket.shutdown() }
 
     private func send(_ frame: ClientFrame) throws(FilterPortClientError) {
-        if let ended = channel.inbox.withLock({ $0.ended }) { throw ended }
+        condition.lock()
+        let ended = inbox.ended
+        condition.unlock()
+        if let ended { throw ended }
         do { try socket.send(frame.encode()) } catch {
             throw error.isEndOfStream ? .disconnected(nil, reason: "the agent closed the connection") : .transport(error)
         }
     }
 
-    private func take<T: Sendable>(_ queue: WritableKeyPath<Inbox, Deque<T>> & Sendable, ready: DispatchSemaphore,
-                         timeout: Duration?) throws(FilterPortClientError) -> T? {
+    /// Waits until `pick` finds something, reading the socket itself while no
+    /// other thread does; nil when `timeout` passes.
+    private func wait<T>(_ timeout: Duration?, _ pick: (inout Inbox) -> T?) throws(FilterPortClientError) -> T? {
         let deadline = timeout.map { SystemClock().deadline(after: $0) }
+        condition.lock()
+        defer { condition.unlock() }
         while true {
-            let found = channel.inbox.withLock { i -> Result<T?, FilterPortClientError> in
-                if let item = i[keyPath: queue].popFirst() { return .success(item) }
-                if let ended = i.ended { return .failure(ended) }
-                return .success(nil)
+            if let item = pick(&inbox) { return item }
+            if let ended = inbox.ended { throw ended }
+            if inbox.reading {
+                if !condition.wait(until: deadline) { return pick(&inbox) }
+                continue
             }
-            switch found {
-            case .success(let item?): return item
-            case .failure(let e): throw e
-            case .success(nil): break
+            inbox.reading = true
+            condition.unlock()
+            let frame = readFrame(until: deadline)
+            condition.lock()
+            inbox.reading = false
+            guard let frame else {
+                condition.signal()  // another waiter reads on
+                return pick(&inbox)
             }
-            guard SystemClock().wait(ready, until: deadline) else { return nil }
+            file(frame)
+            if let item = pick(&inbox) {
+                condition.signal()  // the next reader, while this thread goes to work
+                return item
+            }
+            condition.broadcast()  // it may be another waiter's
         }
     }
 
-    private static func readFrames(_ c: Channel) {
-        let socket = c.socket
-        let messagesReady = c.messagesReady, decisionsReady = c.decisionsReady
-        let controlReady = c.controlReady, noticesReady = c.noticesReady
-        var reason = FilterPortClientError.disconnected(nil, reason: "the agent closed the connection")
-        defer {
-            c.inbox.withLock { if $0.ended == nil { $0.ended = reason } }
-            // Every waiter wakes and finds the connection ended.
-            for _ in 0..<64 { messagesReady.signal(); decisionsReady.signal(); controlReady.signal(); noticesReady.signal() }
+    /// What one read of the socket gave.
+    private enum Frame {
+        case agent(AgentFrame, descriptor: Int32)
+        case end(FilterPortClientError)
+    }
+
+    private func readFrame(until deadline: UInt64?) -> Frame? {
+        let received: SeqPacketSocket.Received
+        do {
+            guard let r = try socket.receive(capacity: PortLimits.maxAgentFrame, until: deadline) else { return nil }
+            received = r
+        } catch {
+            return .end(error.isEndOfStream ? .disconnected(nil, reason: "the agent closed the connection") : .transport(error))
         }
-        while true {
-            let received: SeqPacketSocket.Received
-            do {
-                guard let r = try socket.receive(capacity: PortLimits.maxAgentFrame) else { continue }
-                received = r
-            } catch {
-                if !error.isEndOfStream { reason = .transport(error) }
-                return
-            }
-            let frame: AgentFrame
-            do { frame = try AgentFrame.decode(received.bytes) } catch {
-                if received.descriptor >= 0 { close(received.descriptor) }
-                reason = .badFrame(error)
-                return
-            }
-            switch frame {
+        do { return .agent(try AgentFrame.decode(received.bytes), descriptor: received.descriptor) } catch {
+            if received.descriptor >= 0 { close(received.descriptor) }
+            return .end(.badFrame(error))
+        }
+    }
+
+    /// Files one frame where its waiter looks (the lock held).
+    private func file(_ frame: Frame) {
+        switch frame {
+        case .end(let why):
+            if inbox.ended == nil { inbox.ended = why }
+        case .agent(let f, let descriptor):
+            var kept = false
+            switch f {
             case .message(let replyLength, let id, let event):
-                let m = ClientMessage(replyLength: replyLength, messageId: id, event: event, descriptor: received.descriptor)
-                c.inbox.withLock { $0.messages.append(m) }
-                messagesReady.signal()
-                continue
+                inbox.messages.append(ClientMessage(replyLength: replyLength, messageId: id, event: event, descriptor: descriptor))
+                kept = true
             case .decision(let record):
-                c.inbox.withLock { $0.decisions.append(record) }
-                decisionsReady.signal()
+                inbox.decisions.append(record)
             case .controlReply(let id, let status, let body):
-                let result = ControlResult(error: status == 0 ? nil : PortErrorCode(rawValue: status) ?? .controlFailed,
-                                           body: String(decoding: body, as: UTF8.self))
-                let waiters = c.inbox.withLock { i -> Int in
-                    i.controlReplies[id] = result
-                    return i.controlWaiters
-                }
-                for _ in 0..<max(1, waiters) { controlReady.signal() }
+                inbox.controlReplies[id] = ControlResult(error: status == 0 ? nil : PortErrorCode(rawValue: status) ?? .controlFailed,
+                                                         body: String(decoding: body, as: UTF8.self))
             case .error(let code, let id, let text):
                 if code == .noWaiter {
-                    c.inbox.withLock { $0.noWaiter.append(id) }
-                    noticesReady.signal()
-                } else if code.isFatal {
-                    reason = .disconnected(code, reason: text)
-                    return
+                    inbox.noWaiter.append(id)
+                } else if code.isFatal, inbox.ended == nil {
+                    inbox.ended = .disconnected(code, reason: text)
                 }
             case .welcome, .refused:
                 break
             }
-            if received.descriptor >= 0 { close(received.descriptor) }
+            if !kept, descriptor >= 0 { close(descriptor) }
         }
     }
 }

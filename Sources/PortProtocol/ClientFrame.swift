@@ -6,7 +6,8 @@ public enum ClientFrame: Sendable, Equatable {
     case prime(count: UInt32)
     /// FilterReplyMessage: the reply header (status, message id) and the verdict.
     /// A non-zero status means the client could not decide (the event gets `on_timeout`).
-    case reply(status: Int32, messageId: UInt64, payload: [UInt8])
+    /// With `primeAgain` (frame type 5), one more get is primed after it.
+    case reply(status: Int32, messageId: UInt64, payload: [UInt8], primeAgain: Bool = false)
     /// FilterSendMessage: a request the agent answers with a control reply of the same id.
     case control(requestId: UInt32, command: UInt32, argument: [UInt8])
 
@@ -28,8 +29,8 @@ public enum ClientFrame: Sendable, Equatable {
             var w = ByteWriter(type: .prime)
             w.u32(count)
             return w.bytes
-        case .reply(let status, let id, let payload):
-            var w = ByteWriter(type: .reply)
+        case .reply(let status, let id, let payload, let primeAgain):
+            var w = ByteWriter(type: primeAgain ? .replyAndPrime : .reply)
             w.i32(status)
             w.u64(id)
             w.append(payload)
@@ -43,11 +44,11 @@ public enum ClientFrame: Sendable, Equatable {
         }
     }
 
-    /// A reply that allows or denies.
-    public static func reply(messageId: UInt64, _ verdict: WireVerdict, status: Int32 = 0) -> ClientFrame {
+    /// A reply that allows or denies (and primes one more get, with `primeAgain`).
+    public static func reply(messageId: UInt64, _ verdict: WireVerdict, status: Int32 = 0, primeAgain: Bool = false) -> ClientFrame {
         var w = ByteWriter(type: .reply)
         w.u32(verdict.rawValue)
-        return .reply(status: status, messageId: messageId, payload: Array(w.bytes.dropFirst(4)))
+        return .reply(status: status, messageId: messageId, payload: Array(w.bytes.dropFirst(4)), primeAgain: primeAgain)
     }
 
     public static func decode(_ bytes: [UInt8]) throws(FrameError) -> ClientFrame {
@@ -95,11 +96,11 @@ public enum ClientFrame: Sendable, Equatable {
                 throw FrameError(.malformed, "prime: a count of \(count) (1 to \(PortLimits.maxPrimed))")
             }
             return .prime(count: count)
-        case .reply:
+        case .reply, .replyAndPrime:
             r = ByteReader(bytes, at: 4, what: "reply")
             let status = try r.i32()
             let id = try r.u64()
-            return .reply(status: status, messageId: id, payload: try r.bytes(r.remaining))
+            return .reply(status: status, messageId: id, payload: try r.bytes(r.remaining), primeAgain: type == .replyAndPrime)
         case .control:
             r = ByteReader(bytes, at: 4, what: "control")
             let requestId = try r.u32()

@@ -4,6 +4,8 @@ public enum FrameType: UInt32, Sendable {
     case prime = 2
     case reply = 3
     case control = 4
+    /// A reply, then one more get primed: the scanner's re-armed FilterGetMessage in the same frame.
+    case replyAndPrime = 5
 
     case welcome = 0x101
     case refused = 0x102

@@ -1,4 +1,5 @@
 import Clocks
+import DequeModule
 import Dispatch
 import FilterPort
 import Glibc
@@ -8,10 +9,13 @@ import PortTransport
 import Synchronization
 
 /// One client of the socket port, from its hello to its end: a reader (this
-/// connection's thread) that takes its frames, and for a decider a pump that
-/// writes the messages delivered to its primed gets (for an observer, its
-/// decisions). Any broken rule ends the connection, once, with the reason
-/// sent to the client and logged.
+/// connection's thread) that takes its frames, and a pump. A message given
+/// to one of a decider's primed gets is written to the socket at once, by
+/// the thread that delivered it (no thread is woken for it); only when the
+/// socket has no room does it wait, in order, for the pump, which writes it
+/// by its deadline or ends the connection (`not-reading`). An observer's
+/// pump writes its decisions. Any broken rule ends the connection, once,
+/// with the reason sent to the client and logged.
 final class PortConnection: @unchecked Sendable {
     let serial: UInt64
     let socket: SeqPacketSocket
@@ -23,6 +27,15 @@ final class PortConnection: @unchecked Sendable {
     private let primed = Atomic<Int>(0)
     private let handled = Atomic<UInt64>(0)
     private let ended = Atomic<Bool>(false)
+    /// A decider's messages the socket had no room for, oldest first (the pump writes them).
+    private let backlog = Mutex(Deque<Outbound>())
+    private let backlogReady = DispatchSemaphore(value: 0)
+
+    private struct Outbound: @unchecked Sendable {
+        var frame: [UInt8]
+        var descriptor: SharedDescriptor?
+        var deadline: UInt64
+    }
 
     init(serial: UInt64, socket: SeqPacketSocket, peer: Peer, server: PortServer) {
         self.serial = serial
@@ -88,7 +101,7 @@ final class PortConnection: @unchecked Sendable {
         var portId: UInt64?
         if hello.role == .decider {
             do {
-                let c = try server.port.connect(context: Array(hello.name.utf8))
+                let c = try server.port.connect(context: Array(hello.name.utf8)) { [weak self] in self?.write($0) }
                 portId = c.info.id
                 client.withLock { $0 = c }
             } catch {
@@ -143,7 +156,7 @@ final class PortConnection: @unchecked Sendable {
                 throw FrameError(.tooManyPrimed, "\(now) gets primed (at most \(PortLimits.maxPrimed))")
             }
             do { try c.prime(Int(count)) } catch { throw FrameError(.shuttingDown, "\(error)") }
-        case .reply(let status, let id, let payload):
+        case .reply(let status, let id, let payload, let primeAgain):
             guard let c = client.withLock({ $0 }) else { throw FrameError(.wrongRole, "only a decider replies") }
             if payload.count <= PortLimits.replyPayloadSize, status == 0, ClientFrame.verdict(of: payload) == nil {
                 throw FrameError(.malformed, "reply to message \(id): the payload must be a verdict (u32 1 allow, 2 deny)")
@@ -154,6 +167,7 @@ final class PortConnection: @unchecked Sendable {
             } catch {
                 send(.error(.noWaiter, messageId: id, reason: "no waiter is present for the reply to message \(id) (late, already answered, or not sent to this client)"))
             }
+            if primeAgain { try take(.prime(count: 1)) }
         case .control(let requestId, let raw, let argument):
             guard let command = ControlCommand(rawValue: raw) else {
                 return send(.controlReply(requestId: requestId, status: PortErrorCode.unknownCommand.rawValue,
@@ -167,18 +181,40 @@ final class PortConnection: @unchecked Sendable {
         }
     }
 
-    /// Writes the messages delivered to this decider's gets, each by its deadline.
+    /// A message given to one of this decider's gets (the port's push): written
+    /// now if the socket has room and nothing waits before it, else queued for the pump.
+    private func write(_ message: PortMessage<WireMessage>) {
+        primed.subtract(1, ordering: .relaxed)
+        let m = message.payload
+        let out = Outbound(frame: AgentFrame.message(replyLength: message.header.replyLength, messageId: message.header.messageId,
+                                                     event: m.event).encode(),
+                           descriptor: m.descriptor, deadline: m.deadline)
+        var failed = false
+        let queued = backlog.withLock { q -> Bool in
+            if q.isEmpty {
+                do { if try socket.trySend(out.frame, passing: out.descriptor?.fd ?? -1) { return false } } catch {
+                    failed = true
+                    return false
+                }
+            }
+            q.append(out)
+            return true
+        }
+        if failed { end(nil, "") } else if queued { backlogReady.signal() }
+    }
+
+    /// Writes the messages the socket had no room for, each by its deadline.
     private func pumpMessages() {
-        guard let c = client.withLock({ $0 }) else { return }
-        while let message = try? c.getMessage() {
-            primed.subtract(1, ordering: .relaxed)
-            let m = message.payload
-            let frame = AgentFrame.message(replyLength: message.header.replyLength, messageId: message.header.messageId, event: m.event)
-            do {
-                try socket.send(frame.encode(), passing: m.descriptor?.fd ?? -1, until: m.deadline, stop: server.stopFD)
-            } catch {
-                if error.errno == ETIMEDOUT { end(.notReading, "it left its messages unread until their deadline") } else { end(nil, "") }
-                return
+        while !ended.load(ordering: .acquiring) {
+            backlogReady.wait()
+            while let next = backlog.withLock({ $0.first }) {
+                do {
+                    try socket.send(next.frame, passing: next.descriptor?.fd ?? -1, until: next.deadline, stop: server.stopFD)
+                } catch {
+                    if error.errno == ETIMEDOUT { end(.notReading, "it left its messages unread until their deadline") } else { end(nil, "") }
+                    return
+                }
+                backlog.withLock { _ = $0.popFirst() }
             }
         }
     }
@@ -216,6 +252,7 @@ final class PortConnection: @unchecked Sendable {
         }
         client.withLock { $0 }?.disconnect()
         server.observers.remove(serial)
+        backlogReady.signal()
         socket.shutdown()
     }
 
@@ -226,5 +263,6 @@ final class PortConnection: @unchecked Sendable {
         if quietEnd { server.logger.log(level: quiet ? .debug : .info, "port: \(who) disconnected") }
         server.unregister(self, portId: client.withLock { $0?.info.id })
         client.withLock { $0 = nil }
+        backlog.withLock { $0.removeAll() }
     }
 }

@@ -47,6 +47,19 @@ public final class SeqPacketSocket: @unchecked Sendable {
         }
     }
 
+    /// Sends one frame if the socket has room now: true when sent, false when
+    /// it has none (EAGAIN); never waits. Throws on any other error.
+    public func trySend(_ frame: [UInt8], passing descriptor: Int32 = -1) throws(TransportError) -> Bool {
+        while true {
+            let n = frame.withUnsafeBytes { cport_send(fd, $0.baseAddress, $0.count, descriptor, Int32(MSG_DONTWAIT)) }
+            if n >= 0 { return true }
+            let err = Int32(-n)
+            if err == EINTR { continue }
+            if err == EAGAIN { return false }
+            throw TransportError(operation: "send", errno: err)
+        }
+    }
+
     /// One received frame: its bytes (at most the capacity asked for), its whole length, and a descriptor it carried.
     public struct Received {
         public var bytes: [UInt8]
@@ -59,19 +72,22 @@ public final class SeqPacketSocket: @unchecked Sendable {
     /// `stop` (a descriptor, >= 0) becomes readable. nil: the deadline passed
     /// or `stop` fired. Throws at end of stream (`errno` 0) or on an error.
     public func receive(capacity: Int, until deadline: UInt64? = nil, stop: Int32 = -1) throws(TransportError) -> Received? {
-        var buffer = [UInt8](repeating: 0, count: capacity)
         while true {
             var length = 0
             var received: Int32 = -1
-            let n = buffer.withUnsafeMutableBytes { cport_receive(fd, $0.baseAddress, capacity, &length, &received, Int32(MSG_DONTWAIT)) }
-            if n > 0 || (n == 0 && length > 0) {
-                buffer.removeSubrange(n...)
-                return Received(bytes: buffer, length: length, descriptor: received)
+            // Into uninitialised room (no memset of the whole capacity), then copied to its own size.
+            var error: Int32 = 0
+            let bytes = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+                let n = cport_receive(fd, buffer.baseAddress, capacity, &length, &received, Int32(MSG_DONTWAIT))
+                count = max(0, n)
+                error = n < 0 ? Int32(-n) : 0
             }
-            if n == 0 { throw TransportError(operation: "receive", errno: 0) }
-            let err = Int32(-n)
-            if err == EINTR { continue }
-            guard err == EAGAIN else { throw TransportError(operation: "receive", errno: err) }
+            if error == 0, !bytes.isEmpty || length > 0 {
+                return Received(bytes: Array(bytes[...]), length: length, descriptor: received)
+            }
+            if error == 0 { throw TransportError(operation: "receive", errno: 0) }
+            if error == EINTR { continue }
+            guard error == EAGAIN else { throw TransportError(operation: "receive", errno: error) }
             guard try wait(for: Int16(POLLIN), until: deadline, stop: stop) else { return nil }
         }
     }

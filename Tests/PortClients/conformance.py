@@ -5,7 +5,7 @@
 
 Runs the steps in order and prints one line for each, exactly as the Swift
 client's runner (Tests/PortConformance) does, so one test checks both:
-  hello:ROLE:NAME  prime:N  get  reply:allow|deny  reply-to:ID:allow|deny
+  hello:ROLE:NAME  prime:N  get  reply:allow|deny  reply-prime:allow|deny  reply-to:ID:allow|deny
   reply-large  reply-status:N  notice  sleep:MS  raw:HEX  wait-end
   control:COMMAND[:ARG]  decision  disconnect  gets:N  open:PATH
 """
@@ -73,6 +73,9 @@ def main():
                     say(f"open {errno.errorcode.get(e.errno, e.errno)}")
             elif verb == "reply":
                 port.reply(last.message_id, VERDICTS[words[1]])
+                say(f"replied {last.message_id}")
+            elif verb == "reply-prime":
+                port.reply(last.message_id, VERDICTS[words[1]], prime_again=True)
                 say(f"replied {last.message_id}")
             elif verb == "reply-to":
                 port.reply(int(words[1]), VERDICTS[words[2]])

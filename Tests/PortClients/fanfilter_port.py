@@ -5,8 +5,7 @@ with Python's standard library only: the proof that the page is enough.
     port.prime(10)
     while True:
         m = port.get_message()
-        port.reply(m.message_id, DENY if b"foul" in m.content else ALLOW)
-        port.prime(1)
+        port.reply(m.message_id, DENY if b"foul" in m.content else ALLOW, prime_again=True)
 """
 import array
 import socket
@@ -22,7 +21,7 @@ DECIDER, OBSERVER, CONTROL = 0, 1, 2
 OPEN, EXECUTE = 1, 2
 ALLOW, DENY = 1, 2
 
-HELLO, PRIME, REPLY, CONTROL_FRAME = 1, 2, 3, 4
+HELLO, PRIME, REPLY, CONTROL_FRAME, REPLY_AND_PRIME = 1, 2, 3, 4, 5
 WELCOME, REFUSED, MESSAGE, ERROR, CONTROL_REPLY, DECISION = 0x101, 0x102, 0x103, 0x104, 0x105, 0x106
 
 ERRORS = {1: "bad-version", 2: "malformed", 3: "oversized", 4: "unknown-type", 5: "bad-handshake",
@@ -116,8 +115,9 @@ class Port:
     def prime(self, count=1):
         self.send_raw(struct.pack("<II", PRIME, count))
 
-    def reply(self, message_id, verdict, status=0):
-        self.send_raw(struct.pack("<IiQI", REPLY, status, message_id, verdict))
+    def reply(self, message_id, verdict, status=0, prime_again=False):
+        """Answers a message; with prime_again, one more get is primed in the same frame."""
+        self.send_raw(struct.pack("<IiQI", REPLY_AND_PRIME if prime_again else REPLY, status, message_id, verdict))
 
     def reply_payload(self, message_id, payload, status=0):
         self.send_raw(struct.pack("<IiQ", REPLY, status, message_id) + payload)

@@ -1,7 +1,7 @@
 // The client side of the port's conformance checks, for the Swift
 // FilterPortClient library: the same steps and the same output lines as
 // Tests/PortClients/conformance.py, so one test checks both clients.
-// Steps: hello:ROLE:NAME prime:N get gets:N reply:allow|deny reply-to:ID:V
+// Steps: hello:ROLE:NAME prime:N get gets:N reply:allow|deny reply-prime:V reply-to:ID:V
 // reply-large reply-status:N notice sleep:MS wait-end control:CMD[:ARG]
 // decision disconnect open:PATH (raw: Python only).
 //
@@ -60,6 +60,9 @@ func run(_ path: String, _ steps: ArraySlice<String>) throws(FilterPortClientErr
             if fd >= 0 { close(fd); say("open ok") } else { say("open \(errno == EPERM ? "EPERM" : "errno-\(errno)")") }
         case "reply":
             try port!.reply(last!.messageId, verdicts[words[1]]!)
+            say("replied \(last!.messageId)")
+        case "reply-prime":
+            try port!.reply(last!.messageId, verdicts[words[1]]!, primeAgain: true)
             say("replied \(last!.messageId)")
         case "reply-to":
             try port!.reply(UInt64(words[1])!, verdicts[words[2]]!)

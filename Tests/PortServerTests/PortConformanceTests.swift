@@ -101,6 +101,19 @@ final class PortConformanceTests: PortTestCase {
         }
     }
 
+    func testAReplyAndPrimeArmsTheNextGet() {
+        eachClient { name, argv in
+            let c = client(argv, ["hello:decider:\(name)", "prime:1", "get", "reply-prime:deny", "get", "reply:allow"])
+            XCTAssertTrue(c.waitForOutput(containing: "primed 1"), name)
+            let first = sendInBackground(message(), timeout: .seconds(10))
+            let second = sendInBackground(message(), timeout: .seconds(10))
+            guard case .replied(_, let a)? = first.wait()?.0, case .replied(_, let b)? = second.wait()?.0 else { return XCTFail(name) }
+            XCTAssertEqual([ClientFrame.verdict(of: a.payload), ClientFrame.verdict(of: b.payload)], [.deny, .allow], name)
+            XCTAssertEqual(server.clients.first?.primed ?? 0, 0, name)
+            _ = c.wait()
+        }
+    }
+
     func testALateReplyFindsNoWaiterAndChangesNothing() {
         eachClient { name, argv in
             let c = client(argv, ["hello:decider:\(name)", "prime:1", "get", "sleep:400", "reply:deny", "notice"])
