@@ -123,7 +123,7 @@ final class DecisionWorkers: Sendable {
     /// Hands an `ask` event to the socket port's deciders and primes again at
     /// once: the worker never waits for a client. Their answer (or the
     /// setting for what happened instead) is the reply to the event's
-    /// message, logged with the client's name.
+    /// message; a denial is logged with the client's name.
     private func askClient(_ clients: ClientDecisions, _ message: PortMessage<EventMessage>, _ request: AccessRequest,
                            rule: Rule, _ outcome: Outcome) {
         let event = message.payload
@@ -134,9 +134,13 @@ final class DecisionWorkers: Sendable {
             do {
                 try client.reply(messageId, DecisionReply(decision: decision, cacheable: false,
                                                           setting: answer.setting, client: answer.client))
-                log.decision(request, decision, wouldDeny: answer.verdict == .deny && mode != .enforce,
-                             portMessageID: messageId, latencyMicroseconds: (SystemClock().now() &- event.receivedAt) / 1000,
-                             setting: answer.setting, why: answer.why, openedAs: outcome.openedAs, client: answer.client)
+                // A client's denial is logged with its name, and every answer a setting gave;
+                // its allows are not (a scanner allows nearly everything: `fanfilter monitor` shows them).
+                if answer.verdict == .deny || answer.setting != nil {
+                    log.decision(request, decision, wouldDeny: answer.verdict == .deny && mode != .enforce,
+                                 portMessageID: messageId, latencyMicroseconds: (SystemClock().now() &- event.receivedAt) / 1000,
+                                 setting: answer.setting, why: answer.why, openedAs: outcome.openedAs, client: answer.client)
+                }
             } catch {
                 counters.increment(.lateReplies)
             }
