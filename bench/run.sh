@@ -136,6 +136,7 @@ stop_agent() {
     fi
     kill -TERM "$AGENT_PID"
     wait "$AGENT_PID" 2>/dev/null || true
+    AGENT_PID= CLIENT_PID=
 }
 
 # The busy machine: BUSY processes that only compute, started for a busy round and stopped after it.
@@ -151,7 +152,7 @@ stop_hogs() {
     HOGS=()
 }
 CLIENT_PID=
-trap 'stop_hogs; [ -n "$CLIENT_PID" ] && kill "$CLIENT_PID" 2>/dev/null; [ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null; umount -l "$D" 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'stop_hogs; [ -z "$CLIENT_PID" ] || kill "$CLIENT_PID" 2>/dev/null || true; [ -z "$AGENT_PID" ] || kill "$AGENT_PID" 2>/dev/null || true; umount -l "$D" 2>/dev/null; rm -rf "$WORK"' EXIT
 # Non-idle jiffies of the whole machine, less those of the busy processes.
 machine_jiffies() {
     local all hogs=0 p
