@@ -238,7 +238,7 @@ final class PortConnection: @unchecked Sendable {
 
     private func refuse(_ code: PortErrorCode, _ reason: String) {
         send(.refused(code, reason: reason))
-        server.logger.warning("port: refused \(who): \(reason)")
+        server.problems.warning("port: refused \(who): \(reason)")
         end(nil, "")
     }
 
@@ -248,7 +248,7 @@ final class PortConnection: @unchecked Sendable {
         guard !ended.exchange(true, ordering: .acquiringAndReleasing) else { return }
         if let code {
             send(.error(code, messageId: 0, reason: reason))
-            if code != .shuttingDown { server.logger.warning("port: \(who) disconnected: \(code): \(reason)") }
+            if code != .shuttingDown { server.problems.warning("port: \(who) disconnected: \(code): \(reason)") }
         }
         client.withLock { $0 }?.disconnect()
         server.observers.remove(serial)

@@ -31,6 +31,8 @@ public final class PortServer: Sendable {
     public let observers = ObserverFeed()
     let access: PortAccess
     let logger: Logger
+    /// Warnings about clients, rate-limited.
+    let problems: ClientProblemLog
     let control: Mutex<ControlHandler?>
     private let listener: Int32
     /// Readable once the server stops (a pipe whose write end is closed then): every connection's waits end.
@@ -52,6 +54,7 @@ public final class PortServer: Sendable {
     public init(access: PortAccess, backlogCapacity: Int, logger: Logger) throws(TransportError) {
         self.access = access
         self.logger = logger
+        self.problems = ClientProblemLog(logger: logger)
         self.control = Mutex(nil)
         if let slash = access.path.lastIndex(of: "/"), slash != access.path.startIndex {
             _ = mkdir(String(access.path[..<slash]), 0o755)
@@ -150,7 +153,7 @@ public final class PortServer: Sendable {
         guard let peer = Peer(socket.fd) else { return }
         if let refusal = refusal(of: peer, on: socket) {
             try? socket.send(AgentFrame.refused(refusal.code, reason: refusal.detail).encode(), until: SystemClock().now() + 100_000_000)
-            logger.warning("port: refused a connection from pid \(peer.pid) (uid \(peer.uid)): \(refusal.detail)")
+            problems.warning("port: refused a connection from pid \(peer.pid) (uid \(peer.uid)): \(refusal.detail)")
             return
         }
         let connection = registry.withLock { r -> PortConnection? in

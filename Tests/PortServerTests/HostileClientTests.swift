@@ -125,3 +125,18 @@ final class HostileClientTests: PortTestCase {
         try assertStillServes()
     }
 }
+
+/// The warnings about misbehaving clients are rate-limited.
+final class ClientProblemLogTests: PortTestCase {
+    func testAStormOfBadClientsLogsAtMostTenWarningsASecond() throws {
+        for _ in 0..<200 {
+            let c = try RawClient(socketPath)
+            try c.send(bytes: [0xff, 0xff, 0xff, 0xff])
+            _ = c.fatalError()
+        }
+        let warnings = log.all.filter { $0.level == .warning && $0.message.contains("unknown-type") }
+        XCTAssertGreaterThan(warnings.count, 0)
+        // 200 connections take well under the few seconds it would take to log them all at ten a second.
+        XCTAssertLessThanOrEqual(warnings.count, 10 * 3, "\(warnings.count) warnings")
+    }
+}
