@@ -36,11 +36,15 @@ final class MetricsExportTests: XCTestCase {
         }
         XCTAssertTrue(agent.waitForOutput(containing: "started:"), "the agent started")
         XCTAssertEqual(openFromChild([denied, allowed, allowed]), ["EPERM", "ok", "ok"])
-        // The file is written every second: wait for it to hold these opens.
+        // The file is written every second: wait for it to hold these opens (a write
+        // may fall between the denial and the allow).
         let file = textfiles + "/fanfilter.prom"
+        func holdsBoth(_ text: String) -> Bool {
+            text.contains("fanfilter_denied_total 1\n") && text.contains("fanfilter_allowed_total ") && !text.contains("fanfilter_allowed_total 0\n")
+        }
         XCTAssertTrue(eventually(every: .milliseconds(100)) {
-            (try? String(contentsOfFile: file, encoding: .utf8))?.contains("fanfilter_denied_total 1") ?? false
-        }, "the metrics file has the denial")
+            holdsBoth((try? String(contentsOfFile: file, encoding: .utf8)) ?? "")
+        }, "the metrics file has the denial and the allow")
 
         let port = try Self.freeLoopbackPort()
         let exporter = Child([exporterPath, "--web.listen-address=127.0.0.1:\(port)", "--collector.disable-defaults",
@@ -52,7 +56,7 @@ final class MetricsExportTests: XCTestCase {
         var scraped = ""
         XCTAssertTrue(eventually(every: .milliseconds(100)) {
             scraped = Child(["/usr/bin/curl", "-s", "--max-time", "2", "http://127.0.0.1:\(port)/metrics"]).wait().output
-            return scraped.contains("fanfilter_denied_total")
+            return holdsBoth(scraped)
         }, "node_exporter serves the agent's metrics")
         let lines = scraped.split(separator: "\n")
         XCTAssertTrue(lines.contains("fanfilter_denied_total 1"), scraped)

@@ -133,7 +133,7 @@ final class RunCommandTests: XCTestCase {
         let files = (0..<8).map { sandbox.file("ok/\($0)") }
         let policyFile = sandbox.file("policy", contents: Array("""
         watch = \(sandbox.root)
-        port_socket = \(sandbox.root)/port
+        port_socket = none
         cache = off
         deny perm=open all : path=\(printable(denied))
         """.utf8))
@@ -158,15 +158,15 @@ final class RunCommandTests: XCTestCase {
         XCTAssertFalse(r.output.contains("cannot be raised"), r.output)
 
         // Without CAP_SYS_RESOURCE it cannot: it says so at start, and counts what the kernel denies.
-        // (20: the agent's own files, the port's socket among them, leave a few for events.)
-        agent = Child(["/usr/bin/prlimit", "--nofile=20:20", "/usr/bin/setpriv", "--bounding-set=-sys_resource",
+        // (The policy has no port socket: 17 files leave the agent only a few for events.)
+        agent = Child(["/usr/bin/prlimit", "--nofile=17:17", "/usr/bin/setpriv", "--bounding-set=-sys_resource",
                        fanfilterPath, "run", "--policy", p], mergeStderr: true)
         XCTAssertTrue(waitUntilDenied(denied, agent), agent.wait(timeout: .seconds(5)).output)
         let results = load()
         XCTAssertTrue(results.allSatisfy { !$0.hung })
         kill(agent.pid, SIGTERM)
         r = agent.wait(timeout: .seconds(10))
-        XCTAssertTrue(r.output.contains("RLIMIT_NOFILE is 20 and cannot be raised"), r.output)
+        XCTAssertTrue(r.output.contains("RLIMIT_NOFILE is 17 and cannot be raised"), r.output)
         let kernelDenied = counters(r.output)["kernel-denied"] ?? 0
         let eperm = results.compactMap { $0.output.split(separator: " ").first { $0.hasPrefix("eperm=") } }
             .compactMap { UInt64($0.dropFirst(6)) }.reduce(0, +)
