@@ -45,7 +45,10 @@ public final class FilterPortClient: @unchecked Sendable {
         self.hello = hello
         let deadline = SystemClock().deadline(after: timeout)
         do {
-            try socket.send(ClientFrame.hello(hello).encode(), until: deadline)
+            // A peer the agent refuses at connect is told why before its hello: read that either way.
+            do { try socket.send(ClientFrame.hello(hello).encode(), until: deadline) } catch {
+                if !error.isEndOfStream { throw error }
+            }
             guard let received = try socket.receive(capacity: PortLimits.maxAgentFrame, until: deadline) else {
                 throw FilterPortClientError.disconnected(nil, reason: "no answer to the hello within \(timeout)")
             }

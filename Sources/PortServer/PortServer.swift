@@ -152,8 +152,14 @@ public final class PortServer: Sendable {
     private func admit(_ socket: SeqPacketSocket) {
         guard let peer = Peer(socket.fd) else { return }
         if let refusal = refusal(of: peer, on: socket) {
-            try? socket.send(AgentFrame.refused(refusal.code, reason: refusal.detail).encode(), until: SystemClock().now() + 100_000_000)
             problems.warning("port: refused a connection from pid \(peer.pid) (uid \(peer.uid)): \(refusal.detail)")
+            // Its hello is read first (a second at most, on a thread of its own): a socket closed
+            // with unread data resets the connection, and the refusal would be lost to the client.
+            spawn("fanfilter.port.refuse") { [stopFD] in
+                let deadline = SystemClock().now() + 1_000_000_000
+                _ = try? socket.receive(capacity: PortLimits.maxClientFrame + 1, until: deadline, stop: stopFD)
+                try? socket.send(AgentFrame.refused(refusal.code, reason: refusal.detail).encode(), until: deadline, stop: stopFD)
+            }
             return
         }
         let connection = registry.withLock { r -> PortConnection? in

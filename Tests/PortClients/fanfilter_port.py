@@ -87,7 +87,10 @@ class Port:
         hello = struct.pack("<IIIIIHH", HELLO, VERSION, role, accesses if role == DECIDER else 0,
                             1 if denied_only else 0, len(encoded), len(rules))
         hello += b"".join(struct.pack("<I", r) for r in rules) + encoded
-        self.sock.send(hello)
+        try:
+            self.sock.send(hello)
+        except OSError:
+            pass  # a peer the agent refuses at connect is told why before its hello: read that
         frame = self.sock.recv(MAX_AGENT_FRAME)
         if len(frame) < 8:
             raise PortError(None, "the agent closed the connection before it answered the hello")
