@@ -22,7 +22,8 @@ import Synchronization
 /// the kernel features in use. The values go through
 /// swift-metrics, with swift-prometheus's registry behind it.
 public final class MetricsFile: Sendable {
-    private let path: String
+    /// nil: no file is written, the text is only rendered on request (`fanfilter metrics`).
+    private let path: String?
     private let interval: Duration
     private let agent: Agent
     private let version: String
@@ -46,9 +47,10 @@ public final class MetricsFile: Sendable {
     private let rules = Mutex<(hits: RuleHits?, added: [String: (CoreMetrics.Counter, UInt64)])>((nil, [:]))
     private let onError: @Sendable (String) -> Void
 
-    /// Writes `path` for `agent` every `interval` once `start()` runs; `onError`
-    /// hears about a write that failed (the 1st, 2nd, 4th, 8th … time).
-    public init(path: String, interval: Duration, agent: Agent, version: String,
+    /// Writes `path` for `agent` every `interval` once `start()` runs (with no
+    /// path, `render()` alone serves); `onError` hears about a write that
+    /// failed (the 1st, 2nd, 4th, 8th … time).
+    public init(path: String?, interval: Duration, agent: Agent, version: String,
                 onError: @escaping @Sendable (String) -> Void) {
         self.path = path
         self.interval = interval
@@ -73,8 +75,9 @@ public final class MetricsFile: Sendable {
         started.record(Int64(now.tv_sec))
     }
 
-    /// Starts the thread that writes the file, at once and then every interval.
+    /// Starts the thread that writes the file, at once and then every interval (none without a path).
     public func start() {
+        guard path != nil else { return }
         DispatchQueue(label: "fanfilter.metrics").async(group: done) { [self] in
             repeat { write() } while stop.wait(timeout: .now() + .nanoseconds(Int(interval.components.seconds * 1_000_000_000
                                                                                    + interval.components.attoseconds / 1_000_000_000))) == .timedOut
@@ -84,12 +87,22 @@ public final class MetricsFile: Sendable {
 
     /// Writes the file one last time and stops the thread.
     public func stopWriting() {
+        guard path != nil else { return }
         stop.signal()
         done.wait()
     }
 
     /// Takes the agent's numbers now and writes them (tests call it directly).
     public func write() {
+        guard let path else { return }
+        if let error = Self.replace(path, with: render()) {
+            let n = failures.add(1, ordering: .relaxed).newValue
+            if n & (n - 1) == 0 { onError("cannot write the metrics file \(path): \(error) [\(n) so far]") }
+        }
+    }
+
+    /// The agent's numbers now, in Prometheus' text format (what the file holds; `fanfilter metrics` prints it).
+    public func render() -> [UInt8] {
         last.withLock { last in
             for (i, (counter, metric)) in counters.enumerated() {
                 let value = agent.counters[counter]
@@ -111,11 +124,7 @@ public final class MetricsFile: Sendable {
                  [("pidfd", yes(features.pidfd)), ("audit", yes(features.audit)),
                   ("open_exec_perm", yes(features.openExecPerm)), ("fd_error", yes(features.fdError))])
         }
-        let text = registry.emitToBuffer()
-        if let error = Self.replace(path, with: text) {
-            let n = failures.add(1, ordering: .relaxed).newValue
-            if n & (n - 1) == 0 { onError("cannot write the metrics file \(path): \(error) [\(n) so far]") }
-        }
+        return registry.emitToBuffer()
     }
 
     /// `fanfilter_rule_hits_total{rule, location, decision}` for every rule of the

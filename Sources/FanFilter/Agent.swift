@@ -40,6 +40,8 @@ public final class Agent: Sendable {
     private let state: Mutex<State>
     private let policies: PolicyHolder
     private let port: FilterPort<EventMessage, DecisionReply>
+    /// The socket port, when the agent has one.
+    private let clients: PortServer?
     private let responder: Responder
     private let workers: DecisionWorkers
     private let context: EventReader.Context
@@ -67,6 +69,7 @@ public final class Agent: Sendable {
                 portClock: any MonotonicClock = SystemClock()) throws(AgentError) {
         self.logger = logger
         self.kernel = kernel
+        self.clients = clients
         let agent = policy.agent
         raiseFileLimit(atLeast: 2 * agent.queueSize + 1024, logger)
         Self.loadHasher(for: policy, logger)
@@ -145,8 +148,8 @@ public final class Agent: Sendable {
     /// Decisions the agent's own cache holds now (0 with `cache = off`).
     public var cachedDecisions: Int { policies.load().decisions?.count ?? 0 }
 
-    /// Clients connected to the port now (the decision workers are one).
-    public var portClients: Int { port.connectionCount }
+    /// Deciders and observers connected to the socket port now (0 without one).
+    public var portClients: Int { clients?.clients.filter { $0.role != .control }.count ?? 0 }
 
     /// The policy in force and how many events each of its rules decided (a reload starts new counts).
     public var ruleHits: (policy: Policy, hits: RuleHits) {

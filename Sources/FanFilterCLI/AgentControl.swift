@@ -1,3 +1,4 @@
+import AgentMetrics
 import FanFilter
 import Glibc
 import Policy
@@ -7,7 +8,7 @@ import Synchronization
 
 /// Answers the control requests that come through the socket port
 /// (FilterSendMessage's message-notify side): status, reload, set mode,
-/// flush caches, clients. Reloads and mode changes run one at a time, and
+/// flush caches, clients, metrics. Reloads and mode changes run one at a time, and
 /// each answers only once its outcome is known.
 final class AgentControl: Sendable {
     let agent: Agent
@@ -18,8 +19,12 @@ final class AgentControl: Sendable {
     let reload: @Sendable () -> String?
     /// A mode set with `set-mode`, kept over reloads until a restart.
     let modeOverride: ModeOverride
+    /// The metrics in Prometheus' text format, for `fanfilter metrics`.
+    let metrics: MetricsFile
 
-    init(agent: Agent, server: PortServer, policyPath: String, modeOverride: ModeOverride, reload: @escaping @Sendable () -> String?) {
+    init(agent: Agent, server: PortServer, policyPath: String, modeOverride: ModeOverride, metrics: MetricsFile,
+         reload: @escaping @Sendable () -> String?) {
+        self.metrics = metrics
         self.agent = agent
         self.server = server
         self.policyPath = policyPath
@@ -37,6 +42,8 @@ final class AgentControl: Sendable {
             let clients = server.clients.filter { $0.role != .control }
             if argument == Array("json".utf8) { return .ok(JSONText.array(clients.map { JSONText.object(Self.fields($0)) })) }
             return .ok(clients.isEmpty ? "no clients connected" : clients.map { Self.text(Self.fields($0)) }.joined(separator: "\n"))
+        case .metrics:
+            return ControlAnswer(error: nil, body: metrics.render())
         case .flushCaches:
             agent.flushCaches()
             return .ok("caches flushed")

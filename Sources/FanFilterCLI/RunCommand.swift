@@ -91,11 +91,15 @@ extension Fanfilter {
             }
             let service = ServiceManager(agent: agent)
             let modeOverride = ModeOverride()
+            // Written to metrics_file when the policy names one; rendered for `fanfilter metrics` either way.
+            let metrics = MetricsFile(path: policy.agent.metricsFile.map { String(decoding: $0, as: UTF8.self) },
+                                      interval: policy.agent.metricsInterval, agent: agent,
+                                      version: fanfilterVersion) { [logger] in logger.error("\($0)") }
             let reloads = DispatchQueue(label: "fanfilter.reload")
             if let server {
                 let control = AgentControl(
                     agent: agent, server: server, policyPath: source.policy ?? PolicySource.builtInName,
-                    modeOverride: modeOverride,
+                    modeOverride: modeOverride, metrics: metrics,
                     reload: { [source, logger] in reloads.sync { Self.reload(source, agent, service, logs, logger, modeOverride) } })
                 server.onControl { control.answer($0, $1) }
                 server.start()
@@ -105,11 +109,7 @@ extension Fanfilter {
                         metadata: [Field.messageID: "\(MessageID.agentStarted.rawValue)"])
             service.ready()
             service.startWatchdog()
-            let metrics = policy.agent.metricsFile.map { path in
-                MetricsFile(path: String(decoding: path, as: UTF8.self), interval: policy.agent.metricsInterval, agent: agent,
-                            version: fanfilterVersion) { [logger] in logger.error("\($0)") }
-            }
-            metrics?.start()
+            metrics.start()
             while true {
                 var sig: Int32 = 0
                 guard sigwait(&signals, &sig) == 0 else { continue }
@@ -135,7 +135,7 @@ extension Fanfilter {
                         metadata: [Field.messageID: "\(MessageID.agentStopping.rawValue)"])
             server?.stop()
             agent.stop()
-            metrics?.stopWriting()
+            metrics.stopWriting()
             logger.info("stopped: \(agent.counters.summary)")
         }
 

@@ -32,6 +32,8 @@ public final class FilterPortClient: @unchecked Sendable {
         var messages = Deque<ClientMessage>()
         var decisions = Deque<DecisionRecord>()
         var controlReplies: [UInt32: ControlResult] = [:]
+        /// The pieces of control answers still coming, by request id.
+        var controlPieces: [UInt32: [UInt8]] = [:]
         var noWaiter = Deque<UInt64>()
         var ended: FilterPortClientError?
         /// A thread is reading the socket now.
@@ -196,8 +198,13 @@ public final class FilterPortClient: @unchecked Sendable {
             case .decision(let record):
                 inbox.decisions.append(record)
             case .controlReply(let id, let status, let body):
-                inbox.controlReplies[id] = ControlResult(error: status == 0 ? nil : PortErrorCode(rawValue: status) ?? .controlFailed,
-                                                         body: String(decoding: body, as: UTF8.self))
+                let whole = (inbox.controlPieces.removeValue(forKey: id) ?? []) + body
+                if status & PortLimits.morePieces != 0 {
+                    inbox.controlPieces[id] = whole
+                } else {
+                    inbox.controlReplies[id] = ControlResult(error: status == 0 ? nil : PortErrorCode(rawValue: status) ?? .controlFailed,
+                                                             body: String(decoding: whole, as: UTF8.self))
+                }
             case .error(let code, let id, let text):
                 if code == .noWaiter {
                     inbox.noWaiter.append(id)

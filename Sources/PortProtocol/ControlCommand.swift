@@ -10,4 +10,6 @@ public enum ControlCommand: UInt32, Sendable, CaseIterable {
     case flushCaches = 4
     /// JSON: the connected clients, their names, roles and in-flight counts.
     case clients = 5
+    /// The agent's metrics in Prometheus' text format (what `metrics_file` holds).
+    case metrics = 6
 }

@@ -18,6 +18,8 @@ public enum PortLimits {
     public static let maxNameLength = 64
     /// The most rule numbers a hello may name.
     public static let maxRules = 256
+    /// In a control reply's status: more pieces of this answer follow (their bodies are joined).
+    public static let morePieces: UInt32 = 0x8000_0000
     /// The bytes of a reply's payload: a verdict.
     public static let replyPayloadSize = 4
 }

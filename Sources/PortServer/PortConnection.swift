@@ -175,9 +175,17 @@ final class PortConnection: @unchecked Sendable {
             }
             let handler = server.control.withLock { $0 }
             let answer = handler?(command, argument) ?? .failed("the agent takes no control requests yet")
-            // A longer answer (a policy with thousands of errors) is cut to fit one frame.
-            send(.controlReply(requestId: requestId, status: answer.error?.rawValue ?? 0,
-                               body: Array(answer.body.prefix(PortLimits.maxAgentFrame - 12))))
+            // A longer answer (the metrics of a policy with thousands of rules) goes in pieces.
+            let status = answer.error?.rawValue ?? 0
+            let piece = PortLimits.maxAgentFrame - 12
+            var start = 0
+            repeat {
+                let end = min(start + piece, answer.body.count)
+                let more = end < answer.body.count
+                send(.controlReply(requestId: requestId, status: status | (more ? PortLimits.morePieces : 0),
+                                   body: Array(answer.body[start..<end])))
+                start = end
+            } while start < answer.body.count
         }
     }
 

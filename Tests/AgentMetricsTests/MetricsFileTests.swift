@@ -42,7 +42,7 @@ final class MetricsFileTests: ScriptedTestCase {
         XCTAssertTrue(text.contains("fanfilter_policy_rules 1.0"), "\(text)")
         XCTAssertTrue(text.contains("fanfilter_events_in_flight 0.0"), "\(text)")
         XCTAssertTrue(text.contains("fanfilter_cache_entries 2.0"), "the denied and the allowed file: \(text)")
-        XCTAssertTrue(text.contains("fanfilter_port_clients 1.0"), "the workers: \(text)")
+        XCTAssertTrue(text.contains("fanfilter_port_clients 0.0"), "no socket port, no clients: \(text)")
         XCTAssertTrue(text.contains { $0.hasPrefix("fanfilter_info{") && $0.contains("mode=\"enforce\"") && $0.hasSuffix(" 1.0") }, "\(text)")
         XCTAssertEqual(answers([denied]), [.deny])
         file.write()

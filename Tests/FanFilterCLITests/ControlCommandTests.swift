@@ -56,6 +56,16 @@ final class ControlCommandTests: XCTestCase {
         XCTAssertNotNil(object["clients"] as? [Any])
     }
 
+    func testMetricsPrintsThePrometheusTextOnce() {
+        XCTAssertEqual(openFromChild([secret]), ["EPERM"])
+        let r = cli(["metrics"])
+        XCTAssertEqual(r.status, 0, r.output)
+        let lines = r.output.split(separator: "\n")
+        XCTAssertTrue(lines.contains("fanfilter_denied_total 1"), r.output)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("fanfilter_rule_hits_total{") && $0.hasSuffix(" 1") }, r.output)
+        XCTAssertTrue(lines.contains("# TYPE fanfilter_events_in_flight gauge"), r.output)
+    }
+
     func testReloadWaitsForTheOutcomeAndPrintsTheErrorsWithTheirLocation() {
         write("mode = lax\n")
         let rejected = cli(["reload"])

@@ -20,7 +20,7 @@ import fanfilter_port as fp  # noqa: E402
 ROLES = {"decider": fp.DECIDER, "observer": fp.OBSERVER, "control": fp.CONTROL}
 VERDICTS = {"allow": fp.ALLOW, "deny": fp.DENY}
 COMMANDS = {"status": fp.STATUS, "reload": fp.RELOAD, "set-mode": fp.SET_MODE, "flush": fp.FLUSH_CACHES,
-            "clients": fp.CLIENTS}
+            "clients": fp.CLIENTS, "metrics": fp.METRICS}
 SOURCES = ["rule", "on_timeout", "on_overload", "on_no_client", "client", "on_disconnect", "on_unknown_path", "default"]
 
 
@@ -103,7 +103,7 @@ def main():
                     say(f"ended {ended_name(e)}")
             elif verb == "control":
                 status, text = port.control(COMMANDS[words[1]], (words[2] if len(words) > 2 else "").encode())
-                say(f"control {status} {text.splitlines()[0] if text else ''}")
+                say(f"control {status} {len(text.encode())} {text.splitlines()[0] if text else ''}")
             elif verb == "decision":
                 d = port.next_decision(timeout=5)
                 if d is None:

@@ -29,8 +29,9 @@ ERRORS = {1: "bad-version", 2: "malformed", 3: "oversized", 4: "unknown-type", 5
           10: "too-many-primed", 11: "not-reading", 12: "shutting-down", 13: "wrong-role",
           14: "control-failed", 15: "unknown-command"}
 NOT_FATAL = {6, 14, 15}
+MORE_PIECES = 0x80000000  # in a control reply's status: more pieces of this answer follow
 
-STATUS, RELOAD, SET_MODE, FLUSH_CACHES, CLIENTS = 1, 2, 3, 4, 5
+STATUS, RELOAD, SET_MODE, FLUSH_CACHES, CLIENTS, METRICS = 1, 2, 3, 4, 5, 6
 
 
 class PortError(Exception):
@@ -106,6 +107,7 @@ class Port:
         self._lock = threading.Condition()
         self._messages, self._decisions, self._notices = deque(), deque(), deque()
         self._control = {}
+        self._pieces = {}
         self._next_request = 0
         self.ended = None
         threading.Thread(target=self._read, daemon=True).start()
@@ -181,7 +183,11 @@ class Port:
                         self._decisions.append(Decision(frame))
                     elif kind == CONTROL_REPLY:
                         request, status = struct.unpack_from("<II", frame, 4)
-                        self._control[request] = (status, frame[12:].decode(errors="replace"))
+                        whole = self._pieces.pop(request, b"") + frame[12:]
+                        if status & MORE_PIECES:
+                            self._pieces[request] = whole
+                        else:
+                            self._control[request] = (status, whole.decode(errors="replace"))
                     elif kind == ERROR:
                         code, message_id = struct.unpack_from("<IQ", frame, 4)
                         if code == 6:

@@ -25,7 +25,7 @@ func endedName(_ error: FilterPortClientError) -> String {
 let roles: [String: Role] = ["decider": .decider, "observer": .observer, "control": .control]
 let verdicts: [String: WireVerdict] = ["allow": .allow, "deny": .deny]
 let commands: [String: ControlCommand] = ["status": .status, "reload": .reload, "set-mode": .setMode,
-                                          "flush": .flushCaches, "clients": .clients]
+                                          "flush": .flushCaches, "clients": .clients, "metrics": .metrics]
 let sources = ["rule", "on_timeout", "on_overload", "on_no_client", "client", "on_disconnect", "on_unknown_path", "default"]
 
 func run(_ path: String, _ steps: ArraySlice<String>) throws(FilterPortClientError) {
@@ -87,7 +87,7 @@ func run(_ path: String, _ steps: ArraySlice<String>) throws(FilterPortClientErr
             }
         case "control":
             let r = try port!.sendToFilter(commands[words[1]]!, argument: Array((words.count > 2 ? words[2] : "").utf8))
-            say("control \(r.error?.rawValue ?? 0) \(r.body.split(separator: "\n").first.map(String.init) ?? "")")
+            say("control \(r.error?.rawValue ?? 0) \(r.body.utf8.count) \(r.body.split(separator: "\n").first.map(String.init) ?? "")")
         case "decision":
             guard let d = try port!.nextDecision(timeout: .seconds(5)) else { say("no-decision"); continue }
             say("decision \(d.verdict == .deny ? "deny" : "allow") \(sources[Int(d.source.rawValue)]) "

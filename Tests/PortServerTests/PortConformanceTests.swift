@@ -213,12 +213,18 @@ final class PortConformanceTests: PortTestCase {
     }
 
     func testControlRequestsAreAnsweredOnTheirConnection() {
+        // A long answer (300,000 bytes: the metrics of a large policy) comes in pieces, joined by the client.
+        let long = "metrics\n" + String(repeating: "fanfilter_rule_hits_total{rule=\"1\"} 0\n", count: 8000)
         server.onControl { command, argument in
-            command == .status ? .ok("status " + String(decoding: argument, as: UTF8.self)) : .failed("no \(command)")
+            switch command {
+            case .status: .ok("status " + String(decoding: argument, as: UTF8.self))
+            case .metrics: .ok(long)
+            default: .failed("no \(command)")
+            }
         }
         eachClient { name, argv in
-            let r = client(argv, ["hello:control:\(name)", "control:status:json", "control:flush"]).wait()
-            XCTAssertEqual(r.output, "welcome\ncontrol 0 status json\ncontrol 14 no flushCaches\n", name)
+            let r = client(argv, ["hello:control:\(name)", "control:status:json", "control:flush", "control:metrics"]).wait()
+            XCTAssertEqual(r.output, "welcome\ncontrol 0 11 status json\ncontrol 14 14 no flushCaches\ncontrol 0 \(long.utf8.count) metrics\n", name)
         }
     }
 
