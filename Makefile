@@ -114,8 +114,10 @@ install: deps
 	chmod 0644 $(DESTDIR)$(UNITDIR)/fanfilter.service
 	install -D -m 0644 systemd/fanfilter.catalog $(DESTDIR)$(CATALOGDIR)/fanfilter.catalog
 	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -D -m 0644 docs/port-protocol.md $(DESTDIR)$(DOCDIR)/port-protocol.md
 	install -D -m 0644 man/fanfilter.8 $(DESTDIR)$(MANDIR)/man8/fanfilter.8
 	install -D -m 0644 man/fanfilter.policy.5 $(DESTDIR)$(MANDIR)/man5/fanfilter.policy.5
+	install -D -m 0644 man/fanfilter-port.7 $(DESTDIR)$(MANDIR)/man7/fanfilter-port.7
 	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	$(DESTDIR)$(SBINDIR)/fanfilter --generate-completion-script bash > $(DESTDIR)$(BASHCOMPDIR)/fanfilter
 	$(DESTDIR)$(SBINDIR)/fanfilter --generate-completion-script zsh > $(DESTDIR)$(ZSHCOMPDIR)/_fanfilter
@@ -131,8 +133,8 @@ install: deps
 # Removes what install added. The policy goes only when it is still the shipped default.
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/fanfilter $(DESTDIR)$(UNITDIR)/fanfilter.service \
-		$(DESTDIR)$(CATALOGDIR)/fanfilter.catalog $(DESTDIR)$(DOCDIR)/README.md \
-		$(DESTDIR)$(MANDIR)/man8/fanfilter.8 $(DESTDIR)$(MANDIR)/man5/fanfilter.policy.5 \
+		$(DESTDIR)$(CATALOGDIR)/fanfilter.catalog $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/port-protocol.md \
+		$(DESTDIR)$(MANDIR)/man8/fanfilter.8 $(DESTDIR)$(MANDIR)/man5/fanfilter.policy.5 $(DESTDIR)$(MANDIR)/man7/fanfilter-port.7 \
 		$(DESTDIR)$(BASHCOMPDIR)/fanfilter $(DESTDIR)$(ZSHCOMPDIR)/_fanfilter $(DESTDIR)$(FISHCOMPDIR)/fanfilter.fish
 	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
 	@if cmp -s systemd/fanfilter.policy $(DESTDIR)/etc/fanfilter/policy; then \

@@ -112,7 +112,7 @@ let package = Package(
             "PortServer", "PortProtocol", "PortTransport", "fanfilter-scanner", "fanfilter-port-conformance", "fanfilter-clamd",
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
-        .testTarget(name: "FanFilterCLITests", dependencies: ["TestSupport", "FanFilterCLI", "fanfilter-test-opener"]),
+        .testTarget(name: "FanFilterCLITests", dependencies: ["TestSupport", "FanFilterCLI", "fanfilter-test-opener", "PortProtocol"]),
         .testTarget(name: "AgentMetricsTests", dependencies: ["AgentMetrics", "FanFilter", "Policy", "TestSupport"]),
     ]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import PortProtocol
 import TestSupport
 import XCTest
 
@@ -16,7 +17,7 @@ final class ManualPageTests: XCTestCase {
 
     func testEachPageRendersWithoutAWarning() throws {
         guard access("/usr/bin/man", X_OK) == 0 else { throw XCTSkip("no man(1) here: apt-get install man-db") }
-        for name in ["fanfilter.8", "fanfilter.policy.5"] {
+        for name in ["fanfilter.8", "fanfilter.policy.5", "fanfilter-port.7"] {
             // groff's warnings go to standard error: keep only that.
             let r = Child(["/bin/sh", "-c", "MANWIDTH=80 man --warnings -l \"$1\" 2>&1 >/dev/null", "sh", Self.manFolder + "/" + name]).wait()
             XCTAssertEqual(r.status, 0, name)
@@ -42,5 +43,21 @@ final class ManualPageTests: XCTestCase {
         }
         walk(try XCTUnwrap(help["command"] as? [String: Any]))
         XCTAssertEqual(missing, [], "fanfilter(8) lacks these")
+    }
+
+    /// fanfilter-port(7) names every frame type, control command and error
+    /// code with the number the protocol gives it.
+    func testThePortPageNamesEveryFrameCommandAndErrorByNumber() throws {
+        let text = try page("fanfilter-port.7")
+        for code in PortErrorCode.allCases {
+            XCTAssertTrue(text.contains(".B \(code.rawValue) \(code)\n"), "error \(code.rawValue) \(code)")
+        }
+        for command in ControlCommand.allCases {
+            XCTAssertTrue(text.contains("\(command.rawValue) "), "command \(command)")
+        }
+        for type in [1, 2, 3, 4, 5] { XCTAssertTrue(text.contains(".B \(type) "), "frame type \(type)") }
+        for type in 0x101...0x106 { XCTAssertTrue(text.contains(".B 0x\(String(type, radix: 16)) "), "frame type \(type)") }
+        XCTAssertTrue(text.contains("\(PortLimits.maxAgentFrame)"), "the agent's frame limit")
+        XCTAssertTrue(text.contains("\(PortLimits.maxClientFrame) bytes"), "the client's frame limit")
     }
 }
