@@ -130,7 +130,8 @@ final class PortConnection: @unchecked Sendable {
         while !ended.load(ordering: .acquiring) {
             let frame: ClientFrame
             do {
-                guard let received = try socket.receive(capacity: PortLimits.maxClientFrame + 1, stop: server.stopFD) else {
+                // Blocks in the receive itself: the server's stop ends the connection (a shutdown), which ends it.
+                guard let received = try socket.receive(capacity: PortLimits.maxClientFrame + 1) else {
                     return end(.shuttingDown, "the agent is stopping")
                 }
                 closeStray(received)

@@ -70,15 +70,19 @@ public final class SeqPacketSocket: @unchecked Sendable {
 
     /// Receives one frame, waiting until `deadline` (nil: forever) or until
     /// `stop` (a descriptor, >= 0) becomes readable. nil: the deadline passed
-    /// or `stop` fired. Throws at end of stream (`errno` 0) or on an error.
+    /// or `stop` fired. Throws at end of stream (`errno` 0, also after
+    /// `shutdown()`) or on an error.
     public func receive(capacity: Int, until deadline: UInt64? = nil, stop: Int32 = -1) throws(TransportError) -> Received? {
+        // With nothing to wait for but the frame, the receive itself blocks (one system
+        // call, not three); `shutdown()` from another thread ends it.
+        let flags = deadline == nil && stop < 0 ? Int32(0) : Int32(MSG_DONTWAIT)
         while true {
             var length = 0
             var received: Int32 = -1
             // Into uninitialised room (no memset of the whole capacity), then copied to its own size.
             var error: Int32 = 0
             let bytes = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
-                let n = cport_receive(fd, buffer.baseAddress, capacity, &length, &received, Int32(MSG_DONTWAIT))
+                let n = cport_receive(fd, buffer.baseAddress, capacity, &length, &received, flags)
                 count = max(0, n)
                 error = n < 0 ? Int32(-n) : 0
             }
