@@ -18,7 +18,7 @@ RELR       := $(shell v=$$(getconf GNU_LIBC_VERSION 2>/dev/null | sed -n 's/^gli
 RELEASE     = -c release --static-swift-stdlib -Xswiftc -cross-module-optimization $(RELR)
 RELEASE_BIN = $$($(SWIFT) build -c release --show-bin-path)
 
-.PHONY: all swift deps deps-test build release run test check bench bench-policy soak hotpath fuzz install uninstall clean
+.PHONY: all swift deps deps-test deps-deb build release run test check bench bench-policy soak hotpath fuzz install install-files deb package uninstall clean
 
 all: build
 
@@ -40,6 +40,10 @@ build: deps
 release: deps
 	$(SWIFT) build $(RELEASE) --product fanfilter
 
+# Where the release build puts its binaries (debian/rules asks).
+print-release-bin:
+	@echo $(RELEASE_BIN)
+
 # What `make run` says before the agent starts, so nobody is surprised.
 RUN_NOTE_DEFAULT = the default policy watches the filesystems of /tmp, /var/tmp, /dev/shm and /etc (on most machines that is /, so every open on it passes through the agent), denies execution from /tmp, /var/tmp and /dev/shm (also through the runtime linker), and logs reads of credential files by users other than root
 RUN_NOTE_POLICY  = running $(POLICY): every filesystem its watch lines name passes through the agent while it runs
@@ -52,6 +56,7 @@ run: build
 # is never visible to the rest of the machine.
 test: deps-test
 	$(SWIFT) build --build-tests
+	$(MAKE) --no-print-directory package
 	unshare --mount --propagation private $(SWIFT) test --skip-build --disable-swift-testing
 
 # The side-by-side benchmark (never part of make test): no agent, the minimal
@@ -108,20 +113,7 @@ BINARY     ?=
 
 install: deps
 	@if [ -z "$(BINARY)" ]; then $(SWIFT) build $(RELEASE) --product fanfilter; fi
-	install -D -m 0755 $(if $(BINARY),$(BINARY),$(RELEASE_BIN)/fanfilter) $(DESTDIR)$(SBINDIR)/fanfilter
-	install -d $(DESTDIR)$(UNITDIR)
-	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' systemd/fanfilter.service.in > $(DESTDIR)$(UNITDIR)/fanfilter.service
-	chmod 0644 $(DESTDIR)$(UNITDIR)/fanfilter.service
-	install -D -m 0644 systemd/fanfilter.catalog $(DESTDIR)$(CATALOGDIR)/fanfilter.catalog
-	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
-	install -D -m 0644 docs/port-protocol.md $(DESTDIR)$(DOCDIR)/port-protocol.md
-	install -D -m 0644 man/fanfilter.8 $(DESTDIR)$(MANDIR)/man8/fanfilter.8
-	install -D -m 0644 man/fanfilter.policy.5 $(DESTDIR)$(MANDIR)/man5/fanfilter.policy.5
-	install -D -m 0644 man/fanfilter-port.7 $(DESTDIR)$(MANDIR)/man7/fanfilter-port.7
-	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
-	$(DESTDIR)$(SBINDIR)/fanfilter --generate-completion-script bash > $(DESTDIR)$(BASHCOMPDIR)/fanfilter
-	$(DESTDIR)$(SBINDIR)/fanfilter --generate-completion-script zsh > $(DESTDIR)$(ZSHCOMPDIR)/_fanfilter
-	$(DESTDIR)$(SBINDIR)/fanfilter --generate-completion-script fish > $(DESTDIR)$(FISHCOMPDIR)/fanfilter.fish
+	@$(MAKE) --no-print-directory install-files BINARY="$(if $(BINARY),$(BINARY),$(RELEASE_BIN)/fanfilter)"
 	install -d -m 0755 $(DESTDIR)/etc/fanfilter $(DESTDIR)/etc/fanfilter/policy.d
 	@if [ -e $(DESTDIR)/etc/fanfilter/policy ]; then \
 		echo "keeping the existing $(DESTDIR)/etc/fanfilter/policy"; \
@@ -130,13 +122,51 @@ install: deps
 	fi
 	@echo "installed; then: systemctl daemon-reload; journalctl --update-catalog; systemctl enable --now fanfilter"
 
+# What install and the Debian package put in place outside /etc (BINARY is
+# the fanfilter to install). The shipped default policy also goes to
+# $(PREFIX)/share/fanfilter, where the package's postinst takes it from.
+install-files:
+	install -D -m 0755 $(BINARY) $(DESTDIR)$(SBINDIR)/fanfilter
+	install -d $(DESTDIR)$(UNITDIR)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' systemd/fanfilter.service.in > $(DESTDIR)$(UNITDIR)/fanfilter.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/fanfilter.service
+	install -D -m 0644 systemd/fanfilter.catalog $(DESTDIR)$(CATALOGDIR)/fanfilter.catalog
+	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -D -m 0644 docs/port-protocol.md $(DESTDIR)$(DOCDIR)/port-protocol.md
+	install -D -m 0644 systemd/fanfilter.policy $(DESTDIR)$(PREFIX)/share/fanfilter/fanfilter.policy
+	install -D -m 0644 man/fanfilter.8 $(DESTDIR)$(MANDIR)/man8/fanfilter.8
+	install -D -m 0644 man/fanfilter.policy.5 $(DESTDIR)$(MANDIR)/man5/fanfilter.policy.5
+	install -D -m 0644 man/fanfilter-port.7 $(DESTDIR)$(MANDIR)/man7/fanfilter-port.7
+	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	$(DESTDIR)$(SBINDIR)/fanfilter --generate-completion-script bash | sed '1{/^#!/d}' > $(DESTDIR)$(BASHCOMPDIR)/fanfilter
+	$(DESTDIR)$(SBINDIR)/fanfilter --generate-completion-script zsh > $(DESTDIR)$(ZSHCOMPDIR)/_fanfilter
+	$(DESTDIR)$(SBINDIR)/fanfilter --generate-completion-script fish > $(DESTDIR)$(FISHCOMPDIR)/fanfilter.fish
+
+# A Debian package (debian/, debhelper), in .build/deb: the release binary,
+# the unit (enabled on install, never started: the postinst says to review
+# the policy first), catalog, man pages, completions, README, and the default
+# policy (put in /etc/fanfilter/policy only where none is; a purge removes it
+# only while it is still the default). Then lintian, where installed.
+deb: deps-deb package
+	@if command -v lintian >/dev/null; then lintian --fail-on warning .build/deb/fanfilter_*.deb && echo "lintian: clean (overrides: debian/fanfilter.lintian-overrides)"; fi
+	@ls .build/deb/*.deb
+
+deps-deb: swift
+	@bash tools/deps.sh deb
+
+# The package alone, without lintian (make test builds it for its install test).
+package:
+	rm -rf .build/deb && mkdir -p .build/deb
+	SWIFT=$(SWIFT) debian/rules binary > .build/deb/build.log 2>&1 || { tail -30 .build/deb/build.log; exit 1; }
+
 # Removes what install added. The policy goes only when it is still the shipped default.
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/fanfilter $(DESTDIR)$(UNITDIR)/fanfilter.service \
 		$(DESTDIR)$(CATALOGDIR)/fanfilter.catalog $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/port-protocol.md \
+		$(DESTDIR)$(PREFIX)/share/fanfilter/fanfilter.policy \
 		$(DESTDIR)$(MANDIR)/man8/fanfilter.8 $(DESTDIR)$(MANDIR)/man5/fanfilter.policy.5 $(DESTDIR)$(MANDIR)/man7/fanfilter-port.7 \
 		$(DESTDIR)$(BASHCOMPDIR)/fanfilter $(DESTDIR)$(ZSHCOMPDIR)/_fanfilter $(DESTDIR)$(FISHCOMPDIR)/fanfilter.fish
-	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
+	-rmdir $(DESTDIR)$(DOCDIR) $(DESTDIR)$(PREFIX)/share/fanfilter 2>/dev/null
 	@if cmp -s systemd/fanfilter.policy $(DESTDIR)/etc/fanfilter/policy; then \
 		rm -f $(DESTDIR)/etc/fanfilter/policy; rmdir $(DESTDIR)/etc/fanfilter/policy.d $(DESTDIR)/etc/fanfilter 2>/dev/null || true; \
 	elif [ -e $(DESTDIR)/etc/fanfilter/policy ]; then \

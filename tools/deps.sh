@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The system packages fanfilter needs, found or installed.
 #
-#   tools/deps.sh build|test [--dry-run]
+#   tools/deps.sh build|test|deb [--dry-run]
 #
 # `build` is what `make build` and `make run` need; `test` adds what the test
-# suite needs. Each missing package is named with why it is needed. As root on
+# suite needs; `deb` what `make deb` needs (debhelper, and lintian to check). Each missing package is named with why it is needed. As root on
 # a machine with apt-get, the missing ones are installed (non-interactive, one
 # line saying what and why first); otherwise the script names them and exits 1.
 # --dry-run prints the apt-get command it would run and installs nothing.
@@ -13,10 +13,10 @@
 # installed, 2 usage.
 set -u
 
-usage() { echo "usage: tools/deps.sh build|test [--dry-run]" >&2; exit 2; }
+usage() { echo "usage: tools/deps.sh build|test|deb [--dry-run]" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 purpose=$1; shift
-case "$purpose" in build|test) ;; *) usage ;; esac
+case "$purpose" in build|test|deb) ;; *) usage ;; esac
 dry_run=no
 for arg in "$@"; do
     case "$arg" in --dry-run) dry_run=yes ;; *) usage ;; esac
@@ -43,6 +43,12 @@ if has pkg-config; then
     pkg-config --exists libsystemd || need libsystemd-dev "the journal and sd_notify, for the build"
 else
     need libsystemd-dev "the journal and sd_notify, for the build"
+fi
+if [ "$purpose" = test ] || [ "$purpose" = deb ]; then
+    has dh && has dpkg-buildpackage || need debhelper "builds the Debian package (make deb, and its install test)"
+fi
+if [ "$purpose" = deb ]; then
+    has lintian || need lintian "checks the Debian package make deb builds"
 fi
 if [ "$purpose" = test ]; then
     has unshare && has setpriv || need util-linux "unshare and setpriv: private mounts and other users in the kernel tests"
