@@ -119,7 +119,8 @@ public final class MetricsFile: Sendable {
         clients.record(Int64(agent.portClients))
         let features = agent.features
         infos.withLock { last in
-            info(&last.agent, "fanfilter_info", [("version", version), ("mode", policy.agent.mode.rawValue), ("policy", policy.source)])
+            info(&last.agent, "fanfilter_info", [("version", version), ("mode", policy.agent.mode.rawValue), ("policy", policy.source),
+                                                 ("policy_sha256", agent.policyDigest ?? "")])
             info(&last.kernel, "fanfilter_kernel_features_info",
                  [("pidfd", yes(features.pidfd)), ("audit", yes(features.audit)),
                   ("open_exec_perm", yes(features.openExecPerm)), ("fd_error", yes(features.fdError))])

@@ -13,9 +13,12 @@ final class ActivePolicy: Sendable {
     let hashes: Bool
     /// Events each rule decided under this policy.
     let ruleHits: RuleHits
+    /// The SHA-256 of the policy file as it was put in force (nil: not a file, or unreadable).
+    let digest: String?
 
-    init(_ policy: Policy, counters: Counters? = nil) {
+    init(_ policy: Policy, counters: Counters? = nil, digest: String? = nil) {
         self.policy = policy
+        self.digest = digest
         hashes = policy.rules.contains { $0.object.contains { $0.attribute == .sha256hash } }
         ruleHits = RuleHits(rules: policy.rules.count)
         decisions = policy.agent.cache == .off ? nil

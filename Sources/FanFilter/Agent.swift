@@ -73,7 +73,7 @@ public final class Agent: Sendable {
         let agent = policy.agent
         raiseFileLimit(atLeast: 2 * agent.queueSize + 1024, logger)
         Self.loadHasher(for: policy, logger)
-        policies = PolicyHolder(ActivePolicy(policy, counters: counters))
+        policies = PolicyHolder(ActivePolicy(policy, counters: counters, digest: Self.sha256(ofFile: policy.source)))
         port = FilterPort(name: "fanfilter", maxConnections: 1, backlogCapacity: agent.queueSize, clock: portClock)
         responder = Responder(counters: counters)
         cache = KernelCache(counters: counters)
@@ -145,6 +145,8 @@ public final class Agent: Sendable {
     }
 
     public var policy: Policy { policies.load().policy }
+    /// The SHA-256 of the policy file in force, read when it was put in force (nil: none or unreadable).
+    public var policyDigest: String? { policies.load().digest }
     /// Decisions the agent's own cache holds now (0 with `cache = off`).
     public var cachedDecisions: Int { policies.load().decisions?.count ?? 0 }
 
@@ -257,7 +259,7 @@ public final class Agent: Sendable {
             let notes = AgentSettings.restartOnly.filter { $0.differs(running, new.agent) }.map {
                 "\($0.name) changed: it takes effect on restart"
             }
-            let active = ActivePolicy(new, counters: counters)
+            let active = ActivePolicy(new, counters: counters, digest: Self.sha256(ofFile: new.source))
             Self.loadHasher(for: new, logger)
             func storeActive() {
                 // The reader stops deciding before a policy whose decisions may wait is in force.

@@ -76,7 +76,7 @@ final class AgentControl: Sendable {
         return [
             ("uptime_seconds", "\(Int64(now.tv_sec) - startedAt)"),
             ("policy", JSONText.string(policyPath)),
-            ("policy_sha256", Agent.sha256(ofFile: policyPath).map(JSONText.string) ?? "null"),
+            ("policy_sha256", agent.policyDigest.map(JSONText.string) ?? "null"),
             ("rules", "\(policy.rules.count)"),
             ("mode", JSONText.string(policy.agent.mode.rawValue)),
             ("kernel", JSONText.string("\(agent.features)")),

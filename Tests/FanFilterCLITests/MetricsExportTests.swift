@@ -61,6 +61,9 @@ final class MetricsExportTests: XCTestCase {
         let lines = scraped.split(separator: "\n")
         XCTAssertTrue(lines.contains("fanfilter_denied_total 1"), scraped)
         XCTAssertTrue(lines.contains { $0.hasPrefix("fanfilter_info{") && $0.contains("mode=\"enforce\"") }, scraped)
+        let digest = Child(["/usr/bin/sha256sum", String(decoding: policyFile, as: UTF8.self)]).wait().output.prefix(64)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("fanfilter_info{") && $0.contains("policy_sha256=\"\(digest)\"") },
+                      "the policy's SHA-256 as a label: \(scraped)")
         XCTAssertTrue(lines.contains("fanfilter_events_in_flight 0"), scraped)
         XCTAssertTrue(lines.contains("node_textfile_scrape_error 0"), "node_exporter read the file without an error")
         let allowedLine = try XCTUnwrap(lines.first { $0.hasPrefix("fanfilter_allowed_total ") })
