@@ -10,6 +10,8 @@
 #               with the agent's)
 #   fanfilter-observed  fanfilter with an observer connected that never reads
 #               (what a stuck `fanfilter monitor` costs: it must cost nothing)
+#   fanfilter-metrics  fanfilter writing its metrics file every second (the
+#               counters, rule hits and latency histograms: it must cost nothing)
 #   fapolicyd   permissive, watch_fs = tmpfs, trust = file, a comparable rule set
 #               (when installed: apt-get install fapolicyd); its configuration
 #               is bind-mounted over /etc/fapolicyd inside this private namespace
@@ -44,12 +46,13 @@ mkdir -p "$D/bin" && cp /bin/true "$D/bin/true"
 
 bench_policy > "$WORK/policy"
 bench_policy kernel > "$WORK/policy-cache"
+bench_policy | sed "s|^watch = .*|&\nmetrics_file = $WORK/fanfilter.prom\nmetrics_interval = 1s|" > "$WORK/policy-metrics"
 # The same decisions made by an external client: the rule that allows the
 # workload's opens asks instead, and the scanner example answers (no content
 # to scan: a trivial decision), so the difference is the port's round trip.
 bench_policy | sed -e "s|^allow     perm=open uid=0 : dir=$D/\$|ask perm=any all : dir=$D/\ncontent_bytes = 0\n&|" > "$WORK/policy-ask"
 grep -q "^ask " "$WORK/policy-ask" || { echo "bench: no ask rule in the policy-ask variant" >&2; exit 1; }
-chmod 0644 "$WORK/policy" "$WORK/policy-cache" "$WORK/policy-ask"
+chmod 0644 "$WORK/policy" "$WORK/policy-cache" "$WORK/policy-ask" "$WORK/policy-metrics"
 
 if command -v fapolicyd > /dev/null; then
     F=$WORK/fapolicyd
@@ -104,6 +107,7 @@ start_agent() {
         fanfilter-cache) "$FANFILTER" run --policy "$WORK/policy-cache" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
         fanfilter-ask) "$FANFILTER" run --policy "$WORK/policy-ask" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
         fanfilter-observed) "$FANFILTER" run --policy "$WORK/policy" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
+        fanfilter-metrics) "$FANFILTER" run --policy "$WORK/policy-metrics" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
         fapolicyd) fapolicyd --debug-deny > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="Starting to listen" ;;
     esac
     for _ in $(seq 200); do grep -q "$ready" "$WORK/agent.out" 2>/dev/null && break; sleep 0.05; done
@@ -161,7 +165,7 @@ machine_jiffies() {
     echo $((all - hogs))
 }
 
-contenders="none c-listener fanfilter fanfilter-cache fanfilter-ask fanfilter-observed"
+contenders="none c-listener fanfilter fanfilter-cache fanfilter-ask fanfilter-observed fanfilter-metrics"
 command -v fapolicyd > /dev/null && contenders="$contenders fapolicyd"
 [ -n "${FANFILTER_BEFORE:-}" ] && contenders="$contenders fanfilter-before fanfilter-before-cache"
 contenders=${CONTENDERS:-$contenders}
@@ -208,7 +212,7 @@ for line in open(raw):
 table = []
 print(f"{'mode':<5} {'workload':<8} {'thr':>3} {'contender':<15} {'ns/op':>9} {'spread':>15} {'ops/s':>9} {'x bare':>7} {'x C':>6} {'RSS KiB':>8} {'agent CPU ns/op':>16} {'machine CPU ns/op':>18}")
 order = lambda kv: (["busy", "idle"].index(kv[0][0]), ["hot", "cold", "read", "exec"].index(kv[0][1]), kv[0][2],
-                    ["none", "c-listener", "fanfilter", "fanfilter-ask", "fanfilter-observed", "fanfilter-before", "fanfilter-cache", "fanfilter-before-cache", "fapolicyd"].index(kv[0][3]))
+                    ["none", "c-listener", "fanfilter", "fanfilter-ask", "fanfilter-observed", "fanfilter-metrics", "fanfilter-before", "fanfilter-cache", "fanfilter-before-cache", "fapolicyd"].index(kv[0][3]))
 for (m, w, t, c), v in sorted(rows.items(), key=order):
     ns = statistics.median(x[0] for x in v)
     bare = statistics.median(x[0] for x in rows[(m, w, t, "none")])

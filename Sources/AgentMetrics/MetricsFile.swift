@@ -17,7 +17,8 @@ import Synchronization
 /// What it holds: every counter of the agent as `fanfilter_<name>_total`,
 /// the events each rule decided (`fanfilter_rule_hits_total`), the events in
 /// flight, the decisions in the agent's cache, the port's clients, the
-/// policy's rules and marked paths, the start time, and two info
+/// policy's rules and marked paths, the start time, four latency histograms
+/// (decision, wait for a worker, policy evaluation, a client's answer), and two info
 /// metrics (value 1) whose labels say the version, mode and policy file, and
 /// the kernel features in use. The values go through
 /// swift-metrics, with swift-prometheus's registry behind it.
@@ -46,6 +47,7 @@ public final class MetricsFile: Sendable {
     /// Per-rule counters by rule label, and the hits already added to each.
     private let rules = Mutex<(hits: RuleHits?, added: [String: (CoreMetrics.Counter, UInt64)])>((nil, [:]))
     private let onError: @Sendable (String) -> Void
+    private let histograms: [HistogramSeries]
 
     /// Writes `path` for `agent` every `interval` once `start()` runs (with no
     /// path, `render()` alone serves); `onError` hears about a write that
@@ -70,6 +72,12 @@ public final class MetricsFile: Sendable {
         cached = CoreMetrics.Gauge(label: "fanfilter_cache_entries", factory: factory)
         clients = CoreMetrics.Gauge(label: "fanfilter_port_clients", factory: factory)
         started = CoreMetrics.Gauge(label: "fanfilter_start_time_seconds", factory: factory)
+        histograms = [
+            HistogramSeries("fanfilter_decision_latency_seconds", agent.latencies.decision, registry: registry),
+            HistogramSeries("fanfilter_worker_wait_seconds", agent.latencies.workerWait, registry: registry),
+            HistogramSeries("fanfilter_policy_evaluation_seconds", agent.latencies.evaluation, registry: registry),
+            HistogramSeries("fanfilter_client_latency_seconds", agent.latencies.client, registry: registry),
+        ]
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         started.record(Int64(now.tv_sec))
@@ -111,6 +119,7 @@ public final class MetricsFile: Sendable {
             }
         }
         inFlight.record(Int64(agent.eventsInFlight))
+        for h in histograms { h.update() }
         let policy = agent.policy
         ruleCount.record(Int64(policy.rules.count))
         writeRuleHits()

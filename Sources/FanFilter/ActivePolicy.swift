@@ -1,6 +1,7 @@
 import FilterPort
 import Glibc
 import Policy
+import Synchronization
 
 /// A policy in force, shared by reference by every message read under it
 /// (one retain per event, not a copy of the policy), with the decision cache
@@ -13,15 +14,47 @@ final class ActivePolicy: Sendable {
     let hashes: Bool
     /// Events each rule decided under this policy.
     let ruleHits: RuleHits
-    /// The SHA-256 of the policy file as it was put in force (nil: not a file, or unreadable).
-    let digest: String?
+    /// The policy file's bytes as it was put in force (nil: not a file, unreadable, or over 16 MiB).
+    private let sourceBytes: [UInt8]?
+    /// Their SHA-256, made at the first request (libcrypto is loaded only then).
+    private let digestMade = Mutex<String??>(nil)
 
-    init(_ policy: Policy, counters: Counters? = nil, digest: String? = nil) {
+    /// - Parameter sourceBytes: the policy file's bytes, for `digest`.
+    init(_ policy: Policy, counters: Counters? = nil, sourceBytes: [UInt8]? = nil) {
         self.policy = policy
-        self.digest = digest
+        self.sourceBytes = sourceBytes
         hashes = policy.rules.contains { $0.object.contains { $0.attribute == .sha256hash } }
         ruleHits = RuleHits(rules: policy.rules.count)
         decisions = policy.agent.cache == .off ? nil
             : DecisionCache(capacity: policy.agent.cacheSize, counters: counters)
+    }
+
+    /// The SHA-256 of the policy file as it was put in force (nil: not a file, or unreadable).
+    var digest: String? {
+        digestMade.withLock { made in
+            if let made { return made }
+            let digest = sourceBytes.flatMap { bytes in
+                LibCrypto.shared?.sha256Hex { update in bytes.withUnsafeBytes(update) }
+            }.map { String(decoding: $0, as: UTF8.self) }
+            made = .some(digest)
+            return digest
+        }
+    }
+
+    /// A policy file's bytes, read now, at most 16 MiB; nil when it cannot be read.
+    static func bytes(ofFile path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while bytes.count <= 16 << 20 {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { return nil }
+            if n == 0 { return bytes }
+            bytes += chunk[0..<n]
+        }
+        return nil
     }
 }

@@ -17,6 +17,8 @@ import Synchronization
 /// before it closes the fanotify group.
 public final class Agent: Sendable {
     public let counters = Counters()
+    /// Where events' time goes (decision, wait for a worker, evaluation, a client's answer), for the metrics.
+    public let latencies = Latencies()
 
     /// One fanotify group, its marks and its reader thread.
     private struct Watch: Sendable {
@@ -73,15 +75,15 @@ public final class Agent: Sendable {
         let agent = policy.agent
         raiseFileLimit(atLeast: 2 * agent.queueSize + 1024, logger)
         Self.loadHasher(for: policy, logger)
-        policies = PolicyHolder(ActivePolicy(policy, counters: counters, digest: Self.sha256(ofFile: policy.source)))
+        policies = PolicyHolder(ActivePolicy(policy, counters: counters, sourceBytes: ActivePolicy.bytes(ofFile: policy.source)))
         port = FilterPort(name: "fanfilter", maxConnections: 1, backlogCapacity: agent.queueSize, clock: portClock)
         responder = Responder(counters: counters)
         cache = KernelCache(counters: counters)
         let log = DecisionLog(logger: logger, mounts: mounts)
         do {
             workers = try DecisionWorkers(port: port, count: agent.workers, prime: agent.prime,
-                                          counters: counters, log: log, mounts: mounts, decide: decide,
-                                          clients: clients.map(ClientDecisions.init(server:)))
+                                          counters: counters, latencies: latencies, log: log, mounts: mounts, decide: decide,
+                                          clients: clients.map { [latencies] in ClientDecisions(server: $0, latency: latencies.client) })
         } catch {
             throw AgentError("cannot connect the workers to the port: \(error)")
         }
@@ -90,7 +92,7 @@ public final class Agent: Sendable {
         context = EventReader.Context(
             port: port, responder: responder,
             settlement: Settlement(responder: responder, counters: counters, log: log, cache: cache,
-                                   observers: clients?.observers),
+                                   observers: clients?.observers, latency: latencies.decision),
             counters: counters, policies: policies, cache: cache, workers: workers, logger: logger)
         do {
             var watch = try Self.watch(agent, context: context, mounts: mounts, kernel: kernel)
@@ -145,7 +147,8 @@ public final class Agent: Sendable {
     }
 
     public var policy: Policy { policies.load().policy }
-    /// The SHA-256 of the policy file in force, read when it was put in force (nil: none or unreadable).
+    /// The SHA-256 of the policy file in force, as it was read when put in force (nil: none or
+    /// unreadable). The first request loads libcrypto.
     public var policyDigest: String? { policies.load().digest }
     /// Decisions the agent's own cache holds now (0 with `cache = off`).
     public var cachedDecisions: Int { policies.load().decisions?.count ?? 0 }
@@ -259,7 +262,7 @@ public final class Agent: Sendable {
             let notes = AgentSettings.restartOnly.filter { $0.differs(running, new.agent) }.map {
                 "\($0.name) changed: it takes effect on restart"
             }
-            let active = ActivePolicy(new, counters: counters, digest: Self.sha256(ofFile: new.source))
+            let active = ActivePolicy(new, counters: counters, sourceBytes: ActivePolicy.bytes(ofFile: new.source))
             Self.loadHasher(for: new, logger)
             func storeActive() {
                 // The reader stops deciding before a policy whose decisions may wait is in force.
@@ -369,14 +372,6 @@ public final class Agent: Sendable {
         let group = state.withLock { $0.watch.group }
         cache.flush(group)
         policies.load().decisions?.removeAll()
-    }
-
-    /// The SHA-256 of a file's contents, lowercase hex (`fanfilter status` shows the policy's); nil when unreadable.
-    public static func sha256(ofFile path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        return ObjectHasher(capacity: 1).sha256(of: fd, maxSize: .max).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Events read from the kernel and not answered yet: the openers waiting

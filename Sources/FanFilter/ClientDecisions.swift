@@ -19,6 +19,8 @@ import PortServer
 /// A decider's own process is never asked about (it would wait on itself).
 final class ClientDecisions: Sendable {
     let server: PortServer
+    /// From an event sent to the deciders to what answered it.
+    let latency: LatencyHistogram
 
     /// What answered an asked event.
     struct Answer {
@@ -30,7 +32,10 @@ final class ClientDecisions: Sendable {
         var why: String
     }
 
-    init(server: PortServer) { self.server = server }
+    init(server: PortServer, latency: LatencyHistogram) {
+        self.server = server
+        self.latency = latency
+    }
 
     /// Whether `pid` is a connected decider's process (its opens are not asked about).
     func isClient(_ pid: Int32) -> Bool { server.isDeciderProcess(pid) }
@@ -57,7 +62,8 @@ final class ClientDecisions: Sendable {
         let left = deadline > now ? deadline - now : 0
         let message = WireMessage(event: record, descriptor: descriptor, deadline: deadline)
         let settings = policy.settings
-        server.port.send(message, replyCapacity: PortLimits.replyPayloadSize, timeout: .nanoseconds(Int64(left))) { _, _, outcome in
+        server.port.send(message, replyCapacity: PortLimits.replyPayloadSize, timeout: .nanoseconds(Int64(left))) { [latency] _, _, outcome in
+            latency.record(from: now, to: SystemClock().now())
             answer(Self.answer(for: outcome, access: event.access, settings: settings, agent: agent))
         }
     }

@@ -19,6 +19,7 @@ final class DecisionWorkers: Sendable {
 
     private let client: ClientPort<EventMessage, DecisionReply>
     private let counters: Counters
+    private let latencies: Latencies
     private let log: DecisionLog
     private let mounts: MountTable
     private let decide: Decide?
@@ -31,10 +32,11 @@ final class DecisionWorkers: Sendable {
     private let done = DispatchGroup()
 
     /// - Parameter decide: replaces the policy's decision, and bypasses the cache.
-    init(port: FilterPort<EventMessage, DecisionReply>, count: Int, prime: Int, counters: Counters,
+    init(port: FilterPort<EventMessage, DecisionReply>, count: Int, prime: Int, counters: Counters, latencies: Latencies,
          log: DecisionLog, mounts: MountTable, decide: Decide?, clients: ClientDecisions?) throws(PortError) {
         client = try port.connect(context: Array("fanfilter-workers".utf8))
         self.counters = counters
+        self.latencies = latencies
         self.log = log
         self.mounts = mounts
         self.decide = decide
@@ -80,6 +82,7 @@ final class DecisionWorkers: Sendable {
 
     private func handle(_ message: PortMessage<EventMessage>) {
         let event = message.payload
+        latencies.workerWait.record(from: event.receivedAt, to: SystemClock().now())
         let agent = event.policy.policy.agent
         let outcome = decision(for: event)
         var request = outcome.request
@@ -209,7 +212,9 @@ final class DecisionWorkers: Sendable {
         switch hashed {
         case .digest(let digest):
             request.object.sha256 = digest
+            let start = SystemClock().now()
             decision = decide?(request) ?? policy.decide(request)
+            latencies.evaluation.record(from: start, to: SystemClock().now())
         case .late:
             // Without the hash no rule that tests it can be asked: the timeout's answer, now.
             answeredBy = (DecisionLog.timeoutSetting(event.access), "the file was still being hashed at reply_timeout \(policy.agent.replyTimeout)")

@@ -31,4 +31,18 @@ struct LibCrypto: @unchecked Sendable {
         }
         return nil
     }()
+
+    /// Lowercase hex SHA-256 of what `feed` hands its `update` (which says
+    /// whether libcrypto took it); nil when `feed` or libcrypto fails.
+    func sha256Hex(_ feed: (_ update: (UnsafeRawBufferPointer) -> Bool) -> Bool) -> [UInt8]? {
+        guard let context = newContext() else { return nil }
+        defer { freeContext(context) }
+        guard digestInit(context, sha256(), nil) == 1,
+              feed({ digestUpdate(context, $0.baseAddress, $0.count) == 1 }) else { return nil }
+        var digest = [UInt8](repeating: 0, count: 64)  // EVP_MAX_MD_SIZE
+        var length: UInt32 = 0
+        guard digestFinal(context, &digest, &length) == 1, length == 32 else { return nil }
+        let digits = Array("0123456789abcdef".utf8)
+        return digest.prefix(32).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }
+    }
 }

@@ -33,25 +33,20 @@ final class ObjectHasher: Sendable {
 
     /// Reads and hashes the file, and keeps the digest under `key`.
     func hash(_ eventFD: Int32, _ key: FileIdentity, maxSize: UInt64) -> [UInt8]? {
-        guard let crypto = LibCrypto.shared, let context = crypto.newContext() else { return nil }
-        defer { crypto.freeContext(context) }
-        guard crypto.digestInit(context, crypto.sha256(), nil) == 1 else { return nil }
-        var offset: Int64 = 0
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
         let file = FileDescriptor(rawValue: eventFD)
-        while true {
-            guard let n = try? buffer.withUnsafeMutableBytes({ try file.read(fromAbsoluteOffset: offset, into: $0) }) else { return nil }
-            if n == 0 { break }
-            // A file that grows while it is read is hashed no further than the bound.
-            if UInt64(offset) + UInt64(n) > maxSize { return nil }
-            guard buffer.withUnsafeBytes({ crypto.digestUpdate(context, $0.baseAddress, n) }) == 1 else { return nil }
-            offset += Int64(n)
+        let digest = LibCrypto.shared?.sha256Hex { update in
+            var offset: Int64 = 0
+            var buffer = [UInt8](repeating: 0, count: 1 << 16)
+            while true {
+                guard let n = try? buffer.withUnsafeMutableBytes({ try file.read(fromAbsoluteOffset: offset, into: $0) }) else { return false }
+                if n == 0 { return true }
+                // A file that grows while it is read is hashed no further than the bound.
+                if UInt64(offset) + UInt64(n) > maxSize { return false }
+                guard buffer.withUnsafeBytes({ update(UnsafeRawBufferPointer(rebasing: $0[..<n])) }) else { return false }
+                offset += Int64(n)
+            }
         }
-        var digest = [UInt8](repeating: 0, count: 64)  // EVP_MAX_MD_SIZE
-        var length: UInt32 = 0
-        guard crypto.digestFinal(context, &digest, &length) == 1, length == 32 else { return nil }
-        let digits = Array("0123456789abcdef".utf8)
-        let hex = digest.prefix(32).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }
+        guard let hex = digest else { return nil }
         cache.withLock { c in
             if c.count >= capacity { c.removeAll(keepingCapacity: true) }
             c[key] = hex

@@ -1,4 +1,5 @@
 import AgentLog
+import Clocks
 import FilterPort
 import Glibc
 import Policy
@@ -19,8 +20,11 @@ struct Settlement: Sendable {
     let cache: KernelCache
     /// The socket port's observers (`fanfilter monitor`), when there is a port.
     let observers: ObserverFeed?
+    /// From the event read to its answer.
+    let latency: LatencyHistogram
 
     func settle(_ header: MessageHeader, _ message: EventMessage, _ outcome: SendOutcome<DecisionReply>) {
+        defer { latency.record(from: message.receivedAt, to: SystemClock().now()) }
         let agent = message.policy.policy.agent
         switch outcome {
         case .replied(_, let reply):

@@ -19,12 +19,14 @@ final class AgentControl: Sendable {
     let reload: @Sendable () -> String?
     /// A mode set with `set-mode`, kept over reloads until a restart.
     let modeOverride: ModeOverride
-    /// The metrics in Prometheus' text format, for `fanfilter metrics`.
-    let metrics: MetricsFile
+    /// What renders the metrics for `fanfilter metrics`: the metrics file's, or one made at the first request.
+    private let metrics: Mutex<MetricsFile?>
+    private let makeMetrics: @Sendable () -> MetricsFile
 
-    init(agent: Agent, server: PortServer, policyPath: String, modeOverride: ModeOverride, metrics: MetricsFile,
-         reload: @escaping @Sendable () -> String?) {
-        self.metrics = metrics
+    init(agent: Agent, server: PortServer, policyPath: String, modeOverride: ModeOverride, metrics: MetricsFile?,
+         makeMetrics: @escaping @Sendable () -> MetricsFile, reload: @escaping @Sendable () -> String?) {
+        self.metrics = Mutex(metrics)
+        self.makeMetrics = makeMetrics
         self.agent = agent
         self.server = server
         self.policyPath = policyPath
@@ -43,7 +45,11 @@ final class AgentControl: Sendable {
             if argument == Array("json".utf8) { return .ok(JSONText.array(clients.map { JSONText.object(Self.fields($0)) })) }
             return .ok(clients.isEmpty ? "no clients connected" : clients.map { Self.text(Self.fields($0)) }.joined(separator: "\n"))
         case .metrics:
-            return ControlAnswer(error: nil, body: metrics.render())
+            let renderer = metrics.withLock { m in
+                if m == nil { m = makeMetrics() }
+                return m!
+            }
+            return ControlAnswer(error: nil, body: renderer.render())
         case .flushCaches:
             agent.flushCaches()
             return .ok("caches flushed")

@@ -91,15 +91,18 @@ extension Fanfilter {
             }
             let service = ServiceManager(agent: agent)
             let modeOverride = ModeOverride()
-            // Written to metrics_file when the policy names one; rendered for `fanfilter metrics` either way.
-            let metrics = MetricsFile(path: policy.agent.metricsFile.map { String(decoding: $0, as: UTF8.self) },
-                                      interval: policy.agent.metricsInterval, agent: agent,
-                                      version: fanfilterVersion) { [logger] in logger.error("\($0)") }
+            // Written to metrics_file when the policy names one; `fanfilter metrics` renders it
+            // (made at its first request otherwise: an agent nobody asks keeps none in memory).
+            let makeMetrics: @Sendable (String?) -> MetricsFile = { [logger] path in
+                MetricsFile(path: path, interval: policy.agent.metricsInterval, agent: agent,
+                            version: fanfilterVersion) { logger.error("\($0)") }
+            }
+            let metrics = policy.agent.metricsFile.map { makeMetrics(String(decoding: $0, as: UTF8.self)) }
             let reloads = DispatchQueue(label: "fanfilter.reload")
             if let server {
                 let control = AgentControl(
                     agent: agent, server: server, policyPath: source.policy ?? PolicySource.builtInName,
-                    modeOverride: modeOverride, metrics: metrics,
+                    modeOverride: modeOverride, metrics: metrics, makeMetrics: { makeMetrics(nil) },
                     reload: { [source, logger] in reloads.sync { Self.reload(source, agent, service, logs, logger, modeOverride) } })
                 server.onControl { control.answer($0, $1) }
                 server.start()
@@ -109,7 +112,7 @@ extension Fanfilter {
                         metadata: [Field.messageID: "\(MessageID.agentStarted.rawValue)"])
             service.ready()
             service.startWatchdog()
-            metrics.start()
+            metrics?.start()
             while true {
                 var sig: Int32 = 0
                 guard sigwait(&signals, &sig) == 0 else { continue }
@@ -135,7 +138,7 @@ extension Fanfilter {
                         metadata: [Field.messageID: "\(MessageID.agentStopping.rawValue)"])
             server?.stop()
             agent.stop()
-            metrics.stopWriting()
+            metrics?.stopWriting()
             logger.info("stopped: \(agent.counters.summary)")
         }
 

@@ -68,6 +68,45 @@ final class MetricsFileTests: ScriptedTestCase {
         stop(agent)
     }
 
+    func testTheLatencyHistogramsCountEveryEventInCumulativeBuckets() throws {
+        let files = (0..<5).map { sandbox.file("f\($0)") }
+        let agent = try startAgent("watch = $ROOT\ncache = off\ndeny perm=open all : path=$ROOT/f0")
+        let path = sandbox.root + "/fanfilter.prom"
+        let file = metrics(agent, path: path)
+        XCTAssertEqual(answers(files), [.deny, .allow, .allow, .allow, .allow])
+        file.write()
+        let text = try lines(path)
+        func value(_ line: String) -> Double? { text.first { $0.hasPrefix(line + " ") }.flatMap { Double($0.split(separator: " ").last!) } }
+        for name in ["fanfilter_decision_latency_seconds", "fanfilter_worker_wait_seconds", "fanfilter_policy_evaluation_seconds"] {
+            XCTAssertEqual(value(name + "_count"), 5, "\(name): \(text.filter { $0.hasPrefix(name) })")
+            XCTAssertEqual(value(name + "_bucket{le=\"+Inf\"}"), 5, name)
+            let buckets = LatencyHistogram.bounds.map { value(name + "_bucket{le=\"\(Double($0) / 1e9)\"}") ?? -1 }
+            XCTAssertEqual(buckets, buckets.sorted(), "\(name): cumulative, never falling")
+            XCTAssertGreaterThan(value(name + "_sum") ?? 0, 0, name)
+        }
+        XCTAssertEqual(value("fanfilter_client_latency_seconds_count"), 0, "no client, nothing asked")
+        XCTAssertEqual(answers([files[1]]), [.allow])
+        file.write()
+        XCTAssertEqual(try lines(path).first { $0.hasPrefix("fanfilter_decision_latency_seconds_count ") }, "fanfilter_decision_latency_seconds_count 6",
+                       "a write adds what came since the last")
+        stop(agent)
+    }
+
+    func testALatencyHistogramPutsEachDurationInItsBucket() {
+        let h = LatencyHistogram()
+        for ns: UInt64 in [0, 1, 1024, 1025, 2048, 1 << 30, (1 << 30) + 1, .max / 2] { h.record(nanoseconds: ns) }
+        let s = h.snapshot
+        XCTAssertEqual(s.map(\.count).reduce(0, +), 8)
+        XCTAssertEqual(s[0].count, 3, "0, 1 and 1024 ns: at or under the first bound")
+        XCTAssertEqual(s[0].sumNanoseconds, 1025)
+        XCTAssertEqual(s[1].count, 2, "1025 and 2048 ns")
+        XCTAssertEqual(s[1].sumNanoseconds, 3073)
+        XCTAssertEqual(s[LatencyHistogram.bounds.count - 1].count, 1, "2^30 ns: the last bound")
+        XCTAssertEqual(s[LatencyHistogram.bounds.count].count, 2, "past every bound")
+        h.record(from: 10, to: 5)
+        XCTAssertEqual(h.snapshot.map(\.count).reduce(0, +), 8, "an end before its start is not a duration")
+    }
+
     func testPrometheusOwnParserReadsIt() throws {
         guard FileManager.default.fileExists(atPath: "/usr/lib/python3/dist-packages/prometheus_client/parser.py") else {
             throw XCTSkip("needs python3-prometheus-client")
@@ -86,6 +125,7 @@ final class MetricsFileTests: ScriptedTestCase {
         XCTAssertEqual(r.status, 0, r.output)
         XCTAssertTrue(r.lines.contains("fanfilter_events_total 1"), r.output)
         XCTAssertTrue(r.lines.contains("fanfilter_allowed_total 1"), r.output)
+        XCTAssertTrue(r.lines.contains("fanfilter_decision_latency_seconds_count 1"), "a histogram to the parser: \(r.output)")
         stop(agent)
     }
 
