@@ -212,6 +212,24 @@ final class PortConformanceTests: PortTestCase {
         guard case .replied? = waiter.wait()?.0 else { return XCTFail() }
     }
 
+    func testMessagesAreSpreadOverTheDecidersPrimedGets() throws {
+        let a = try RawClient(socketPath, Hello(role: .decider, name: "a"))
+        let b = try RawClient(socketPath, Hello(role: .decider, name: "b"))
+        try a.prime(1)
+        try b.prime(1)
+        XCTAssertTrue(eventually { self.server.clients.map(\.primed) == [1, 1] })
+        let waiters = (0..<2).map { _ in sendInBackground(message(), timeout: .seconds(10)) }
+        for (client, name) in [(a, "a"), (b, "b")] {
+            guard case .message(_, let id, _) = try client.next() else { return XCTFail("\(name) got no message") }
+            try client.send(ClientFrame.reply(messageId: id, .allow))
+        }
+        let repliers = waiters.compactMap { w -> String? in
+            guard case .replied(_, let reply)? = w.wait()?.0 else { return nil }
+            return reply.client
+        }
+        XCTAssertEqual(repliers.sorted(), ["a", "b"], "one message each: each had one get primed")
+    }
+
     func testControlRequestsAreAnsweredOnTheirConnection() {
         // A long answer (300,000 bytes: the metrics of a large policy) comes in pieces, joined by the client.
         let long = "metrics\n" + String(repeating: "fanfilter_rule_hits_total{rule=\"1\"} 0\n", count: 8000)
