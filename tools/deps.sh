@@ -44,6 +44,13 @@ if has pkg-config; then
 else
     need libsystemd-dev "the journal and sd_notify, for the build"
 fi
+if has pkg-config; then
+    pkg-config --exists lmdb || need liblmdb-dev "LMDB, the trust database, for the build"
+    pkg-config --exists libmagic || need libmagic-dev "libmagic, file types for ftype=, for the build"
+else
+    need liblmdb-dev "LMDB, the trust database, for the build"
+    need libmagic-dev "libmagic, file types for ftype=, for the build"
+fi
 if [ "$purpose" = test ] || [ "$purpose" = deb ]; then
     has dh && has dpkg-buildpackage || need debhelper "builds the Debian package (make deb, and its install test)"
 fi
@@ -60,6 +67,7 @@ if [ "$purpose" = test ]; then
     has prometheus-node-exporter || need prometheus-node-exporter "node_exporter reads the metrics file in the metrics test (its service is never started or enabled)"
     [ -d /usr/lib/python3/dist-packages/prometheus_client ] || need python3-prometheus-client "Prometheus' own parser reads the metrics file"
     has curl || need curl "scrapes node_exporter in the metrics test"
+    [ -d /usr/share/fapolicyd/sample-rules ] || need fapolicyd "fapolicyd's own rule files must pass fanfilter check, and its decisions are compared with fanfilter's (its service is never started or enabled)"
     [ -x /usr/sbin/clamd ] || need clamav-daemon "a real clamd behind the port in the Examples/clamd test (its services are never started or enabled; no signatures are downloaded)"
 fi
 
@@ -104,6 +112,7 @@ for p in "${missing[@]}"; do
     case "$p" in
     prometheus-node-exporter) services="prometheus-node-exporter" ;;
     clamav-daemon) services="clamav-daemon.socket clamav-daemon clamav-freshclam" ;;
+    fapolicyd) services="fapolicyd" ;;
     *) continue ;;
     esac
     systemctl disable --now $services >/dev/null 2>&1 || true

@@ -65,7 +65,7 @@ extension Rule {
         if !perm.covers(request.access) { return "perm=\(perm.rawValue) does not cover \(request.access.rawValue)" }
         for test in subject + object where !test.matches(request) {
             let actual = test.actual(request).map { "is \($0)" } ?? "is not known"
-            let fact = test.attribute == .dir ? "path" : test.attribute == .exeDir ? "exe" : test.attribute.rawValue
+            let fact = test.attribute == .dir ? "path" : test.attribute == .exeDir ? "exe" : test.attribute.name
             return "\(fact) \(actual), and the rule wants \(test)"
         }
         return nil
@@ -75,11 +75,14 @@ extension Rule {
 extension Test: CustomStringConvertible {
     /// The test as a policy writes it (`uid=0,1000`, `path!=glob:/tmp/*`).
     public var description: String {
-        attribute.rawValue + comparison.rawValue + values.map { value in
+        attribute.name + comparison.rawValue + values.map { value in
             switch value {
+            case .number(let n) where attribute == .pattern:
+                StartPattern.names.first { $0.1.rawValue == n }?.0 ?? String(n)
             case .number(let n): String(n)
-            case .bytes(let b), .prefix(let b): needsQuotes(b) ? "\"\(printable(b))\"" : printable(b)
+            case .bytes(let b), .prefix(let b), .nothing(let b): needsQuotes(b) ? "\"\(printable(b))\"" : printable(b)
             case .glob(let g): g.description
+            case .untrusted: "untrusted"
             }
         }.joined(separator: ",")
     }
@@ -100,22 +103,52 @@ extension Test: CustomStringConvertible {
         case .device: return o.device.map(FactValue.bytes)
         case .fstype: return o.fstype.map(FactValue.bytes)
         case .sha256hash: return o.sha256.map(FactValue.bytes)
+        case .ftype: return o.ftype.map(FactValue.bytes)
+        case .trust: return o.trusted.map { .number($0 ? 1 : 0) }
+        case .exeType: return s.exeType.map(FactValue.bytes)
+        case .exeDevice: return s.exeDevice.map(FactValue.bytes)
+        case .exeTrust: return s.exeTrusted.map { .number($0 ? 1 : 0) }
+        case .pattern: return s.pattern.map { .number(UInt64($0.rawValue)) }
         }
     }
 
     func actual(_ r: AccessRequest) -> String? {
+        if attribute == .pattern { return r.subject.pattern?.description }
         switch fact(r) {
-        case .number(let n): String(n)
-        case .bytes(let b): printable(b)
-        case nil: nil
+        case .number(let n): return String(n)
+        case .bytes(let b): return printable(b)
+        case nil: return nil
         }
     }
 
     public func matches(_ r: AccessRequest) -> Bool {
         guard let fact = fact(r) else { return false }
+        // `untrusted` reads the trust of the file the test names; unknown trust matches neither way.
+        func matches(_ value: Pattern) -> Bool? {
+            switch value {
+            case .untrusted:
+                let trusted: Bool? = attribute.untrustedFact == .exeTrust ? r.subject.exeTrusted : r.object.trusted
+                return trusted.map { !$0 }
+            case .number(let v) where attribute == .pattern:
+                guard case .number(let shown) = fact else { return false }
+                return shown & v != 0
+            default:
+                return value.matches(fact)
+            }
+        }
         switch comparison {
-        case .equal: return values.contains { $0.matches(fact) }
-        case .notEqual: return !values.contains { $0.matches(fact) }
+        case .equal:
+            return values.contains { matches($0) == true }
+        case .notEqual:
+            var unknown = false
+            for value in values {
+                switch matches(value) {
+                case true?: return false
+                case nil: unknown = true
+                case false?: break
+                }
+            }
+            return !unknown
         case .less, .greater, .lessOrEqual, .greaterOrEqual:
             guard case .number(let n) = fact, case .number(let v) = values.first else { return false }
             switch comparison {

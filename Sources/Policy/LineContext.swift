@@ -101,18 +101,20 @@ struct LineContext {
             }
         }
         guard !v.bytes.isEmpty || v.isQuoted else {
+            // fapolicyd's sample rules have `path=` where a macro was left empty: it names no file.
+            if attribute == .path || attribute == .exe { return .nothing([]) }
             error(v.column, "empty value")
             return nil
         }
         let globPrefix = Array("glob:".utf8)
         if v.bytes.starts(with: globPrefix), !v.quoted.prefix(5).contains(true) {
             guard [.bytes, .directory].contains(attribute.kind) else {
-                error(v.column, "'\(attribute.rawValue)' takes no glob")
+                error(v.column, "'\(attribute.name)' takes no glob")
                 return nil
             }
             let pattern = Array(v.bytes.dropFirst(5))
-            if attribute != .comm && attribute != .device && attribute != .fstype && pattern.first != UInt8(ascii: "/") {
-                error(v.column + 5, "a \(attribute.rawValue) glob must start with /")
+            if ![.comm, .device, .fstype, .exeDevice].contains(attribute) && pattern.first != UInt8(ascii: "/") {
+                error(v.column + 5, "a \(attribute.name) glob must start with /")
                 return nil
             }
             do { return .glob(try Glob(pattern)) } catch {
@@ -125,8 +127,10 @@ struct LineContext {
             if let n = UInt32(v.text) { return .number(UInt64(n)) }
             let found = attribute == .gid ? groupID(v.text) : userID(v.text)
             guard let found else {
-                error(v.column, "unknown \(attribute == .gid ? "group" : "user") '\(v.text)'")
-                return nil
+                // As fapolicyd's own sample rules name users a machine may not have (mock), a warning:
+                // the value matches no process.
+                warning(v.column, "unknown \(attribute == .gid ? "group" : "user") '\(v.text)': it matches no process")
+                return .nothing(v.bytes)
             }
             return .number(UInt64(found))
         case .number:
@@ -155,6 +159,27 @@ struct LineContext {
                 p.append(UInt8(ascii: "/"))
             }
             return .prefix(p)
+        case .mime:
+            let allowed: (UInt8) -> Bool = { c in
+                (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || Array("+-._/".utf8).contains(c)
+            }
+            guard v.bytes.contains(UInt8(ascii: "/")), v.bytes.allSatisfy(allowed) else {
+                error(v.column, "'\(v.text)' is not a MIME type (such as application/x-executable or text/x-python)")
+                return nil
+            }
+            return .bytes(v.bytes)
+        case .flag:
+            guard v.text == "0" || v.text == "1" else {
+                error(v.column, "\(attribute.name) is 1 (trusted) or 0 (not trusted)")
+                return nil
+            }
+            return .number(v.text == "1" ? 1 : 0)
+        case .startPattern:
+            guard let found = StartPattern.names.first(where: { $0.0 == v.text }) else {
+                error(v.column, "unknown pattern '\(v.text)' (expected \(StartPattern.names.map(\.0).joined(separator: ", ")))")
+                return nil
+            }
+            return .number(UInt64(found.1.rawValue))
         case .hash:
             let hex = v.text.lowercased()
             guard hex.utf8.count == 64, hex.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {

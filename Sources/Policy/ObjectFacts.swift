@@ -7,13 +7,19 @@ public struct ObjectFacts: Sendable, Hashable {
     public var size: UInt64?
     /// Lowercase hex SHA-256 of the contents.
     public var sha256: [UInt8]?
+    /// The MIME type (`application/x-executable`, `text/x-python`, …).
+    public var ftype: [UInt8]?
+    /// Whether the file is in the trust database and passes the integrity check.
+    public var trusted: Bool?
 
     public init(path: [UInt8]? = nil, device: [UInt8]? = nil, fstype: [UInt8]? = nil,
-                size: UInt64? = nil, sha256: [UInt8]? = nil) {
+                size: UInt64? = nil, sha256: [UInt8]? = nil, ftype: [UInt8]? = nil, trusted: Bool? = nil) {
         self.path = path
         self.device = device
         self.fstype = fstype
         self.size = size
         self.sha256 = sha256
+        self.ftype = ftype
+        self.trusted = trusted
     }
 }

@@ -113,7 +113,7 @@ func fileKind(_ mode: mode_t) -> String {
 }
 
 /// The files of a policy folder: `*.policy`, not hidden, in byte order of their names.
-func policyFiles(in folder: String) -> [String] {
+func policyFiles(in folder: String, suffix: String = ".policy") -> [String] {
     guard let dir = opendir(folder) else { return [] }
     defer { closedir(dir) }
     var names: [String] = []
@@ -121,9 +121,33 @@ func policyFiles(in folder: String) -> [String] {
         let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
             String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
         }
-        if !name.hasPrefix("."), name.hasSuffix(".policy") { names.append(name) }
+        if !name.hasPrefix("."), name.hasSuffix(suffix) { names.append(name) }
     }
-    return names.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+    return names.sorted(by: naturalOrder)
+}
+
+/// Name order with runs of digits compared as numbers (`9-a` before `10-b`),
+/// the order fagenrules reads a rules.d folder in.
+func naturalOrder(_ a: String, _ b: String) -> Bool {
+    let x = Array(a.utf8), y = Array(b.utf8)
+    var i = 0, j = 0
+    func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
+    while i < x.count && j < y.count {
+        if isDigit(x[i]) && isDigit(y[j]) {
+            var ei = i, ej = j
+            while ei < x.count && isDigit(x[ei]) { ei += 1 }
+            while ej < y.count && isDigit(y[ej]) { ej += 1 }
+            // Compare the numbers without leading zeros: longer is larger, then digit by digit.
+            let m = x[i..<ei].drop { $0 == 48 }, n = y[j..<ej].drop { $0 == 48 }
+            if m.count != n.count { return m.count < n.count }
+            if !m.elementsEqual(n) { return m.lexicographicallyPrecedes(n) }
+            i = ei; j = ej
+        } else {
+            if x[i] != y[j] { return x[i] < y[j] }
+            i += 1; j += 1
+        }
+    }
+    return x.count - i < y.count - j || (x.count - i == y.count - j && x.lexicographicallyPrecedes(y))
 }
 
 /// The uid of a user name, from the system's user database.

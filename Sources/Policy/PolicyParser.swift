@@ -47,7 +47,7 @@ struct PolicyParser {
     // MARK: files
 
     /// Reads a file, or every `*.policy` file of a folder in name order.
-    mutating func include(_ path: String, from: SourceLocation?, depth: Int) {
+    mutating func include(_ path: String, from: SourceLocation?, depth: Int, suffix: String = ".policy") {
         let at = from ?? SourceLocation(file: path, line: 0, column: 0)
         guard depth <= maximumIncludeDepth else {
             return report(.error, at.file, at.line, at.column, "includes nest deeper than \(maximumIncludeDepth)")
@@ -61,7 +61,7 @@ struct PolicyParser {
         }
         if isDirectory(path) {
             let base = path.hasSuffix("/") ? path : path + "/"
-            for name in policyFiles(in: path) { include(base + name, from: from, depth: depth + 1) }
+            for name in policyFiles(in: path, suffix: suffix) { include(base + name, from: from, depth: depth + 1) }
             return
         }
         guard !tooLarge else { return }
@@ -153,7 +153,7 @@ struct PolicyParser {
                                "on_unknown_path", "on_unknown_path_execute", "default", "on_no_client",
                                "hash_max_size", "log_rate", "cache", "cache_size", "spin", "metrics_file",
                                "metrics_interval", "port_socket", "port_group", "max_connections", "on_disconnect",
-                               "content_bytes", "pass_fd", "include"]
+                               "content_bytes", "pass_fd", "integrity", "trust_db", "include", "rules_dir"]
 
     mutating func parseSetting(_ words: [Word], _ at: inout LineContext, depth: Int) {
         let (key, value, rest) = Self.keyAndValue(words)
@@ -165,7 +165,7 @@ struct PolicyParser {
         if let extra = rest.first {
             return at.error(extra.column, "unexpected '\(extra.text)' after the value of '\(name)' (quote a value that has spaces)")
         }
-        if !["watch", "watch_mount", "include"].contains(name) {
+        if !["watch", "watch_mount", "include", "rules_dir"].contains(name) {
             if let earlier = settingLocations[name] {
                 let whereText = earlier.file == at.file ? "on line \(earlier.line)" : "at \(earlier.file):\(earlier.line)"
                 return at.error(key.column, "'\(name)' is already set \(whereText)")
@@ -181,6 +181,20 @@ struct PolicyParser {
             diagnostics += at.diagnostics
             at.diagnostics = []
             include(target, from: SourceLocation(file: at.file, line: at.line, column: value.column), depth: depth + 1)
+        case "rules_dir":
+            // A fapolicyd rules.d folder: its *.rules files in fagenrules' order.
+            let target = value.text.hasPrefix("/") ? value.text : directory(of: at.file) + value.text
+            guard isDirectory(target) else { return at.error(value.column, "rules_dir '\(value.text)' is not a folder") }
+            diagnostics += at.diagnostics
+            at.diagnostics = []
+            include(target, from: SourceLocation(file: at.file, line: at.line, column: value.column), depth: depth + 1,
+                    suffix: ".rules")
+        case "integrity":
+            guard let integrity = Integrity(rawValue: value.text) else {
+                return at.error(value.column, "unknown integrity '\(value.text)' (expected none, size or sha256)")
+            }
+            settings.integrity = integrity
+        case "trust_db": if let path = at.absolutePath(value) { settings.trustDatabase = path }
         case "mode":
             guard let mode = Mode(rawValue: value.text) else {
                 return at.error(value.column, "unknown mode '\(value.text)' (expected enforce, permissive or observe)")
@@ -306,14 +320,14 @@ struct PolicyParser {
                 perm = p
                 continue
             }
-            guard let attribute = Attribute(rawValue: name) else {
-                let names = Attribute.allCases.filter { $0.isSubject == subject }.map(\.rawValue)
-                at.error(w.column, "unknown \(side) attribute '\(name)' (expected all, \(subject ? "perm, " : "")\(names.joined(separator: ", ")))")
-                continue
-            }
-            guard attribute.isSubject == subject else {
-                at.error(w.column, subject ? "'\(name)' is an object attribute: put it after the ':'"
-                                           : "'\(name)' is a subject attribute: put it before the ':'")
+            guard let attribute = Attribute.named(name, subject: subject) else {
+                if Attribute.named(name, subject: !subject) != nil {
+                    at.error(w.column, subject ? "'\(name)' is an object attribute: put it after the ':'"
+                                               : "'\(name)' is a subject attribute: put it before the ':'")
+                } else {
+                    let names = Attribute.allCases.filter { $0.isSubject == subject }.map(\.name)
+                    at.error(w.column, "unknown \(side) attribute '\(name)' (expected all, \(subject ? "perm, " : "")\(names.joined(separator: ", ")))")
+                }
                 continue
             }
             if let test = test(attribute, comparison, value, &at) { tests.append(test) }
@@ -326,30 +340,76 @@ struct PolicyParser {
     mutating func test(_ attribute: Attribute, _ comparison: Comparison, _ value: Word, _ at: inout LineContext) -> Test? {
         let ordered = ![.equal, .notEqual].contains(comparison)
         if ordered, ![.id, .number].contains(attribute.kind) {
-            at.error(value.column - comparison.rawValue.utf8.count, "'\(attribute.rawValue)' takes = or != only, not \(comparison.rawValue)")
+            at.error(value.column - comparison.rawValue.utf8.count, "'\(attribute.name)' takes = or != only, not \(comparison.rawValue)")
             return nil
         }
         var values = value.split(at: UInt8(ascii: ","))
         var setName: String?
         if values.count == 1, values[0].bytes.first == UInt8(ascii: "%"), !values[0].isQuoted {
             let name = String(values[0].text.dropFirst())
-            guard let set = sets[name] else {
+            if let set = sets[name] {
+                values = set.values.map { var w = $0; w.column = values[0].column; return w }
+                setName = name
+            } else if let path = Self.buildMacro(name) {
+                // fapolicyd's rules.d sources name these paths for its build to fill in.
+                values = [Word(bytes: Array(path.utf8), column: values[0].column)]
+            } else {
                 at.error(values[0].column, "unknown set '%\(name)' (define it on a line of its own before it is used)")
                 return nil
             }
-            values = set.values.map { var w = $0; w.column = values[0].column; return w }
-            setName = name
         }
         if ordered, values.count != 1 {
             at.error(value.column, "\(comparison.rawValue) compares with one value, not a list")
             return nil
         }
+        if attribute == .pattern, values.count != 1 {
+            at.error(value.column, "pattern takes one value (as in fapolicyd): write one rule for each")
+            return nil
+        }
         var patterns: [Pattern] = []
         for v in values {
+            if let macro = Self.macro(v, for: attribute) {
+                patterns += macro
+                continue
+            }
             guard let p = at.pattern(for: attribute, v, inSet: setName) else { return nil }
             patterns.append(p)
         }
+        if comparison == .equal, !patterns.isEmpty, patterns.allSatisfy({ if case .nothing = $0 { true } else { false } }) {
+            at.warning(value.column, "\(attribute.name)=\(value.text.isEmpty ? "" : value.text) names nothing on this machine: the rule never matches")
+        }
         return Test(attribute, comparison, patterns)
+    }
+
+    /// The paths of `%ld_so_path%` and `%python3_path%`, which fapolicyd's
+    /// rules.d sources leave for its build to fill in: this machine's runtime
+    /// linker and python3 (nil for any other name).
+    static func buildMacro(_ name: String) -> String? {
+        switch name {
+        case "ld_so_path%":
+            return ["/lib64/ld-linux-x86-64.so.2", "/lib/ld-linux-aarch64.so.1", "/lib/ld-linux.so.2"]
+                .first { access($0, F_OK) == 0 } ?? "/lib64/ld-linux-x86-64.so.2"
+        case "python3_path%":
+            guard let real = realpath("/usr/bin/python3", nil) else { return "/usr/bin/python3" }
+            defer { free(real) }
+            return String(cString: real)
+        default: return nil
+        }
+    }
+
+    /// The folders fapolicyd's `execdirs` stands for; `systemdirs` adds /etc/.
+    static let execDirectories = ["/usr/", "/bin/", "/sbin/", "/lib/", "/lib64/", "/usr/libexec/"]
+
+    /// fapolicyd's macro values: `dir=execdirs|systemdirs|untrusted`,
+    /// `exe=untrusted`, `path=untrusted`. nil for any other value.
+    static func macro(_ v: Word, for attribute: Attribute) -> [Pattern]? {
+        guard !v.isQuoted else { return nil }
+        switch (v.text, attribute) {
+        case ("execdirs", .dir), ("execdirs", .exeDir): return execDirectories.map { .prefix(Array($0.utf8)) }
+        case ("systemdirs", .dir), ("systemdirs", .exeDir): return (["/etc/"] + execDirectories).map { .prefix(Array($0.utf8)) }
+        case ("untrusted", _) where attribute.untrustedFact != nil: return [.untrusted]
+        default: return nil
+        }
     }
 
     /// How many bytes of the line the word spans (its raw, quoted form).

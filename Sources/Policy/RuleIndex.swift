@@ -22,7 +22,7 @@ struct RuleIndex: Sendable {
 
     init(_ rules: [Rule]) {
         for (n, rule) in rules.enumerated() {
-            ruleFacts.append((rule.subject + rule.object).reduce(into: Facts()) { $0.formUnion($1.attribute.fact) })
+            ruleFacts.append((rule.subject + rule.object).reduce(into: Facts()) { $0.formUnion($1.facts) })
             let testsPath = rule.object.contains { $0.attribute == .path || $0.attribute == .dir }
             for access in [Access.open, .execute] where rule.perm.covers(access) {
                 let t = access == .open ? 0 : 1
@@ -60,7 +60,8 @@ struct RuleIndex: Sendable {
                     let literal = g.literalPrefix
                     guard let slash = literal.lastIndex(of: UInt8(ascii: "/")) else { return nil }
                     prefixes.append(Array(literal[...slash]))
-                case .number: return nil
+                case .number, .untrusted: return nil
+                case .nothing: break  // matches no path: nothing to anchor
                 }
             }
             return (exact, prefixes)

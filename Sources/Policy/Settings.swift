@@ -15,6 +15,10 @@ public struct Settings: Sendable, Equatable {
     public var onDisconnect: Verdict = .allow
     /// Files larger than this are not hashed: sha256hash does not match them.
     public var hashMaxSize: UInt64 = 64 << 20
+    /// What `trust=1` checks besides the path (fapolicyd's `integrity`).
+    public var integrity: Integrity = .none
+    /// The trust database `fanfilter trust update` builds.
+    public var trustDatabase: [UInt8] = Array("/var/lib/fanfilter/trust.mdb".utf8)
 
     public init() {}
 

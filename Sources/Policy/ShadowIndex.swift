@@ -19,14 +19,14 @@ struct ShadowIndex {
         // The most selective key: exact values (a path, a uid) before folders.
         let tests = (rule.object + rule.subject).filter { $0.comparison == .equal && !$0.values.isEmpty }
         let keyTest = tests.first { $0.values.allSatisfy { if case .bytes = $0 { true } else if case .number = $0 { true } else { false } } }
-            ?? tests.first { $0.values.allSatisfy { if case .glob = $0 { false } else { true } } }
+            ?? tests.first { $0.values.allSatisfy { if case .prefix = $0 { true } else { false } } }
         guard let keyTest else { return unkeyed.append(n) }
         for value in keyTest.values {
             switch value {
             case .bytes(let b): exact[Key(attribute: keyTest.attribute, value: b), default: []].append(n)
             case .number(let x): exact[Key(attribute: keyTest.attribute, value: Array(String(x).utf8)), default: []].append(n)
             case .prefix(let p): folders[Key(attribute: keyTest.attribute, value: p), default: []].append(n)
-            case .glob: break
+            case .glob, .untrusted, .nothing: break
             }
         }
     }
@@ -55,7 +55,7 @@ struct ShadowIndex {
                 bytes = []
                 take(exact[Key(attribute: test.attribute, value: Array(String(x).utf8))])
             case .prefix(let p): bytes = p
-            case .glob: bytes = []
+            case .glob, .untrusted, .nothing: bytes = []
             }
             guard let folderAttribute else { continue }
             for (i, byte) in bytes.enumerated() where byte == UInt8(ascii: "/") {

@@ -11,9 +11,18 @@ public struct SubjectFacts: Sendable, Hashable {
     public var sessionid: UInt32?
     public var comm: [UInt8]?
     public var exe: [UInt8]?
+    /// The executable's MIME type, as `ftype` reads a file.
+    public var exeType: [UInt8]?
+    /// The source of the executable's mount.
+    public var exeDevice: [UInt8]?
+    /// Whether the executable is in the trust database.
+    public var exeTrusted: Bool?
+    /// How the process was started (nil: the policy did not ask).
+    public var pattern: StartPattern?
 
     public init(pid: Int32, ppid: Int32? = nil, uid: UInt32? = nil, gid: UInt32? = nil, auid: UInt32? = nil,
-                sessionid: UInt32? = nil, comm: [UInt8]? = nil, exe: [UInt8]? = nil) {
+                sessionid: UInt32? = nil, comm: [UInt8]? = nil, exe: [UInt8]? = nil, exeType: [UInt8]? = nil,
+                exeDevice: [UInt8]? = nil, exeTrusted: Bool? = nil, pattern: StartPattern? = nil) {
         self.pid = pid
         self.ppid = ppid
         self.uid = uid
@@ -22,5 +31,9 @@ public struct SubjectFacts: Sendable, Hashable {
         self.sessionid = sessionid
         self.comm = comm
         self.exe = exe
+        self.exeType = exeType
+        self.exeDevice = exeDevice
+        self.exeTrusted = exeTrusted
+        self.pattern = pattern
     }
 }

@@ -9,4 +9,10 @@ public struct Test: Sendable, Equatable, Hashable {
         self.comparison = comparison
         self.values = values
     }
+
+    /// The facts the agent must learn to run this test.
+    var facts: Facts {
+        guard values.contains(.untrusted), let trust = attribute.untrustedFact else { return attribute.fact }
+        return attribute.fact.union(trust.fact)
+    }
 }

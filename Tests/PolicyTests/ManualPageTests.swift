@@ -13,7 +13,7 @@ final class PolicyManualPageTests: XCTestCase {
         let bold = Set(text.split(separator: "\n").filter { $0.hasPrefix(".B") }.compactMap { $0.split(separator: " ").dropFirst().first }
             .map { String($0).trimmingCharacters(in: CharacterSet(charactersIn: "\",")) })
         XCTAssertEqual(PolicyParser.settingNames.filter { !bold.contains($0) }, [], "settings without an entry")
-        XCTAssertEqual(Attribute.allCases.map(\.rawValue).filter { !text.contains($0) }, [], "attributes")
+        XCTAssertEqual(Attribute.allCases.map(\.name).filter { !text.contains($0) }, [], "attributes")
         XCTAssertEqual(RuleDecision.allCases.map(\.rawValue).filter { !text.contains($0) }, [], "decisions")
         let shipped = try String(contentsOfFile: Self.root + "/systemd/fanfilter.policy", encoding: .utf8)
             .split(separator: "\n").filter { !$0.hasPrefix("#") && ($0.hasPrefix("%") || $0.hasPrefix("watch") || $0.contains(" : ")) }
