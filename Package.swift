@@ -54,11 +54,19 @@ let package = Package(
             .product(name: "DequeModule", package: "swift-collections"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
+        // libmagic, found with pkg-config.
+        .systemLibrary(name: "CMagic", pkgConfig: "libmagic", providers: [.apt(["libmagic-dev"])]),
+        // A file's MIME type as fapolicyd's ftype names it: ELF headers, #! lines, libmagic.
+        .target(name: "FileType", dependencies: ["CMagic"]),
+        // LMDB, found with pkg-config.
+        .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
+        // The trust database: LMDB built from dpkg, rpm and trust files, read without locks.
+        .target(name: "TrustStore", dependencies: ["CLMDB"]),
         // The policy file: parser, compiled rules, evaluator.
         .target(name: "Policy"),
         // The agent: fanotify event source, dispatch over the port, workers, responses.
         .target(name: "FanFilter", dependencies: [
-            "CFanotify", "CSystemd", "Clocks", "FilterPort", "Policy", "AgentLog", "PortProtocol", "PortServer",
+            "CFanotify", "CSystemd", "Clocks", "FilterPort", "Policy", "AgentLog", "PortProtocol", "PortServer", "FileType", "TrustStore",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "DequeModule", package: "swift-collections"),
             .product(name: "SystemPackage", package: "swift-system"),
@@ -74,7 +82,7 @@ let package = Package(
         .executableTarget(
             name: "FanFilterCLI",
             dependencies: [
-                "FanFilter", "Policy", "AgentLog", "AgentMetrics", "PortProtocol", "PortServer", "FilterPortClient",
+                "FanFilter", "Policy", "AgentLog", "AgentMetrics", "PortProtocol", "PortServer", "FilterPortClient", "TrustStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -94,6 +102,8 @@ let package = Package(
         .executableTarget(name: "fanfilter-test-opener", path: "Tests/Opener"),
         .testTarget(name: "FilterPortTests", dependencies: ["Clocks", "FilterPort", "TestSupport"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
+        .testTarget(name: "FileTypeTests", dependencies: ["FileType"]),
+        .testTarget(name: "TrustStoreTests", dependencies: ["TrustStore"]),
         .testTarget(name: "PortProtocolTests", dependencies: ["PortProtocol"]),
         .testTarget(name: "PortServerTests", dependencies: [
             "PortServer", "PortProtocol", "PortTransport", "Clocks", "FilterPort", "TestSupport", "fanfilter-port-conformance",

@@ -31,13 +31,13 @@ final class BackgroundHasher: Sendable {
     /// One file being hashed, and whoever waits for it.
     private final class Job: Sendable {
         let file: EventFile
-        let key: FileIdentity
+        let key: ObjectHasher.Key
         let maxSize: UInt64
         let pid: Int32
         private let result = Mutex<[UInt8]??>(nil)
         private let done = DispatchSemaphore(value: 0)
 
-        init(file: EventFile, key: FileIdentity, maxSize: UInt64, pid: Int32) {
+        init(file: EventFile, key: ObjectHasher.Key, maxSize: UInt64, pid: Int32) {
             self.file = file
             self.key = key
             self.maxSize = maxSize
@@ -58,25 +58,28 @@ final class BackgroundHasher: Sendable {
 
     private struct State {
         var queue = Deque<Job>()
-        var byKey: [FileIdentity: Job] = [:]
+        var byKey: [ObjectHasher.Key: Job] = [:]
         var perSubject: [Int32: Int] = [:]
         var stopped = false
     }
 
-    private let hasher: ObjectHasher
     private let state = Mutex(State())
     private let work = DispatchSemaphore(value: 0)
     private let done = DispatchGroup()
+
+    let hasher: ObjectHasher
 
     init(hasher: ObjectHasher = ObjectHasher()) {
         self.hasher = hasher
         DispatchQueue(label: "fanfilter.hasher").async(group: done) { [self] in run() }
     }
 
-    /// The SHA-256 of the event's file, from the cache or hashed on the
-    /// hasher's thread, waited for until `deadline`.
-    func sha256(of file: EventFile, maxSize: UInt64, subject pid: Int32, until deadline: DispatchTime) -> Outcome {
-        guard let key = hasher.key(of: file.fd.rawValue, maxSize: maxSize) else { return .digest(nil) }
+    /// The digest of the event's file (SHA-256 unless told), from the cache
+    /// or hashed on the hasher's thread, waited for until `deadline`.
+    func digest(of file: EventFile, _ algorithm: LibCrypto.Algorithm = .sha256, maxSize: UInt64, subject pid: Int32,
+                until deadline: DispatchTime) -> Outcome {
+        guard let identity = hasher.key(of: file.fd.rawValue, maxSize: maxSize) else { return .digest(nil) }
+        let key = ObjectHasher.Key(file: identity, algorithm: algorithm)
         if let hit = hasher.cached(key) { return .digest(hit) }
         let job = state.withLock { s -> Job? in
             if let running = s.byKey[key] { return running }

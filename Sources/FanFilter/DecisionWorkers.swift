@@ -244,7 +244,7 @@ final class DecisionWorkers: Sendable {
         let policy = event.policy.policy
         let waited = SystemClock().now() &- event.receivedAt
         let left = max(Int64(0), policy.agent.replyTimeout.nanoseconds - Int64(bitPattern: waited))
-        return hasher.sha256(of: event.file, maxSize: policy.settings.hashMaxSize, subject: event.pid,
+        return hasher.digest(of: event.file, maxSize: policy.settings.hashMaxSize, subject: event.pid,
                              until: .now() + .nanoseconds(Int(left)))
     }
 

@@ -7,6 +7,7 @@ struct LibCrypto: @unchecked Sendable {
     let newContext: @convention(c) () -> OpaquePointer?
     let freeContext: @convention(c) (OpaquePointer?) -> Void
     let sha256: @convention(c) () -> OpaquePointer?
+    let md5: @convention(c) () -> OpaquePointer?
     let digestInit: @convention(c) (OpaquePointer?, OpaquePointer?, OpaquePointer?) -> Int32
     let digestUpdate: @convention(c) (OpaquePointer?, UnsafeRawPointer?, Int) -> Int32
     let digestFinal: @convention(c) (OpaquePointer?, UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt32>?) -> Int32
@@ -21,10 +22,11 @@ struct LibCrypto: @unchecked Sendable {
             if let newContext = load("EVP_MD_CTX_new", as: (@convention(c) () -> OpaquePointer?).self),
                let freeContext = load("EVP_MD_CTX_free", as: (@convention(c) (OpaquePointer?) -> Void).self),
                let sha256 = load("EVP_sha256", as: (@convention(c) () -> OpaquePointer?).self),
+               let md5 = load("EVP_md5", as: (@convention(c) () -> OpaquePointer?).self),
                let digestInit = load("EVP_DigestInit_ex", as: (@convention(c) (OpaquePointer?, OpaquePointer?, OpaquePointer?) -> Int32).self),
                let digestUpdate = load("EVP_DigestUpdate", as: (@convention(c) (OpaquePointer?, UnsafeRawPointer?, Int) -> Int32).self),
                let digestFinal = load("EVP_DigestFinal_ex", as: (@convention(c) (OpaquePointer?, UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt32>?) -> Int32).self) {
-                return LibCrypto(newContext: newContext, freeContext: freeContext, sha256: sha256,
+                return LibCrypto(newContext: newContext, freeContext: freeContext, sha256: sha256, md5: md5,
                                  digestInit: digestInit, digestUpdate: digestUpdate, digestFinal: digestFinal)
             }
             dlclose(library)
@@ -32,17 +34,29 @@ struct LibCrypto: @unchecked Sendable {
         return nil
     }()
 
+    /// The digests the agent computes: SHA-256 (sha256hash, trust files) and
+    /// MD5 (what dpkg records of a package's files).
+    enum Algorithm: Sendable, Hashable {
+        case sha256, md5
+        var length: UInt32 { self == .sha256 ? 32 : 16 }
+    }
+
     /// Lowercase hex SHA-256 of what `feed` hands its `update` (which says
     /// whether libcrypto took it); nil when `feed` or libcrypto fails.
     func sha256Hex(_ feed: (_ update: (UnsafeRawBufferPointer) -> Bool) -> Bool) -> [UInt8]? {
+        digestHex(.sha256, feed)
+    }
+
+    /// The same with either algorithm.
+    func digestHex(_ algorithm: Algorithm, _ feed: (_ update: (UnsafeRawBufferPointer) -> Bool) -> Bool) -> [UInt8]? {
         guard let context = newContext() else { return nil }
         defer { freeContext(context) }
-        guard digestInit(context, sha256(), nil) == 1,
+        guard digestInit(context, algorithm == .sha256 ? sha256() : md5(), nil) == 1,
               feed({ digestUpdate(context, $0.baseAddress, $0.count) == 1 }) else { return nil }
         var digest = [UInt8](repeating: 0, count: 64)  // EVP_MAX_MD_SIZE
         var length: UInt32 = 0
-        guard digestFinal(context, &digest, &length) == 1, length == 32 else { return nil }
+        guard digestFinal(context, &digest, &length) == 1, length == algorithm.length else { return nil }
         let digits = Array("0123456789abcdef".utf8)
-        return digest.prefix(32).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }
+        return digest.prefix(Int(length)).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }
     }
 }

@@ -2,20 +2,31 @@ import Glibc
 import Synchronization
 import SystemPackage
 
-/// SHA-256 of a file's contents, read through its event fd (never by path),
-/// cached by device, inode, size, mtime and ctime so an unchanged file is
-/// hashed once. Files larger than the policy's `hash_max_size` are not hashed.
+/// SHA-256 (or MD5, for dpkg's records) of a file's contents, read through
+/// its event fd (never by path), cached by device, inode, size, mtime and
+/// ctime so an unchanged file is hashed once. Files larger than the policy's `hash_max_size` are not hashed.
 /// The digest comes from OpenSSL's libcrypto, loaded at the first hash, so an
 /// agent whose policy never tests `sha256hash` does not map it.
 final class ObjectHasher: Sendable {
-    private let cache = Mutex<[FileIdentity: [UInt8]]>([:])
+    struct Key: Hashable, Sendable {
+        var file: FileIdentity
+        var algorithm: LibCrypto.Algorithm
+    }
+
+    private let cache = Mutex<[Key: [UInt8]]>([:])
     let capacity: Int
 
     init(capacity: Int = 4096) { self.capacity = capacity }
 
     /// Lowercase hex SHA-256, or nil (unreadable, larger than `maxSize`, or no libcrypto).
     func sha256(of eventFD: Int32, maxSize: UInt64) -> [UInt8]? {
-        guard let key = key(of: eventFD, maxSize: maxSize) else { return nil }
+        digest(of: eventFD, .sha256, maxSize: maxSize)
+    }
+
+    /// Lowercase hex digest, or nil, as `sha256(of:maxSize:)`.
+    func digest(of eventFD: Int32, _ algorithm: LibCrypto.Algorithm, maxSize: UInt64) -> [UInt8]? {
+        guard let file = key(of: eventFD, maxSize: maxSize) else { return nil }
+        let key = Key(file: file, algorithm: algorithm)
         return cached(key) ?? hash(eventFD, key, maxSize: maxSize)
     }
 
@@ -29,12 +40,12 @@ final class ObjectHasher: Sendable {
         return FileIdentity(st)
     }
 
-    func cached(_ key: FileIdentity) -> [UInt8]? { cache.withLock { $0[key] } }
+    func cached(_ key: Key) -> [UInt8]? { cache.withLock { $0[key] } }
 
     /// Reads and hashes the file, and keeps the digest under `key`.
-    func hash(_ eventFD: Int32, _ key: FileIdentity, maxSize: UInt64) -> [UInt8]? {
+    func hash(_ eventFD: Int32, _ key: Key, maxSize: UInt64) -> [UInt8]? {
         let file = FileDescriptor(rawValue: eventFD)
-        let digest = LibCrypto.shared?.sha256Hex { update in
+        let digest = LibCrypto.shared?.digestHex(key.algorithm) { update in
             var offset: Int64 = 0
             var buffer = [UInt8](repeating: 0, count: 1 << 16)
             while true {

@@ -1,0 +1,2 @@
+// libmagic (file(1)'s library), found through pkg-config: MIME types for ftype=.
+#include <magic.h>

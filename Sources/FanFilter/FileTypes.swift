@@ -1,0 +1,60 @@
+import FileType
+import Glibc
+import Synchronization
+
+/// `ftype` for the agent: the file type of an event's file, read through its
+/// descriptor and kept by the file's identity (device, inode, size, mtime,
+/// ctime), so an unchanged file is classified once and a changed one again.
+/// Bounded: the cache is emptied when it holds `capacity` types. Counts how
+/// many files it had to read, for `fanfilter status` and the benchmark.
+public final class FileTypes: Sendable {
+    private let reader: FileTypeReader
+    private let cache = Mutex<[FileIdentity: [UInt8]]>([:])
+    private let capacity: Int
+    /// Files classified by reading them (a cached type costs no read).
+    let classified = Atomic<Int>(0)
+
+    public init(capacity: Int = 8192, magic: MagicLibrary = MagicLibrary()) {
+        reader = FileTypeReader(magic: magic)
+        self.capacity = capacity
+    }
+
+    /// The MIME type of the file open as `fd` (its fstat is `st`); nil when it cannot be told.
+    func mimeType(of fd: Int32, stat st: stat, path: [UInt8]?, interpreterIsTrusted: ([UInt8]) -> Bool) -> [UInt8]? {
+        let key = FileIdentity(st)
+        let regular = st.st_mode & S_IFMT == S_IFREG
+        if regular, let known = cache.withLock({ $0[key] }) { return known }
+        guard let type = reader.mimeType(of: fd, stat: st, path: path, interpreterIsTrusted: interpreterIsTrusted) else { return nil }
+        let bytes = Array(type.utf8)
+        if regular {
+            classified.add(1, ordering: .relaxed)
+            cache.withLock { c in
+                if c.count >= capacity { c.removeAll(keepingCapacity: true) }
+                c[key] = bytes
+            }
+        }
+        return bytes
+    }
+
+    /// The type of the file at `path`, opened read-only and non-blocking (for
+    /// `fanfilter ftype` and `explain`; the agent never opens by path).
+    public func mimeType(ofPath path: String, interpreterIsTrusted: ([UInt8]) -> Bool) throws(FileTypeError) -> String {
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
+        guard fd >= 0 else { throw FileTypeError(path: path, errno: errno) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw FileTypeError(path: path, errno: errno) }
+        let named = ProcFacts.path(of: fd, stat: st) ?? Array(path.utf8)
+        guard let type = mimeType(of: fd, stat: st, path: named, interpreterIsTrusted: interpreterIsTrusted) else {
+            return "unknown (an ELF file of no class fapolicyd names, or libmagic could not say)"
+        }
+        return String(decoding: type, as: UTF8.self)
+    }
+}
+
+/// A file `fanfilter ftype` could not open or stat.
+public struct FileTypeError: Error, CustomStringConvertible {
+    public let path: String
+    public let errno: Int32
+    public var description: String { "\(path): \(String(cString: strerror(errno)))" }
+}

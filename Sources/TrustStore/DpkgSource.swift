@@ -1,0 +1,66 @@
+import Glibc
+
+/// Every regular file the Debian package manager installed, from dpkg's own
+/// records: the `*.list` file of each package names its files, the
+/// `*.md5sums` file their MD5 as shipped. Each path is stored as the kernel
+/// will name it: with its folders' symbolic links resolved (on a merged-/usr
+/// system dpkg says /bin/ls, the kernel /usr/bin/ls); a listed symbolic link,
+/// folder or missing file is skipped. The size is the file's size now; the
+/// digest is the package's.
+public enum DpkgSource {
+    public static let defaultInfoFolder = "/var/lib/dpkg/info"
+
+    public static func entries(infoFolder: String = defaultInfoFolder) -> [TrustEntry] {
+        guard let dir = opendir(infoFolder) else { return [] }
+        var lists: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            if name.hasSuffix(".list") { lists.append(String(name.dropLast(5))) }
+        }
+        closedir(dir)
+        var entries: [TrustEntry] = []
+        var resolvedFolders: [[UInt8]: [UInt8]?] = [:]
+        for package in lists.sorted() {
+            let digests = md5sums(TrustFile.readWhole("\(infoFolder)/\(package).md5sums") ?? [])
+            for line in (TrustFile.readWhole("\(infoFolder)/\(package).list") ?? []).split(separator: 10) {
+                let path = Array(line)
+                guard path.first == UInt8(ascii: "/"), let slash = path.lastIndex(of: UInt8(ascii: "/")) else { continue }
+                var st = stat()
+                guard withCString(path, { lstat($0, &st) }) == 0, st.st_mode & S_IFMT == S_IFREG else { continue }
+                let folder = Array(path[..<slash])
+                let real: [UInt8]?
+                if let known = resolvedFolders[folder] { real = known } else {
+                    real = canonical(folder.isEmpty ? [UInt8(ascii: "/")] : folder)
+                    resolvedFolders[folder] = real
+                }
+                guard let real else { continue }
+                let name = path[(slash + 1)...]
+                let canonicalPath = (real == [UInt8(ascii: "/")] ? real : real + [UInt8(ascii: "/")]) + name
+                let digest = digests[Array(path.dropFirst())].flatMap { TrustEntry.Digest(hex: String(decoding: $0, as: UTF8.self)) } ?? .none
+                entries.append(TrustEntry(path: canonicalPath, source: .dpkg, size: UInt64(st.st_size), digest: digest))
+            }
+        }
+        return entries
+    }
+
+    /// `MD5  relative/path` lines, by path (without its leading /).
+    static func md5sums(_ text: [UInt8]) -> [[UInt8]: [UInt8]] {
+        var out: [[UInt8]: [UInt8]] = [:]
+        for line in text.split(separator: 10) where line.count > 34 {
+            let hash = line.prefix(32)
+            let path = line.dropFirst(32).drop { $0 == 32 }
+            out[Array(path)] = Array(hash)
+        }
+        return out
+    }
+
+    static func canonical(_ path: [UInt8]) -> [UInt8]? {
+        guard let real = withCString(path, { realpath($0, nil) }) else { return nil }
+        defer { free(real) }
+        return Array(String(cString: real).utf8)
+    }
+
+    static func withCString<R>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) -> R) -> R {
+        (bytes + [0]).withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { body($0.baseAddress!) } }
+    }
+}

@@ -1,0 +1,53 @@
+/// One trusted file: its path, where it came from, and what its integrity
+/// is checked against (the size and digest recorded by the package manager
+/// or the trust file).
+public struct TrustEntry: Sendable, Equatable {
+    public enum Digest: Sendable, Equatable {
+        case none
+        /// dpkg's md5sums: the only digest dpkg records.
+        case md5([UInt8])
+        case sha256([UInt8])
+
+        /// Lowercase hex, as the files write it.
+        public var hex: String? {
+            switch self {
+            case .none: nil
+            case .md5(let b), .sha256(let b): b.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+            }
+        }
+
+        /// The digest from its hex form (32 digits: MD5, 64: SHA-256).
+        public init?(hex: some StringProtocol) {
+            let digits = Array(hex.utf8)
+            guard digits.count == 32 || digits.count == 64, digits.count % 2 == 0 else { return nil }
+            var bytes: [UInt8] = []
+            for i in stride(from: 0, to: digits.count, by: 2) {
+                guard let high = Self.nibble(digits[i]), let low = Self.nibble(digits[i + 1]) else { return nil }
+                bytes.append(high << 4 | low)
+            }
+            self = digits.count == 32 ? .md5(bytes) : .sha256(bytes)
+        }
+
+        private static func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 48...57: c - 48
+            case 97...102: c - 87
+            case 65...70: c - 55
+            default: nil
+            }
+        }
+    }
+
+    public var path: [UInt8]
+    public var source: TrustSource
+    /// The size in bytes when the entry was made (nil: not recorded).
+    public var size: UInt64?
+    public var digest: Digest
+
+    public init(path: [UInt8], source: TrustSource, size: UInt64?, digest: Digest) {
+        self.path = path
+        self.source = source
+        self.size = size
+        self.digest = digest
+    }
+}

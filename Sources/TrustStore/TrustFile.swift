@@ -1,0 +1,90 @@
+import Glibc
+
+/// A trust file in fapolicyd's format: one `PATH SIZE SHA256` a line (the
+/// path may hold spaces: the size and digest are the last two words), `#`
+/// comments and blank lines ignored. A bad line is reported with its file
+/// and line and skipped, never guessed at.
+public struct TrustFile {
+    public struct Problem: Error, CustomStringConvertible, Equatable {
+        public let file: String
+        public let line: Int
+        public let message: String
+        public var description: String { "\(file):\(line): \(message)" }
+    }
+
+    public var entries: [TrustEntry] = []
+    public var problems: [Problem] = []
+
+    /// The default trust file and folder.
+    public static let defaultFile = "/etc/fanfilter/trust"
+    public static let defaultFolder = "/etc/fanfilter/trust.d"
+
+    public init(text: [UInt8], file: String) {
+        var number = 0
+        for raw in text.split(separator: 10, omittingEmptySubsequences: false) {
+            number += 1
+            var line = raw[...]
+            while let last = line.last, last == 13 || last == 32 || last == 9 { line.removeLast() }
+            line = line.drop { $0 == 32 || $0 == 9 }
+            guard !line.isEmpty, line.first != UInt8(ascii: "#") else { continue }
+            let words = line.split(whereSeparator: { $0 == 32 || $0 == 9 })
+            func problem(_ m: String) { problems.append(Problem(file: file, line: number, message: m)) }
+            guard words.count >= 3 else { problem("expected PATH SIZE SHA256"); continue }
+            let hashWord = words[words.count - 1], sizeWord = words[words.count - 2]
+            let path = Array(line[..<sizeWord.startIndex]).reversed().drop { $0 == 32 || $0 == 9 }.reversed()
+            guard path.first == UInt8(ascii: "/"), path.count < 4096 else { problem("the path must be absolute and shorter than 4096 bytes"); continue }
+            guard let size = UInt64(String(decoding: sizeWord, as: UTF8.self)) else {
+                problem("'\(String(decoding: sizeWord, as: UTF8.self))' is not a size in bytes"); continue
+            }
+            guard hashWord.count == 64, let digest = TrustEntry.Digest(hex: String(decoding: hashWord, as: UTF8.self)) else {
+                problem("the SHA-256 must be 64 hex digits"); continue
+            }
+            entries.append(TrustEntry(path: Array(path), source: .file, size: size, digest: digest))
+        }
+    }
+
+    /// The trust file and every regular file of the folder, in name order; a
+    /// missing file or folder holds nothing.
+    public static func readAll(file: String = defaultFile, folder: String = defaultFolder) -> TrustFile {
+        var all = TrustFile(text: [], file: file)
+        var names = [file]
+        if let dir = opendir(folder) {
+            var found: [String] = []
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+                if !name.hasPrefix(".") { found.append(folder + "/" + name) }
+            }
+            closedir(dir)
+            names += found.sorted()
+        }
+        for name in names {
+            guard let bytes = readWhole(name) else { continue }
+            let one = TrustFile(text: bytes, file: name)
+            all.entries += one.entries
+            all.problems += one.problems
+        }
+        return all
+    }
+
+    /// The line a trust file gives an entry.
+    public static func line(path: [UInt8], size: UInt64, sha256Hex: String) -> String {
+        String(decoding: path, as: UTF8.self) + " \(size) \(sha256Hex)"
+    }
+
+    static func readWhole(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_size < 256 << 20 else { return nil }
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            out += buffer[..<n]
+        }
+        return out
+    }
+}

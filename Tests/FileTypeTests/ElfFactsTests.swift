@@ -1,0 +1,95 @@
+import FileType
+import XCTest
+
+/// ELF classification from headers built byte by byte (no file, no root).
+final class ElfFactsTests: XCTestCase {
+    /// A 64-bit little-endian ELF file: header, program headers, then `tail`.
+    func elf64(type: UInt16, segments: [(kind: UInt32, flags: UInt32, data: [UInt8])], entrySize: UInt16 = 56) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 64)
+        out[0...3] = [0x7F, 0x45, 0x4C, 0x46]
+        out[4] = 2; out[5] = 1; out[6] = 1
+        func put(_ v: UInt64, _ at: Int, _ width: Int, into b: inout [UInt8]) {
+            for i in 0..<width { b[at + i] = UInt8((v >> (8 * UInt64(i))) & 0xFF) }
+        }
+        put(UInt64(type), 16, 2, into: &out)
+        put(64, 32, 8, into: &out)                        // e_phoff
+        put(64, 52, 2, into: &out)                        // e_ehsize
+        put(UInt64(entrySize), 54, 2, into: &out)
+        put(UInt64(segments.count), 56, 2, into: &out)
+        var dataOffset = 64 + segments.count * 56
+        var table: [UInt8] = []
+        var data: [UInt8] = []
+        for s in segments {
+            var ph = [UInt8](repeating: 0, count: 56)
+            put(UInt64(s.kind), 0, 4, into: &ph)
+            put(UInt64(s.flags), 4, 4, into: &ph)
+            put(UInt64(dataOffset), 8, 8, into: &ph)
+            put(UInt64(s.data.count), 32, 8, into: &ph)
+            table += ph
+            data += s.data
+            dataOffset += s.data.count
+        }
+        return out + table + data
+    }
+
+    func classify(_ bytes: [UInt8], path: String = "/srv/x", trusted: Bool = false) -> String? {
+        ElfFacts(size: UInt64(bytes.count)) { offset, count in
+            guard offset < UInt64(bytes.count) else { return [] }
+            return Array(bytes[Int(offset)..<min(bytes.count, Int(offset) + count)])
+        }?.mimeType(path: Array(path.utf8)) { _ in trusted }
+    }
+
+    let interp = Array("/lib64/ld-linux-x86-64.so.2\0".utf8)
+    let dynamicWithDebug: [UInt8] = [21, 0, 0, 0, 0, 0, 0, 0] + [UInt8](repeating: 0, count: 8)
+    let dynamicPlain: [UInt8] = [1, 0, 0, 0, 0, 0, 0, 0] + [UInt8](repeating: 0, count: 8)
+
+    func testTheClassesFapolicydNames() {
+        XCTAssertEqual(classify(elf64(type: 2, segments: [(1, 5, [])])), "application/x-executable", "ET_EXEC")
+        XCTAssertEqual(classify(elf64(type: 3, segments: [(3, 4, interp), (2, 6, dynamicWithDebug)])), "application/x-executable",
+                       "a PIE: shared object with an interpreter")
+        XCTAssertEqual(classify(elf64(type: 3, segments: [(2, 6, dynamicPlain)])), "application/x-sharedlib")
+        XCTAssertEqual(classify(elf64(type: 3, segments: [(2, 6, dynamicWithDebug)])), "application/x-executable",
+                       "a static PIE: no interpreter, DT_DEBUG")
+        XCTAssertEqual(classify(elf64(type: 3, segments: [(3, 4, interp), (2, 6, dynamicPlain)]), path: "/usr/lib64/libc.so.6"),
+                       "application/x-sharedlib", "glibc's carve-out")
+        XCTAssertEqual(classify(elf64(type: 3, segments: [(3, 4, interp)]), path: "/lib/x86_64-linux-gnu/libc.so.6"),
+                       "application/x-executable", "fapolicyd's carve-out does not know Debian's multiarch folder")
+        XCTAssertEqual(classify(elf64(type: 4, segments: [(1, 4, [])])), "application/x-coredump")
+        var object = elf64(type: 1, segments: [])
+        object[54] = 0
+        XCTAssertEqual(classify(object), "application/x-object", "an object file needs no program headers")
+        XCTAssertNil(classify(elf64(type: 3, segments: [(1, 5, [])])), "a shared object with no dynamic section: no class")
+    }
+
+    func testBadElf() {
+        let bad = "application/x-bad-elf"
+        XCTAssertEqual(classify(elf64(type: 2, segments: [(1, 5, [])], entrySize: 32)), bad, "wrong program header size")
+        XCTAssertEqual(classify(elf64(type: 2, segments: [])), bad, "no program headers")
+        XCTAssertEqual(classify(Array(elf64(type: 2, segments: [(1, 5, []), (1, 5, [])]).prefix(100))), bad, "table past the end")
+        XCTAssertEqual(classify(Array(elf64(type: 2, segments: [(1, 5, [])]).prefix(40))), bad, "header cut short")
+        XCTAssertEqual(classify(elf64(type: 2, segments: [(3, 4, Array("/tmp/evil-ld.so\0".utf8))])), bad, "an unknown interpreter")
+        XCTAssertEqual(classify(elf64(type: 2, segments: [(3, 4, Array("/tmp/evil-ld.so\0".utf8))]), trusted: true),
+                       "application/x-executable", "an unknown interpreter that is trusted")
+        let hugeDynamic = elf64(type: 3, segments: [(2, 6, [UInt8](repeating: 0, count: 16 * 1001))])
+        XCTAssertEqual(classify(hugeDynamic), bad, "more than 1000 dynamic entries")
+        var lying = elf64(type: 3, segments: [(2, 6, dynamicPlain)])
+        lying[64 + 32] = 0xFF; lying[64 + 33] = 0xFF  // p_filesz far past the file
+        XCTAssertEqual(classify(lying), bad)
+        XCTAssertNil(classify(Array("\u{7F}ELF".utf8)), "shorter than an identification: not ELF")
+        XCTAssertNil(classify(Array("#!/bin/sh\necho\n".utf8)))
+    }
+
+    func testShebangLines() {
+        let cases: [(String, String?)] = [
+            ("#!/bin/sh\n", "sh"), ("#! /usr/bin/python3.11 -u\n", "python3"), ("#!/usr/bin/env python3\n", "python3"),
+            ("#!/usr/bin/env -S FOO=1 perl -w\n", "perl"), ("#!/bin/env -u HOME bash\n", "bash"), ("#!/usr/bin/env\n", nil),
+            ("#!/usr/bin/perl5.36\n", "perl5"), ("#!\n", nil), ("echo\n", nil), ("#!/usr/bin/env -- node\n", "node"),
+        ]
+        for (line, want) in cases { XCTAssertEqual(Shebang.interpreter(Array(line.utf8)), want, line) }
+        XCTAssertEqual(Shebang.mimeType(interpreter: "bash"), "text/x-shellscript")
+        XCTAssertEqual(Shebang.mimeType(interpreter: "tclsh"), "text/x-tcl")
+        XCTAssertEqual(Shebang.mimeType(interpreter: "python3"), "text/x-python")
+        XCTAssertEqual(Shebang.mimeType(interpreter: "Rscript"), "text/x-R")
+        XCTAssertNil(Shebang.mimeType(interpreter: "awk"), "left to libmagic")
+    }
+}
