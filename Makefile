@@ -104,6 +104,7 @@ fuzz:
 SBINDIR    ?= $(PREFIX)/sbin
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 CATALOGDIR ?= $(PREFIX)/lib/systemd/catalog
+APTCONFDIR ?= /etc/apt/apt.conf.d
 DOCDIR     ?= $(PREFIX)/share/doc/fanfilter
 MANDIR     ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
@@ -134,6 +135,9 @@ install-files:
 	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
 	install -D -m 0644 docs/port-protocol.md $(DESTDIR)$(DOCDIR)/port-protocol.md
 	install -D -m 0644 systemd/fanfilter.policy $(DESTDIR)$(PREFIX)/share/fanfilter/fanfilter.policy
+	install -d $(DESTDIR)$(APTCONFDIR)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' apt/60fanfilter.in > $(DESTDIR)$(APTCONFDIR)/60fanfilter
+	chmod 0644 $(DESTDIR)$(APTCONFDIR)/60fanfilter
 	install -D -m 0644 man/fanfilter.8 $(DESTDIR)$(MANDIR)/man8/fanfilter.8
 	install -D -m 0644 man/fanfilter.policy.5 $(DESTDIR)$(MANDIR)/man5/fanfilter.policy.5
 	install -D -m 0644 man/fanfilter-port.7 $(DESTDIR)$(MANDIR)/man7/fanfilter-port.7

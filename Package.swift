@@ -120,6 +120,7 @@ let package = Package(
         .testTarget(name: "FanFilterTests", dependencies: [
             "Clocks", "FanFilter", "Policy", "FilterPort", "TestSupport", "fanfilter-test-opener",
             "PortServer", "PortProtocol", "PortTransport", "fanfilter-scanner", "fanfilter-port-conformance", "fanfilter-clamd",
+            "TrustStore",
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .testTarget(name: "FanFilterCLITests", dependencies: ["TestSupport", "FanFilterCLI", "fanfilter-test-opener", "PortProtocol"]),

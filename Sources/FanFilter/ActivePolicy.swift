@@ -2,6 +2,7 @@ import FilterPort
 import Glibc
 import Policy
 import Synchronization
+import TrustStore
 
 /// A policy in force, shared by reference by every message read under it
 /// (one retain per event, not a copy of the policy), with the decision cache
@@ -10,8 +11,18 @@ final class ActivePolicy: Sendable {
     let policy: Policy
     /// nil with `cache = off`.
     let decisions: DecisionCache?
-    /// A rule tests `sha256hash`: a decision may wait for a file to be hashed.
+    /// A rule tests `sha256hash`, or `trust` with `integrity = sha256`: libcrypto is needed.
     let hashes: Bool
+    /// A decision may wait: for a file to be hashed, or for the agent's own
+    /// open of an executable (`ftype`, `trust` or `device` before the colon),
+    /// which its event reader must be free to answer.
+    let mayWait: Bool
+    /// A rule tests `pattern`: every execution moves a process's start on.
+    let tracksStarts: Bool
+    /// `trust=1` and interpreters of ELF files, when a rule tests trust or ftype.
+    let trust: TrustChecker
+    /// Why the trust database could not be opened, when a rule needs it.
+    let trustProblem: String?
     /// Events each rule decided under this policy.
     let ruleHits: RuleHits
     /// The policy file's bytes as it was put in force (nil: not a file, unreadable, or over 16 MiB).
@@ -23,7 +34,22 @@ final class ActivePolicy: Sendable {
     init(_ policy: Policy, counters: Counters? = nil, sourceBytes: [UInt8]? = nil) {
         self.policy = policy
         self.sourceBytes = sourceBytes
-        hashes = policy.rules.contains { $0.object.contains { $0.attribute == .sha256hash } }
+        let tested = policy.rules.reduce(into: Facts()) { facts, rule in
+            for test in rule.subject + rule.object { facts.formUnion(test.facts) }
+        }
+        hashes = tested.contains(.sha256) || (!tested.isDisjoint(with: [.trust, .exeTrust]) && policy.settings.integrity == .sha256)
+        mayWait = hashes || !tested.isDisjoint(with: [.exeType, .exeTrust, .exeDevice, .trust])
+        tracksStarts = tested.contains(.pattern)
+        var database: TrustDatabase?
+        var problem: String?
+        if !tested.isDisjoint(with: [.trust, .exeTrust, .ftype, .exeType]) {
+            let path = String(decoding: policy.settings.trustDatabase, as: UTF8.self)
+            do { database = try TrustDatabase(path: path) } catch {
+                problem = "\(error): trust=1 matches no file until it is built (fanfilter trust update)"
+            }
+        }
+        trust = TrustChecker(database: database, integrity: policy.settings.integrity)
+        trustProblem = tested.isDisjoint(with: [.trust, .exeTrust]) ? nil : problem
         ruleHits = RuleHits(rules: policy.rules.count)
         decisions = policy.agent.cache == .off ? nil
             : DecisionCache(capacity: policy.agent.cacheSize, counters: counters)

@@ -74,8 +74,9 @@ public final class Agent: Sendable {
         self.clients = clients
         let agent = policy.agent
         raiseFileLimit(atLeast: 2 * agent.queueSize + 1024, logger)
-        Self.loadHasher(for: policy, logger)
-        policies = PolicyHolder(ActivePolicy(policy, counters: counters, sourceBytes: ActivePolicy.bytes(ofFile: policy.source)))
+        let active = ActivePolicy(policy, counters: counters, sourceBytes: ActivePolicy.bytes(ofFile: policy.source))
+        Self.loadHasher(for: active, logger)
+        policies = PolicyHolder(active)
         port = FilterPort(name: "fanfilter", maxConnections: 1, backlogCapacity: agent.queueSize, clock: portClock)
         responder = Responder(counters: counters)
         cache = KernelCache(counters: counters)
@@ -87,7 +88,7 @@ public final class Agent: Sendable {
         } catch {
             throw AgentError("cannot connect the workers to the port: \(error)")
         }
-        workers.policyMayWait(policies.load().hashes)
+        workers.policyMayWait(policies.load().mayWait)
         BusyCPU.shared.allowSpinning(agent.spin == .auto)
         context = EventReader.Context(
             port: port, responder: responder,
@@ -104,10 +105,12 @@ public final class Agent: Sendable {
         }
     }
 
-    /// Loads libcrypto now, off the event path, when a rule tests sha256hash,
-    /// and says so when it cannot be loaded.
-    private static func loadHasher(for policy: Policy, _ logger: Logger) {
-        guard ActivePolicy(policy).hashes, LibCrypto.shared == nil else { return }
+    /// Loads libcrypto now, off the event path, when a rule needs a digest,
+    /// and says so when it cannot be loaded, or when the trust database a
+    /// rule needs cannot be opened.
+    private static func loadHasher(for active: ActivePolicy, _ logger: Logger) {
+        if let problem = active.trustProblem { logger.error("\(problem)") }
+        guard active.hashes, LibCrypto.shared == nil else { return }
         logger.error("sha256hash tests match no file: OpenSSL's libcrypto (libcrypto.so.3 or .so.1.1) cannot be loaded; install it (apt-get install libssl3)")
     }
 
@@ -263,10 +266,10 @@ public final class Agent: Sendable {
                 "\($0.name) changed: it takes effect on restart"
             }
             let active = ActivePolicy(new, counters: counters, sourceBytes: ActivePolicy.bytes(ofFile: new.source))
-            Self.loadHasher(for: new, logger)
+            Self.loadHasher(for: active, logger)
             func storeActive() {
                 // The reader stops deciding before a policy whose decisions may wait is in force.
-                if active.hashes { workers.policyMayWait(true) }  // and starts again, if it may, once it is
+                if active.mayWait { workers.policyMayWait(true) }  // and starts again, if it may, once it is
                 policies.store(active)
             }
             if (new.agent.mode == .observe) == old.group.permission {
@@ -290,7 +293,7 @@ public final class Agent: Sendable {
                     $0.watch.links = links
                 }
             }
-            workers.policyMayWait(active.hashes)
+            workers.policyMayWait(active.mayWait)
             BusyCPU.shared.allowSpinning(new.agent.spin == .auto)
             counters.increment(.reloads)
             return notes

@@ -46,6 +46,13 @@ final class DecisionCache: Sendable {
             append(path)
             append(s.exe)
             append(s.comm)
+            // What is known of the executable and of the start: a different one is a different subject.
+            if needs.contains(.pattern) || needs.contains(.exeTrust) {
+                names.append(s.pattern?.rawValue ?? 0xFF)
+                names.append(s.exeTrusted.map { $0 ? 1 : 0 } ?? 0xFF)
+            }
+            if needs.contains(.exeType) { append(s.exeType) }
+            if needs.contains(.exeDevice) { append(s.exeDevice) }
             self.names = names
         }
 

@@ -26,6 +26,10 @@ final class DecisionWorkers: Sendable {
     /// The socket port's deciders, for `ask` rules (nil: `ask` gets `on_no_client`).
     private let clients: ClientDecisions?
     private let hasher = BackgroundHasher()
+    /// `ftype`, for objects and executables.
+    private let fileTypes = FileTypes()
+    /// `pattern`: each process's start.
+    private let starts = StartPatterns()
     private let count: Int
     /// Whether the event reader decides a message itself (see `decideOneInline`).
     private let readerDecides = Atomic<Bool>(false)
@@ -188,6 +192,10 @@ final class DecisionWorkers: Sendable {
             access: event.access,
             subject: ProcFacts.subject(pid: event.pid, pidfd: event.file.pidfdNumber, needs: needs, mounts: mounts),
             object: ProcFacts.object(path: path, stat: statted ? st : nil, needs: needs, mounts: mounts))
+        learnStartAndExecutable(&request, event, stat: statted ? st : nil, needs: needs)
+        if needs.contains(.ftype), statted {
+            request.object.ftype = fileTypes.mimeType(of: fd, stat: st, path: path) { event.policy.trust.lists($0) }
+        }
 
         var flight: (DecisionCache, DecisionCache.Key, DecisionCache.Flight)?
         if let cache, statted {
@@ -208,10 +216,17 @@ final class DecisionWorkers: Sendable {
         }
         var answeredBy: (setting: String, why: String)?
         var decision: Decision
-        let hashed = needs.contains(.sha256) ? hash(event) : .digest(nil)
+        var hashed = needs.contains(.sha256) ? hash(event) : .digest(nil)
+        if case .digest(let digest) = hashed { request.object.sha256 = digest }
+        if case .digest = hashed, needs.contains(.trust) {
+            switch event.policy.trust.check(path: path, stat: st, digest: { hash(event, $0) }) {
+            case .trusted(let yes): request.object.trusted = statted ? yes : nil
+            case .late: hashed = .late
+            case .busy: hashed = .busy
+            }
+        }
         switch hashed {
-        case .digest(let digest):
-            request.object.sha256 = digest
+        case .digest:
             let start = SystemClock().now()
             decision = decide?(request) ?? policy.decide(request)
             latencies.evaluation.record(from: start, to: SystemClock().now())
@@ -237,14 +252,33 @@ final class DecisionWorkers: Sendable {
                        openedAs: named.openedAs, answeredBy: answeredBy, stat: statted ? st : nil)
     }
 
-    /// The file's SHA-256 from the background hasher, waited for no longer
-    /// than the event's own deadline.
-    private func hash(_ event: EventMessage) -> BackgroundHasher.Outcome {
+    /// The subject's facts that need its executable or its start: `ftype`,
+    /// `device` and `trust` before the colon, and `pattern`, which every
+    /// execution moves on while a rule tests it.
+    private func learnStartAndExecutable(_ request: inout AccessRequest, _ event: EventMessage, stat st: stat?, needs: Facts) {
+        let active = event.policy
+        if active.tracksStarts, let st, needs.contains(.pattern) || event.access == .execute {
+            if request.subject.exe == nil, needs.contains(.pattern) {
+                request.subject.exe = ObjectPath.executable(of: event.pid, mounts: mounts)
+            }
+            let pattern = starts.pattern(pid: event.pid, pidfd: event.file.pidfdNumber, access: event.access,
+                                         file: event.file.fd.rawValue, stat: st, exe: request.subject.exe)
+            if needs.contains(.pattern) { request.subject.pattern = pattern }
+        }
+        guard !needs.isDisjoint(with: [.exeType, .exeDevice, .exeTrust]) else { return }
+        client.willBeSlow()
+        ExecutableFacts.learn(&request.subject, pidfd: event.file.pidfdNumber, needs: needs, mounts: mounts, types: fileTypes,
+                              trust: active.trust, hasher: hasher.hasher, hashMaxSize: active.policy.settings.hashMaxSize)
+    }
+
+    /// The file's digest (SHA-256 unless told) from the background hasher,
+    /// waited for no longer than the event's own deadline.
+    private func hash(_ event: EventMessage, _ algorithm: LibCrypto.Algorithm = .sha256) -> BackgroundHasher.Outcome {
         client.willBeSlow()
         let policy = event.policy.policy
         let waited = SystemClock().now() &- event.receivedAt
         let left = max(Int64(0), policy.agent.replyTimeout.nanoseconds - Int64(bitPattern: waited))
-        return hasher.digest(of: event.file, maxSize: policy.settings.hashMaxSize, subject: event.pid,
+        return hasher.digest(of: event.file, algorithm, maxSize: policy.settings.hashMaxSize, subject: event.pid,
                              until: .now() + .nanoseconds(Int(left)))
     }
 

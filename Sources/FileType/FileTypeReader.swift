@@ -40,7 +40,7 @@ public struct FileTypeReader: Sendable {
     }
 
     /// Up to `count` bytes at `offset` (fewer at the end of the file or on an error).
-    static func read(_ fd: Int32, at offset: UInt64, count: Int) -> [UInt8] {
+    public static func read(_ fd: Int32, at offset: UInt64, count: Int) -> [UInt8] {
         guard count > 0, offset < UInt64(Int64.max) else { return [] }
         var bytes = [UInt8](repeating: 0, count: count)
         var done = 0

@@ -11,7 +11,7 @@ public struct Test: Sendable, Equatable, Hashable {
     }
 
     /// The facts the agent must learn to run this test.
-    var facts: Facts {
+    public var facts: Facts {
         guard values.contains(.untrusted), let trust = attribute.untrustedFact else { return attribute.fact }
         return attribute.fact.union(trust.fact)
     }

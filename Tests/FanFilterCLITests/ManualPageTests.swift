@@ -30,16 +30,18 @@ final class ManualPageTests: XCTestCase {
         let r = Child([fanfilterPath, "--experimental-dump-help"]).wait()
         let help = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.output.utf8)) as? [String: Any])
         var missing: [String] = []
-        func walk(_ command: [String: Any]) {
-            let name = command["commandName"] as? String ?? ""
-            if name != "fanfilter", name != "help", !text.contains(".B fanfilter \(name)") { missing.append("command \(name)") }
+        func walk(_ command: [String: Any], parent: String = "") {
+            let own = command["commandName"] as? String ?? ""
+            // A subcommand of a subcommand is named with its parent: `fanfilter trust update`.
+            let name = parent.isEmpty || parent == "fanfilter" ? own : parent + " " + own
+            if name != "fanfilter", own != "help", !text.contains(".B fanfilter \(name)") { missing.append("command \(name)") }
             for argument in command["arguments"] as? [[String: Any]] ?? [] {
                 for n in argument["names"] as? [[String: Any]] ?? [] where n["kind"] as? String == "long" {
                     let option = "--" + (n["name"] as? String ?? "")
                     if !text.contains(option) { missing.append("\(name) \(option)") }
                 }
             }
-            for sub in command["subcommands"] as? [[String: Any]] ?? [] { walk(sub) }
+            for sub in command["subcommands"] as? [[String: Any]] ?? [] { walk(sub, parent: name) }
         }
         walk(try XCTUnwrap(help["command"] as? [String: Any]))
         XCTAssertEqual(missing, [], "fanfilter(8) lacks these")

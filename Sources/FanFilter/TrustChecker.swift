@@ -1,0 +1,43 @@
+import Glibc
+import Policy
+import TrustStore
+
+/// `trust=1`: the file's path is in the trust database and the file passes
+/// the `integrity` check (none: the path alone; size: the size recorded;
+/// sha256: also the digest recorded, SHA-256 for trust-file entries, MD5 for
+/// dpkg's). A digest comes from `digest`, which the worker backs with the
+/// background hasher and its deadline, so a large file never holds a worker.
+struct TrustChecker: Sendable {
+    let database: TrustDatabase?
+    let integrity: Integrity
+
+    enum Outcome: Equatable {
+        case trusted(Bool)
+        /// The digest was not ready by the event's deadline, or the hasher is full.
+        case late, busy
+    }
+
+    /// Whether the database lists `path` (the path alone: an ELF interpreter's check).
+    func lists(_ path: [UInt8]) -> Bool { database?.lookUp(path) != nil }
+
+    /// The trust of the file open with stat `st` at `path`.
+    func check(path: [UInt8]?, stat st: stat,
+               digest: (LibCrypto.Algorithm) -> BackgroundHasher.Outcome) -> Outcome {
+        guard let path, let entry = database?.lookUp(path) else { return .trusted(false) }
+        if integrity == .none { return .trusted(true) }
+        guard st.st_mode & S_IFMT == S_IFREG, entry.size.map({ $0 == UInt64(st.st_size) }) ?? false else { return .trusted(false) }
+        if integrity == .size { return .trusted(true) }
+        let (algorithm, recorded): (LibCrypto.Algorithm, String?) = switch entry.digest {
+        case .none: (.sha256, nil)
+        case .md5: (.md5, entry.digest.hex)
+        case .sha256: (.sha256, entry.digest.hex)
+        }
+        // An entry with no digest cannot pass a digest check.
+        guard let recorded else { return .trusted(false) }
+        switch digest(algorithm) {
+        case .digest(let hex): return .trusted(hex.map { String(decoding: $0, as: UTF8.self) == recorded } ?? false)
+        case .late: return .late
+        case .busy: return .busy
+        }
+    }
+}

@@ -1,0 +1,205 @@
+import ArgumentParser
+import FanFilter
+import Glibc
+import Policy
+import TrustStore
+
+extension Fanfilter {
+    struct Trust: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Build, list and query the trust database that trust= rules read.",
+            discussion: """
+            The database (LMDB, at the policy's trust_db, default /var/lib/fanfilter/trust.mdb) \
+            lists every regular file the package manager installed (dpkg's records, with the MD5 \
+            dpkg keeps) and every line of the trust files /etc/fanfilter/trust and \
+            /etc/fanfilter/trust.d/* (fapolicyd's format: PATH SIZE SHA256). A running agent \
+            reads the new database at its next reload (fanfilter reload; the apt hook does both).
+            """,
+            subcommands: [Update.self, List.self, Check.self, Add.self, Remove.self]
+        )
+    }
+}
+
+/// The trust database path a policy names.
+private func databasePath(_ source: PolicySource) throws -> String {
+    do { return String(decoding: try source.load(ownership: .ignore).settings.trustDatabase, as: UTF8.self) } catch {
+        printError("fanfilter trust: the policy does not load: \(error.diagnostics.first { $0.severity == .error }.map { "\($0)" } ?? "\(error)")")
+        throw ExitCode(2)
+    }
+}
+
+/// Rebuilds the database from every source; prints what it holds.
+private func rebuild(_ path: String, _ files: TrustFiles) throws {
+    let start = SystemClockReading.now()
+    var entries: [TrustEntry] = []
+    var bySource: [TrustSource: Int] = [:]
+    let dpkg = DpkgSource.entries(infoFolder: files.dpkgInfo)
+    entries += dpkg
+    bySource[.dpkg] = dpkg.count
+    let trustFiles = TrustFile.readAll(file: files.trustFile, folder: files.trustFolder)
+    for problem in trustFiles.problems { printError("fanfilter trust: \(problem) (line skipped)") }
+    entries += trustFiles.entries
+    bySource[.file] = trustFiles.entries.count
+    do {
+        let folder = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+        if !folder.isEmpty { mkdir(folder, 0o755) }
+        let count = try TrustDatabaseWriter.write(entries, to: path)
+        var st = stat()
+        stat(path, &st)
+        let took = Double(SystemClockReading.now() - start) / 1e9
+        let kib = Int(st.st_size) / 1024
+        let seconds = (took * 100).rounded() / 100
+        print("\(path): \(count) files (dpkg \(bySource[.dpkg] ?? 0), trust files \(bySource[.file] ?? 0)), \(kib) KiB, built in \(seconds) s")
+    } catch {
+        printError("fanfilter trust: \(error)")
+        throw ExitCode(1)
+    }
+}
+
+/// CLOCK_MONOTONIC in nanoseconds, for how long an update took.
+private enum SystemClockReading {
+    static func now() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+}
+
+struct TrustFiles: ParsableArguments {
+    @Option(help: ArgumentHelp("The trust file add and remove write.", valueName: "file"))
+    var trustFile = TrustFile.defaultFile
+
+    @Option(help: ArgumentHelp("The folder of further trust files.", valueName: "folder"))
+    var trustFolder = TrustFile.defaultFolder
+
+    @Option(help: ArgumentHelp("dpkg's package records (another root's, or an empty folder for none).", valueName: "folder"))
+    var dpkgInfo = DpkgSource.defaultInfoFolder
+}
+
+extension Fanfilter.Trust {
+    struct Update: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Rebuild the trust database from dpkg's records and the trust files.",
+            discussion: "Built beside the old one and renamed over it: a running agent never reads half a database. Run by the apt hook after every dpkg run.")
+        @OptionGroup var source: PolicySource
+        @OptionGroup var files: TrustFiles
+
+        func run() throws { try rebuild(try databasePath(source), files) }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print every entry: path, source, size, digest.")
+        @OptionGroup var source: PolicySource
+        @Option(name: .customLong("source"), help: ArgumentHelp("Only entries from this source.", valueName: "dpkg|rpm|file"))
+        var only: String?
+
+        func validate() throws {
+            if let only, TrustSource(name: only) == nil { throw ValidationError("--source takes dpkg, rpm or file (got '\(only)')") }
+        }
+
+        func run() throws {
+            let wanted = only.flatMap(TrustSource.init(name:))
+            do {
+                let db = try TrustDatabase(path: try databasePath(source))
+                db.forEach { e in
+                    guard wanted == nil || e.source == wanted else { return }
+                    print("\(String(decoding: e.path, as: UTF8.self)) \(e.source) \(e.size.map(String.init) ?? "-") \(e.digest.hex ?? "-")")
+                }
+            } catch let error as TrustDatabaseError {
+                printError("fanfilter trust list: \(error)")
+                throw ExitCode(1)
+            }
+        }
+    }
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Say whether a file is trusted under the policy's integrity setting, and why not.",
+            discussion: "Exit status 0 trusted, 1 not.")
+        @OptionGroup var source: PolicySource
+        @Argument(help: ArgumentHelp("The file.", valueName: "path")) var path: String
+
+        func run() throws {
+            let policy: Policy
+            do { policy = try source.load(ownership: .ignore) } catch {
+                printError("fanfilter trust check: the policy does not load: \(error.diagnostics.first { $0.severity == .error }.map { "\($0)" } ?? "\(error)")")
+                throw ExitCode(2)
+            }
+            let db = try? TrustDatabase(path: String(decoding: policy.settings.trustDatabase, as: UTF8.self))
+            let report = TrustReport(path: path, database: db, integrity: policy.settings.integrity)
+            report.lines.forEach { print($0) }
+            if !report.trusted { throw ExitCode(1) }
+        }
+    }
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add files to the trust file (size and SHA-256 read now), then rebuild the database.")
+        @OptionGroup var source: PolicySource
+        @OptionGroup var files: TrustFiles
+        @Argument(help: ArgumentHelp("The files.", valueName: "path")) var paths: [String]
+
+        func run() throws {
+            var lines: [String] = []
+            for path in paths {
+                let facts = ObjectFacts(reading: Array(path.utf8), hashMaxSize: .max)
+                guard let named = facts.path, let size = facts.size, let digest = facts.sha256 else {
+                    printError("fanfilter trust add: \(path): cannot read it (a regular file this user can read; a file the policy denies can be added by hand: PATH SIZE SHA256)")
+                    throw ExitCode(1)
+                }
+                lines.append(TrustFile.line(path: named, size: size, sha256Hex: String(decoding: digest, as: UTF8.self)))
+            }
+            let existing = TrustFileText.read(files.trustFile)
+            try TrustFileText.write(files.trustFile, existing + lines)
+            lines.forEach { print("added: \($0)") }
+            try rebuild(try databasePath(source), files)
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove files from the trust file, then rebuild the database.")
+        @OptionGroup var source: PolicySource
+        @OptionGroup var files: TrustFiles
+        @Argument(help: ArgumentHelp("The files, as the trust file names them.", valueName: "path")) var paths: [String]
+
+        func run() throws {
+            let existing = TrustFileText.read(files.trustFile)
+            let kept = existing.filter { line in
+                let parsed = TrustFile(text: Array(line.utf8), file: files.trustFile).entries.first
+                return parsed.map { !paths.contains(String(decoding: $0.path, as: UTF8.self)) } ?? true
+            }
+            guard kept.count < existing.count else {
+                printError("fanfilter trust remove: \(files.trustFile) lists none of them")
+                throw ExitCode(1)
+            }
+            try TrustFileText.write(files.trustFile, kept)
+            print("removed \(existing.count - kept.count) line\(existing.count - kept.count == 1 ? "" : "s") from \(files.trustFile)")
+            try rebuild(try databasePath(source), files)
+        }
+    }
+}
+
+/// A trust file's lines, read and written whole (written beside it, then renamed).
+private enum TrustFileText {
+    static func read(_ path: String) -> [String] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }
+    }
+
+    static func write(_ path: String, _ lines: [String]) throws {
+        let folder = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+        if !folder.isEmpty { mkdir(folder, 0o755) }
+        let temporary = path + ".new"
+        do {
+            try (lines.joined(separator: "\n") + "\n").write(toFile: temporary, atomically: false, encoding: .utf8)
+        } catch {
+            printError("fanfilter trust: cannot write \(temporary): \(error)")
+            throw ExitCode(1)
+        }
+        chmod(temporary, 0o644)
+        guard rename(temporary, path) == 0 else {
+            printError("fanfilter trust: cannot replace \(path): \(String(cString: strerror(errno)))")
+            throw ExitCode(1)
+        }
+    }
+}

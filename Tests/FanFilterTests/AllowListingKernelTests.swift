@@ -1,0 +1,91 @@
+import FanFilter
+import Foundation
+import Glibc
+import TestSupport
+import TrustStore
+import XCTest
+
+/// fapolicyd's application allow-listing on the real kernel: trust from a
+/// trust database, file types, and how a program was started.
+final class AllowListingKernelTests: KernelTestCase {
+    func sha256(_ bytes: [UInt8]) -> String {
+        let r = Child(["/usr/bin/sha256sum", String(decoding: sandbox.path("hash-me"), as: UTF8.self)]).wait()
+        return String(r.output.prefix(64))
+    }
+
+    func trustEntry(_ path: [UInt8], contents: [UInt8]) -> TrustEntry {
+        sandbox.file("hash-me", contents: contents)
+        return TrustEntry(path: path, source: .file, size: UInt64(contents.count), digest: TrustEntry.Digest(hex: sha256(contents))!)
+    }
+
+    func run(_ argv: [String]) -> Child.Result { Child(argv, mergeStderr: true).wait(timeout: .seconds(20)) }
+
+    func testOnlyTrustedExecutablesRunAndAChangedOneDoesNot() throws {
+        let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: "/bin/true")))
+        let trusted = sandbox.executable("bin/trusted", from: "/bin/true")
+        let unlisted = sandbox.executable("bin/unlisted", from: "/bin/true")
+        let changed = sandbox.executable("bin/changed", from: "/bin/true")
+        let script = sandbox.file("bin/script", contents: Array("#!/bin/sh\nexit 0\n".utf8), mode: 0o755)
+        try TrustDatabaseWriter.write([trustEntry(trusted, contents: bytes), trustEntry(changed, contents: bytes)],
+                                      to: String(decoding: sandbox.path("trust.mdb"), as: UTF8.self))
+        // Changed after the database was built: same size, another byte.
+        let fd = open(String(decoding: changed, as: UTF8.self), O_WRONLY)
+        var byte: UInt8 = 0x41
+        pwrite(fd, &byte, 1, off_t(bytes.count - 1))
+        close(fd)
+        let agent = try startAgent("""
+        watch = $ROOT
+        trust_db = $ROOT/trust.mdb
+        integrity = sha256
+        allow perm=execute all : ftype=text/x-shellscript
+        deny_audit perm=any all : ftype=application/x-bad-elf
+        allow perm=execute all : ftype=application/x-executable trust=1
+        deny_audit perm=execute all : all
+        allow perm=open all : all
+        """)
+        let root = sandbox.root
+        XCTAssertEqual(run([openerPath, "exec", root + "/bin/trusted"]).status, 0)
+        XCTAssertEqual(run([openerPath, "exec", root + "/bin/unlisted"]).output, "EPERM\n", "not in the trust database")
+        XCTAssertEqual(run([openerPath, "exec", root + "/bin/changed"]).output, "EPERM\n", "listed, and changed since")
+        XCTAssertEqual(run([openerPath, "exec", root + "/bin/script"]).status, 0, "a shell script by its #! line")
+        XCTAssertEqual(Array(unlisted.suffix(8)), Array("unlisted".utf8))
+        _ = script
+        stop(agent)
+    }
+
+    func testABadElfIsDeniedEvenWhenTrusted() throws {
+        var bytes = try Array(Data(contentsOf: URL(fileURLWithPath: "/bin/true")))
+        bytes[54] = 0x20  // e_phentsize: not a 64-bit program header's size
+        let bad = sandbox.file("bin/bad", contents: bytes, mode: 0o755)
+        try TrustDatabaseWriter.write([trustEntry(bad, contents: bytes)], to: String(decoding: sandbox.path("trust.mdb"), as: UTF8.self))
+        let agent = try startAgent("""
+        watch = $ROOT
+        trust_db = $ROOT/trust.mdb
+        deny_audit perm=any all : ftype=application/x-bad-elf
+        allow perm=execute all : trust=1
+        """)
+        XCTAssertEqual(run([openerPath, "open", sandbox.root + "/bin/bad"]).output, "EPERM\n")
+        stop(agent)
+    }
+
+    func testTheRuntimeLinkerNamedAsTheCommandAndLDPreload() throws {
+        sandbox.executable("bin/prog", from: "/bin/true")
+        sandbox.executable("lib/preload.so", from: "/lib/x86_64-linux-gnu/libdl.so.2")
+        let log = LogCapture()
+        let agent = try startAgent("""
+        watch = $ROOT
+        deny_log perm=any pattern=ld_so : all
+        deny_log perm=any pattern=ld_preload : all
+        allow perm=any pattern=normal : all
+        """, logger: log.logger)
+        let root = sandbox.root
+        XCTAssertEqual(run([openerPath, "exec", root + "/bin/prog"]).status, 0, "started the usual way")
+        let direct = run([openerPath, "exec", "/lib64/ld-linux-x86-64.so.2", root + "/bin/prog"])
+        XCTAssertNotEqual(direct.status, 0, "ld.so could not open the program: \(direct.output)")
+        XCTAssertNotNil(log.wait { $0.message.hasPrefix("deny open") && $0.message.hasSuffix("rule=test.policy:2") }, "\(log.all.map(\.message))")
+        let preloaded = run(["/usr/bin/env", "LD_PRELOAD=\(root)/lib/preload.so", root + "/bin/prog"])
+        XCTAssertTrue(preloaded.output.contains("preload.so"), "the loader says it could not preload: \(preloaded.output)")
+        XCTAssertNotNil(log.wait { $0.message.contains("preload.so by ") && $0.message.hasSuffix("rule=test.policy:3") }, "\(log.all.map(\.message))")
+        stop(agent)
+    }
+}
