@@ -23,6 +23,8 @@ final class ActivePolicy: Sendable {
     let trust: TrustChecker
     /// Why the trust database could not be opened, when a rule needs it.
     let trustProblem: String?
+    /// A rule tests trust (or ftype, whose ELF interpreters may be trusted).
+    let usesTrust: Bool
     /// Events each rule decided under this policy.
     let ruleHits: RuleHits
     /// The policy file's bytes as it was put in force (nil: not a file, unreadable, or over 16 MiB).
@@ -42,7 +44,8 @@ final class ActivePolicy: Sendable {
         tracksStarts = tested.contains(.pattern)
         var database: TrustDatabase?
         var problem: String?
-        if !tested.isDisjoint(with: [.trust, .exeTrust, .ftype, .exeType]) {
+        usesTrust = !tested.isDisjoint(with: [.trust, .exeTrust, .ftype, .exeType])
+        if usesTrust {
             let path = String(decoding: policy.settings.trustDatabase, as: UTF8.self)
             do { database = try TrustDatabase(path: path) } catch {
                 problem = "\(error): trust=1 matches no file until it is built (fanfilter trust update)"

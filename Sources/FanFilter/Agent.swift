@@ -37,6 +37,8 @@ public final class Agent: Sendable {
         var stopped = false
         /// Re-marks watched paths as filesystems come and go (from `start()` on).
         var mountWatcher: MountWatcher?
+        /// Puts a new trust database in force when one is renamed into place.
+        var trustWatcher: TrustWatcher?
     }
 
     private let state: Mutex<State>
@@ -187,7 +189,32 @@ public final class Agent: Sendable {
         Self.run(watch)
         let watcher = MountWatcher { [weak self] in self?.followMounts() }
         if watcher == nil { logger.warning("cannot follow mount changes (/proc/self/mountinfo): a watched filesystem mounted again is watched after the next reload") }
-        state.withLock { $0.mountWatcher = watcher }
+        let trustWatcher = TrustWatcher { [weak self] in self?.followTrustDatabase() }
+        state.withLock {
+            $0.mountWatcher = watcher
+            $0.trustWatcher = trustWatcher
+        }
+    }
+
+    /// The trust database a rule reads was replaced (or appeared): the policy
+    /// in force is put in force again with it, as a reload would, so the
+    /// decisions cached under the old database go with it.
+    private func followTrustDatabase() {
+        let active = policies.load()
+        guard active.usesTrust else { return }
+        let path = active.policy.settings.trustDatabase
+        var st = stat()
+        let found = withCPath(path) { stat($0, &st) } == 0
+        let now = found ? (UInt64(st.st_dev), UInt64(st.st_ino)) : nil
+        let before = active.trust.database.map { ($0.identity.device, $0.identity.inode) }
+        guard now.map({ n in before.map { $0 != n } ?? true }) ?? false else { return }
+        do {
+            _ = try reload(active.policy)
+            let count = policies.load().trust.database?.count
+            logger.notice("a new trust database is in force: \(printable(path))\(count.map { " (\($0) files)" } ?? "")")
+        } catch {
+            logger.error("a new trust database at \(printable(path)) could not be put in force: \(error)")
+        }
     }
 
     /// The mount table changed: a watched path whose filesystem went away is
@@ -351,11 +378,12 @@ public final class Agent: Sendable {
     /// most `reply_timeout` later), stops the workers and closes the fanotify
     /// group. Idempotent; returns when all of that is done.
     public func stop() {
-        let watcher = state.withLock { s -> MountWatcher? in
-            defer { s.mountWatcher = nil }
-            return s.mountWatcher
+        let (watcher, trustWatcher) = state.withLock { s -> (MountWatcher?, TrustWatcher?) in
+            defer { s.mountWatcher = nil; s.trustWatcher = nil }
+            return (s.mountWatcher, s.trustWatcher)
         }
         watcher?.stop()
+        trustWatcher?.stop()
         control.withLock { _ in
             let watch = state.withLock { s -> Watch? in
                 guard !s.stopped else { return nil }

@@ -89,3 +89,28 @@ final class AllowListingKernelTests: KernelTestCase {
         stop(agent)
     }
 }
+
+/// A trust database renamed into place is in force within seconds, without a reload.
+final class TrustDatabaseChangeTests: KernelTestCase {
+    func testANewDatabaseIsPickedUpOnItsOwn() throws {
+        let program = sandbox.executable("bin/prog", from: "/bin/true")
+        let log = LogCapture()
+        let agent = try startAgent("""
+        watch = $ROOT
+        trust_db = $ROOT/trust.mdb
+        integrity = size
+        allow perm=execute all : trust=1
+        deny perm=execute all : all
+        """, logger: log.logger)
+        let run = { Child([openerPath, "exec", String(decoding: program, as: UTF8.self)], mergeStderr: true).wait() }
+        XCTAssertEqual(run().output, "EPERM\n", "no database yet: nothing is trusted")
+        XCTAssertNotNil(log.wait { $0.message.contains("trust=1 matches no file until it is built") })
+        var st = stat()
+        stat(String(decoding: program, as: UTF8.self), &st)
+        try TrustDatabaseWriter.write([TrustEntry(path: program, source: .file, size: UInt64(st.st_size), digest: .none)],
+                                      to: String(decoding: sandbox.path("trust.mdb"), as: UTF8.self))
+        XCTAssertNotNil(log.wait(for: { $0.message.hasPrefix("a new trust database is in force") }, timeout: .seconds(10)))
+        XCTAssertEqual(run().status, 0)
+        stop(agent)
+    }
+}
