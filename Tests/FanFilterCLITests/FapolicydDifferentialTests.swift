@@ -1,0 +1,22 @@
+import Foundation
+import Glibc
+import TestSupport
+import XCTest
+
+/// fanfilter beside the real fapolicyd (Debian's 1.1.7, which make test
+/// installs with its service never started): the same sample rules, the same
+/// trust file, the same accesses on a private tmpfs, compared access by
+/// access (Tests/Differential/fapolicyd.sh).
+final class FapolicydDifferentialTests: XCTestCase {
+    func testTheSameRulesGiveTheSameDecisions() throws {
+        guard getuid() == 0 else { throw XCTSkip("needs root: run `sudo make test`") }
+        XCTAssertEqual(access("/usr/sbin/fapolicyd", X_OK), 0, "make test installs fapolicyd")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../Differential/fapolicyd.sh").standardized.path
+        let r = Child(["/bin/bash", script, fanfilterPath], mergeStderr: true).wait(timeout: .seconds(240))
+        print(r.output)
+        XCTAssertFalse(r.hung, "the comparison finishes within its bound")
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertTrue(r.output.contains(" 0 unexplained"), r.output)
+    }
+}
