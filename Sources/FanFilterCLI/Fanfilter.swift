@@ -14,7 +14,7 @@ struct Fanfilter: ParsableCommand {
         fapolicyd's rule language: `decision perm=P subject : object`, first match wins.
         """,
         version: fanfilterVersion,
-        subcommands: [Run.self, Check.self, Explain.self, Rules.self, Ftype.self, Trust.self, Status.self, Reload.self, Clients.self, Monitor.self, SetMode.self, Flush.self, Metrics.self]
+        subcommands: [Run.self, Check.self, Explain.self, Rules.self, Ftype.self, Trust.self, ImportFapolicyd.self, Status.self, Reload.self, Clients.self, Monitor.self, SetMode.self, Flush.self, Metrics.self]
     )
 }
 

@@ -1,0 +1,120 @@
+/// fapolicyd's configuration as a fanfilter policy (`fanfilter
+/// import-fapolicyd`): each fapolicyd.conf setting with a fanfilter meaning
+/// becomes that setting, every other one a comment that says why it has
+/// none, and the rules are read where fapolicyd keeps them, unchanged.
+public struct FapolicydImport {
+    /// One mounted filesystem: where, and its type (from /proc/self/mounts).
+    public struct Mount: Sendable, Equatable {
+        public var point: String
+        public var type: String
+        public init(point: String, type: String) {
+            self.point = point
+            self.type = type
+        }
+    }
+
+    /// The policy's text.
+    public private(set) var text = ""
+
+    /// - Parameters:
+    ///   - folder: fapolicyd's folder (/etc/fapolicyd).
+    ///   - conf: fapolicyd.conf's text (nil: there is none).
+    ///   - hasRulesFolder: whether `folder/rules.d` exists (else `folder/fapolicyd.rules` is read).
+    ///   - mounts: this machine's mounts, for watch_fs.
+    public init(folder: String, conf: String?, hasRulesFolder: Bool, mounts: [Mount]) {
+        var lines = ["# Imported from \(folder) by fanfilter import-fapolicyd.",
+                     "# Check it with fanfilter check, then run it in permissive mode first.", ""]
+        var settings: [(key: String, value: String)] = []
+        for raw in (conf ?? "").split(separator: "\n", omittingEmptySubsequences: false) {
+            let line = raw.trimmingCharacters(in: " \t\r")
+            guard !line.isEmpty, !line.hasPrefix("#"), let eq = line.firstIndex(of: "=") else { continue }
+            let key = line[..<eq].trimmingCharacters(in: " \t").lowercased()
+            let value = line[line.index(after: eq)...].trimmingCharacters(in: " \t")
+            settings.append((key, value))
+        }
+        if conf == nil { lines.append("# \(folder)/fapolicyd.conf: not found; fanfilter's defaults stand.") }
+        var watchedTypes: [String] = []
+        for (key, value) in settings {
+            let was = "# fapolicyd.conf: \(key) = \(value)"
+            switch key {
+            case "permissive":
+                lines += [was, "mode = \(value == "0" ? "enforce" : "permissive")"]
+            case "q_size":
+                if let n = Int(value), n >= 1, n <= 1_048_576 { lines += [was, "queue_size = \(n)"] } else {
+                    lines.append(was + "  (not a queue size fanfilter takes: its default stands)")
+                }
+            case "integrity":
+                switch value.lowercased() {
+                case "none", "size", "sha256": lines += [was, "integrity = \(value.lowercased())"]
+                case "ima": lines += [was + "  (IMA is not read: the closest is sha256, a digest of the contents)", "integrity = sha256"]
+                default: lines.append(was + "  (unknown: fanfilter's default, none, stands)")
+                }
+            case "obj_cache_size":
+                if let n = Int(value), n >= 1, n <= 16_777_216 { lines += [was, "cache_size = \(n)"] } else { lines.append(was) }
+            case "watch_fs":
+                watchedTypes = value.split(separator: ",").map { $0.trimmingCharacters(in: " ") }
+                lines.append(was + "  (fanfilter watches paths: the mounts of those types here, now)")
+            case "trust":
+                lines.append(was + "  (fanfilter trust update reads dpkg's records, rpm's where rpm is installed, and the trust files;"
+                             + " give it fapolicyd's: --trust-file \(folder)/fapolicyd.trust --trust-folder \(folder)/trust.d)")
+            case "nice_val", "uid", "gid":
+                lines.append(was + "  (fanfilter's systemd unit sets how it runs; it keeps root to answer every event)")
+            case "do_stat_report", "detailed_report", "report_interval":
+                lines.append(was + "  (fanfilter status and fanfilter metrics report at any time; see metrics_file)")
+            case "db_max_size":
+                lines.append(was + "  (fanfilter's trust database is sized to what it holds)")
+            case "subj_cache_size":
+                lines.append(was + "  (fanfilter keeps one decision cache: cache_size)")
+            case "syslog_format":
+                lines.append(was + "  (fanfilter's journal fields are fixed: see fanfilter.policy(5), Logging)")
+            case "rpm_sha256_only":
+                lines.append(was + "  (fanfilter keeps each package's own digest)")
+            case "allow_filesystem_mark":
+                lines.append(was + "  (fanfilter's watch marks a whole filesystem, watch_mount one mount)")
+            default:
+                lines.append(was + "  (unknown to fanfilter)")
+            }
+        }
+        var seen: Set<String> = []
+        for mount in mounts where watchedTypes.contains(mount.type) && seen.insert(mount.point).inserted {
+            // The kernel's own trees are never watched (fanfilter refuses them).
+            if mount.point.hasPrefix("/sys/") || mount.point.hasPrefix("/proc/") || mount.point == "/sys" || mount.point == "/proc" {
+                lines.append("# \(mount.point) (\(mount.type)): a mount in the kernel's own tree, not watched")
+                continue
+            }
+            lines.append("watch_mount = \(Self.quoted(mount.point))")
+        }
+        if !watchedTypes.isEmpty && seen.isEmpty { lines.append("# no filesystem of those types is mounted here: add watch lines") }
+        lines.append("")
+        if hasRulesFolder {
+            lines += ["# The rules, as fagenrules reads them.", "rules_dir = \(Self.quoted(folder + "/rules.d"))"]
+        } else {
+            lines += ["# The rules (no rules.d folder).", "include = \(Self.quoted(folder + "/fapolicyd.rules"))"]
+        }
+        text = lines.joined(separator: "\n") + "\n"
+    }
+
+    static func quoted(_ path: String) -> String {
+        guard path.contains(where: { $0 == " " || $0 == "\t" || $0 == "#" || $0 == "\"" || $0 == "\\" }) else { return path }
+        var out = "\""
+        for c in path {
+            switch c {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\t": out += "\\t"
+            default: out.append(c)
+            }
+        }
+        return out + "\""
+    }
+}
+
+private extension Substring {
+    func trimmingCharacters(in set: String) -> String {
+        String(drop { set.contains($0) }.reversed().drop { set.contains($0) }.reversed())
+    }
+}
+
+private extension String {
+    func trimmingCharacters(in set: String) -> String { self[...].trimmingCharacters(in: set) }
+}
