@@ -1,5 +1,6 @@
 import ArgumentParser
 import FanFilter
+import Foundation
 import Glibc
 import Policy
 import TrustStore
@@ -36,6 +37,11 @@ private func rebuild(_ path: String, _ files: TrustFiles) throws {
     let dpkg = DpkgSource.entries(infoFolder: files.dpkgInfo)
     entries += dpkg
     bySource[.dpkg] = dpkg.count
+    if files.rpm != "none", access(files.rpm, X_OK) == 0 {
+        let rpm = try rpmEntries(files.rpm)
+        entries += rpm
+        bySource[.rpm] = rpm.count
+    }
     let trustFiles = TrustFile.readAll(file: files.trustFile, folder: files.trustFolder)
     for problem in trustFiles.problems { printError("fanfilter trust: \(problem) (line skipped)") }
     entries += trustFiles.entries
@@ -49,11 +55,32 @@ private func rebuild(_ path: String, _ files: TrustFiles) throws {
         let took = Double(SystemClockReading.now() - start) / 1e9
         let kib = Int(st.st_size) / 1024
         let seconds = (took * 100).rounded() / 100
-        print("\(path): \(count) files (dpkg \(bySource[.dpkg] ?? 0), trust files \(bySource[.file] ?? 0)), \(kib) KiB, built in \(seconds) s")
+        let rpm = bySource[.rpm].map { ", rpm \($0)" } ?? ""
+        print("\(path): \(count) files (dpkg \(bySource[.dpkg] ?? 0)\(rpm), trust files \(bySource[.file] ?? 0)), \(kib) KiB, built in \(seconds) s")
     } catch {
         printError("fanfilter trust: \(error)")
         throw ExitCode(1)
     }
+}
+
+/// The installed RPM packages' files, from `rpm -qa`.
+private func rpmEntries(_ rpm: String) throws -> [TrustEntry] {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: rpm)
+    process.arguments = ["-qa", "--queryformat", RpmSource.queryFormat]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    do { try process.run() } catch {
+        printError("fanfilter trust: cannot run \(rpm): \(error)")
+        throw ExitCode(1)
+    }
+    let output = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+        printError("fanfilter trust: \(rpm) -qa failed (exit \(process.terminationStatus)): the RPM database was not read")
+        throw ExitCode(1)
+    }
+    return RpmSource.entries(fromQuery: Array(output))
 }
 
 /// CLOCK_MONOTONIC in nanoseconds, for how long an update took.
@@ -74,6 +101,9 @@ struct TrustFiles: ParsableArguments {
 
     @Option(help: ArgumentHelp("dpkg's package records (another root's, or an empty folder for none).", valueName: "folder"))
     var dpkgInfo = DpkgSource.defaultInfoFolder
+
+    @Option(help: ArgumentHelp("The rpm program whose database is read, when it is installed; none: no RPM database.", valueName: "path"))
+    var rpm = "/usr/bin/rpm"
 }
 
 extension Fanfilter.Trust {

@@ -19,25 +19,14 @@ public enum DpkgSource {
         }
         closedir(dir)
         var entries: [TrustEntry] = []
-        var resolvedFolders: [[UInt8]: [UInt8]?] = [:]
+        var paths = CanonicalPaths()
         for package in lists.sorted() {
             let digests = md5sums(TrustFile.readWhole("\(infoFolder)/\(package).md5sums") ?? [])
             for line in (TrustFile.readWhole("\(infoFolder)/\(package).list") ?? []).split(separator: 10) {
                 let path = Array(line)
-                guard path.first == UInt8(ascii: "/"), let slash = path.lastIndex(of: UInt8(ascii: "/")) else { continue }
-                var st = stat()
-                guard withCString(path, { lstat($0, &st) }) == 0, st.st_mode & S_IFMT == S_IFREG else { continue }
-                let folder = Array(path[..<slash])
-                let real: [UInt8]?
-                if let known = resolvedFolders[folder] { real = known } else {
-                    real = canonical(folder.isEmpty ? [UInt8(ascii: "/")] : folder)
-                    resolvedFolders[folder] = real
-                }
-                guard let real else { continue }
-                let name = path[(slash + 1)...]
-                let canonicalPath = (real == [UInt8(ascii: "/")] ? real : real + [UInt8(ascii: "/")]) + name
+                guard let file = paths.regularFile(path) else { continue }
                 let digest = digests[Array(path.dropFirst())].flatMap { TrustEntry.Digest(hex: String(decoding: $0, as: UTF8.self)) } ?? .none
-                entries.append(TrustEntry(path: canonicalPath, source: .dpkg, size: UInt64(st.st_size), digest: digest))
+                entries.append(TrustEntry(path: file.path, source: .dpkg, size: file.size, digest: digest))
             }
         }
         return entries
@@ -54,13 +43,4 @@ public enum DpkgSource {
         return out
     }
 
-    static func canonical(_ path: [UInt8]) -> [UInt8]? {
-        guard let real = withCString(path, { realpath($0, nil) }) else { return nil }
-        defer { free(real) }
-        return Array(String(cString: real).utf8)
-    }
-
-    static func withCString<R>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) -> R) -> R {
-        (bytes + [0]).withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { body($0.baseAddress!) } }
-    }
 }

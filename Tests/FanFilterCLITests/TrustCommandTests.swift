@@ -20,7 +20,7 @@ final class TrustCommandTests: XCTestCase {
         Child([fanfilterPath, "trust"] + args + ["--policy", dir + "/policy"], mergeStderr: true).wait()
     }
 
-    var files: [String] { ["--trust-file", dir + "/trust", "--trust-folder", dir + "/trust.d", "--dpkg-info", dir + "/dpkg"] }
+    var files: [String] { ["--trust-file", dir + "/trust", "--trust-folder", dir + "/trust.d", "--dpkg-info", dir + "/dpkg", "--rpm", "none"] }
 
     func testAddCheckListRemove() throws {
         let tool = dir + "/tool"
@@ -59,5 +59,24 @@ final class TrustCommandTests: XCTestCase {
         XCTAssertTrue(r.output.contains("1 files (dpkg 0, trust files 1)"), r.output)
         XCTAssertEqual(trust(["list", "--source", "nope"]).status, 64)
         XCTAssertEqual(Child([fanfilterPath, "trust", "list", "--policy", "/nonexistent"], mergeStderr: true).wait().status, 2)
+    }
+
+    func testTheRPMDatabaseThroughRpm() throws {
+        let lib = dir + "/libx.so"
+        try "library".write(toFile: lib, atomically: false, encoding: .utf8)
+        let md5 = String(repeating: "1", count: 32)
+        // A stand-in for rpm: what `rpm -qa --queryformat` prints for two files, one a folder.
+        let fake = dir + "/rpm"
+        try "#!/bin/sh\n[ \"$1\" = -qa ] || exit 3\nprintf '\(lib)\\t7\\t33188\\t1\\t\(md5)\\n\(dir)\\t4096\\t16877\\t8\\t\\n'\n"
+            .write(toFile: fake, atomically: false, encoding: .utf8)
+        chmod(fake, 0o755)
+        let r = trust(["update", "--trust-file", dir + "/trust", "--trust-folder", dir + "/trust.d", "--dpkg-info", dir + "/dpkg", "--rpm", fake])
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertTrue(r.output.contains("1 files (dpkg 0, rpm 1, trust files 0)"), r.output)
+        XCTAssertEqual(trust(["list", "--source", "rpm"]).output, "\(lib) rpm 7 \(md5)\n")
+        try "#!/bin/sh\nexit 1\n".write(toFile: fake, atomically: false, encoding: .utf8)
+        let failed = trust(["update", "--trust-file", dir + "/trust", "--trust-folder", dir + "/trust.d", "--dpkg-info", dir + "/dpkg", "--rpm", fake])
+        XCTAssertEqual(failed.status, 1)
+        XCTAssertTrue(failed.output.contains("-qa failed (exit 1): the RPM database was not read"), failed.output)
     }
 }

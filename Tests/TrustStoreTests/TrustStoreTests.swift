@@ -72,7 +72,7 @@ final class TrustStoreTests: XCTestCase {
         XCTAssertThrowsError(try TrustDatabase(path: folder + "/missing.mdb")) { error in
             XCTAssertEqual("\(error)", "\(folder)/missing.mdb: cannot open it: No such file or directory")
         }
-        FileManager.default.createFile(atPath: folder + "/junk.mdb", contents: Data(repeating: 7, count: 9000))
+        XCTAssertTrue(FileManager.default.createFile(atPath: folder + "/junk.mdb", contents: Data(repeating: 7, count: 9000)))
         XCTAssertThrowsError(try TrustDatabase(path: folder + "/junk.mdb")) { error in
             XCTAssertTrue("\(error)".hasPrefix("\(folder)/junk.mdb: cannot open it as an LMDB database: "), "\(error)")
         }
@@ -83,7 +83,7 @@ final class TrustStoreTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: info, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: folder + "/usr/bin", withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: folder + "/bin", withDestinationPath: "usr/bin")
-        FileManager.default.createFile(atPath: folder + "/usr/bin/tool", contents: Data("hello".utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: folder + "/usr/bin/tool", contents: Data("hello".utf8)))
         try FileManager.default.createSymbolicLink(atPath: folder + "/usr/bin/alias", withDestinationPath: "tool")
         let relative = String(folder.dropFirst())
         try Data("/.\n\(folder)/bin\n\(folder)/bin/tool\n\(folder)/usr/bin/alias\n\(folder)/gone\n".utf8)
@@ -96,5 +96,28 @@ final class TrustStoreTests: XCTestCase {
         XCTAssertEqual(entries.first?.size, 5)
         XCTAssertEqual(entries.first?.digest.hex, "5d41402abc4b2a76b9719d911017c592")
         XCTAssertEqual(entries.first?.source, .dpkg)
+    }
+}
+
+/// rpm's listing, as `rpm -qa --queryformat RpmSource.queryFormat` prints it.
+final class RpmSourceTests: XCTestCase {
+    func testRegularFilesWithTheirDigests() throws {
+        let dir = NSTemporaryDirectory() + "fanfilter-rpm-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for name in ["a", "b", "c"] { XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/" + name, contents: Data("x".utf8))) }
+        let sha = String(repeating: "2", count: 64), md5 = String(repeating: "3", count: 32)
+        let listing = """
+        \(dir)/a\t1\t33261\t8\t\(sha)
+        \(dir)/b\t1\t33188\t1\t\(md5)
+        \(dir)/c\t1\t33188\t10\t\(String(repeating: "4", count: 128))
+        \(dir)\t4096\t16877\t8\t
+        \(dir)/missing\t1\t33188\t8\t\(sha)
+        garbage line
+        """
+        let entries = RpmSource.entries(fromQuery: Array(listing.utf8))
+        XCTAssertEqual(entries.map { String(decoding: $0.path, as: UTF8.self) }.map { ($0 as NSString).lastPathComponent }, ["a", "b", "c"])
+        XCTAssertEqual(entries.map(\.digest.hex), [sha, md5, nil], "SHA-512 is kept without a digest")
+        XCTAssertEqual(entries.map(\.source), [.rpm, .rpm, .rpm])
     }
 }
