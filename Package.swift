@@ -61,7 +61,9 @@ let package = Package(
         // LMDB, found with pkg-config.
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
         // The trust database: LMDB built from dpkg, rpm and trust files, read without locks.
-        .target(name: "TrustStore", dependencies: ["CLMDB"]),
+        .target(name: "TrustStore", dependencies: ["CLMDB", "CVerity"]),
+        // fs-verity's measurement ioctl (a C shim: ioctl is variadic).
+        .target(name: "CVerity"),
         // The policy file: parser, compiled rules, evaluator.
         .target(name: "Policy"),
         // The agent: fanotify event source, dispatch over the port, workers, responses.

@@ -68,6 +68,8 @@ if [ "$purpose" = test ]; then
     [ -d /usr/lib/python3/dist-packages/prometheus_client ] || need python3-prometheus-client "Prometheus' own parser reads the metrics file"
     has curl || need curl "scrapes node_exporter in the metrics test"
     [ -d /usr/share/fapolicyd/sample-rules ] || need fapolicyd "fapolicyd's own rule files must pass fanfilter check, and its decisions are compared with fanfilter's (its service is never started or enabled)"
+    has fsverity || need fsverity "enables fs-verity on a file of the verity test's ext4 image"
+    has mkfs.ext4 || need e2fsprogs "mkfs.ext4 -O verity makes the verity test's image"
     [ -x /usr/sbin/clamd ] || need clamav-daemon "a real clamd behind the port in the Examples/clamd test (its services are never started or enabled; no signatures are downloaded)"
 fi
 

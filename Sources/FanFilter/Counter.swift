@@ -39,6 +39,13 @@ public enum Counter: Int, CaseIterable, Sendable {
     /// Events the event reader decided itself, through the port, with no
     /// worker woken (see `DecisionWorkers.decideOneInline`).
     case readerDecided
+    /// Files whose contents were read for a digest (sha256hash, trust with
+    /// integrity = sha256); a cached digest is not counted.
+    case filesHashed
+    /// Files whose contents were read for their type (ftype); a cached type is not counted.
+    case filesTyped
+    /// Trust checks answered by a file's fs-verity digest, with no read of its contents.
+    case verityChecks
 
     /// The name STATUS= and the logs give it.
     public var name: String {
@@ -64,6 +71,9 @@ public enum Counter: Int, CaseIterable, Sendable {
         case .cacheMisses: "cache-misses"
         case .kernelDenied: "kernel-denied"
         case .readerDecided: "reader-decided"
+        case .filesHashed: "files-hashed"
+        case .filesTyped: "files-typed"
+        case .verityChecks: "verity-checks"
         }
     }
 }

@@ -5,6 +5,7 @@ import FilterPort
 import Glibc
 import Policy
 import Synchronization
+import TrustStore
 
 /// The decision threads: one client of the port, `count` threads, each
 /// holding `prime` primed gets (the WDK scanner's requests per thread). A
@@ -25,9 +26,9 @@ final class DecisionWorkers: Sendable {
     private let decide: Decide?
     /// The socket port's deciders, for `ask` rules (nil: `ask` gets `on_no_client`).
     private let clients: ClientDecisions?
-    private let hasher = BackgroundHasher()
+    private let hasher: BackgroundHasher
     /// `ftype`, for objects and executables.
-    private let fileTypes = FileTypes()
+    private let fileTypes: FileTypes
     /// `pattern`: each process's start.
     private let starts = StartPatterns()
     private let count: Int
@@ -40,6 +41,8 @@ final class DecisionWorkers: Sendable {
          log: DecisionLog, mounts: MountTable, decide: Decide?, clients: ClientDecisions?) throws(PortError) {
         client = try port.connect(context: Array("fanfilter-workers".utf8))
         self.counters = counters
+        hasher = BackgroundHasher(hasher: ObjectHasher(counters: counters))
+        fileTypes = FileTypes(counters: counters)
         self.latencies = latencies
         self.log = log
         self.mounts = mounts
@@ -219,7 +222,11 @@ final class DecisionWorkers: Sendable {
         var hashed = needs.contains(.sha256) ? hash(event) : .digest(nil)
         if case .digest(let digest) = hashed { request.object.sha256 = digest }
         if case .digest = hashed, needs.contains(.trust) {
-            switch event.policy.trust.check(path: path, stat: st, digest: { hash(event, $0) }) {
+            let verity = { [counters] () -> [UInt8]? in
+                counters.increment(.verityChecks)
+                return Verity.digest(of: fd)
+            }
+            switch event.policy.trust.check(path: path, stat: st, verity: verity, digest: { hash(event, $0) }) {
             case .trusted(let yes): request.object.trusted = statted ? yes : nil
             case .late: hashed = .late
             case .busy: hashed = .busy

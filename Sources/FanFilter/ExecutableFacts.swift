@@ -1,6 +1,7 @@
 import CFanotify
 import Glibc
 import Policy
+import TrustStore
 
 /// The facts of a process's executable that a rule may test before the colon
 /// (`ftype`, `device`, `trust`), read through /proc/PID/exe: the kernel's own
@@ -32,7 +33,7 @@ enum ExecutableFacts {
             subject.exeType = types.mimeType(of: fd, stat: st, path: exe) { trust.lists($0) }
         }
         if needs.contains(.exeTrust) {
-            switch trust.check(path: exe, stat: st, digest: { algorithm in
+            switch trust.check(path: exe, stat: st, verity: { fd >= 0 ? Verity.digest(of: fd) : nil }, digest: { algorithm in
                 fd >= 0 ? .digest(hasher.digest(of: fd, algorithm, maxSize: hashMaxSize)) : .digest(nil)
             }) {
             case .trusted(let yes): subject.exeTrusted = yes

@@ -6,17 +6,20 @@ import Synchronization
 /// descriptor and kept by the file's identity (device, inode, size, mtime,
 /// ctime), so an unchanged file is classified once and a changed one again.
 /// Bounded: the cache is emptied when it holds `capacity` types. Counts how
-/// many files it had to read, for `fanfilter status` and the benchmark.
+/// many files it had to read (`files-typed`), for `fanfilter status` and the benchmark.
 public final class FileTypes: Sendable {
     private let reader: FileTypeReader
     private let cache = Mutex<[FileIdentity: [UInt8]]>([:])
     private let capacity: Int
-    /// Files classified by reading them (a cached type costs no read).
-    let classified = Atomic<Int>(0)
+    /// Counts each file read for its type (`filesTyped`; a cached type costs no read).
+    private let counters: Counters?
 
-    public init(capacity: Int = 8192, magic: MagicLibrary = MagicLibrary()) {
-        reader = FileTypeReader(magic: magic)
+    public convenience init(capacity: Int = 8192) { self.init(capacity: capacity, counters: nil) }
+
+    init(capacity: Int = 8192, counters: Counters?) {
+        reader = FileTypeReader()
         self.capacity = capacity
+        self.counters = counters
     }
 
     /// The MIME type of the file open as `fd` (its fstat is `st`); nil when it cannot be told.
@@ -27,7 +30,7 @@ public final class FileTypes: Sendable {
         guard let type = reader.mimeType(of: fd, stat: st, path: path, interpreterIsTrusted: interpreterIsTrusted) else { return nil }
         let bytes = Array(type.utf8)
         if regular {
-            classified.add(1, ordering: .relaxed)
+            counters?.increment(.filesTyped)
             cache.withLock { c in
                 if c.count >= capacity { c.removeAll(keepingCapacity: true) }
                 c[key] = bytes

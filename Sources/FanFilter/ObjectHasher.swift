@@ -15,8 +15,13 @@ final class ObjectHasher: Sendable {
 
     private let cache = Mutex<[Key: [UInt8]]>([:])
     let capacity: Int
+    /// Counts each file read for a digest (`filesHashed`).
+    private let counters: Counters?
 
-    init(capacity: Int = 4096) { self.capacity = capacity }
+    init(capacity: Int = 4096, counters: Counters? = nil) {
+        self.capacity = capacity
+        self.counters = counters
+    }
 
     /// Lowercase hex SHA-256, or nil (unreadable, larger than `maxSize`, or no libcrypto).
     func sha256(of eventFD: Int32, maxSize: UInt64) -> [UInt8]? {
@@ -45,6 +50,7 @@ final class ObjectHasher: Sendable {
     /// Reads and hashes the file, and keeps the digest under `key`.
     func hash(_ eventFD: Int32, _ key: Key, maxSize: UInt64) -> [UInt8]? {
         let file = FileDescriptor(rawValue: eventFD)
+        counters?.increment(.filesHashed)
         let digest = LibCrypto.shared?.digestHex(key.algorithm) { update in
             var offset: Int64 = 0
             var buffer = [UInt8](repeating: 0, count: 1 << 16)

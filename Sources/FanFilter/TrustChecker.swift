@@ -20,15 +20,18 @@ struct TrustChecker: Sendable {
     /// Whether the database lists `path` (the path alone: an ELF interpreter's check).
     func lists(_ path: [UInt8]) -> Bool { database?.lookUp(path) != nil }
 
-    /// The trust of the file open with stat `st` at `path`.
-    func check(path: [UInt8]?, stat st: stat,
+    /// The trust of the file open with stat `st` at `path`. `verity` measures
+    /// the file's fs-verity digest (nil: it has none), asked only for an entry
+    /// that recorded one: then the contents are never read.
+    func check(path: [UInt8]?, stat st: stat, verity: () -> [UInt8]? = { nil },
                digest: (LibCrypto.Algorithm) -> BackgroundHasher.Outcome) -> Outcome {
         guard let path, let entry = database?.lookUp(path) else { return .trusted(false) }
         if integrity == .none { return .trusted(true) }
         guard st.st_mode & S_IFMT == S_IFREG, entry.size.map({ $0 == UInt64(st.st_size) }) ?? false else { return .trusted(false) }
         if integrity == .size { return .trusted(true) }
+        if case .fsverity(let recorded) = entry.digest { return .trusted(verity() == recorded) }
         let (algorithm, recorded): (LibCrypto.Algorithm, String?) = switch entry.digest {
-        case .none: (.sha256, nil)
+        case .none, .fsverity: (.sha256, nil)
         case .md5: (.md5, entry.digest.hex)
         case .sha256: (.sha256, entry.digest.hex)
         }

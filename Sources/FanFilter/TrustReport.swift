@@ -36,7 +36,11 @@ public struct TrustReport: Sendable {
         if let hex = entry.digest.hex { lines.append("digest: recorded \(hex) (\(entry.digest.algorithmName))") }
         let hasher = ObjectHasher(capacity: 4)
         let checker = TrustChecker(database: database, integrity: integrity)
-        let outcome = checker.check(path: named, stat: st) { algorithm in
+        let outcome = checker.check(path: named, stat: st, verity: {
+            let measured = Verity.digest(of: fd)
+            lines.append("fs-verity: now \(measured.map { TrustEntry.Digest.fsverity($0).hex ?? "" } ?? "none")")
+            return measured
+        }) { algorithm in
             let digest = hasher.digest(of: fd, algorithm, maxSize: .max)
             lines.append("digest: now \(digest.map { String(decoding: $0, as: UTF8.self) } ?? "unreadable")")
             return .digest(digest)
@@ -58,6 +62,7 @@ extension TrustEntry.Digest {
         case .none: "none"
         case .md5: "md5, as dpkg records it"
         case .sha256: "sha256"
+        case .fsverity: "fs-verity, enforced by the kernel"
         }
     }
 }

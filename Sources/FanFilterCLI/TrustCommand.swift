@@ -46,6 +46,8 @@ private func rebuild(_ path: String, _ files: TrustFiles) throws {
     for problem in trustFiles.problems { printError("fanfilter trust: \(problem) (line skipped)") }
     entries += trustFiles.entries
     bySource[.file] = trustFiles.entries.count
+    let verity = VerityUpgrade.apply(entries)
+    entries = verity.entries
     do {
         let folder = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
         if !folder.isEmpty { mkdir(folder, 0o755) }
@@ -56,7 +58,8 @@ private func rebuild(_ path: String, _ files: TrustFiles) throws {
         let kib = Int(st.st_size) / 1024
         let seconds = (took * 100).rounded() / 100
         let rpm = bySource[.rpm].map { ", rpm \($0)" } ?? ""
-        print("\(path): \(count) files (dpkg \(bySource[.dpkg] ?? 0)\(rpm), trust files \(bySource[.file] ?? 0)), \(kib) KiB, built in \(seconds) s")
+        let verified = verity.upgraded > 0 ? ", \(verity.upgraded) with fs-verity" : ""
+        print("\(path): \(count) files (dpkg \(bySource[.dpkg] ?? 0)\(rpm), trust files \(bySource[.file] ?? 0)\(verified)), \(kib) KiB, built in \(seconds) s")
     } catch {
         printError("fanfilter trust: \(error)")
         throw ExitCode(1)

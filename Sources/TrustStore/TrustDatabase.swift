@@ -78,7 +78,7 @@ public final class TrustDatabase: @unchecked Sendable {
             let value = UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)
             var path = Array(UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size))
             if path.count > TrustRecord.longKeyPrefix, value.count > 12 {
-                let digestLength = [0, 16, 32][Int(min(value[2], 2))]
+                let digestLength = TrustRecord.digestLengths[Int(min(value[2], 3))]
                 path = Array(value[min(value.count, 12 + digestLength)...])
             }
             if let entry = TrustRecord.entry(path, value) { body(entry) }

@@ -7,12 +7,16 @@ public struct TrustEntry: Sendable, Equatable {
         /// dpkg's md5sums: the only digest dpkg records.
         case md5([UInt8])
         case sha256([UInt8])
+        /// The file's fs-verity digest (SHA-256 Merkle tree), recorded when
+        /// the update found the file's contents matched the source's digest:
+        /// from then on the kernel enforces it, and a check reads nothing.
+        case fsverity([UInt8])
 
         /// Lowercase hex, as the files write it.
         public var hex: String? {
             switch self {
             case .none: nil
-            case .md5(let b), .sha256(let b): b.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+            case .md5(let b), .sha256(let b), .fsverity(let b): b.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
             }
         }
 

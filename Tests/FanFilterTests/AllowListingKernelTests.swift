@@ -45,6 +45,12 @@ final class AllowListingKernelTests: KernelTestCase {
         """)
         let root = sandbox.root
         XCTAssertEqual(run([openerPath, "exec", root + "/bin/trusted"]).status, 0)
+        let hashed = agent.counters[.filesHashed], typed = agent.counters[.filesTyped]
+        XCTAssertGreaterThan(hashed, 0)
+        XCTAssertGreaterThan(typed, 0)
+        XCTAssertEqual(run([openerPath, "exec", root + "/bin/trusted"]).status, 0)
+        XCTAssertEqual(agent.counters[.filesHashed], hashed, "a repeat of a trusted file costs no hash")
+        XCTAssertEqual(agent.counters[.filesTyped], typed, "nor a read for its type")
         XCTAssertEqual(run([openerPath, "exec", root + "/bin/unlisted"]).output, "EPERM\n", "not in the trust database")
         XCTAssertEqual(run([openerPath, "exec", root + "/bin/changed"]).output, "EPERM\n", "listed, and changed since")
         XCTAssertEqual(run([openerPath, "exec", root + "/bin/script"]).status, 0, "a shell script by its #! line")
@@ -111,6 +117,53 @@ final class TrustDatabaseChangeTests: KernelTestCase {
                                       to: String(decoding: sandbox.path("trust.mdb"), as: UTF8.self))
         XCTAssertNotNil(log.wait(for: { $0.message.hasPrefix("a new trust database is in force") }, timeout: .seconds(10)))
         XCTAssertEqual(run().status, 0)
+        stop(agent)
+    }
+}
+
+/// integrity = sha256 on a file with fs-verity: the kernel's digest is
+/// checked, and the file's contents are never read (an ext4 image made with
+/// `mkfs.ext4 -O verity`, loop-mounted inside the sandbox).
+final class VerityKernelTests: KernelTestCase {
+    func testAFileWithFsVerityIsCheckedByTheKernelsDigest() throws {
+        let image = String(decoding: sandbox.path("verity.img"), as: UTF8.self)
+        let mountPoint = String(decoding: sandbox.path("verity"), as: UTF8.self)
+        mkdir(mountPoint, 0o755)
+        XCTAssertEqual(Child(["/usr/bin/truncate", "-s", "32M", image]).wait().status, 0)
+        let made = Child(["/usr/sbin/mkfs.ext4", "-q", "-O", "verity", "-b", "4096", image], mergeStderr: true).wait()
+        XCTAssertEqual(made.status, 0, made.output)
+        let mounted = Child(["/bin/mount", "-o", "loop", image, mountPoint], mergeStderr: true).wait()
+        XCTAssertEqual(mounted.status, 0, mounted.output)
+        defer { _ = Child(["/bin/umount", "-l", mountPoint]).wait() }
+        let program = mountPoint + "/prog"
+        XCTAssertTrue(FileManager.default.createFile(atPath: program, contents: try Data(contentsOf: URL(fileURLWithPath: "/bin/true"))))
+        chmod(program, 0o755)
+        let enabled = Child(["/usr/bin/fsverity", "enable", program], mergeStderr: true).wait()
+        if enabled.output.contains("Operation not supported") || enabled.output.contains("Inappropriate ioctl") {
+            throw XCTSkip("this kernel is built without fs-verity (CONFIG_FS_VERITY): \(enabled.output)")
+        }
+        XCTAssertEqual(enabled.status, 0, enabled.output)
+        let sha = String(Child(["/usr/bin/sha256sum", program]).wait().output.prefix(64))
+        var st = stat()
+        stat(program, &st)
+        let upgraded = VerityUpgrade.apply([TrustEntry(path: Array(program.utf8), source: .file, size: UInt64(st.st_size),
+                                                       digest: TrustEntry.Digest(hex: sha)!)])
+        XCTAssertEqual(upgraded.upgraded, 1)
+        let measured = Child(["/usr/bin/fsverity", "measure", program]).wait().output
+        XCTAssertTrue(measured.hasPrefix("sha256:" + (upgraded.entries[0].digest.hex ?? "?")), measured)
+        try TrustDatabaseWriter.write(upgraded.entries, to: String(decoding: sandbox.path("trust.mdb"), as: UTF8.self))
+        let agent = try startAgent("""
+        watch_mount = $ROOT/verity
+        trust_db = $ROOT/trust.mdb
+        integrity = sha256
+        cache = off
+        allow perm=execute all : trust=1
+        deny perm=execute all : all
+        """)
+        XCTAssertEqual(Child([openerPath, "exec", program]).wait().status, 0)
+        XCTAssertEqual(Child([openerPath, "exec", program]).wait().status, 0)
+        XCTAssertGreaterThanOrEqual(agent.counters[.verityChecks], 2)
+        XCTAssertEqual(agent.counters[.filesHashed], 0, "never read to be checked")
         stop(agent)
     }
 }

@@ -68,6 +68,16 @@ final class TrustStoreTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: path + ".new"))
     }
 
+    func testAFileWithoutFsVerityHasNoVerityDigest() throws {
+        let path = folder + "/plain"
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data("x".utf8)))
+        let fd = open(path, O_RDONLY)
+        defer { close(fd) }
+        XCTAssertNil(Verity.digest(of: fd))
+        XCTAssertFalse(Verity.isEnabled(Array(path.utf8)))
+        XCTAssertFalse(Verity.isEnabled(Array((folder + "/missing").utf8)))
+    }
+
     func testErrorsNameTheFile() {
         XCTAssertThrowsError(try TrustDatabase(path: folder + "/missing.mdb")) { error in
             XCTAssertEqual("\(error)", "\(folder)/missing.mdb: cannot open it: No such file or directory")

@@ -1,0 +1,34 @@
+import Glibc
+import TrustStore
+
+/// At `fanfilter trust update`: an entry whose file has fs-verity keeps the
+/// kernel's digest instead of the source's, once the file's contents are
+/// found to match the source's digest (read this once); from then on a trust
+/// check measures the file (one ioctl) and never reads it. A file whose
+/// contents do not match keeps the source's digest, and fails its checks.
+public enum VerityUpgrade {
+    /// The entries, with the fs-verity digest where it can stand; and how many changed.
+    public static func apply(_ entries: [TrustEntry]) -> (entries: [TrustEntry], upgraded: Int) {
+        var out = entries
+        var upgraded = 0
+        let hasher = ObjectHasher(capacity: 1)
+        for i in out.indices {
+            let (algorithm, recorded): (LibCrypto.Algorithm, String?) = switch out[i].digest {
+            case .md5: (.md5, out[i].digest.hex)
+            case .sha256: (.sha256, out[i].digest.hex)
+            case .none, .fsverity: (.sha256, nil)
+            }
+            guard let recorded, Verity.isEnabled(out[i].path) else { continue }
+            let fd = (out[i].path + [0]).withUnsafeBufferPointer {
+                $0.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
+            }
+            guard fd >= 0 else { continue }
+            defer { close(fd) }
+            guard let now = hasher.digest(of: fd, algorithm, maxSize: .max), String(decoding: now, as: UTF8.self) == recorded,
+                  let verity = Verity.digest(of: fd) else { continue }
+            out[i].digest = .fsverity(verity)
+            upgraded += 1
+        }
+        return (out, upgraded)
+    }
+}
