@@ -8,7 +8,7 @@ import Synchronization
 
 /// Answers the control requests that come through the socket port
 /// (FilterSendMessage's message-notify side): status, reload, set mode,
-/// flush caches, clients, metrics. Reloads and mode changes run one at a time, and
+/// flush caches, clients, metrics, measure. Reloads and mode changes run one at a time, and
 /// each answers only once its outcome is known.
 final class AgentControl: Sendable {
     let agent: Agent
@@ -53,6 +53,15 @@ final class AgentControl: Sendable {
         case .flushCaches:
             agent.flushCaches()
             return .ok("caches flushed")
+        case .measure:
+            // Read by the agent's own process: its events are allowed at once, whatever the policy says.
+            let path = String(decoding: argument, as: UTF8.self)
+            guard path.hasPrefix("/"), !argument.contains(0) else { return .failed("measure takes an absolute path") }
+            let facts = ObjectFacts(reading: argument, hashMaxSize: 1 << 30)
+            guard let size = facts.size, let digest = facts.sha256, let named = facts.path else {
+                return .failed("\(path): not a regular file the agent can read (or larger than 1 GiB)")
+            }
+            return .ok("\(size) \(String(decoding: digest, as: UTF8.self)) \(String(decoding: named, as: UTF8.self))")
         case .reload:
             return reload().map { .failed($0) } ?? .ok("policy loaded: \(agent.policy.source), mode \(agent.policy.agent.mode.rawValue)")
         case .setMode:

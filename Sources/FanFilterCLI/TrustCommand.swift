@@ -1,8 +1,10 @@
 import ArgumentParser
 import FanFilter
+import FilterPortClient
 import Foundation
 import Glibc
 import Policy
+import PortProtocol
 import TrustStore
 
 extension Fanfilter {
@@ -167,17 +169,45 @@ extension Fanfilter.Trust {
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Add files to the trust file (size and SHA-256 read now), then rebuild the database.")
+            abstract: "Add files to the trust file (size and SHA-256 read now), then rebuild the database.",
+            discussion: "A file the policy denies this command is read by the running agent itself (its own opens are never denied), through its socket.")
         @OptionGroup var source: PolicySource
         @OptionGroup var files: TrustFiles
+        @OptionGroup var port: PortOptions
         @Argument(help: ArgumentHelp("The files.", valueName: "path")) var paths: [String]
+
+        /// `PATH SIZE SHA256` of a file the policy denies this process, read by the running agent.
+        func measuredByAgent(_ path: String) throws -> String {
+            let client = try port.connect(as: .control, name: "fanfilter-trust-add")
+            defer { client.disconnect() }
+            let answer: ControlResult
+            do { answer = try client.sendToFilter(.measure, argument: Array(path.utf8)) } catch {
+                printError("fanfilter trust add: \(path): the policy denies reading it, and the agent did not answer: \(error)")
+                throw ExitCode(1)
+            }
+            let fields = answer.body.split(separator: " ", maxSplits: 2)
+            guard answer.succeeded, fields.count == 3 else {
+                printError("fanfilter trust add: \(path): the policy denies reading it, and the agent could not: \(answer.body)")
+                throw ExitCode(1)
+            }
+            return "\(fields[2]) \(fields[0]) \(fields[1])"
+        }
 
         func run() throws {
             var lines: [String] = []
             for path in paths {
-                let facts = ObjectFacts(reading: Array(path.utf8), hashMaxSize: .max)
+                let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+                let fd = open(absolute, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
+                let denied = fd < 0 && errno == EPERM
+                if fd >= 0 { close(fd) }
+                if denied {
+                    // The policy denies this process the file: the agent reads it as its own process.
+                    lines.append(try measuredByAgent(absolute))
+                    continue
+                }
+                let facts = ObjectFacts(reading: Array(absolute.utf8), hashMaxSize: .max)
                 guard let named = facts.path, let size = facts.size, let digest = facts.sha256 else {
-                    printError("fanfilter trust add: \(path): cannot read it (a regular file this user can read; a file the policy denies can be added by hand: PATH SIZE SHA256)")
+                    printError("fanfilter trust add: \(path): cannot read it as a regular file")
                     throw ExitCode(1)
                 }
                 lines.append(TrustFile.line(path: named, size: size, sha256Hex: String(decoding: digest, as: UTF8.self)))

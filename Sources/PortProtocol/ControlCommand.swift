@@ -12,4 +12,8 @@ public enum ControlCommand: UInt32, Sendable, CaseIterable {
     case clients = 5
     /// The agent's metrics in Prometheus' text format (what `metrics_file` holds).
     case metrics = 6
+    /// The argument is an absolute path: the agent reads the regular file as its own
+    /// process (which its policy never denies) and answers `SIZE SHA256 PATH`, the
+    /// path as the kernel names it (for `fanfilter trust add` of a file the policy denies).
+    case measure = 7
 }

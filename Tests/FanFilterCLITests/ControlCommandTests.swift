@@ -56,6 +56,23 @@ final class ControlCommandTests: XCTestCase {
         XCTAssertNotNil(object["clients"] as? [Any])
     }
 
+    /// `trust add` of a file the policy denies it: the agent reads the file as its own process.
+    func testTrustAddOfADeniedFileIsMeasuredByTheAgent() throws {
+        XCTAssertEqual(openFromChild([secret]), ["EPERM"], "the policy denies the file to everyone but the agent")
+        let dir = sandbox.root + "/trust-cli"
+        mkdir(dir, 0o755)
+        let files = ["--trust-file", dir + "/trust", "--trust-folder", dir + "/trust.d", "--dpkg-info", dir, "--rpm", "none"]
+        let policy = dir + "/p"
+        try "trust_db = \(dir)/trust.mdb\n".write(toFile: policy, atomically: false, encoding: .utf8)
+        let path = sandbox.root + "/secret"
+        let r = cli(["trust", "add", path, "--policy", policy] + files)
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertTrue(r.output.hasPrefix("added: \(path) 5 6667b2d1aab6a00caa5aee5af8ad9f1465e567abf1c209d15727d57b3e8f6e5f\n"), r.output)
+        let measured = cli(["trust", "add", sandbox.root + "/nonexistent", "--policy", policy] + files)
+        XCTAssertEqual(measured.status, 1)
+        XCTAssertTrue(measured.output.contains("cannot read it as a regular file"), measured.output)
+    }
+
     func testMetricsPrintsThePrometheusTextOnce() {
         XCTAssertEqual(openFromChild([secret]), ["EPERM"])
         let r = cli(["metrics"])
