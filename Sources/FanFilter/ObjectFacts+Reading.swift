@@ -1,5 +1,6 @@
 import Glibc
 import Policy
+import TrustStore
 
 /// The facts of a file named by path, as the agent would see them through an
 /// event fd (for `fanfilter explain`; the agent itself never opens by path).
@@ -21,4 +22,30 @@ private func objectFacts(path: [UInt8], hashMaxSize: UInt64) -> ObjectFacts {
                                  needs: [.size, .device, .fstype], mounts: MountTable())
     facts.sha256 = ObjectHasher(capacity: 1).sha256(of: fd, maxSize: hashMaxSize)
     return facts
+}
+
+/// The type and trust of a file named by path, as the agent would find them
+/// under `settings` (for `fanfilter explain`): nil facts when it cannot be
+/// opened, or no trust database can be.
+public struct FileTypeAndTrust: Sendable {
+    public let ftype: [UInt8]?
+    public let trusted: Bool?
+
+    public init(path: [UInt8], settings: Settings) {
+        let fd = withCPath(path) { open($0, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY) }
+        var st = stat()
+        guard fd >= 0 else { ftype = nil; trusted = nil; return }
+        defer { close(fd) }
+        guard fstat(fd, &st) == 0 else { ftype = nil; trusted = nil; return }
+        let named = ProcFacts.path(of: fd, stat: st) ?? path
+        let database = try? TrustDatabase(path: String(decoding: settings.trustDatabase, as: UTF8.self))
+        let trust = TrustChecker(database: database, integrity: settings.integrity)
+        ftype = FileTypes(capacity: 1).mimeType(of: fd, stat: st, path: named) { trust.lists($0) }
+        guard database != nil else { trusted = nil; return }
+        let hasher = ObjectHasher(capacity: 1)
+        let outcome = trust.check(path: named, stat: st, verity: { Verity.digest(of: fd) }) {
+            .digest(hasher.digest(of: fd, $0, maxSize: settings.hashMaxSize))
+        }
+        trusted = outcome == .trusted(true)
+    }
 }

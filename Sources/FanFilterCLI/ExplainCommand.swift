@@ -47,6 +47,9 @@ extension Fanfilter {
         @Option(help: "Its audit session id.")
         var sessionid: UInt32?
 
+        @Option(help: ArgumentHelp("How it was started (pattern=).", valueName: "normal|ld_so|static|ld_preload"))
+        var pattern: String?
+
         @Argument(help: ArgumentHelp("The file opened or executed: an absolute path, as the kernel reports it.", valueName: "path"))
         var path: String
 
@@ -60,6 +63,9 @@ extension Fanfilter {
             _ = try id(uid, "--uid", user: true)
             _ = try id(gid, "--gid", user: false)
             _ = try id(auid, "--auid", user: true)
+            if let pattern, !StartPattern.names.contains(where: { $0.0 == pattern }) {
+                throw ValidationError("--pattern takes normal, ld_so, static or ld_preload (got '\(pattern)')")
+            }
         }
 
         func run() throws {
@@ -72,11 +78,24 @@ extension Fanfilter {
             let subject = SubjectFacts(pid: pid ?? 0, ppid: ppid, uid: try id(uid, "--uid", user: true),
                                        gid: try id(gid, "--gid", user: false), auid: try id(auid, "--auid", user: true),
                                        sessionid: sessionid, comm: comm.map { Array($0.utf8) }, exe: exe.map { Array($0.utf8) })
-            let request = AccessRequest(access: access, subject: subject,
+            var request = AccessRequest(access: access, subject: subject,
                                         object: ObjectFacts(reading: Array(path.utf8), hashMaxSize: policy.settings.hashMaxSize))
+            // ftype and trust as the agent would find them, for the file and for the executable.
+            let file = FileTypeAndTrust(path: Array(path.utf8), settings: policy.settings)
+            request.object.ftype = file.ftype
+            request.object.trusted = file.trusted
+            if let exe {
+                let executable = FileTypeAndTrust(path: Array(exe.utf8), settings: policy.settings)
+                request.subject.exeType = executable.ftype
+                request.subject.exeTrusted = executable.trusted
+            }
+            request.subject.pattern = pattern.flatMap { name in StartPattern.names.first { $0.0 == name }?.1 }
             let (decision, tried) = policy.explain(request)
             let resolved = request.object.path.flatMap { $0 == Array(path.utf8) ? nil : " (the kernel names it \(printable($0)))" }
-            print("\(access.rawValue) \(printable(Array(path.utf8)))" + (resolved ?? "") + describe(subject))
+            print("\(access.rawValue) \(printable(Array(path.utf8)))" + (resolved ?? "") + describe(request.subject))
+            let objectFacts = [request.object.ftype.map { "ftype=\(printable($0))" }, request.object.trusted.map { "trust=\($0 ? 1 : 0)" }]
+                .compactMap { $0 }
+            if !objectFacts.isEmpty { print("the file: " + objectFacts.joined(separator: " ")) }
             if let rule = decision.rule {
                 print("decision: \(decision.verdict.rawValue), by rule \(rule.number) at \(rule.location.file):\(rule.location.line)")
                 print("    \(rule.text)")
@@ -103,6 +122,8 @@ extension Fanfilter {
         func describe(_ s: SubjectFacts) -> String {
             var parts: [String] = []
             if let exe = s.exe { parts.append("exe=\(printable(exe))") }
+            if let type = s.exeType { parts.append("exe ftype=\(printable(type))") }
+            if let trusted = s.exeTrusted { parts.append("exe trust=\(trusted ? 1 : 0)") }
             if let uid = s.uid { parts.append("uid=\(uid)") }
             if let gid = s.gid { parts.append("gid=\(gid)") }
             if let comm = s.comm { parts.append("comm=\(printable(comm))") }

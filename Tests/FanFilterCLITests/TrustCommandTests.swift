@@ -32,6 +32,10 @@ final class TrustCommandTests: XCTestCase {
         XCTAssertTrue(added.output.contains("\(dir)/db/trust.mdb: 1 files (dpkg 0, trust files 1)"), added.output)
         XCTAssertEqual(try String(contentsOfFile: dir + "/trust", encoding: .utf8), "\(tool) 18 \(digest)\n")
 
+        try "trust_db = \(dir)/db/trust.mdb\nintegrity = sha256\ndeny perm=execute all : ftype=text/x-shellscript trust=1\n"
+            .write(toFile: dir + "/policy", atomically: false, encoding: .utf8)
+        let explained = Child([fanfilterPath, "explain", "--policy", dir + "/policy", "--perm", "execute", tool], mergeStderr: true).wait()
+        XCTAssertTrue(explained.output.contains("the file: ftype=text/x-shellscript trust=1\ndecision: deny, by rule 1"), explained.output)
         let checked = trust(["check", tool])
         XCTAssertEqual(checked.status, 0, checked.output)
         XCTAssertTrue(checked.output.hasSuffix("integrity = sha256: trusted\n"), checked.output)
