@@ -18,7 +18,7 @@ RELR       := $(shell v=$$(getconf GNU_LIBC_VERSION 2>/dev/null | sed -n 's/^gli
 RELEASE     = -c release --static-swift-stdlib -Xswiftc -cross-module-optimization $(RELR)
 RELEASE_BIN = $$($(SWIFT) build -c release --show-bin-path)
 
-.PHONY: all swift deps deps-test deps-deb build release run test check bench bench-policy soak hotpath fuzz install install-files deb package uninstall clean
+.PHONY: all swift deps deps-test deps-deb build release run test check bench bench-allowlist bench-policy soak hotpath fuzz install install-files deb package uninstall clean
 
 all: build
 
@@ -65,6 +65,13 @@ bench: deps bench-policy
 	$(SWIFT) build $(RELEASE) --product fanfilter
 	$(SWIFT) build $(RELEASE) --product fanfilter-scanner
 	FANFILTER=$(RELEASE_BIN)/fanfilter unshare --mount --propagation private bash bench/run.sh
+	FANFILTER=$(RELEASE_BIN)/fanfilter unshare --mount --propagation private bash bench/allowlist.sh
+
+# The allow-listing part of make bench alone: exec-heavy, fapolicyd's default
+# rules with integrity = sha256, beside fapolicyd (ROUNDS, EXEC, EXEC_COLD, BUSY tune it).
+bench-allowlist: deps
+	$(SWIFT) build $(RELEASE) --product fanfilter
+	FANFILTER=$(RELEASE_BIN)/fanfilter unshare --mount --propagation private bash bench/allowlist.sh
 
 # fanfilter's resident memory over EVENTS decided opens (default 5,000,000),
 # printed every STEP (default 1,000,000); fails if it grew by more than GROWTH KiB.

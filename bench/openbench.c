@@ -4,6 +4,7 @@
  *           cold  open+close of DIR/cold/0..COUNT-1, each once
  *           read  open, read 4 KiB, close of DIR/hot/0..999 round-robin
  *           exec  fork+exec of DIR/bin/true, COUNT times
+ *           execcold  fork+exec of DIR/bin/true.0..COUNT-1, each once (files never seen before)
  *           create  makes DIR/hot/0..999 and DIR/cold/0..COUNT-1 (small files)
  * THREADS threads share COUNT operations. Prints "ns_per_op=N ops=N".
  * hot, read and exec first do one untimed pass (each hot file opened once, one
@@ -30,8 +31,9 @@ static void *run(void *arg) {
     char path[4096], buf[4096];
     long i;
     while ((i = atomic_fetch_add(&next, 1)) < count) {
-        if (!strcmp(workload, "exec")) {
-            snprintf(path, sizeof path, "%s/bin/true", dir);
+        if (!strcmp(workload, "exec") || !strcmp(workload, "execcold")) {
+            if (!strcmp(workload, "exec")) snprintf(path, sizeof path, "%s/bin/true", dir);
+            else snprintf(path, sizeof path, "%s/bin/true.%ld", dir, i);
             pid_t pid = fork();
             if (pid == 0) { execl(path, path, (char *)NULL); _exit(127); }
             int status;
@@ -49,7 +51,7 @@ static void *run(void *arg) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 5) { fprintf(stderr, "usage: openbench hot|cold|read|exec THREADS DIR COUNT\n"); return 2; }
+    if (argc != 5) { fprintf(stderr, "usage: openbench hot|cold|read|exec|execcold THREADS DIR COUNT\n"); return 2; }
     workload = argv[1];
     int threads = atoi(argv[2]);
     dir = argv[3];
@@ -71,7 +73,7 @@ int main(int argc, char **argv) {
     }
     if (threads < 1 || threads > 64) { fprintf(stderr, "THREADS is 1 to 64\n"); return 2; }
     long timed = count;
-    if (strcmp(workload, "cold")) {
+    if (strcmp(workload, "cold") && strcmp(workload, "execcold")) {
         count = strcmp(workload, "exec") ? 1000 : 1;
         run(NULL);
         atomic_store(&next, 0);

@@ -265,11 +265,11 @@ final class DecisionWorkers: Sendable {
     private func learnStartAndExecutable(_ request: inout AccessRequest, _ event: EventMessage, stat st: stat?, needs: Facts) {
         let active = event.policy
         if active.tracksStarts, let st, needs.contains(.pattern) || event.access == .execute {
-            if request.subject.exe == nil, needs.contains(.pattern) {
-                request.subject.exe = ObjectPath.executable(of: event.pid, mounts: mounts)
-            }
+            let known = request.subject.exe
             let pattern = starts.pattern(pid: event.pid, pidfd: event.file.pidfdNumber, access: event.access,
-                                         file: event.file.fd.rawValue, stat: st, exe: request.subject.exe)
+                                         file: event.file.fd.rawValue, stat: st) { [mounts] in
+                known ?? ObjectPath.executable(of: event.pid, mounts: mounts)
+            }
             if needs.contains(.pattern) { request.subject.pattern = pattern }
         }
         guard !needs.isDisjoint(with: [.exeType, .exeDevice, .exeTrust]) else { return }

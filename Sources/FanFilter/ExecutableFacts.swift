@@ -21,24 +21,33 @@ enum ExecutableFacts {
         let mount = mounts.lookUp(device: UInt64(st.st_dev))
         if needs.contains(.exeDevice) { subject.exeDevice = mount?.source }
         let readable = !(mount?.fstype.starts(with: Array("fuse".utf8)) ?? true)
-        let readsContents = needs.contains(.exeType) || (needs.contains(.exeTrust) && trust.integrity == .sha256)
+        // The contents are read only when a cache keyed by the file's identity (from the
+        // stat above, no open) misses: the agent's own open of an executable is an event too.
         var fd: Int32 = -1
-        if readsContents, readable {
-            // The agent's own open: its reader answers it at once, and this runs on a worker.
-            fd = ProcFacts.withProcPath("/proc/", pid, "/exe") { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
+        var opened = false
+        func file() -> Int32? {
+            if !opened, readable {
+                opened = true
+                // Answered at once by the event reader (the agent's own process); this runs on a worker.
+                fd = ProcFacts.withProcPath("/proc/", pid, "/exe") { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
+                var now = stat()
+                if fd >= 0, fstat(fd, &now) != 0 || FileIdentity(now) != FileIdentity(st) {
+                    close(fd)  // replaced between the stat and the open: no facts from it
+                    fd = -1
+                }
+            }
+            return fd >= 0 ? fd : nil
         }
         defer { if fd >= 0 { close(fd) } }
-        if fd >= 0, fstat(fd, &st) != 0 { return }
-        if needs.contains(.exeType), fd >= 0 {
-            subject.exeType = types.mimeType(of: fd, stat: st, path: exe) { trust.lists($0) }
+        if needs.contains(.exeType) {
+            subject.exeType = types.cached(st) ?? file().flatMap { types.mimeType(of: $0, stat: st, path: exe) { trust.lists($0) } }
         }
         if needs.contains(.exeTrust) {
-            switch trust.check(path: exe, stat: st, verity: { fd >= 0 ? Verity.digest(of: fd) : nil }, digest: { algorithm in
-                fd >= 0 ? .digest(hasher.digest(of: fd, algorithm, maxSize: hashMaxSize)) : .digest(nil)
-            }) {
-            case .trusted(let yes): subject.exeTrusted = yes
-            case .late, .busy: break
+            let outcome = trust.check(path: exe, stat: st, verity: { file().flatMap(Verity.digest(of:)) }) { algorithm in
+                if let hit = hasher.cached(st, algorithm, maxSize: hashMaxSize) { return .digest(hit) }
+                return .digest(file().flatMap { hasher.digest(of: $0, algorithm, maxSize: hashMaxSize) })
             }
+            if case .trusted(let yes) = outcome { subject.exeTrusted = yes }
         }
         if pidfd >= 0, cfan_pidfd_alive(pidfd) != 0 {
             subject.exeType = nil

@@ -22,6 +22,12 @@ public final class FileTypes: Sendable {
         self.counters = counters
     }
 
+    /// The type kept for the file `st` describes, when it was read before.
+    func cached(_ st: stat) -> [UInt8]? {
+        guard st.st_mode & S_IFMT == S_IFREG else { return nil }
+        return cache.withLock { $0[FileIdentity(st)] }
+    }
+
     /// The MIME type of the file open as `fd` (its fstat is `st`); nil when it cannot be told.
     func mimeType(of fd: Int32, stat st: stat, path: [UInt8]?, interpreterIsTrusted: ([UInt8]) -> Bool) -> [UInt8]? {
         let key = FileIdentity(st)

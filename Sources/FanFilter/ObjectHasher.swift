@@ -47,6 +47,12 @@ final class ObjectHasher: Sendable {
 
     func cached(_ key: Key) -> [UInt8]? { cache.withLock { $0[key] } }
 
+    /// The digest kept for the file `st` describes, when it was hashed before.
+    func cached(_ st: stat, _ algorithm: LibCrypto.Algorithm, maxSize: UInt64) -> [UInt8]? {
+        guard st.st_mode & S_IFMT == S_IFREG, st.st_size >= 0, UInt64(st.st_size) <= maxSize else { return nil }
+        return cached(Key(file: FileIdentity(st), algorithm: algorithm))
+    }
+
     /// Reads and hashes the file, and keeps the digest under `key`.
     func hash(_ eventFD: Int32, _ key: Key, maxSize: UInt64) -> [UInt8]? {
         let file = FileDescriptor(rawValue: eventFD)

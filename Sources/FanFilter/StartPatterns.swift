@@ -1,4 +1,5 @@
 import CFanotify
+import Clocks
 import FileType
 import Glibc
 import Policy
@@ -21,6 +22,8 @@ final class StartPatterns: Sendable {
         var pattern: StartPattern
         /// The interpreter the kernel will load next, by identity.
         var awaiting: (device: UInt64, inode: UInt64)?
+        /// The program executed: its own open event comes before the new image runs.
+        var program: (device: UInt64, inode: UInt64)?
         /// Opens left in which to look at the environment.
         var environmentLooks: Int
         var sequence: UInt64
@@ -31,32 +34,73 @@ final class StartPatterns: Sendable {
         var sequence: UInt64 = 0
     }
 
+    /// What an execution's ELF headers say of a start, by the file's identity.
+    private struct Program {
+        var isStatic: Bool
+        var interpreter: (device: UInt64, inode: UInt64)?
+        var isElf: Bool
+    }
+
     private let state = Mutex(State())
+    /// The runtime linkers' identities, looked up again at most every 10 s (an upgrade replaces them).
+    private let linkers = Mutex<(at: UInt64, identities: [(UInt64, UInt64)])>((0, []))
+    /// Recent programs' headers, so a repeated execution reads none.
+    private let programs = Mutex<[FileIdentity: Program]>([:])
     let capacity: Int
     static let environmentLooks = 4
 
     init(capacity: Int = 16384) { self.capacity = capacity }
 
+    /// Whether the file is one of the runtime linkers fapolicyd knows (their paths are often links).
+    func isRuntimeLinker(_ file: (UInt64, UInt64)) -> Bool {
+        let now = SystemClock().now()
+        let known = linkers.withLock { l -> [(UInt64, UInt64)] in
+            if l.at == 0 || now &- l.at > 10_000_000_000 {
+                l = (now, ElfFacts.knownInterpreters.compactMap(Self.identity(of:)))
+            }
+            return l.identities
+        }
+        return known.contains { $0 == file }
+    }
+
+    /// The headers of the program open as `fd`, read once per identity.
+    private func program(_ fd: Int32, _ st: stat) -> Program {
+        let key = FileIdentity(st)
+        if let known = programs.withLock({ $0[key] }) { return known }
+        let elf = ElfFacts(size: UInt64(max(0, st.st_size))) { FileTypeReader.read(fd, at: $0, count: $1) }
+        let program: Program
+        if let elf, !elf.malformed {
+            program = Program(isStatic: elf.interpreter == nil && !elf.dynamic,
+                              interpreter: elf.interpreter.flatMap(Self.identity(of:)), isElf: true)
+        } else {
+            program = Program(isStatic: false, interpreter: nil, isElf: false)
+        }
+        programs.withLock { p in
+            if p.count >= 4096 { p.removeAll(keepingCapacity: true) }
+            p[key] = program
+        }
+        return program
+    }
+
     /// Notes an event (an execution moves the state on) and returns the process's patterns.
-    func pattern(pid: Int32, pidfd: Int32, access: Access, file fd: Int32, stat st: stat, exe: [UInt8]?) -> StartPattern? {
+    func pattern(pid: Int32, pidfd: Int32, access: Access, file fd: Int32, stat st: stat, exe: () -> [UInt8]?) -> StartPattern? {
         let key = Self.processKey(pid: pid, pidfd: pidfd)
         if access == .execute {
-            let elf = ElfFacts(size: UInt64(max(0, st.st_size))) { FileTypeReader.read(fd, at: $0, count: $1) }
             let identity = (UInt64(st.st_dev), UInt64(st.st_ino))
+            let linker = isRuntimeLinker(identity)
+            let started = linker ? nil : program(fd, st)
             return state.withLock { s -> StartPattern in
                 s.sequence += 1
-                var start = s.byProcess[key] ?? Start(pattern: [], awaiting: nil, environmentLooks: 0, sequence: 0)
+                var start = s.byProcess[key] ?? Start(pattern: [], awaiting: nil, program: nil, environmentLooks: 0, sequence: 0)
                 if let awaited = start.awaiting, awaited == identity {
                     start.awaiting = nil  // the interpreter of the program just executed
-                } else if Self.isRuntimeLinker(identity) {
-                    start = Start(pattern: .ldSo, awaiting: nil, environmentLooks: Self.environmentLooks, sequence: 0)
-                } else if let elf, !elf.malformed {
-                    let interpreter = elf.interpreter.flatMap(Self.identity(of:))
-                    let isStatic = elf.interpreter == nil && !elf.dynamic
-                    start = Start(pattern: isStatic ? .static : .normal, awaiting: interpreter,
-                                  environmentLooks: Self.environmentLooks, sequence: 0)
+                } else if linker {
+                    start = Start(pattern: .ldSo, awaiting: nil, program: identity, environmentLooks: Self.environmentLooks, sequence: 0)
+                } else if let started, started.isElf {
+                    start = Start(pattern: started.isStatic ? .static : .normal, awaiting: started.interpreter,
+                                  program: identity, environmentLooks: Self.environmentLooks, sequence: 0)
                 } else {
-                    start = Start(pattern: [], awaiting: nil, environmentLooks: Self.environmentLooks, sequence: 0)
+                    start = Start(pattern: [], awaiting: nil, program: identity, environmentLooks: Self.environmentLooks, sequence: 0)
                 }
                 start.sequence = s.sequence
                 s.byProcess[key] = start
@@ -64,17 +108,19 @@ final class StartPatterns: Sendable {
                 return start.pattern
             }
         }
+        let opened = (UInt64(st.st_dev), UInt64(st.st_ino))
         let looked = state.withLock { s -> (Start?, Bool) in
             guard var start = s.byProcess[key] else { return (nil, false) }
-            guard start.environmentLooks > 0, !start.pattern.contains(.ldPreload) else { return (start, false) }
+            guard start.environmentLooks > 0, !start.pattern.contains(.ldPreload),
+                  start.program.map({ $0 != opened }) ?? true else { return (start, false) }
             start.environmentLooks -= 1
             s.byProcess[key] = start
             return (start, true)
         }
         guard let start = looked.0 else {
             // Not seen starting: only a runtime linker running as the program can be told.
-            guard let exe, let identity = Self.identity(of: exe) else { return nil }
-            return Self.isRuntimeLinker(identity) ? .ldSo : nil
+            guard let exe = exe(), let identity = Self.identity(of: exe) else { return nil }
+            return isRuntimeLinker(identity) ? .ldSo : nil
         }
         guard looked.1, Self.preloads(pid: pid), pidfd < 0 || cfan_pidfd_alive(pidfd) == 0 else { return start.pattern }
         return state.withLock { s in
@@ -102,20 +148,25 @@ final class StartPatterns: Sendable {
         return ok == 0 ? (UInt64(st.st_dev), UInt64(st.st_ino)) : nil
     }
 
-    /// Whether the file is one of the runtime linkers fapolicyd knows (their paths are often links).
-    static func isRuntimeLinker(_ file: (UInt64, UInt64)) -> Bool {
-        ElfFacts.knownInterpreters.contains { identity(of: $0).map { $0 == file } ?? false }
-    }
-
-    /// LD_PRELOAD= or LD_AUDIT= with a value, in the first 256 KiB of /proc/PID/environ.
+    /// LD_PRELOAD= or LD_AUDIT= with a value, in the first 256 KiB of
+    /// /proc/PID/environ, read 16 KiB at a time (most environments are one read).
     static func preloads(pid: Int32) -> Bool {
         let fd = ProcFacts.withProcPath("/proc/", pid, "/environ") { open($0, O_RDONLY | O_CLOEXEC) }
         guard fd >= 0 else { return false }
         defer { close(fd) }
-        let bytes = FileTypeReader.read(fd, at: 0, count: 256 * 1024)
-        for variable in bytes.split(separator: 0) {
-            for name in ["LD_PRELOAD=", "LD_AUDIT="] where variable.starts(with: name.utf8) && variable.count > name.utf8.count {
-                return true
+        var carry: [UInt8] = []
+        var offset: UInt64 = 0
+        while offset < 256 * 1024 {
+            let chunk = FileTypeReader.read(fd, at: offset, count: 16 * 1024)
+            guard !chunk.isEmpty else { break }
+            offset += UInt64(chunk.count)
+            // A variable cut at the chunk's end is finished with the next one.
+            var variables = (carry + chunk).split(separator: 0, omittingEmptySubsequences: false)
+            carry = chunk.count == 16 * 1024 ? Array(variables.removeLast()) : []
+            for variable in variables {
+                for name in ["LD_PRELOAD=", "LD_AUDIT="] where variable.starts(with: name.utf8) && variable.count > name.utf8.count {
+                    return true
+                }
             }
         }
         return false

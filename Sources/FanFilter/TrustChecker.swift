@@ -30,15 +30,11 @@ struct TrustChecker: Sendable {
         guard st.st_mode & S_IFMT == S_IFREG, entry.size.map({ $0 == UInt64(st.st_size) }) ?? false else { return .trusted(false) }
         if integrity == .size { return .trusted(true) }
         if case .fsverity(let recorded) = entry.digest { return .trusted(verity() == recorded) }
-        let (algorithm, recorded): (LibCrypto.Algorithm, String?) = switch entry.digest {
-        case .none, .fsverity: (.sha256, nil)
-        case .md5: (.md5, entry.digest.hex)
-        case .sha256: (.sha256, entry.digest.hex)
-        }
+        let algorithm: LibCrypto.Algorithm = if case .md5 = entry.digest { .md5 } else { .sha256 }
         // An entry with no digest cannot pass a digest check.
-        guard let recorded else { return .trusted(false) }
+        guard let recorded = entry.digest.hexBytes else { return .trusted(false) }
         switch digest(algorithm) {
-        case .digest(let hex): return .trusted(hex.map { String(decoding: $0, as: UTF8.self) == recorded } ?? false)
+        case .digest(let hex): return .trusted(hex == recorded)
         case .late: return .late
         case .busy: return .busy
         }

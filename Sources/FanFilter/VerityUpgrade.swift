@@ -13,18 +13,15 @@ public enum VerityUpgrade {
         var upgraded = 0
         let hasher = ObjectHasher(capacity: 1)
         for i in out.indices {
-            let (algorithm, recorded): (LibCrypto.Algorithm, String?) = switch out[i].digest {
-            case .md5: (.md5, out[i].digest.hex)
-            case .sha256: (.sha256, out[i].digest.hex)
-            case .none, .fsverity: (.sha256, nil)
-            }
-            guard let recorded, Verity.isEnabled(out[i].path) else { continue }
+            let algorithm: LibCrypto.Algorithm = if case .md5 = out[i].digest { .md5 } else { .sha256 }
+            if case .fsverity = out[i].digest { continue }
+            guard let recorded = out[i].digest.hexBytes, Verity.isEnabled(out[i].path) else { continue }
             let fd = (out[i].path + [0]).withUnsafeBufferPointer {
                 $0.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
             }
             guard fd >= 0 else { continue }
             defer { close(fd) }
-            guard let now = hasher.digest(of: fd, algorithm, maxSize: .max), String(decoding: now, as: UTF8.self) == recorded,
+            guard let now = hasher.digest(of: fd, algorithm, maxSize: .max), now == recorded,
                   let verity = Verity.digest(of: fd) else { continue }
             out[i].digest = .fsverity(verity)
             upgraded += 1

@@ -13,12 +13,23 @@ public struct TrustEntry: Sendable, Equatable {
         case fsverity([UInt8])
 
         /// Lowercase hex, as the files write it.
-        public var hex: String? {
+        public var hex: String? { hexBytes.map { String(decoding: $0, as: UTF8.self) } }
+
+        /// Lowercase hex as bytes (what the agent's hasher gives, compared on the event path).
+        public var hexBytes: [UInt8]? {
             switch self {
-            case .none: nil
-            case .md5(let b), .sha256(let b), .fsverity(let b): b.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+            case .none: return nil
+            case .md5(let b), .sha256(let b), .fsverity(let b):
+                var out = [UInt8](repeating: 0, count: b.count * 2)
+                for (i, byte) in b.enumerated() {
+                    out[2 * i] = Self.digits[Int(byte >> 4)]
+                    out[2 * i + 1] = Self.digits[Int(byte & 15)]
+                }
+                return out
             }
         }
+
+        private static let digits = Array("0123456789abcdef".utf8)
 
         /// The digest from its hex form (32 digits: MD5, 64: SHA-256).
         public init?(hex: some StringProtocol) {
