@@ -28,6 +28,7 @@ EXEC=${EXEC:-500}
 EXEC_COLD=${EXEC_COLD:-300}
 FANFILTER=${FANFILTER:?path to a release fanfilter}
 . "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/../tools/fapolicyd-sandbox.sh"
 setup allowlist 1g
 OUT=$SRC/bench/results
 mkdir -p "$OUT"
@@ -40,16 +41,12 @@ for i in $(seq 0 $((EXEC_COLD - 1))); do { cat /bin/true; printf '%s' "$i"; } > 
 { cat /bin/true; printf 'x'; } > "$D/u/bin/true"
 chmod 0755 "$D"/bin/* "$D/u/bin/true"
 F=$WORK/fapolicyd
-mkdir -p "$F/rules.d" "$F/trust.d" "$WORK/rules.d" "$WORK/empty"
+mkdir -p "$F" "$WORK/rules.d" "$WORK/empty"
 for f in "$D"/bin/* "$D/lib/libc.so.6"; do
     echo "$f $(stat -c %s "$f") $(sha256sum "$f" | cut -c1-64)"
 done > "$F/fapolicyd.trust"
-S=/usr/share/fapolicyd/sample-rules
-for r in 10-languages 20-dracut 21-updaters 30-patterns 40-bad-elf 41-shared-obj 42-trusted-elf 70-trusted-lang \
-         72-shell 90-deny-execute 95-allow-open; do
-    cp "$S/$r.rules" "$WORK/rules.d/"
-    grep -v '^#' "$S/$r.rules" | grep -v '^[[:space:]]*$'
-done > "$F/compiled.rules"
+fapolicyd_sample_rules "$WORK/rules.d" 10-languages 20-dracut 21-updaters 30-patterns 40-bad-elf 41-shared-obj \
+    42-trusted-elf 70-trusted-lang 72-shell 90-deny-execute 95-allow-open > "$F/compiled.rules"
 policy() {  # cache
     cat <<P
 watch_mount = $D
@@ -69,27 +66,7 @@ chmod 0644 "$WORK/policy" "$WORK/policy-cache"
 HAVE_FAPOLICYD=no
 if command -v fapolicyd > /dev/null; then
     HAVE_FAPOLICYD=yes
-    cat > "$F/fapolicyd.conf" <<C
-permissive = 1
-nice_val = 0
-q_size = 640
-uid = root
-gid = root
-do_stat_report = 0
-detailed_report = 0
-db_max_size = 50
-subj_cache_size = 1549
-obj_cache_size = 8191
-watch_fs = tmpfs
-trust = file
-integrity = sha256
-syslog_format = rule,dec,perm,auid,pid,exe,:,path,ftype,trust
-rpm_sha256_only = 0
-allow_filesystem_mark = 0
-C
-    mount --bind "$F" /etc/fapolicyd
-    mount -t tmpfs tmpfs /run && mkdir -p /run/fapolicyd
-    mount -t tmpfs tmpfs /var/lib/fapolicyd
+    fapolicyd_sandbox "$F" sha256
 fi
 
 AGENT_PID=
@@ -119,9 +96,6 @@ c = json.load(sys.stdin)["counters"]; print(str(c["files-hashed"]) + "+" + str(c
     wait "$AGENT_PID" 2>/dev/null || true
     AGENT_PID= AGENT=
 }
-HOGS=()
-start_hogs() { HOGS=(); for _ in $(seq "$BUSY"); do sh -c 'while :; do :; done' & HOGS+=($!); done; }
-stop_hogs() { [ ${#HOGS[@]} -eq 0 ] && return; kill "${HOGS[@]}" 2>/dev/null || true; wait "${HOGS[@]}" 2>/dev/null || true; HOGS=(); }
 trap 'stop_hogs; [ -z "$AGENT_PID" ] || kill "$AGENT_PID" 2>/dev/null || true; umount -l "$D" 2>/dev/null; rm -rf "$WORK"' EXIT
 
 contenders="none fanfilter fanfilter-cache"

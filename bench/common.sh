@@ -18,3 +18,17 @@ setup() {
 bench_policy() {
     sed -e "s|@ROOT@|$D|g" -e "s|@PORT@|$WORK/port|g" -e "s/^cache = off$/cache = ${1:-off}/" "$SRC/bench/bench.policy"
 }
+
+# The busy machine: BUSY processes that only compute, started for a busy
+# round (start_hogs) and stopped after it (stop_hogs); their pids in HOGS.
+HOGS=()
+start_hogs() {
+    HOGS=()
+    for _ in $(seq "$BUSY"); do sh -c 'while :; do :; done' & HOGS+=($!); done
+}
+stop_hogs() {
+    [ ${#HOGS[@]} -eq 0 ] && return
+    kill "${HOGS[@]}" 2>/dev/null || true
+    wait "${HOGS[@]}" 2>/dev/null || true
+    HOGS=()
+}

@@ -36,6 +36,7 @@ EXEC=${EXEC:-500}
 FANFILTER=${FANFILTER:?path to a release fanfilter}
 SCANNER=${SCANNER:-$(dirname "$FANFILTER")/fanfilter-scanner}
 . "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/../tools/fapolicyd-sandbox.sh"
 setup bench 2g   # the namespace's other mounts go when it ends
 OUT=$SRC/bench/results
 mkdir -p "$OUT"
@@ -56,25 +57,7 @@ chmod 0644 "$WORK/policy" "$WORK/policy-cache" "$WORK/policy-ask" "$WORK/policy-
 
 if command -v fapolicyd > /dev/null; then
     F=$WORK/fapolicyd
-    mkdir -p "$F/rules.d" "$F/trust.d"
-    cat > "$F/fapolicyd.conf" <<C
-permissive = 1
-nice_val = 0
-q_size = 640
-uid = root
-gid = root
-do_stat_report = 0
-detailed_report = 0
-db_max_size = 50
-subj_cache_size = 1549
-obj_cache_size = 8191
-watch_fs = tmpfs
-trust = file
-integrity = none
-syslog_format = rule,dec,perm,auid,pid,exe,:,path,ftype,trust
-rpm_sha256_only = 0
-allow_filesystem_mark = 0
-C
+    mkdir -p "$F"
     cat > "$F/compiled.rules" <<R
 %admins=0
 deny_syslog perm=execute all : dir=/tmp/
@@ -89,10 +72,7 @@ deny perm=execute all : dir=/var/tmp/
 allow perm=open uid=0 : dir=$D/
 allow perm=any all : all
 R
-    : > "$F/fapolicyd.trust"
-    mount --bind "$F" /etc/fapolicyd
-    mount -t tmpfs tmpfs /run && mkdir -p /run/fapolicyd
-    mount -t tmpfs tmpfs /var/lib/fapolicyd
+    fapolicyd_sandbox "$F" none
 fi
 
 AGENT_PID=
@@ -143,18 +123,6 @@ stop_agent() {
     AGENT_PID= CLIENT_PID=
 }
 
-# The busy machine: BUSY processes that only compute, started for a busy round and stopped after it.
-HOGS=()
-start_hogs() {
-    HOGS=()
-    for _ in $(seq "$BUSY"); do sh -c 'while :; do :; done' & HOGS+=($!); done
-}
-stop_hogs() {
-    [ ${#HOGS[@]} -eq 0 ] && return
-    kill "${HOGS[@]}" 2>/dev/null || true
-    wait "${HOGS[@]}" 2>/dev/null || true
-    HOGS=()
-}
 CLIENT_PID=
 trap 'stop_hogs; [ -z "$CLIENT_PID" ] || kill "$CLIENT_PID" 2>/dev/null || true; [ -z "$AGENT_PID" ] || kill "$AGENT_PID" 2>/dev/null || true; umount -l "$D" 2>/dev/null; rm -rf "$WORK"' EXIT
 # Non-idle jiffies of the whole machine, less those of the busy processes.

@@ -190,6 +190,7 @@ public final class Agent: Sendable {
         let watcher = MountWatcher { [weak self] in self?.followMounts() }
         if watcher == nil { logger.warning("cannot follow mount changes (/proc/self/mountinfo): a watched filesystem mounted again is watched after the next reload") }
         let trustWatcher = TrustWatcher { [weak self] in self?.followTrustDatabase() }
+        if trustWatcher == nil { logger.warning("cannot follow the trust database (no descriptor for a stop pipe): a new one is in force at the next reload") }
         state.withLock {
             $0.mountWatcher = watcher
             $0.trustWatcher = trustWatcher

@@ -1,20 +1,31 @@
 import Dispatch
+import Glibc
 
 /// Looks every `interval` whether the trust database the policy in force
 /// reads was replaced (`fanfilter trust update` renames a new file into
-/// place), and then calls `onChange` off the event path. A stat every two
-/// seconds: a new database is in force at most that long after it is written.
-// A dispatch source may be cancelled from any thread; it is set up once, in init.
-final class TrustWatcher: @unchecked Sendable {
-    private let timer: DispatchSourceTimer
+/// place), and then calls `onTick`'s check off the event path: a stat every
+/// two seconds, so a new database is in force at most that long after it is
+/// written. A thread of its own waiting in poll(2) on a stop pipe (no
+/// dispatch timer: libdispatch's timer thread would try to raise its
+/// priority, which the hardened unit refuses and libdispatch then logs).
+final class TrustWatcher: Sendable {
+    private let stopPipe: StopPipe
+    private let done = DispatchGroup()
 
-    init(every interval: Duration = .seconds(2), onTick: @escaping @Sendable () -> Void) {
-        timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "fanfilter.trust-watcher"))
-        let nanoseconds = Int(interval.components.seconds) * 1_000_000_000 + Int(interval.components.attoseconds / 1_000_000_000)
-        timer.schedule(deadline: .now() + .nanoseconds(nanoseconds), repeating: .nanoseconds(nanoseconds))
-        timer.setEventHandler(handler: onTick)
-        timer.resume()
+    /// nil when no stop pipe can be made (no descriptors left).
+    init?(every interval: Duration = .seconds(2), onTick: @escaping @Sendable () -> Void) {
+        guard let stopPipe = StopPipe() else { return nil }
+        self.stopPipe = stopPipe
+        let milliseconds = Int32(interval.components.seconds * 1000 + interval.components.attoseconds / 1_000_000_000_000_000)
+        DispatchQueue(label: "fanfilter.trust-watcher").async(group: done) {
+            var fds = [stopPipe.entry]
+            while stopPipe.poll(&fds, milliseconds: milliseconds) == .timedOut { onTick() }
+        }
     }
 
-    func stop() { timer.cancel() }
+    /// Stops the thread and waits for it.
+    func stop() {
+        stopPipe.signal()
+        done.wait()
+    }
 }

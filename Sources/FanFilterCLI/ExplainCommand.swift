@@ -80,14 +80,20 @@ extension Fanfilter {
                                        sessionid: sessionid, comm: comm.map { Array($0.utf8) }, exe: exe.map { Array($0.utf8) })
             var request = AccessRequest(access: access, subject: subject,
                                         object: ObjectFacts(reading: Array(path.utf8), hashMaxSize: policy.settings.hashMaxSize))
-            // ftype and trust as the agent would find them, for the file and for the executable.
-            let file = FileTypeAndTrust(path: Array(path.utf8), settings: policy.settings)
-            request.object.ftype = file.ftype
-            request.object.trusted = file.trusted
-            if let exe {
+            // ftype and trust as the agent would find them, for the file and for the executable,
+            // when a rule tests them.
+            let tested = policy.rules.reduce(into: Facts()) { facts, rule in
+                for test in rule.subject + rule.object { facts.formUnion(test.facts) }
+            }
+            if !tested.isDisjoint(with: [.ftype, .trust]) {
+                let file = FileTypeAndTrust(path: Array(path.utf8), settings: policy.settings)
+                if tested.contains(.ftype) { request.object.ftype = file.ftype }
+                if tested.contains(.trust) { request.object.trusted = file.trusted }
+            }
+            if let exe, !tested.isDisjoint(with: [.exeType, .exeTrust]) {
                 let executable = FileTypeAndTrust(path: Array(exe.utf8), settings: policy.settings)
-                request.subject.exeType = executable.ftype
-                request.subject.exeTrusted = executable.trusted
+                if tested.contains(.exeType) { request.subject.exeType = executable.ftype }
+                if tested.contains(.exeTrust) { request.subject.exeTrusted = executable.trusted }
             }
             request.subject.pattern = pattern.flatMap { name in StartPattern.names.first { $0.0 == name }?.1 }
             let (decision, tried) = policy.explain(request)

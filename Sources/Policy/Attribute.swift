@@ -1,6 +1,7 @@
 /// The attributes a rule can test, subject ones before the colon, object ones
 /// after. The spelling in a rule is `name`; fapolicyd's other spellings
-/// (`dir`, `ftype`, `device` before the colon, `exe_type`, `exe_device`) are
+/// (`dir`, `ftype`, `device` before the colon, `exe_type`, `exe_device`,
+/// `filehash`) are
 /// read as the same attribute (`named(_:subject:)`).
 public enum Attribute: Sendable, Equatable, Hashable, CaseIterable {
     case uid, gid, auid, sessionid, pid, ppid, comm, exe, exeDir
@@ -47,6 +48,7 @@ public enum Attribute: Sendable, Equatable, Hashable, CaseIterable {
 
     /// The attribute a name means on one side of a rule, fapolicyd's spellings included.
     public static func named(_ name: String, subject: Bool) -> Attribute? {
+        if !subject, name == "filehash" { return .sha256hash }  // fapolicyd 2.0's name for it
         if subject {
             switch name {
             case "dir": return .exeDir

@@ -182,6 +182,10 @@ struct LineContext {
             return .number(UInt64(found.1.rawValue))
         case .hash:
             let hex = v.text.lowercased()
+            if hex.utf8.count == 128 {
+                error(v.column, "a SHA-512 digest (128 hex digits): fanfilter compares SHA-256 only (64 hex digits)")
+                return nil
+            }
             guard hex.utf8.count == 64, hex.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
                 error(v.column, "a sha256hash is 64 hex digits")
                 return nil

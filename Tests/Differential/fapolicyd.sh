@@ -18,6 +18,7 @@
 # this script names (KNOWN below, each with its reason).
 set -u
 FANFILTER=$1
+. "$(dirname "$0")/../../tools/fapolicyd-sandbox.sh"
 if [ "${FANFILTER_DIFF_NS:-}" != 1 ]; then
     exec env FANFILTER_DIFF_NS=1 unshare --mount --propagation private "$BASH" "$0" "$@"
 fi
@@ -35,7 +36,7 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
-mkdir -p "$D" "$F/rules.d" "$WORK/rules.d" "$WORK/dpkg-none"
+mkdir -p "$D" "$F" "$WORK/rules.d" "$WORK/dpkg-none"
 mount -t tmpfs -o mode=0755 tmpfs "$D"
 
 # The workload's files.
@@ -57,30 +58,8 @@ done > "$F/fapolicyd.trust"
 printf 'A' | dd of="$D/bin/modified" bs=1 seek=$(( $(stat -c %s "$D/bin/modified") - 1 )) conv=notrunc status=none
 
 # The same rules for both.
-S=/usr/share/fapolicyd/sample-rules
-for r in 10-languages 20-dracut 21-updaters 30-patterns 40-bad-elf 41-shared-obj 43-known-elf 71-known-python \
-         72-shell 73-known-perl 90-deny-execute 91-deny-lang 95-allow-open; do
-    cp "$S/$r.rules" "$WORK/rules.d/"
-    grep -v '^#' "$S/$r.rules" | grep -v '^[[:space:]]*$'
-done > "$F/compiled.rules"
-cat > "$F/fapolicyd.conf" <<C
-permissive = 1
-nice_val = 0
-q_size = 640
-uid = root
-gid = root
-do_stat_report = 0
-detailed_report = 0
-db_max_size = 50
-subj_cache_size = 1549
-obj_cache_size = 8191
-watch_fs = tmpfs
-trust = file
-integrity = sha256
-syslog_format = rule,dec,perm,auid,pid,exe,:,path,ftype,trust
-rpm_sha256_only = 0
-allow_filesystem_mark = 0
-C
+fapolicyd_sample_rules "$WORK/rules.d" 10-languages 20-dracut 21-updaters 30-patterns 40-bad-elf 41-shared-obj \
+    43-known-elf 71-known-python 72-shell 73-known-perl 90-deny-execute 91-deny-lang 95-allow-open > "$F/compiled.rules"
 cat > "$WORK/policy" <<P
 watch_mount = $D
 mode = permissive
@@ -94,9 +73,7 @@ chmod 0644 "$WORK/policy"
 "$FANFILTER" trust update --policy "$WORK/policy" --trust-file "$F/fapolicyd.trust" --trust-folder "$WORK/none" \
     --dpkg-info "$WORK/dpkg-none" || exit 1
 
-mount --bind "$F" /etc/fapolicyd
-mount -t tmpfs tmpfs /run && mkdir -p /run/fapolicyd
-mount -t tmpfs tmpfs /var/lib/fapolicyd
+fapolicyd_sandbox "$F" sha256
 timeout 300 fapolicyd --debug > "$WORK/fapolicyd.out" 2>&1 & FAPO_PID=$!
 timeout 300 "$FANFILTER" run --policy "$WORK/policy" --log-target stderr > "$WORK/fanfilter.out" 2>&1 & AGENT_PID=$!
 for _ in $(seq 200); do

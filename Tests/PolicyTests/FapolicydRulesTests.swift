@@ -72,6 +72,11 @@ final class FapolicydRulesTests: XCTestCase {
         XCTAssertEqual(errors("deny pattern=ld : all"), ["1:14: unknown pattern 'ld' (expected normal, ld_so, static, ld_preload)"])
         XCTAssertEqual(errors("integrity = md5"), ["1:13: unknown integrity 'md5' (expected none, size or sha256)"])
         XCTAssertEqual(try parse("integrity = sha256").settings.integrity, .sha256)
+        let hash = String(repeating: "a", count: 64)
+        XCTAssertEqual(try parse("deny all : filehash=\(hash)").rules[0].object, [Test(.sha256hash, .equal, [.bytes(Array(hash.utf8))])],
+                       "fapolicyd 2.0's filehash")
+        XCTAssertEqual(errors("deny all : filehash=\(String(repeating: "b", count: 128))"),
+                       ["1:21: a SHA-512 digest (128 hex digits): fanfilter compares SHA-256 only (64 hex digits)"])
     }
 
     func testDirectoryMacrosAndUntrusted() throws {
