@@ -102,31 +102,26 @@ contenders="none fanfilter fanfilter-cache"
 [ "$HAVE_FAPOLICYD" = yes ] && contenders="$contenders fapolicyd"
 contenders=${CONTENDERS:-$contenders}
 case " $contenders " in *" none "*) ;; *) contenders="none $contenders" ;; esac
-modes="idle"
-[ "$BUSY" -gt 0 ] && modes="idle busy"
-modes=${MODES:-$modes}
+modes=$(bench_modes)
 RAW=$WORK/raw
 : > "$RAW"
-for round in $(seq "$ROUNDS"); do
-    for mode in $modes; do
-        [ "$mode" = busy ] && start_hogs
-        for workload in exec-trusted exec-untrusted exec-cold; do
-            for c in $contenders; do
-                start_agent "$c"
-                case $workload in
-                    exec-trusted) count=$EXEC; ns=$(LD_LIBRARY_PATH=$D/lib "$WORK/openbench" exec 1 "$D" "$count") ;;
-                    exec-untrusted) count=$EXEC; ns=$("$WORK/openbench" exec 1 "$D/u" "$count") ;;
-                    exec-cold) count=$EXEC_COLD; ns=$(LD_LIBRARY_PATH=$D/lib "$WORK/openbench" execcold 1 "$D" "$count") ;;
-                esac
-                ns=$(echo "$ns" | sed -n 's/ns_per_op=\([0-9]*\).*/\1/p')
-                stop_agent "$c"
-                echo "$round $mode $workload $c $ns $RSS $CPU $count $READS" >> "$RAW"
-            done
+measure_round() {  # ROUND MODE
+    local workload c count ns
+    for workload in exec-trusted exec-untrusted exec-cold; do
+        for c in $contenders; do
+            start_agent "$c"
+            case $workload in
+                exec-trusted) count=$EXEC; ns=$(LD_LIBRARY_PATH=$D/lib "$WORK/openbench" exec 1 "$D" "$count") ;;
+                exec-untrusted) count=$EXEC; ns=$("$WORK/openbench" exec 1 "$D/u" "$count") ;;
+                exec-cold) count=$EXEC_COLD; ns=$(LD_LIBRARY_PATH=$D/lib "$WORK/openbench" execcold 1 "$D" "$count") ;;
+            esac
+            ns=$(echo "$ns" | sed -n 's/ns_per_op=\([0-9]*\).*/\1/p')
+            stop_agent "$c"
+            echo "$1 $2 $workload $c $ns $RSS $CPU $count $READS" >> "$RAW"
         done
-        stop_hogs
     done
-    echo "round $round of $ROUNDS done" >&2
-done
+}
+bench_rounds measure_round
 
 # Start-up with every file of this machine's packages in the trust database.
 FULL=$WORK/full

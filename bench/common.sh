@@ -32,3 +32,24 @@ stop_hogs() {
     wait "${HOGS[@]}" 2>/dev/null || true
     HOGS=()
 }
+
+# The modes a run measures: idle, and busy unless BUSY=0; MODES chooses.
+bench_modes() {
+    local modes="idle"
+    [ "$BUSY" -gt 0 ] && modes="idle busy"
+    echo "${MODES:-$modes}"
+}
+
+# bench_rounds MEASURE: ROUNDS rounds of every mode of $modes (busy ones with
+# the hogs running), calling `MEASURE ROUND MODE` for each.
+bench_rounds() {
+    local round mode
+    for round in $(seq "$ROUNDS"); do
+        for mode in $modes; do
+            [ "$mode" = busy ] && start_hogs
+            "$1" "$round" "$mode"
+            stop_hogs
+        done
+        echo "round $round of $ROUNDS done" >&2
+    done
+}

@@ -144,29 +144,24 @@ for w in ${WORKLOADS:-hot:1 hot:2 cold:1 cold:2 read:1 read:2 exec:1 exec:2}; do
     case ${w%%:*} in hot|read) n=$HOT ;; cold) n=$COLD ;; exec) n=$EXEC ;; *) echo "unknown workload $w" >&2; exit 2 ;; esac
     workloads="$workloads $w:$n"
 done
-modes="idle"
-[ "$BUSY" -gt 0 ] && modes="idle busy"
-modes=${MODES:-$modes}
+modes=$(bench_modes)
 RAW=$WORK/raw
 : > "$RAW"
-for round in $(seq "$ROUNDS"); do
-    for mode in $modes; do
-        [ "$mode" = busy ] && start_hogs
-        for spec in $workloads; do
-            IFS=: read -r workload threads count <<< "$spec"
-            for c in $contenders; do
-                start_agent "$c"
-                before=$(machine_jiffies)
-                ns=$("$WORK/openbench" "$workload" "$threads" "$D" "$count" | sed -n 's/ns_per_op=\([0-9]*\).*/\1/p')
-                machine=$(( $(machine_jiffies) - before ))
-                stop_agent "$c"
-                echo "$round $mode $workload $threads $c $ns $RSS $CPU $count $machine" >> "$RAW"
-            done
+measure_round() {  # ROUND MODE
+    local spec workload threads count c before ns machine
+    for spec in $workloads; do
+        IFS=: read -r workload threads count <<< "$spec"
+        for c in $contenders; do
+            start_agent "$c"
+            before=$(machine_jiffies)
+            ns=$("$WORK/openbench" "$workload" "$threads" "$D" "$count" | sed -n 's/ns_per_op=\([0-9]*\).*/\1/p')
+            machine=$(( $(machine_jiffies) - before ))
+            stop_agent "$c"
+            echo "$1 $2 $workload $threads $c $ns $RSS $CPU $count $machine" >> "$RAW"
         done
-        stop_hogs
     done
-    echo "round $round of $ROUNDS done" >&2
-done
+}
+bench_rounds measure_round
 
 python3 - "$RAW" "$OUT" "$(nproc)" "$(uname -r)" <<'PY'
 import json, statistics, sys, time
