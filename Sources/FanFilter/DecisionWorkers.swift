@@ -197,7 +197,10 @@ final class DecisionWorkers: Sendable {
             object: ProcFacts.object(path: path, stat: statted ? st : nil, needs: needs, mounts: mounts))
         learnStartAndExecutable(&request, event, stat: statted ? st : nil, needs: needs)
         if needs.contains(.ftype), statted {
-            request.object.ftype = fileTypes.mimeType(of: fd, stat: st, path: path) { event.policy.trust.lists($0) }
+            // A FUSE file's contents come from a process that can stall them for ever: its type is
+            // not read (unknown: an ftype test does not match), as for an executable's.
+            let onFUSE = mounts.lookUp(device: UInt64(st.st_dev))?.fstype.starts(with: Array("fuse".utf8)) ?? false
+            request.object.ftype = onFUSE ? nil : fileTypes.mimeType(of: fd, stat: st, path: path) { event.policy.trust.lists($0) }
         }
 
         var flight: (DecisionCache, DecisionCache.Key, DecisionCache.Flight)?

@@ -232,3 +232,41 @@ final class StalledServerTests: KernelTestCase {
         stop(agent)
     }
 }
+
+/// A user's FUSE file whose server never answers a read: its type is not
+/// read (an ftype test does not match it), so no worker waits on it and no
+/// event is answered by a timeout.
+final class StalledReadTests: KernelTestCase {
+    func testTheTypeOfAFUSEFileIsNotRead() throws {
+        guard access("/usr/lib/python3/dist-packages/fusepy.py", R_OK) == 0, access("/dev/fuse", R_OK | W_OK) == 0 else {
+            throw XCTSkip("needs python3-fusepy and /dev/fuse")
+        }
+        let root = sandbox.root
+        sandbox.file("source/data", contents: Array("plain text\n".utf8))
+        XCTAssertEqual(mkdir(cString(sandbox.path("fuse")), 0o755), 0)
+        let flag = root + "/stall"
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../Fixtures/stall-fuse.py").standardized.path
+        let server = Child(["/usr/bin/python3", fixture, root + "/source", root + "/fuse", flag, "read"], mergeStderr: true)
+        defer {
+            unlink(flag)
+            umount2(root + "/fuse", Int32(MNT_DETACH))
+            kill(server.pid, SIGKILL)
+            _ = server.wait(timeout: .seconds(10))
+        }
+        var sandboxStat = stat()
+        stat(root, &sandboxStat)
+        XCTAssertTrue(eventually {
+            var st = stat()
+            return stat(root + "/fuse/data", &st) == 0 && st.st_dev != sandboxStat.st_dev
+        }, "the FUSE filesystem is mounted")
+        XCTAssertEqual(creat(flag, 0o644) >= 0, true)
+        let agent = try startAgent("watch_mount = $ROOT/fuse\nworkers = 1\ndeny perm=open all : ftype=text/plain")
+        for _ in 0..<3 {
+            XCTAssertEqual(openFromChild([Array((root + "/fuse/data").utf8)], timeout: .seconds(5)), ["ok"])
+        }
+        XCTAssertEqual(agent.counters[.timedOut], 0, "no worker waited on the server")
+        XCTAssertEqual(agent.counters[.filesTyped], 0)
+        stop(agent)
+    }
+}
