@@ -189,12 +189,23 @@ public final class Agent: Sendable {
         Self.run(watch)
         let watcher = MountWatcher { [weak self] in self?.followMounts() }
         if watcher == nil { logger.warning("cannot follow mount changes (/proc/self/mountinfo): a watched filesystem mounted again is watched after the next reload") }
-        let trustWatcher = TrustWatcher { [weak self] in self?.followTrustDatabase() }
-        if trustWatcher == nil { logger.warning("cannot follow the trust database (no descriptor for a stop pipe): a new one is in force at the next reload") }
-        state.withLock {
-            $0.mountWatcher = watcher
-            $0.trustWatcher = trustWatcher
+        state.withLock { $0.mountWatcher = watcher }
+        watchTrustDatabase()
+    }
+
+    /// Starts following the trust database once a policy in force reads it
+    /// (a policy that does not costs no thread and no descriptor).
+    private func watchTrustDatabase() {
+        guard policies.load().usesTrust, state.withLock({ $0.trustWatcher == nil && !$0.stopped }) else { return }
+        guard let watcher = TrustWatcher(onTick: { [weak self] in self?.followTrustDatabase() }) else {
+            return logger.warning("cannot follow the trust database (no descriptor for a stop pipe): a new one is in force at the next reload")
         }
+        let extra = state.withLock { s -> TrustWatcher? in
+            guard s.trustWatcher == nil, !s.stopped else { return watcher }
+            s.trustWatcher = watcher
+            return nil
+        }
+        extra?.stop()
     }
 
     /// The trust database a rule reads was replaced (or appeared): the policy
@@ -324,6 +335,7 @@ public final class Agent: Sendable {
             workers.policyMayWait(active.mayWait)
             BusyCPU.shared.allowSpinning(new.agent.spin == .auto)
             counters.increment(.reloads)
+            if started { watchTrustDatabase() }
             return notes
         }
     }
