@@ -14,8 +14,9 @@ import Synchronization
 /// first opens after an execution, the new program's environment is read
 /// once for LD_PRELOAD and LD_AUDIT (`ld_preload`). A process is known by
 /// its pidfd's inode, unique for the machine's uptime, so a reused pid never
-/// inherits a state. Bounded: at most `capacity` processes, the oldest half
-/// dropped past it. A process whose start was not seen is `ld_so` when its
+/// inherits a state. Bounded: at most `capacity` processes; past it the
+/// states of processes that have exited are dropped, and the oldest half if
+/// that was not enough. A process whose start was not seen is `ld_so` when its
 /// executable is a runtime linker, and otherwise none of them.
 final class StartPatterns: Sendable {
     private struct Start {
@@ -27,6 +28,8 @@ final class StartPatterns: Sendable {
         /// Opens left in which to look at the environment.
         var environmentLooks: Int
         var sequence: UInt64
+        /// The process, to drop its state once it has exited.
+        var pid: Int32 = 0
     }
 
     private struct State {
@@ -103,6 +106,7 @@ final class StartPatterns: Sendable {
                     start = Start(pattern: [], awaiting: nil, program: identity, environmentLooks: Self.environmentLooks, sequence: 0)
                 }
                 start.sequence = s.sequence
+                start.pid = pid
                 s.byProcess[key] = start
                 trim(&s)
                 return start.pattern
@@ -129,8 +133,15 @@ final class StartPatterns: Sendable {
         }
     }
 
+    /// Past `capacity`: the states of processes that have exited go, then,
+    /// if that was not a quarter, the oldest half.
+    /// How many processes' states are kept.
+    var count: Int { state.withLock { $0.byProcess.count } }
+
     private func trim(_ s: inout State) {
         guard s.byProcess.count > capacity else { return }
+        s.byProcess = s.byProcess.filter { kill($0.value.pid, 0) == 0 || errno != ESRCH }
+        guard s.byProcess.count > capacity * 3 / 4 else { return }
         let cut = s.sequence - UInt64(capacity / 2)
         s.byProcess = s.byProcess.filter { $0.value.sequence > cut }
     }
