@@ -13,10 +13,6 @@ final class ActivePolicy: Sendable {
     let decisions: DecisionCache?
     /// A rule tests `sha256hash`, or `trust` with `integrity = sha256`: libcrypto is needed.
     let hashes: Bool
-    /// A decision may wait: for a file to be hashed or read for its type, or
-    /// for the agent's own open of an executable (`ftype`, `trust` or `device`
-    /// before the colon), which its event reader must be free to answer.
-    let mayWait: Bool
     /// A rule tests `pattern`: every execution moves a process's start on.
     let tracksStarts: Bool
     /// `trust=1` and interpreters of ELF files, when a rule tests trust or ftype.
@@ -40,9 +36,6 @@ final class ActivePolicy: Sendable {
             for test in rule.subject + rule.object { facts.formUnion(test.facts) }
         }
         hashes = tested.contains(.sha256) || (!tested.isDisjoint(with: [.trust, .exeTrust]) && policy.settings.integrity == .sha256)
-        // Reading a file's contents (its type, its digest) or opening an executable can take as
-        // long as the disk or filesystem takes: never on the event reader's thread.
-        mayWait = hashes || !tested.isDisjoint(with: [.exeType, .exeTrust, .exeDevice, .ftype])
         tracksStarts = tested.contains(.pattern)
         var database: TrustDatabase?
         var problem: String?

@@ -90,7 +90,6 @@ public final class Agent: Sendable {
         } catch {
             throw AgentError("cannot connect the workers to the port: \(error)")
         }
-        workers.policyMayWait(policies.load().mayWait)
         BusyCPU.shared.allowSpinning(agent.spin == .auto)
         context = EventReader.Context(
             port: port, responder: responder,
@@ -306,11 +305,7 @@ public final class Agent: Sendable {
             }
             let active = ActivePolicy(new, counters: counters, sourceBytes: ActivePolicy.bytes(ofFile: new.source))
             Self.loadHasher(for: active, logger)
-            func storeActive() {
-                // The reader stops deciding before a policy whose decisions may wait is in force.
-                if active.mayWait { workers.policyMayWait(true) }  // and starts again, if it may, once it is
-                policies.store(active)
-            }
+            func storeActive() { policies.store(active) }
             if (new.agent.mode == .observe) == old.group.permission {
                 // Permission events and notifications need groups of different classes.
                 var fresh = try Self.watch(new.agent, context: context, mounts: mounts, kernel: kernel)
@@ -332,7 +327,6 @@ public final class Agent: Sendable {
                     $0.watch.links = links
                 }
             }
-            workers.policyMayWait(active.mayWait)
             BusyCPU.shared.allowSpinning(new.agent.spin == .auto)
             counters.increment(.reloads)
             if started { watchTrustDatabase() }

@@ -96,6 +96,20 @@ final class BackgroundHasher: Sendable {
         return .digest(digest)
     }
 
+    /// What `digest` would answer at once (a kept digest, or none for a file
+    /// that is not hashed), or nil when it would have to hash the file.
+    func cachedDigest(of file: EventFile, _ algorithm: LibCrypto.Algorithm, maxSize: UInt64) -> Outcome? {
+        guard let identity = hasher.key(of: file.fd.rawValue, maxSize: maxSize) else { return .digest(nil) }
+        return hasher.cached(ObjectHasher.Key(file: identity, algorithm: algorithm)).map { .digest($0) }
+    }
+
+    /// Whether `digest` would answer at once for the file `st` describes: its
+    /// digest is kept, or it is not a file that is hashed at all.
+    func isReady(_ st: stat, _ algorithm: LibCrypto.Algorithm, maxSize: UInt64) -> Bool {
+        guard st.st_mode & S_IFMT == S_IFREG, st.st_size >= 0, UInt64(st.st_size) <= maxSize else { return true }
+        return hasher.cached(st, algorithm, maxSize: maxSize) != nil
+    }
+
     /// Stops the thread once the job in hand is done; queued jobs end unhashed.
     func stop() {
         let left = state.withLock { s -> [Job] in

@@ -97,7 +97,7 @@ final class DecisionCache: Sendable {
             return result.withLock { $0 }
         }
 
-        fileprivate func fulfill(_ entry: Entry) {
+        fileprivate func fulfill(_ entry: Entry?) {
             result.withLock { $0 = entry }
             done.signal()
         }
@@ -150,6 +150,13 @@ final class DecisionCache: Sendable {
             return keep ? insert(key, entry, into: &s) : [:]
         }
         withExtendedLifetime(dropped) { flight.fulfill(entry) }
+    }
+
+    /// Gives up a miss's evaluation: the workers waiting on it evaluate for
+    /// themselves, and nothing is kept.
+    func abandon(_ key: Key, _ flight: Flight) {
+        state.withLock { s in s.flights[key] = nil }
+        flight.fulfill(nil)
     }
 
     /// Forgets every kept decision (evaluations in flight finish as they would).

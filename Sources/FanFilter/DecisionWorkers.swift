@@ -32,8 +32,13 @@ final class DecisionWorkers: Sendable {
     /// `pattern`: each process's start.
     private let starts = StartPatterns()
     private let count: Int
-    /// Whether the event reader decides a message itself (see `decideOneInline`).
-    private let readerDecides = Atomic<Bool>(false)
+    /// Whether the event reader decides messages itself (see `decideOneInline`):
+    /// always, but with a `decide` hook (an in-process decider may take any time).
+    private let readerDecides: Bool
+    /// Where a message the reader took goes on when deciding it would wait
+    /// (a file to read or hash, the executable to open, another evaluation
+    /// of the same key): the reader never waits.
+    private let spill: SpillThreads
     private let done = DispatchGroup()
 
     /// - Parameter decide: replaces the policy's decision, and bypasses the cache.
@@ -49,28 +54,20 @@ final class DecisionWorkers: Sendable {
         self.decide = decide
         self.clients = clients
         self.count = count
-        client.setThreads(count)
+        readerDecides = decide == nil
+        spill = SpillThreads(count: count, group: done)
+        // While the reader decides, it counts as one more thread of the port's client, at work:
+        // a message it sends while no worker spins is left for its next look, not given to a sleeper.
+        client.setThreads(readerDecides ? count + 1 : count)
         try client.prime(count * prime)
         for n in 0..<count {
             DispatchQueue(label: "fanfilter.worker.\(n)").async(group: done) { [self] in work() }
         }
+        spill.start { [self] message in handle(message) }
     }
 
     private func work() {
         while let message = try? client.getMessage() { handle(message) }
-    }
-
-    /// Says whether a decision of the policy in force may wait (a rule hashes
-    /// files: a decision may then wait until its event's deadline), and so
-    /// whether the event reader may decide messages itself: never when one may
-    /// wait, nor with a `decide` hook, as the reader must never wait. While it
-    /// may, the reader counts as one more thread of the port's client, at
-    /// work: a message it sends while no worker spins is left for its next
-    /// look (`decideOneInline`), not given to a sleeper.
-    func policyMayWait(_ mayWait: Bool) {
-        let yes = decide == nil && !mayWait
-        readerDecides.store(yes, ordering: .relaxed)
-        client.setThreads(yes ? count + 1 : count)
     }
 
     /// Called by the event reader after it sent an event: decides, on the
@@ -79,25 +76,34 @@ final class DecisionWorkers: Sendable {
     /// that come one or a few at a time cost no wake-up of another thread:
     /// the message still goes through the port, and its reply settles it.
     /// Events that come meanwhile wait in the kernel's queue for the
-    /// microseconds this takes. False when there was none to decide.
+    /// microseconds this takes. A decision that would wait (see `spill`) is
+    /// handed to a spill thread instead. False when there was none to decide.
     func decideOneInline() -> Bool {
-        guard readerDecides.load(ordering: .relaxed), let message = try? client.tryGetMessage() else { return false }
-        counters.increment(.readerDecided)
-        handle(message)
+        guard readerDecides, let message = try? client.tryGetMessage() else { return false }
+        if handle(message, inline: true) {
+            counters.increment(.readerDecided)
+        } else {
+            spill.push(message)
+        }
         return true
     }
 
-    private func handle(_ message: PortMessage<EventMessage>) {
+    /// Decides and replies; false, having done nothing, when `inline` and the
+    /// decision would wait.
+    @discardableResult
+    private func handle(_ message: PortMessage<EventMessage>, inline: Bool = false) -> Bool {
         let event = message.payload
-        latencies.workerWait.record(from: event.receivedAt, to: SystemClock().now())
+        let taken = SystemClock().now()
+        guard let outcome = decision(for: event, id: message.header.messageId, inline: inline) else { return false }
+        latencies.workerWait.record(from: event.receivedAt, to: taken)
         let agent = event.policy.policy.agent
-        let outcome = decision(for: event)
         var request = outcome.request
         var reply = outcome.reply
         reply.setting = outcome.answeredBy?.setting
         if let clients, let rule = reply.decision.rule, reply.decision.asks, !clients.isClient(event.pid) {
             learnLoggedFacts(&request, event)
-            return askClient(clients, message, request, rule: rule, outcome)
+            askClient(clients, message, request, rule: rule, outcome)
+            return true
         }
         let wouldDeny = reply.decision.verdict == .deny && agent.mode != .enforce
         // A decision a setting made because no rule could is always logged.
@@ -117,6 +123,7 @@ final class DecisionWorkers: Sendable {
             counters.increment(.lateReplies)
         }
         try? client.prime()
+        return true
     }
 
     /// The facts every logged decision names, read through the event's pidfd where the rules did not need them.
@@ -170,8 +177,13 @@ final class DecisionWorkers: Sendable {
         var stat: stat?
     }
 
-    /// The request as the worker learned it, and the decision for it.
-    private func decision(for event: EventMessage) -> Outcome {
+    /// The request as the worker learned it, and the decision for it; nil,
+    /// with no state changed, when `inline` and it would wait: for a file's
+    /// contents not read before (its type, its digest, a program's headers),
+    /// the executable's own open, a process's environment, or another
+    /// thread's evaluation of the same key.
+    /// - Parameter id: the event's message id (a start state takes each event once).
+    private func decision(for event: EventMessage, id: UInt64, inline: Bool) -> Outcome? {
         let policy = event.policy.policy
         let fd = event.file.fd.rawValue
         var st = stat()
@@ -195,13 +207,19 @@ final class DecisionWorkers: Sendable {
             access: event.access,
             subject: ProcFacts.subject(pid: event.pid, pidfd: event.file.pidfdNumber, needs: needs, mounts: mounts),
             object: ProcFacts.object(path: path, stat: statted ? st : nil, needs: needs, mounts: mounts))
-        learnStartAndExecutable(&request, event, stat: statted ? st : nil, needs: needs)
+        guard learnStartAndExecutable(&request, event, id: id, stat: statted ? st : nil, needs: needs, inline: inline) else { return nil }
         if needs.contains(.ftype), statted {
             // A FUSE file's contents come from a process that can stall them for ever: its type is
             // not read (unknown: an ftype test does not match), as for an executable's.
             let onFUSE = mounts.lookUp(device: UInt64(st.st_dev))?.fstype.starts(with: Array("fuse".utf8)) ?? false
-            request.object.ftype = onFUSE ? nil : fileTypes.mimeType(of: fd, stat: st, path: path) { event.policy.trust.lists($0) }
+            if let known = fileTypes.cached(st) {
+                request.object.ftype = known
+            } else if !onFUSE {
+                if inline { return nil }
+                request.object.ftype = fileTypes.mimeType(of: fd, stat: st, path: path) { event.policy.trust.lists($0) }
+            }
         }
+        if inline, statted, digestsWouldWait(event, stat: st, path: path, needs: needs) { return nil }
 
         var flight: (DecisionCache, DecisionCache.Key, DecisionCache.Flight)?
         if let cache, statted {
@@ -211,6 +229,7 @@ final class DecisionWorkers: Sendable {
                 return Outcome(request: request, reply: DecisionReply(decision: entry.decision(in: policy), cacheable: entry.cacheable),
                                openedAs: named.openedAs, stat: st)
             case .wait(let other):
+                if inline { return nil }
                 client.willBeSlow()
                 if let entry = other.wait(until: .after(policy.agent.replyTimeout)) {
                     return Outcome(request: request, reply: DecisionReply(decision: entry.decision(in: policy), cacheable: entry.cacheable),
@@ -222,18 +241,23 @@ final class DecisionWorkers: Sendable {
         }
         var answeredBy: (setting: String, why: String)?
         var decision: Decision
-        var hashed = needs.contains(.sha256) ? hash(event) : .digest(nil)
+        var hashed = needs.contains(.sha256) ? hash(event, inline: inline) : .digest(nil)
         if case .digest(let digest) = hashed { request.object.sha256 = digest }
         if case .digest = hashed, needs.contains(.trust) {
             let verity = { [counters] () -> [UInt8]? in
                 counters.increment(.verityChecks)
                 return Verity.digest(of: fd)
             }
-            switch event.policy.trust.check(path: path, stat: st, verity: verity, digest: { hash(event, $0) }) {
+            switch event.policy.trust.check(path: path, stat: st, verity: verity, digest: { hash(event, $0, inline: inline) }) {
             case .trusted(let yes): request.object.trusted = statted ? yes : nil
             case .late: hashed = .late
             case .busy: hashed = .busy
             }
+        }
+        if inline, hashed == .late || hashed == .busy {
+            // A digest gone from the cache since it was looked for: decided where it may wait.
+            if let (cache, key, mine) = flight { cache.abandon(key, mine) }
+            return nil
         }
         switch hashed {
         case .digest:
@@ -264,26 +288,50 @@ final class DecisionWorkers: Sendable {
 
     /// The subject's facts that need its executable or its start: `ftype`,
     /// `device` and `trust` before the colon, and `pattern`, which every
-    /// execution moves on while a rule tests it.
-    private func learnStartAndExecutable(_ request: inout AccessRequest, _ event: EventMessage, stat st: stat?, needs: Facts) {
+    /// execution moves on while a rule tests it. False when `inline` and that
+    /// would read or open what the reader must not wait for.
+    private func learnStartAndExecutable(_ request: inout AccessRequest, _ event: EventMessage, id: UInt64, stat st: stat?,
+                                         needs: Facts, inline: Bool) -> Bool {
         let active = event.policy
         if active.tracksStarts, let st, needs.contains(.pattern) || event.access == .execute {
-            let known = request.subject.exe
-            let pattern = starts.pattern(pid: event.pid, pidfd: event.file.pidfdNumber, access: event.access,
-                                         file: event.file.fd.rawValue, stat: st) { [mounts] in
-                known ?? ObjectPath.executable(of: event.pid, mounts: mounts)
+            let lookup = starts.pattern(pid: event.pid, pidfd: event.file.pidfdNumber, access: event.access, event: id,
+                                        file: event.file.fd.rawValue, stat: st, mayRead: !inline) {
+                // The kernel's cached attributes of /proc/PID/exe: no request to a FUSE server.
+                var exe = stat()
+                var mountID: UInt64 = 0
+                let found = ProcFacts.withProcPath("/proc/", event.pid, "/exe") { cfan_stat_mount_cached($0, &exe, &mountID) } == 0
+                return found ? (UInt64(exe.st_dev), UInt64(exe.st_ino)) : nil
             }
+            guard case .known(let pattern) = lookup else { return false }
             if needs.contains(.pattern) { request.subject.pattern = pattern }
         }
-        guard !needs.isDisjoint(with: [.exeType, .exeDevice, .exeTrust]) else { return }
-        client.willBeSlow()
-        ExecutableFacts.learn(&request.subject, pidfd: event.file.pidfdNumber, needs: needs, mounts: mounts, types: fileTypes,
-                              trust: active.trust, hasher: hasher.hasher, hashMaxSize: active.policy.settings.hashMaxSize)
+        guard !needs.isDisjoint(with: [.exeType, .exeDevice, .exeTrust]) else { return true }
+        if !inline { client.willBeSlow() }
+        return ExecutableFacts.learn(&request.subject, pidfd: event.file.pidfdNumber, needs: needs, mounts: mounts, types: fileTypes,
+                                     trust: active.trust, hasher: hasher.hasher, hashMaxSize: active.policy.settings.hashMaxSize,
+                                     mayOpen: !inline)
+    }
+
+    /// Whether a digest this decision needs (sha256hash, trust with
+    /// integrity = sha256) is not known yet: reading it may take until the
+    /// event's deadline.
+    private func digestsWouldWait(_ event: EventMessage, stat st: stat, path: [UInt8]?, needs: Facts) -> Bool {
+        let settings = event.policy.policy.settings
+        if needs.contains(.sha256), !hasher.isReady(st, .sha256, maxSize: settings.hashMaxSize) { return true }
+        guard needs.contains(.trust), settings.integrity == .sha256, let path,
+              let entry = event.policy.trust.database?.lookUp(path) else { return false }
+        switch entry.digest {
+        case .md5: return !hasher.isReady(st, .md5, maxSize: settings.hashMaxSize)
+        case .sha256: return !hasher.isReady(st, .sha256, maxSize: settings.hashMaxSize)
+        case .none, .fsverity: return false
+        }
     }
 
     /// The file's digest (SHA-256 unless told) from the background hasher,
-    /// waited for no longer than the event's own deadline.
-    private func hash(_ event: EventMessage, _ algorithm: LibCrypto.Algorithm = .sha256) -> BackgroundHasher.Outcome {
+    /// waited for no longer than the event's own deadline (`inline`: not at
+    /// all; a digest not kept is then `.late`).
+    private func hash(_ event: EventMessage, _ algorithm: LibCrypto.Algorithm = .sha256, inline: Bool) -> BackgroundHasher.Outcome {
+        if inline { return hasher.cachedDigest(of: event.file, algorithm, maxSize: event.policy.policy.settings.hashMaxSize) ?? .late }
         client.willBeSlow()
         let policy = event.policy.policy
         let waited = SystemClock().now() &- event.receivedAt
@@ -308,6 +356,7 @@ final class DecisionWorkers: Sendable {
     @discardableResult
     func stop(within grace: Duration) -> Bool {
         client.disconnect()
+        spill.stop()
         let left = done.wait(timeout: .after(grace)) == .success
         if left { hasher.stop() }
         return left

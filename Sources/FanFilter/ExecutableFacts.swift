@@ -11,13 +11,17 @@ import TrustStore
 /// facts are dropped when the process has exited meanwhile, so they never
 /// belong to a later process with the same pid.
 enum ExecutableFacts {
+    /// Learns them; false when that needs the executable opened and `mayOpen`
+    /// is false (the event reader's own open would wait for itself): then the
+    /// caller must learn them where it may wait.
     static func learn(_ subject: inout SubjectFacts, pidfd: Int32, needs: Facts, mounts: MountTable,
-                      types: FileTypes, trust: TrustChecker, hasher: ObjectHasher, hashMaxSize: UInt64) {
-        guard !needs.isDisjoint(with: [.exeType, .exeDevice, .exeTrust]), let exe = subject.exe else { return }
+                      types: FileTypes, trust: TrustChecker, hasher: ObjectHasher, hashMaxSize: UInt64,
+                      mayOpen: Bool = true) -> Bool {
+        guard !needs.isDisjoint(with: [.exeType, .exeDevice, .exeTrust]), let exe = subject.exe else { return true }
         let pid = subject.pid
         var st = stat()
         var mountID: UInt64 = 0
-        guard ProcFacts.withProcPath("/proc/", pid, "/exe", { cfan_stat_mount_cached($0, &st, &mountID) }) == 0 else { return }
+        guard ProcFacts.withProcPath("/proc/", pid, "/exe", { cfan_stat_mount_cached($0, &st, &mountID) }) == 0 else { return true }
         let mount = mounts.lookUp(device: UInt64(st.st_dev))
         if needs.contains(.exeDevice) { subject.exeDevice = mount?.source }
         let readable = !(mount?.fstype.starts(with: Array("fuse".utf8)) ?? true)
@@ -25,8 +29,10 @@ enum ExecutableFacts {
         // stat above, no open) misses: the agent's own open of an executable is an event too.
         var fd: Int32 = -1
         var opened = false
+        var wouldOpen = false
         func file() -> Int32? {
-            if !opened, readable {
+            if !opened, readable, !mayOpen { wouldOpen = true }
+            if !opened, readable, mayOpen {
                 opened = true
                 // Answered at once by the event reader (the agent's own process); this runs on a worker.
                 fd = ProcFacts.withProcPath("/proc/", pid, "/exe") { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
@@ -54,5 +60,6 @@ enum ExecutableFacts {
             subject.exeDevice = nil
             subject.exeTrusted = nil
         }
+        return !wouldOpen
     }
 }

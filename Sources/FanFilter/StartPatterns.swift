@@ -30,6 +30,9 @@ final class StartPatterns: Sendable {
         var sequence: UInt64
         /// The process, to drop its state once it has exited.
         var pid: Int32 = 0
+        /// The last execution event taken: a decision tried again (by a worker,
+        /// after the reader found it would wait) moves the state on once.
+        var lastEvent: UInt64 = 0
     }
 
     private struct State {
@@ -73,8 +76,11 @@ final class StartPatterns: Sendable {
         let elf = ElfFacts(size: UInt64(max(0, st.st_size))) { FileTypeReader.read(fd, at: $0, count: $1) }
         let program: Program
         if let elf, !elf.malformed {
+            // Only a runtime linker fapolicyd knows is looked up: an interpreter path is the
+            // file's to choose, and a stat of one on a user's FUSE mount could stall.
+            let known = elf.interpreter.flatMap { ElfFacts.isRuntimeLinker($0) ? $0 : nil }
             program = Program(isStatic: elf.interpreter == nil && !elf.dynamic,
-                              interpreter: elf.interpreter.flatMap(Self.identity(of:)), isElf: true)
+                              interpreter: known.flatMap(Self.identity(of:)), isElf: true)
         } else {
             program = Program(isStatic: false, interpreter: nil, isElf: false)
         }
@@ -85,14 +91,32 @@ final class StartPatterns: Sendable {
         return program
     }
 
-    /// Notes an event (an execution moves the state on) and returns the process's patterns.
-    func pattern(pid: Int32, pidfd: Int32, access: Access, file fd: Int32, stat st: stat, exe: () -> [UInt8]?) -> StartPattern? {
+    /// What `pattern` found: the process's patterns, or that finding them
+    /// needs a read the caller may not make (see `mayRead`).
+    enum Lookup: Equatable {
+        case known(StartPattern?)
+        case needsRead
+    }
+
+    /// Notes an event (an execution moves the state on) and returns the
+    /// process's patterns. With `mayRead` false nothing is read that could
+    /// wait (a program's headers not seen before, a process's environment):
+    /// `.needsRead`, and the state is left as it was.
+    /// - Parameter executable: the identity of the process's executable, from
+    ///   what the kernel has cached (asked only for a start not seen).
+    func pattern(pid: Int32, pidfd: Int32, access: Access, event: UInt64, file fd: Int32, stat st: stat, mayRead: Bool = true,
+                 executable: () -> (UInt64, UInt64)?) -> Lookup {
         let key = Self.processKey(pid: pid, pidfd: pidfd)
         if access == .execute {
             let identity = (UInt64(st.st_dev), UInt64(st.st_ino))
             let linker = isRuntimeLinker(identity)
-            let started = linker ? nil : program(fd, st)
-            return state.withLock { s -> StartPattern in
+            var started: Program?
+            if !linker {
+                if !mayRead, programs.withLock({ $0[FileIdentity(st)] }) == nil { return .needsRead }
+                started = program(fd, st)
+            }
+            return .known(state.withLock { s -> StartPattern in
+                if let seen = s.byProcess[key], seen.lastEvent == event { return seen.pattern }
                 s.sequence += 1
                 var start = s.byProcess[key] ?? Start(pattern: [], awaiting: nil, program: nil, environmentLooks: 0, sequence: 0)
                 if let awaited = start.awaiting, awaited == identity {
@@ -107,34 +131,36 @@ final class StartPatterns: Sendable {
                 }
                 start.sequence = s.sequence
                 start.pid = pid
+                start.lastEvent = event
                 s.byProcess[key] = start
                 trim(&s)
                 return start.pattern
-            }
+            })
         }
         let opened = (UInt64(st.st_dev), UInt64(st.st_ino))
-        let looked = state.withLock { s -> (Start?, Bool) in
+        let looked = state.withLock { s -> (start: Start?, look: Bool) in
             guard var start = s.byProcess[key] else { return (nil, false) }
             guard start.environmentLooks > 0, !start.pattern.contains(.ldPreload),
                   start.program.map({ $0 != opened }) ?? true else { return (start, false) }
+            guard mayRead else { return (start, true) }
             start.environmentLooks -= 1
             s.byProcess[key] = start
             return (start, true)
         }
-        guard let start = looked.0 else {
+        guard let start = looked.start else {
             // Not seen starting: only a runtime linker running as the program can be told.
-            guard let exe = exe(), let identity = Self.identity(of: exe) else { return nil }
-            return isRuntimeLinker(identity) ? .ldSo : nil
+            guard let identity = executable() else { return .known(nil) }
+            return .known(isRuntimeLinker(identity) ? .ldSo : nil)
         }
-        guard looked.1, Self.preloads(pid: pid), pidfd < 0 || cfan_pidfd_alive(pidfd) == 0 else { return start.pattern }
-        return state.withLock { s in
+        guard looked.look else { return .known(start.pattern) }
+        guard mayRead else { return .needsRead }
+        guard Self.preloads(pid: pid), pidfd < 0 || cfan_pidfd_alive(pidfd) == 0 else { return .known(start.pattern) }
+        return .known(state.withLock { s in
             s.byProcess[key]?.pattern.insert(.ldPreload)
             return s.byProcess[key]?.pattern ?? start.pattern.union(.ldPreload)
-        }
+        })
     }
 
-    /// Past `capacity`: the states of processes that have exited go, then,
-    /// if that was not a quarter, the oldest half.
     /// How many processes' states are kept.
     var count: Int { state.withLock { $0.byProcess.count } }
 

@@ -285,18 +285,23 @@ final class ScriptedAgentTests: ScriptedTestCase {
     }
 
     /// One event at a time: the reader decides it itself, through the port,
-    /// with no worker woken; a policy that hashes files never lets it (a hash
-    /// may wait until the event's deadline, and the reader must keep reading),
-    /// and a reload switches between the two.
-    func testTheReaderDecidesALoneEventItselfUnlessThePolicyHashes() throws {
+    /// with no worker woken; under a policy that hashes files, only once the
+    /// file's digest is known (hashing may wait until the event's deadline,
+    /// and the reader must keep reading: that first decision goes to a
+    /// spill thread), and a reload switches between the two.
+    func testTheReaderDecidesALoneEventItselfUnlessItWouldWait() throws {
         let agent = try agent("deny perm=open all : path=$DIR/denied")
         XCTAssertEqual(answers((0..<20).map { sandbox.path($0 % 2 == 0 ? "allowed" : "denied") }),
                        (0..<20).map { $0 % 2 == 0 ? .allow : .deny })
         XCTAssertGreaterThan(agent.counters[.readerDecided], 0, "\(agent.counters.summary)")
         _ = try agent.reload(try policy("watch = $ROOT\ndeny all : sha256hash=\(String(repeating: "0", count: 64))\nallow all : all", in: sandbox))
         let before = agent.counters[.readerDecided]
+        XCTAssertEqual(answers([sandbox.path("a")]), [.allow])
+        XCTAssertEqual(agent.counters[.readerDecided], before, "a file not hashed yet: not by the reader")
+        XCTAssertEqual(agent.counters[.filesHashed], 1)
         XCTAssertEqual(answers((0..<10).map { _ in sandbox.path("a") }), Array(repeating: .allow, count: 10))
-        XCTAssertEqual(agent.counters[.readerDecided], before, "a policy that hashes: every event goes to a worker")
+        XCTAssertGreaterThan(agent.counters[.readerDecided], before, "its digest known: the reader decides")
+        XCTAssertEqual(agent.counters[.filesHashed], 1)
         _ = try agent.reload(try policy("watch = $ROOT\ndeny all : path=$ROOT/denied", in: sandbox))
         XCTAssertEqual(answers((0..<10).map { _ in sandbox.path("denied") }), Array(repeating: .deny, count: 10))
         XCTAssertGreaterThan(agent.counters[.readerDecided], before)

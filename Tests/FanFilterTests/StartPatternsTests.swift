@@ -30,17 +30,28 @@ final class StartPatternsTests: XCTestCase {
         defer { [program, linker, data].forEach { close($0) } }
         let me = getpid()
         // The program, then the kernel loading its interpreter: normal.
-        XCTAssertEqual(starts.pattern(pid: me, pidfd: -1, access: .execute, file: program, stat: programStat) { nil }, .normal)
-        XCTAssertEqual(starts.pattern(pid: me, pidfd: -1, access: .execute, file: linker, stat: linkerStat) { nil }, .normal)
-        XCTAssertEqual(starts.pattern(pid: me, pidfd: -1, access: .open, file: data, stat: dataStat) { nil }, .normal)
+        XCTAssertEqual(starts.pattern(pid: me, pidfd: -1, access: .execute, event: 1, file: program, stat: programStat) { nil }, .known(.normal))
+        XCTAssertEqual(starts.pattern(pid: me, pidfd: -1, access: .execute, event: 2, file: linker, stat: linkerStat) { nil }, .known(.normal))
+        XCTAssertEqual(starts.pattern(pid: me, pidfd: -1, access: .open, event: 3, file: data, stat: dataStat) { nil }, .known(.normal))
         // The linker named as the command: ld_so.
         let other = exitedPid()
-        XCTAssertEqual(starts.pattern(pid: other, pidfd: -1, access: .execute, file: linker, stat: linkerStat) { nil }, .ldSo)
+        XCTAssertEqual(starts.pattern(pid: other, pidfd: -1, access: .execute, event: 4, file: linker, stat: linkerStat) { nil }, .known(.ldSo))
         // A start not seen: ld_so only when the executable is a runtime linker.
-        XCTAssertEqual(starts.pattern(pid: 999_999, pidfd: -1, access: .open, file: data, stat: dataStat) {
-            Array("/lib64/ld-linux-x86-64.so.2".utf8)
-        }, .ldSo)
-        XCTAssertNil(starts.pattern(pid: 999_998, pidfd: -1, access: .open, file: data, stat: dataStat) { Array("/bin/true".utf8) })
+        XCTAssertEqual(starts.pattern(pid: 999_999, pidfd: -1, access: .open, event: 5, file: data, stat: dataStat) {
+            (UInt64(linkerStat.st_dev), UInt64(linkerStat.st_ino))
+        }, .known(.ldSo))
+        XCTAssertEqual(starts.pattern(pid: 999_998, pidfd: -1, access: .open, event: 6, file: data, stat: dataStat) {
+            (UInt64(programStat.st_dev), UInt64(programStat.st_ino))
+        }, .known(nil))
+        // The same execution event taken twice (a decision tried again) moves the state on once.
+        let third = exitedPid()
+        XCTAssertEqual(starts.pattern(pid: third, pidfd: -1, access: .execute, event: 7, file: program, stat: programStat) { nil }, .known(.normal))
+        XCTAssertEqual(starts.pattern(pid: third, pidfd: -1, access: .execute, event: 8, file: linker, stat: linkerStat) { nil }, .known(.normal))
+        XCTAssertEqual(starts.pattern(pid: third, pidfd: -1, access: .execute, event: 8, file: linker, stat: linkerStat) { nil }, .known(.normal))
+        // Without reads, a program's headers not seen before are not read.
+        let fresh = StartPatterns()
+        XCTAssertEqual(fresh.pattern(pid: third, pidfd: -1, access: .execute, event: 9, file: program, stat: programStat,
+                                     mayRead: false) { nil }, .needsRead)
     }
 
     func testTheStatesOfExitedProcessesGoFirst() throws {
@@ -48,12 +59,12 @@ final class StartPatternsTests: XCTestCase {
         let (program, st) = open("/bin/true")
         defer { close(program) }
         let me = getpid()
-        XCTAssertEqual(starts.pattern(pid: me, pidfd: -1, access: .execute, file: program, stat: st) { nil }, .normal)
-        for _ in 0..<6 {
-            _ = starts.pattern(pid: exitedPid(), pidfd: -1, access: .execute, file: program, stat: st) { nil }
+        XCTAssertEqual(starts.pattern(pid: me, pidfd: -1, access: .execute, event: 1, file: program, stat: st) { nil }, .known(.normal))
+        for n in 0..<6 {
+            _ = starts.pattern(pid: exitedPid(), pidfd: -1, access: .execute, event: UInt64(2 + n), file: program, stat: st) { nil }
         }
         // Past the bound the exited ones were dropped; this process's start is kept.
-        XCTAssertEqual(starts.pattern(pid: me, pidfd: -1, access: .open, file: program, stat: st) { nil }, .normal)
+        XCTAssertEqual(starts.pattern(pid: me, pidfd: -1, access: .open, event: 20, file: program, stat: st) { nil }, .known(.normal))
         XCTAssertLessThanOrEqual(starts.count, 4)
     }
 }
