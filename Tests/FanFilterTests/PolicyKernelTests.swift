@@ -197,29 +197,11 @@ final class RuntimeLinkerTests: KernelTestCase {
 /// executable is now stat'ed from what the kernel has cached.
 final class StalledServerTests: KernelTestCase {
     func testAFUSEServerThatNeverAnswersHoldsNoDecision() throws {
-        guard access("/usr/lib/python3/dist-packages/fusepy.py", R_OK) == 0, access("/dev/fuse", R_OK | W_OK) == 0 else {
-            throw XCTSkip("needs python3-fusepy and /dev/fuse")
-        }
         let root = sandbox.root
         sandbox.executable("source/sh", from: "/bin/sh")
         let data = sandbox.file("data")
-        XCTAssertEqual(mkdir(cString(sandbox.path("fuse")), 0o755), 0)
-        let flag = root + "/stall"
-        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../Fixtures/stall-fuse.py").standardized.path
-        let server = Child(["/usr/bin/python3", fixture, root + "/source", root + "/fuse", flag], mergeStderr: true)
-        defer {
-            unlink(flag)
-            umount2(root + "/fuse", Int32(MNT_DETACH))
-            kill(server.pid, SIGKILL)
-            _ = server.wait(timeout: .seconds(10))
-        }
-        var sandboxStat = stat()
-        stat(root, &sandboxStat)
-        XCTAssertTrue(eventually {
-            var st = stat()
-            return stat(root + "/fuse", &st) == 0 && st.st_dev != sandboxStat.st_dev
-        }, "the FUSE filesystem is mounted")
+        let (flag, stopServer) = try startStallingServer(stalling: "getattr", mountedOnce: "")
+        defer { stopServer() }
         let agent = try startAgent("watch = $ROOT\ndeny perm=open exe=/nonexistent : path=$ROOT/data")
         // The shell runs from the FUSE mount; it opens the file once its cached attributes
         // have expired (libfuse keeps them a second), while the server holds every getattr.
@@ -238,28 +220,10 @@ final class StalledServerTests: KernelTestCase {
 /// event is answered by a timeout.
 final class StalledReadTests: KernelTestCase {
     func testTheTypeOfAFUSEFileIsNotRead() throws {
-        guard access("/usr/lib/python3/dist-packages/fusepy.py", R_OK) == 0, access("/dev/fuse", R_OK | W_OK) == 0 else {
-            throw XCTSkip("needs python3-fusepy and /dev/fuse")
-        }
         let root = sandbox.root
         sandbox.file("source/data", contents: Array("plain text\n".utf8))
-        XCTAssertEqual(mkdir(cString(sandbox.path("fuse")), 0o755), 0)
-        let flag = root + "/stall"
-        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../Fixtures/stall-fuse.py").standardized.path
-        let server = Child(["/usr/bin/python3", fixture, root + "/source", root + "/fuse", flag, "read"], mergeStderr: true)
-        defer {
-            unlink(flag)
-            umount2(root + "/fuse", Int32(MNT_DETACH))
-            kill(server.pid, SIGKILL)
-            _ = server.wait(timeout: .seconds(10))
-        }
-        var sandboxStat = stat()
-        stat(root, &sandboxStat)
-        XCTAssertTrue(eventually {
-            var st = stat()
-            return stat(root + "/fuse/data", &st) == 0 && st.st_dev != sandboxStat.st_dev
-        }, "the FUSE filesystem is mounted")
+        let (flag, stopServer) = try startStallingServer(stalling: "read", mountedOnce: "/data")
+        defer { stopServer() }
         XCTAssertEqual(creat(flag, 0o644) >= 0, true)
         let agent = try startAgent("watch_mount = $ROOT/fuse\nworkers = 1\ndeny perm=open all : ftype=text/plain")
         for _ in 0..<3 {
@@ -268,5 +232,35 @@ final class StalledReadTests: KernelTestCase {
         XCTAssertEqual(agent.counters[.timedOut], 0, "no worker waited on the server")
         XCTAssertEqual(agent.counters[.filesTyped], 0)
         stop(agent)
+    }
+}
+
+extension KernelTestCase {
+    /// Serves the sandbox's `source` folder at `fuse` through
+    /// Tests/Fixtures/stall-fuse.py, which holds every `stalling` request
+    /// (getattr or read) while the returned flag file exists, and waits until
+    /// `fuse` + `mountedOnce` is on the new filesystem. The closure unmounts
+    /// it and stops the server.
+    func startStallingServer(stalling: String, mountedOnce: String) throws -> (flag: String, stop: () -> Void) {
+        guard access("/usr/lib/python3/dist-packages/fusepy.py", R_OK) == 0, access("/dev/fuse", R_OK | W_OK) == 0 else {
+            throw XCTSkip("needs python3-fusepy and /dev/fuse")
+        }
+        let root = sandbox.root
+        XCTAssertEqual(mkdir(cString(sandbox.path("fuse")), 0o755), 0)
+        let flag = root + "/stall"
+        let fixture = testsFolder + "/Fixtures/stall-fuse.py"
+        let server = Child(["/usr/bin/python3", fixture, root + "/source", root + "/fuse", flag, stalling], mergeStderr: true)
+        var sandboxStat = stat()
+        stat(root, &sandboxStat)
+        XCTAssertTrue(eventually {
+            var st = stat()
+            return stat(root + "/fuse" + mountedOnce, &st) == 0 && st.st_dev != sandboxStat.st_dev
+        }, "the FUSE filesystem is mounted")
+        return (flag, {
+            unlink(flag)
+            umount2(root + "/fuse", Int32(MNT_DETACH))
+            kill(server.pid, SIGKILL)
+            _ = server.wait(timeout: .seconds(10))
+        })
     }
 }
