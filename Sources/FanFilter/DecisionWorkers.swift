@@ -126,6 +126,10 @@ final class DecisionWorkers: Sendable {
         return true
     }
 
+    /// Files up to this size are hashed by the thread that needs the digest
+    /// (a millisecond or two), larger ones by the background hasher.
+    static let hashedHere: Int = 1 << 20
+
     /// The facts every logged decision names, read through the event's pidfd where the rules did not need them.
     private func learnLoggedFacts(_ request: inout AccessRequest, _ event: EventMessage) {
         let missing = Facts.logged.subtracting(facts(of: request.subject))
@@ -327,16 +331,23 @@ final class DecisionWorkers: Sendable {
         }
     }
 
-    /// The file's digest (SHA-256 unless told) from the background hasher,
-    /// waited for no longer than the event's own deadline (`inline`: not at
-    /// all; a digest not kept is then `.late`).
+    /// The file's digest (SHA-256 unless told): kept, read here for a small
+    /// file, or from the background hasher waited for no longer than the
+    /// event's own deadline (`inline`: not at all; a digest not kept is then `.late`).
     private func hash(_ event: EventMessage, _ algorithm: LibCrypto.Algorithm = .sha256, inline: Bool) -> BackgroundHasher.Outcome {
-        if inline { return hasher.cachedDigest(of: event.file, algorithm, maxSize: event.policy.policy.settings.hashMaxSize) ?? .late }
+        let maxSize = event.policy.policy.settings.hashMaxSize
+        if inline { return hasher.cachedDigest(of: event.file, algorithm, maxSize: maxSize) ?? .late }
+        // A small file on a filesystem that cannot stall is hashed here, at once: handing it to
+        // the hasher's thread and waiting would cost more than the read.
+        var st = stat()
+        if fstat(event.file.fd.rawValue, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_size <= Self.hashedHere,
+           !(mounts.lookUp(device: UInt64(st.st_dev))?.fstype.starts(with: Array("fuse".utf8)) ?? true) {
+            return .digest(hasher.hasher.digest(of: event.file.fd.rawValue, algorithm, maxSize: maxSize))
+        }
         client.willBeSlow()
-        let policy = event.policy.policy
         let waited = SystemClock().now() &- event.receivedAt
-        let left = max(Int64(0), policy.agent.replyTimeout.nanoseconds - Int64(bitPattern: waited))
-        return hasher.digest(of: event.file, algorithm, maxSize: policy.settings.hashMaxSize, subject: event.pid,
+        let left = max(Int64(0), event.policy.policy.agent.replyTimeout.nanoseconds - Int64(bitPattern: waited))
+        return hasher.digest(of: event.file, algorithm, maxSize: maxSize, subject: event.pid,
                              until: .now() + .nanoseconds(Int(left)))
     }
 
