@@ -15,6 +15,9 @@ final class ActivePolicy: Sendable {
     let hashes: Bool
     /// A rule tests `pattern`: every execution moves a process's start on.
     let tracksStarts: Bool
+    /// A rule tests `pattern=ld_preload`: a starting process's environment is
+    /// read (off the event reader); no rule, no read.
+    let testsPreload: Bool
     /// `trust=1` and interpreters of ELF files, when a rule tests trust or ftype.
     let trust: TrustChecker
     /// Why the trust database could not be opened, when a rule needs it.
@@ -37,6 +40,11 @@ final class ActivePolicy: Sendable {
         }
         hashes = tested.contains(.sha256) || (!tested.isDisjoint(with: [.trust, .exeTrust]) && policy.settings.integrity == .sha256)
         tracksStarts = tested.contains(.pattern)
+        testsPreload = policy.rules.contains { rule in
+            rule.subject.contains { test in
+                test.attribute == .pattern && test.values.contains(.number(UInt64(StartPattern.ldPreload.rawValue)))
+            }
+        }
         var database: TrustDatabase?
         var problem: String?
         usesTrust = !tested.isDisjoint(with: [.trust, .exeTrust, .ftype, .exeType])

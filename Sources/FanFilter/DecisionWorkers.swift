@@ -299,7 +299,8 @@ final class DecisionWorkers: Sendable {
         let active = event.policy
         if active.tracksStarts, let st, needs.contains(.pattern) || event.access == .execute {
             let lookup = starts.pattern(pid: event.pid, pidfd: event.file.pidfdNumber, access: event.access, event: id,
-                                        file: event.file.fd.rawValue, stat: st, mayRead: !inline) {
+                                        file: event.file.fd.rawValue, stat: st, mayRead: !inline,
+                                        preload: active.testsPreload) {
                 // The kernel's cached attributes of /proc/PID/exe: no request to a FUSE server.
                 var exe = stat()
                 var mountID: UInt64 = 0

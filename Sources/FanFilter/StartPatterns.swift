@@ -104,8 +104,9 @@ final class StartPatterns: Sendable {
     /// `.needsRead`, and the state is left as it was.
     /// - Parameter executable: the identity of the process's executable, from
     ///   what the kernel has cached (asked only for a start not seen).
+    /// - Parameter preload: whether to look for `ld_preload` at all (a rule tests it).
     func pattern(pid: Int32, pidfd: Int32, access: Access, event: UInt64, file fd: Int32, stat st: stat, mayRead: Bool = true,
-                 executable: () -> (UInt64, UInt64)?) -> Lookup {
+                 preload: Bool = true, executable: () -> (UInt64, UInt64)?) -> Lookup {
         let key = Self.processKey(pid: pid, pidfd: pidfd)
         if access == .execute {
             let identity = (UInt64(st.st_dev), UInt64(st.st_ino))
@@ -140,7 +141,7 @@ final class StartPatterns: Sendable {
         let opened = (UInt64(st.st_dev), UInt64(st.st_ino))
         let looked = state.withLock { s -> (start: Start?, look: Bool) in
             guard var start = s.byProcess[key] else { return (nil, false) }
-            guard start.environmentLooks > 0, !start.pattern.contains(.ldPreload),
+            guard preload, start.environmentLooks > 0, !start.pattern.contains(.ldPreload),
                   start.program.map({ $0 != opened }) ?? true else { return (start, false) }
             guard mayRead else { return (start, true) }
             start.environmentLooks -= 1

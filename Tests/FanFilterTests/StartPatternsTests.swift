@@ -48,6 +48,15 @@ final class StartPatternsTests: XCTestCase {
         XCTAssertEqual(starts.pattern(pid: third, pidfd: -1, access: .execute, event: 7, file: program, stat: programStat) { nil }, .known(.normal))
         XCTAssertEqual(starts.pattern(pid: third, pidfd: -1, access: .execute, event: 8, file: linker, stat: linkerStat) { nil }, .known(.normal))
         XCTAssertEqual(starts.pattern(pid: third, pidfd: -1, access: .execute, event: 8, file: linker, stat: linkerStat) { nil }, .known(.normal))
+        // After an execution, the first opens look at the environment (a read): only when a rule asks.
+        let (library, libraryStat) = open("/etc/hostname")
+        defer { close(library) }
+        let fourth = exitedPid()
+        _ = starts.pattern(pid: fourth, pidfd: -1, access: .execute, event: 10, file: program, stat: programStat) { nil }
+        XCTAssertEqual(starts.pattern(pid: fourth, pidfd: -1, access: .open, event: 11, file: library, stat: libraryStat,
+                                      mayRead: false) { nil }, .needsRead)
+        XCTAssertEqual(starts.pattern(pid: fourth, pidfd: -1, access: .open, event: 11, file: library, stat: libraryStat,
+                                      mayRead: false, preload: false) { nil }, .known(.normal))
         // Without reads, a program's headers not seen before are not read.
         let fresh = StartPatterns()
         XCTAssertEqual(fresh.pattern(pid: third, pidfd: -1, access: .execute, event: 9, file: program, stat: programStat,
