@@ -90,9 +90,10 @@ bench-policy: deps
 	$(SWIFT) build $(RELEASE) --product fanfilter-policy-bench
 	$(RELEASE_BIN)/fanfilter-policy-bench
 
-# libFuzzer over the policy parser, then over the port's frame decoders, for
-# FUZZ_SECONDS each (default 60). fuzz/corpus and fuzz/port-corpus are the
-# seeds; what a run finds stays in .build/fuzz-corpus and .build/port-fuzz-corpus.
+# libFuzzer over the policy parser, the port's frame decoders, then ELF
+# headers and #! lines, for FUZZ_SECONDS each (default 60). fuzz/corpus,
+# fuzz/port-corpus and fuzz/elf-corpus are the seeds; what a run finds stays
+# in .build/fuzz-corpus, .build/port-fuzz-corpus and .build/elf-fuzz-corpus.
 FUZZ_SECONDS ?= 60
 fuzz:
 	mkdir -p .build/fuzz-corpus .build/port-fuzz-corpus
@@ -104,6 +105,11 @@ fuzz:
 		Sources/PortProtocol/*.swift fuzz/PortFrameFuzzer.swift -o .build/port-fuzzer
 	.build/port-fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=5 \
 		-artifact_prefix=.build/port- .build/port-fuzz-corpus fuzz/port-corpus
+	mkdir -p .build/elf-fuzz-corpus
+	swiftc -sanitize=fuzzer,address -parse-as-library -module-name FileType -O \
+		Sources/FileType/ElfFacts.swift Sources/FileType/Shebang.swift fuzz/FileTypeFuzzer.swift -o .build/filetype-fuzzer
+	.build/filetype-fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -timeout=5 \
+		-artifact_prefix=.build/filetype- .build/elf-fuzz-corpus fuzz/elf-corpus
 
 # Install: the binary, the unit, the journal catalog, and the default policy
 # (only when /etc/fanfilter/policy does not exist: an admin's policy is never
