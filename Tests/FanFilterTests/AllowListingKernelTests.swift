@@ -74,7 +74,7 @@ final class AllowListingKernelTests: KernelTestCase {
         stop(agent)
     }
 
-    func testTheRuntimeLinkerNamedAsTheCommandAndLDPreload() throws {
+    func testTheRuntimeLinkerNamedAsTheCommandLDPreloadAndLDAudit() throws {
         sandbox.executable("bin/prog", from: "/bin/true")
         sandbox.executable("lib/preload.so", from: "/lib/x86_64-linux-gnu/libdl.so.2")
         let log = LogCapture()
@@ -92,6 +92,10 @@ final class AllowListingKernelTests: KernelTestCase {
         let preloaded = run(["/usr/bin/env", "LD_PRELOAD=\(root)/lib/preload.so", root + "/bin/prog"])
         XCTAssertTrue(preloaded.output.contains("preload.so"), "the loader says it could not preload: \(preloaded.output)")
         XCTAssertNotNil(log.wait { $0.message.contains("preload.so by ") && $0.message.hasSuffix("rule=test.policy:3") }, "\(log.all.map(\.message))")
+        // LD_AUDIT: the loader opens the auditing library first; the same pattern denies it.
+        sandbox.executable("lib/audit.so", from: "/lib/x86_64-linux-gnu/libdl.so.2")
+        _ = run(["/usr/bin/env", "LD_AUDIT=\(root)/lib/audit.so", root + "/bin/prog"])
+        XCTAssertNotNil(log.wait { $0.message.contains("audit.so by ") && $0.message.hasSuffix("rule=test.policy:3") }, "\(log.all.map(\.message))")
         stop(agent)
     }
 }
