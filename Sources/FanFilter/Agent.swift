@@ -154,6 +154,14 @@ public final class Agent: Sendable {
     /// The SHA-256 of the policy file in force, as it was read when put in force (nil: none or
     /// unreadable). The first request loads libcrypto.
     public var policyDigest: String? { policies.load().digest }
+
+    /// The trust database the policy in force reads: its path and how many
+    /// files it lists (nil: no rule reads trust; a count of nil: it cannot be opened).
+    public var trustDatabase: (path: String, files: Int?)? {
+        let active = policies.load()
+        guard active.usesTrust else { return nil }
+        return (String(decoding: active.policy.settings.trustDatabase, as: UTF8.self), active.trust.database?.count)
+    }
     /// Decisions the agent's own cache holds now (0 with `cache = off`).
     public var cachedDecisions: Int { policies.load().decisions?.count ?? 0 }
 

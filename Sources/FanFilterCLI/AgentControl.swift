@@ -98,7 +98,13 @@ final class AgentControl: Sendable {
             ("events_in_flight", "\(agent.eventsInFlight)"),
             ("counters", JSONText.object(counters)),
             ("clients", JSONText.array(server.clients.filter { $0.role != .control }.map { JSONText.object(Self.fields($0)) })),
-        ]
+        ] + trust()
+    }
+
+    /// The trust database's path and size, when a rule reads trust (`files`: null when it cannot be opened).
+    private func trust() -> [(String, String)] {
+        guard let db = agent.trustDatabase else { return [] }
+        return [("trust_db", JSONText.string(db.path)), ("trust_db_files", db.files.map(String.init) ?? "null")]
     }
 
     static func fields(_ c: ClientSummary) -> [(String, String)] {

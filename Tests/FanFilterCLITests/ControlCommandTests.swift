@@ -68,6 +68,12 @@ final class ControlCommandTests: XCTestCase {
         let r = cli(["trust", "add", path, "--policy", policy] + files)
         XCTAssertEqual(r.status, 0, r.output)
         XCTAssertTrue(r.output.hasPrefix("added: \(path) 5 6667b2d1aab6a00caa5aee5af8ad9f1465e567abf1c209d15727d57b3e8f6e5f\n"), r.output)
+        // A policy that reads trust: status names its database and size.
+        XCTAssertFalse(cli(["status"]).output.contains("trust_db"), "no rule reads trust")
+        write("trust_db = \(dir)/trust.mdb\ndeny all : path=\(sandbox.root)/secret trust=1\n")
+        XCTAssertEqual(cli(["reload"]).status, 0)
+        let status = cli(["status"]).output
+        XCTAssertTrue(status.contains("trust_db: \(dir)/trust.mdb\ntrust_db_files: 1\n"), status)
         let measured = cli(["trust", "add", sandbox.root + "/nonexistent", "--policy", policy] + files)
         XCTAssertEqual(measured.status, 1)
         XCTAssertTrue(measured.output.contains("cannot read it as a regular file"), measured.output)
