@@ -158,8 +158,10 @@ func unescapeOctal(_ field: ArraySlice<UInt8>) -> [UInt8] {
     return out
 }
 
-/// The whole of a (small) file such as mountinfo, or nil when it cannot be opened.
-func readWholeFile(_ path: String) -> [UInt8]? {
+/// The whole of a (small) file such as mountinfo, or nil when it cannot be
+/// opened (also for the command line, which stays free of Foundation: the
+/// agent's resident size is what a binary without it keeps).
+public func readWholeFile(_ path: String) -> [UInt8]? {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { return nil }
     defer { close(fd) }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FanFilter
 import Glibc
 import Policy
 
@@ -25,7 +26,7 @@ extension Fanfilter {
 
         func run() throws {
             let base = folder.count > 1 && folder.hasSuffix("/") ? String(folder.dropLast()) : folder
-            let conf = try? String(contentsOfFile: base + "/fapolicyd.conf", encoding: .utf8)
+            let conf = readWholeFile(base + "/fapolicyd.conf").map { String(decoding: $0, as: UTF8.self) }
             var st = stat()
             let hasRules = stat(base + "/rules.d", &st) == 0 && st.st_mode & S_IFMT == S_IFDIR
             let imported = FapolicydImport(folder: base, conf: conf, hasRulesFolder: hasRules, mounts: Self.mounts())
@@ -41,7 +42,8 @@ extension Fanfilter {
 
         /// /proc/self/mounts: mount points (octal escapes undone) and types.
         static func mounts() -> [FapolicydImport.Mount] {
-            guard let text = try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8) else { return [] }
+            guard let bytes = readWholeFile("/proc/self/mounts") else { return [] }
+            let text = String(decoding: bytes, as: UTF8.self)
             return text.split(separator: "\n").compactMap { line in
                 let fields = line.split(separator: " ")
                 guard fields.count >= 3 else { return nil }

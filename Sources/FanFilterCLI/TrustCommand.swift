@@ -1,7 +1,6 @@
 import ArgumentParser
 import FanFilter
 import FilterPortClient
-import Foundation
 import Glibc
 import Policy
 import PortProtocol
@@ -70,22 +69,10 @@ private func rebuild(_ path: String, _ files: TrustFiles) throws {
 
 /// The installed RPM packages' files, from `rpm -qa`.
 private func rpmEntries(_ rpm: String) throws -> [TrustEntry] {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: rpm)
-    process.arguments = ["-qa", "--queryformat", RpmSource.queryFormat]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    do { try process.run() } catch {
-        printError("fanfilter trust: cannot run \(rpm): \(error)")
+    do { return RpmSource.entries(fromQuery: try RpmSource.query(rpm: rpm)) } catch {
+        printError("fanfilter trust: \(error)")
         throw ExitCode(1)
     }
-    let output = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        printError("fanfilter trust: \(rpm) -qa failed (exit \(process.terminationStatus)): the RPM database was not read")
-        throw ExitCode(1)
-    }
-    return RpmSource.entries(fromQuery: Array(output))
 }
 
 /// CLOCK_MONOTONIC in nanoseconds, for how long an update took.
@@ -196,7 +183,7 @@ extension Fanfilter.Trust {
         func run() throws {
             var lines: [String] = []
             for path in paths {
-                let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+                let absolute = path.hasPrefix("/") ? path : currentDirectory() + "/" + path
                 let fd = open(absolute, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
                 let denied = fd < 0 && errno == EPERM
                 if fd >= 0 { close(fd) }
@@ -242,21 +229,38 @@ extension Fanfilter.Trust {
     }
 }
 
+/// The working folder, for a relative path on the command line.
+private func currentDirectory() -> String {
+    guard let cwd = getcwd(nil, 0) else { return "." }
+    defer { free(cwd) }
+    return String(cString: cwd)
+}
+
 /// A trust file's lines, read and written whole (written beside it, then renamed).
 private enum TrustFileText {
     static func read(_ path: String) -> [String] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
-        return text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }
+        guard let bytes = readWholeFile(path) else { return [] }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
     }
 
     static func write(_ path: String, _ lines: [String]) throws {
         let folder = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
         if !folder.isEmpty { mkdir(folder, 0o755) }
         let temporary = path + ".new"
-        do {
-            try (lines.joined(separator: "\n") + "\n").write(toFile: temporary, atomically: false, encoding: .utf8)
-        } catch {
-            printError("fanfilter trust: cannot write \(temporary): \(error)")
+        let bytes = Array((lines.joined(separator: "\n") + "\n").utf8)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        var written = 0
+        while fd >= 0, written < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, bytes.count - written) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            written += n
+        }
+        let failed = fd < 0 || written < bytes.count || fsync(fd) != 0
+        let saved = errno
+        if fd >= 0 { close(fd) }
+        guard !failed else {
+            printError("fanfilter trust: cannot write \(temporary): \(String(cString: strerror(saved)))")
             throw ExitCode(1)
         }
         chmod(temporary, 0o644)

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Every regular file of the installed RPM packages, as `rpm -qa` lists them
 /// with `queryFormat`: path, size, mode, the package's digest algorithm and
 /// the file's digest (SHA-256 or MD5; another algorithm is kept without a
@@ -24,5 +26,41 @@ public enum RpmSource {
             entries.append(TrustEntry(path: file.path, source: .rpm, size: file.size, digest: digest))
         }
         return entries
+    }
+
+    /// What `rpm -qa --queryformat queryFormat` prints, run as `rpm` (a path);
+    /// an error says what failed when it cannot run or does not exit 0.
+    public static func query(rpm: String) throws(TrustDatabaseError) -> [UInt8] {
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { throw TrustDatabaseError(path: rpm, what: "cannot make a pipe", errno: errno) }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+        let words: [String] = [rpm, "-qa", "--queryformat", queryFormat]
+        var argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) }
+        argv.append(nil)
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, rpm, &actions, nil, argv, environ)
+        close(fds[1])
+        defer { close(fds[0]) }
+        guard rc == 0 else { throw TrustDatabaseError(path: rpm, what: "cannot run it", errno: rc) }
+        var output: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fds[0], $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            output += chunk[..<n]
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let exited = status & 0x7f == 0
+        guard exited, (status >> 8) & 0xff == 0 else {
+            throw TrustDatabaseError(path: rpm, what: "-qa failed (\(exited ? "exit \((status >> 8) & 0xff)" : "signal \(status & 0x7f)")): the RPM database was not read", code: 0)
+        }
+        return output
     }
 }
