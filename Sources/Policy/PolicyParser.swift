@@ -61,7 +61,10 @@ struct PolicyParser {
         }
         if isDirectory(path) {
             let base = path.hasSuffix("/") ? path : path + "/"
-            for name in policyFiles(in: path, suffix: suffix) { include(base + name, from: from, depth: depth + 1) }
+            var names = policyFiles(in: path, suffix: suffix)
+            // A fapolicyd rules.d folder included as it is: its *.rules files, as rules_dir reads them.
+            if names.isEmpty, suffix == ".policy" { names = policyFiles(in: path, suffix: ".rules") }
+            for name in names { include(base + name, from: from, depth: depth + 1) }
             return
         }
         guard !tooLarge else { return }

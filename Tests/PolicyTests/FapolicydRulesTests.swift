@@ -53,6 +53,10 @@ final class FapolicydRulesTests: XCTestCase {
         let p = try Policy.load(path: dir + "/p.policy", ownership: .ignore)
         XCTAssertEqual(p.rules.map(\.text), ["allow all : path=/a", "allow all : path=/b", "allow all : path=/c"])
         XCTAssertEqual(errors("rules_dir = /nonexistent"), ["1:13: rules_dir '/nonexistent' is not a folder"])
+        // `include` of a folder with no *.policy file reads its *.rules files the same way.
+        try Data("include = rules.d\n".utf8).write(to: URL(fileURLWithPath: dir + "/p.policy"))
+        XCTAssertEqual(try Policy.load(path: dir + "/p.policy", ownership: .ignore).rules.map(\.text),
+                       ["allow all : path=/a", "allow all : path=/b", "allow all : path=/c"])
     }
 
     func testSubjectSpellings() throws {
