@@ -38,7 +38,7 @@ final class ActivePolicy: Sendable {
         let tested = policy.rules.reduce(into: Facts()) { facts, rule in
             for test in rule.subject + rule.object { facts.formUnion(test.facts) }
         }
-        hashes = tested.contains(.sha256) || (!tested.isDisjoint(with: [.trust, .exeTrust]) && policy.settings.integrity == .sha256)
+        hashes = !tested.isDisjoint(with: [.sha256, .sha512]) || (!tested.isDisjoint(with: [.trust, .exeTrust]) && policy.settings.integrity == .sha256)
         tracksStarts = tested.contains(.pattern)
         testsPreload = policy.rules.contains { rule in
             rule.subject.contains { test in

@@ -247,6 +247,10 @@ final class DecisionWorkers: Sendable {
         var decision: Decision
         var hashed = needs.contains(.sha256) ? hash(event, inline: inline) : .digest(nil)
         if case .digest(let digest) = hashed { request.object.sha256 = digest }
+        if case .digest = hashed, needs.contains(.sha512) {
+            hashed = hash(event, .sha512, inline: inline)
+            if case .digest(let digest) = hashed { request.object.sha512 = digest }
+        }
         if case .digest = hashed, needs.contains(.trust) {
             let verity = { [counters] () -> [UInt8]? in
                 counters.increment(.verityChecks)
@@ -317,19 +321,17 @@ final class DecisionWorkers: Sendable {
                                      mayOpen: !inline)
     }
 
-    /// Whether a digest this decision needs (sha256hash, trust with
+    /// Whether a digest this decision needs (filehash, trust with
     /// integrity = sha256) is not known yet: reading it may take until the
     /// event's deadline.
     private func digestsWouldWait(_ event: EventMessage, stat st: stat, path: [UInt8]?, needs: Facts) -> Bool {
         let settings = event.policy.policy.settings
         if needs.contains(.sha256), !hasher.isReady(st, .sha256, maxSize: settings.hashMaxSize) { return true }
+        if needs.contains(.sha512), !hasher.isReady(st, .sha512, maxSize: settings.hashMaxSize) { return true }
         guard needs.contains(.trust), settings.integrity == .sha256, let path,
               let entry = event.policy.trust.database?.lookUp(path) else { return false }
-        switch entry.digest {
-        case .md5: return !hasher.isReady(st, .md5, maxSize: settings.hashMaxSize)
-        case .sha256: return !hasher.isReady(st, .sha256, maxSize: settings.hashMaxSize)
-        case .none, .fsverity: return false
-        }
+        guard let algorithm = entry.digest.algorithm else { return false }
+        return !hasher.isReady(st, algorithm, maxSize: settings.hashMaxSize)
     }
 
     /// The file's digest (SHA-256 unless told): kept, read here for a small

@@ -8,6 +8,7 @@ struct LibCrypto: @unchecked Sendable {
     let freeContext: @convention(c) (OpaquePointer?) -> Void
     let sha256: @convention(c) () -> OpaquePointer?
     let md5: @convention(c) () -> OpaquePointer?
+    let sha512: @convention(c) () -> OpaquePointer?
     let digestInit: @convention(c) (OpaquePointer?, OpaquePointer?, OpaquePointer?) -> Int32
     let digestUpdate: @convention(c) (OpaquePointer?, UnsafeRawPointer?, Int) -> Int32
     let digestFinal: @convention(c) (OpaquePointer?, UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt32>?) -> Int32
@@ -23,10 +24,11 @@ struct LibCrypto: @unchecked Sendable {
                let freeContext = load("EVP_MD_CTX_free", as: (@convention(c) (OpaquePointer?) -> Void).self),
                let sha256 = load("EVP_sha256", as: (@convention(c) () -> OpaquePointer?).self),
                let md5 = load("EVP_md5", as: (@convention(c) () -> OpaquePointer?).self),
+               let sha512 = load("EVP_sha512", as: (@convention(c) () -> OpaquePointer?).self),
                let digestInit = load("EVP_DigestInit_ex", as: (@convention(c) (OpaquePointer?, OpaquePointer?, OpaquePointer?) -> Int32).self),
                let digestUpdate = load("EVP_DigestUpdate", as: (@convention(c) (OpaquePointer?, UnsafeRawPointer?, Int) -> Int32).self),
                let digestFinal = load("EVP_DigestFinal_ex", as: (@convention(c) (OpaquePointer?, UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt32>?) -> Int32).self) {
-                return LibCrypto(newContext: newContext, freeContext: freeContext, sha256: sha256, md5: md5,
+                return LibCrypto(newContext: newContext, freeContext: freeContext, sha256: sha256, md5: md5, sha512: sha512,
                                  digestInit: digestInit, digestUpdate: digestUpdate, digestFinal: digestFinal)
             }
             dlclose(library)
@@ -34,11 +36,18 @@ struct LibCrypto: @unchecked Sendable {
         return nil
     }()
 
-    /// The digests the agent computes: SHA-256 (sha256hash, trust files) and
-    /// MD5 (what dpkg records of a package's files).
+    /// The digests the agent computes: SHA-256 (sha256hash, trust files),
+    /// MD5 (what dpkg records of a package's files) and SHA-512 (fapolicyd
+    /// 2.0's 128-digit filehash, rpm's SHA-512 file digests).
     enum Algorithm: Sendable, Hashable {
-        case sha256, md5
-        var length: UInt32 { self == .sha256 ? 32 : 16 }
+        case sha256, md5, sha512
+        var length: UInt32 {
+            switch self {
+            case .sha256: 32
+            case .md5: 16
+            case .sha512: 64
+            }
+        }
     }
 
     /// Lowercase hex SHA-256 of what `feed` hands its `update` (which says
@@ -51,7 +60,12 @@ struct LibCrypto: @unchecked Sendable {
     func digestHex(_ algorithm: Algorithm, _ feed: (_ update: (UnsafeRawBufferPointer) -> Bool) -> Bool) -> [UInt8]? {
         guard let context = newContext() else { return nil }
         defer { freeContext(context) }
-        guard digestInit(context, algorithm == .sha256 ? sha256() : md5(), nil) == 1,
+        let type = switch algorithm {
+        case .sha256: sha256()
+        case .md5: md5()
+        case .sha512: sha512()
+        }
+        guard digestInit(context, type, nil) == 1,
               feed({ digestUpdate(context, $0.baseAddress, $0.count) == 1 }) else { return nil }
         var digest = [UInt8](repeating: 0, count: 64)  // EVP_MAX_MD_SIZE
         var length: UInt32 = 0

@@ -20,7 +20,9 @@ private func objectFacts(path: [UInt8], hashMaxSize: UInt64) -> ObjectFacts {
     guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return ObjectFacts(path: ProcFacts.path(of: fd) ?? path) }
     var facts = ProcFacts.object(path: ProcFacts.path(of: fd) ?? path, stat: st,
                                  needs: [.size, .device, .fstype], mounts: MountTable())
-    facts.sha256 = ObjectHasher(capacity: 1).sha256(of: fd, maxSize: hashMaxSize)
+    let hasher = ObjectHasher(capacity: 2)
+    facts.sha256 = hasher.sha256(of: fd, maxSize: hashMaxSize)
+    facts.sha512 = hasher.digest(of: fd, .sha512, maxSize: hashMaxSize)
     return facts
 }
 

@@ -5,7 +5,7 @@ import TrustStore
 /// `trust=1`: the file's path is in the trust database and the file passes
 /// the `integrity` check (none: the path alone; size: the size recorded;
 /// sha256: also the digest recorded, SHA-256 for trust-file entries, MD5 for
-/// dpkg's). A digest comes from `digest`, which the worker backs with the
+/// dpkg's, SHA-256 or SHA-512 for rpm's). A digest comes from `digest`, which the worker backs with the
 /// background hasher and its deadline, so a large file never holds a worker.
 struct TrustChecker: Sendable {
     let database: TrustDatabase?
@@ -30,9 +30,8 @@ struct TrustChecker: Sendable {
         guard st.st_mode & S_IFMT == S_IFREG, entry.size.map({ $0 == UInt64(st.st_size) }) ?? false else { return .trusted(false) }
         if integrity == .size { return .trusted(true) }
         if case .fsverity(let recorded) = entry.digest { return .trusted(verity() == recorded) }
-        let algorithm: LibCrypto.Algorithm = if case .md5 = entry.digest { .md5 } else { .sha256 }
         // An entry with no digest cannot pass a digest check.
-        guard let recorded = entry.digest.hexBytes else { return .trusted(false) }
+        guard let algorithm = entry.digest.algorithm, let recorded = entry.digest.hexBytes else { return .trusted(false) }
         switch digest(algorithm) {
         case .digest(let hex): return .trusted(hex == recorded)
         case .late: return .late

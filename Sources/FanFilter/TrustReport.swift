@@ -55,14 +55,3 @@ public struct TrustReport: Sendable {
         self.lines = lines
     }
 }
-
-extension TrustEntry.Digest {
-    var algorithmName: String {
-        switch self {
-        case .none: "none"
-        case .md5: "md5, as dpkg records it"
-        case .sha256: "sha256"
-        case .fsverity: "fs-verity, enforced by the kernel"
-        }
-    }
-}

@@ -13,9 +13,7 @@ public enum VerityUpgrade {
         var upgraded = 0
         let hasher = ObjectHasher(capacity: 1)
         for i in out.indices {
-            let algorithm: LibCrypto.Algorithm = if case .md5 = out[i].digest { .md5 } else { .sha256 }
-            if case .fsverity = out[i].digest { continue }
-            guard let recorded = out[i].digest.hexBytes, Verity.isEnabled(out[i].path) else { continue }
+            guard let algorithm = out[i].digest.algorithm, let recorded = out[i].digest.hexBytes, Verity.isEnabled(out[i].path) else { continue }
             let fd = (out[i].path + [0]).withUnsafeBufferPointer {
                 $0.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
             }

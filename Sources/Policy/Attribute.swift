@@ -14,6 +14,8 @@ public enum Attribute: Sendable, Equatable, Hashable, CaseIterable {
     /// How the process was started: normal, ld_so, static, ld_preload.
     case pattern
     case path, dir, device, fstype, sha256hash, size
+    /// fapolicyd 2.0's `filehash` with a SHA-512 value (128 hex digits).
+    case sha512hash
     /// The file's MIME type (`ftype`), fapolicyd's ELF classes first.
     case ftype
     /// Whether the file is in the trust database and passes the integrity check (`trust`).
@@ -40,6 +42,7 @@ public enum Attribute: Sendable, Equatable, Hashable, CaseIterable {
         case .device: "device"
         case .fstype: "fstype"
         case .sha256hash: "sha256hash"
+        case .sha512hash: "filehash"
         case .size: "size"
         case .ftype: "ftype"
         case .trust: "trust"
@@ -48,7 +51,8 @@ public enum Attribute: Sendable, Equatable, Hashable, CaseIterable {
 
     /// The attribute a name means on one side of a rule, fapolicyd's spellings included.
     public static func named(_ name: String, subject: Bool) -> Attribute? {
-        if !subject, name == "filehash" { return .sha256hash }  // fapolicyd 2.0's name for it
+        // fapolicyd 2.0's name for it; a 128-digit value makes it `sha512hash` (the parser).
+        if !subject, name == "filehash" { return .sha256hash }
         if subject {
             switch name {
             case "dir": return .exeDir
@@ -75,7 +79,7 @@ public enum Attribute: Sendable, Equatable, Hashable, CaseIterable {
         case .sessionid, .pid, .ppid, .size: .number
         case .comm, .exe, .path, .device, .fstype, .exeDevice: .bytes
         case .exeDir, .dir: .directory
-        case .sha256hash: .hash
+        case .sha256hash, .sha512hash: .hash
         case .ftype, .exeType: .mime
         case .trust, .exeTrust: .flag
         case .pattern: .startPattern
@@ -101,6 +105,7 @@ public enum Attribute: Sendable, Equatable, Hashable, CaseIterable {
         case .fstype: .fstype
         case .size: .size
         case .sha256hash: .sha256
+        case .sha512hash: .sha512
         case .ftype: .ftype
         case .trust: .trust
         case .path, .dir: []

@@ -103,6 +103,7 @@ extension Test: CustomStringConvertible {
         case .device: return o.device.map(FactValue.bytes)
         case .fstype: return o.fstype.map(FactValue.bytes)
         case .sha256hash: return o.sha256.map(FactValue.bytes)
+        case .sha512hash: return o.sha512.map(FactValue.bytes)
         case .ftype: return o.ftype.map(FactValue.bytes)
         case .trust: return o.trusted.map { .number($0 ? 1 : 0) }
         case .exeType: return s.exeType.map(FactValue.bytes)

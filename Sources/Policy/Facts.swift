@@ -16,6 +16,8 @@ public struct Facts: OptionSet, Sendable, Hashable {
     public static let fstype = Facts(rawValue: 1 << 9)
     public static let size = Facts(rawValue: 1 << 10)
     public static let sha256 = Facts(rawValue: 1 << 11)
+    /// The file's SHA-512 (a 128-digit filehash).
+    public static let sha512 = Facts(rawValue: 1 << 18)
     /// The file's MIME type.
     public static let ftype = Facts(rawValue: 1 << 12)
     /// Whether the file is trusted.

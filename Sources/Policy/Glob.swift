@@ -1,6 +1,7 @@
 /// A `glob:` pattern over path bytes: `*` matches within one path component,
 /// `**` across components (`/a/**/x` matches /a/x too), `?` one byte other than "/", `[abc]`, `[a-z]` and
-/// `[!x]` one byte of (or not of) a class. Everything else matches itself.
+/// `[!x]` one byte of (or not of) a class, `\\*` a `*` (a backslash quotes the
+/// byte after it). Everything else matches itself.
 public struct Glob: Sendable, Equatable, Hashable, CustomStringConvertible {
     enum Token: Sendable, Equatable, Hashable {
         case literal(UInt8)
@@ -56,6 +57,10 @@ public struct Glob: Sendable, Equatable, Hashable, CustomStringConvertible {
                 guard j < pattern.count else { throw GlobError(offset: i, message: "unclosed '[' in a glob") }
                 tokens.append(.set(ranges: ranges, negated: negated))
                 i = j + 1
+            case UInt8(ascii: "\\") where i + 1 < pattern.count:
+                // As fnmatch(3) and fapolicyd 2.0: a backslash quotes the byte after it.
+                tokens.append(.literal(pattern[i + 1]))
+                i += 2
             default:
                 tokens.append(.literal(c))
                 i += 1

@@ -1,7 +1,8 @@
 /// Splits one line (without its newline) into words. Outside quotes, words end
 /// at spaces or tabs and `#` at the start of a word begins a comment. Inside
 /// double quotes every byte stands for itself except the escapes \\ \" \n \t
-/// and \xHH (any byte but NUL).
+/// and \xHH (any byte but NUL); a backslash before anything else stands for
+/// itself, as in fapolicyd 2.0.
 func lexLine(_ line: ArraySlice<UInt8>) -> Result<[Word], LexProblem> {
     var words: [Word] = []
     var i = line.startIndex
@@ -48,7 +49,9 @@ func lexLine(_ line: ArraySlice<UInt8>) -> Result<[Word], LexProblem> {
                     append(byte, quoted: true)
                     i += 4
                 default:
-                    return .failure(LexProblem(column: column(i), message: "unknown escape '\\\(Character(Unicode.Scalar(line[i + 1])))' (use \\\\ \\\" \\n \\t or \\xHH)"))
+                    // fapolicyd 2.0 keeps any other backslash as it is, so a
+                    // glob's `\*` reaches the glob.
+                    append(UInt8(ascii: "\\"), quoted: true); i += 1
                 }
             }
         }

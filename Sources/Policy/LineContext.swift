@@ -107,13 +107,17 @@ struct LineContext {
             return nil
         }
         let globPrefix = Array("glob:".utf8)
-        if v.bytes.starts(with: globPrefix), !v.quoted.prefix(5).contains(true) {
+        let pathLike = ![.comm, .device, .fstype, .exeDevice].contains(attribute)
+        // fapolicyd 2.0 quotes a whole glob with a space in it, prefix and all
+        // (`path="glob:/a b/*"`); no absolute path starts with "glob:", so a
+        // quoted prefix is a glob for paths, and literal text for names.
+        if v.bytes.starts(with: globPrefix), pathLike || !v.quoted.prefix(5).contains(true) {
             guard [.bytes, .directory].contains(attribute.kind) else {
                 error(v.column, "'\(attribute.name)' takes no glob")
                 return nil
             }
             let pattern = Array(v.bytes.dropFirst(5))
-            if ![.comm, .device, .fstype, .exeDevice].contains(attribute) && pattern.first != UInt8(ascii: "/") {
+            if pathLike && pattern.first != UInt8(ascii: "/") {
                 error(v.column + 5, "a \(attribute.name) glob must start with /")
                 return nil
             }
@@ -182,12 +186,10 @@ struct LineContext {
             return .number(UInt64(found.1.rawValue))
         case .hash:
             let hex = v.text.lowercased()
-            if hex.utf8.count == 128 {
-                error(v.column, "a SHA-512 digest (128 hex digits): fanfilter compares SHA-256 only (64 hex digits)")
-                return nil
-            }
-            guard hex.utf8.count == 64, hex.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
-                error(v.column, "a sha256hash is 64 hex digits")
+            let digits = attribute == .sha512hash ? 128 : 64
+            guard hex.utf8.count == digits, hex.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
+                error(v.column, attribute == .sha512hash ? "a SHA-512 filehash is 128 hex digits"
+                                                         : "a SHA-256 digest is 64 hex digits (a filehash of 128 is a SHA-512)")
                 return nil
             }
             return .bytes(Array(hex.utf8))

@@ -7,6 +7,8 @@ public struct ObjectFacts: Sendable, Hashable {
     public var size: UInt64?
     /// Lowercase hex SHA-256 of the contents.
     public var sha256: [UInt8]?
+    /// Lowercase hex SHA-512, asked only by a 128-digit `filehash`.
+    public var sha512: [UInt8]?
     /// The MIME type (`application/x-executable`, `text/x-python`, …).
     public var ftype: [UInt8]?
     /// Whether the file is in the trust database and passes the integrity check.

@@ -125,7 +125,7 @@ struct PolicyParser {
         }
         guard let first = words.first else { return }
         var at = LineContext(file: file, line: number)
-        if first.bytes.first == UInt8(ascii: "%"), !first.isQuoted {
+        if first.bytes.first == UInt8(ascii: "%"), first.quoted.first == false {
             defineSet(words, &at)
         } else if RuleDecision(rawValue: first.text) != nil, !first.isQuoted {
             parseRule(words, line: line, &at)
@@ -364,6 +364,15 @@ struct PolicyParser {
         if ordered, values.count != 1 {
             at.error(value.column, "\(comparison.rawValue) compares with one value, not a list")
             return nil
+        }
+        var attribute = attribute
+        if attribute == .sha256hash, values.contains(where: { $0.bytes.count == 128 }) {
+            // fapolicyd 2.0 compares a digest as long as the file's: 128 hex digits are a SHA-512.
+            guard values.allSatisfy({ $0.bytes.count == 128 }) else {
+                at.error(value.column, "one filehash test compares SHA-256 digests (64 hex digits) or SHA-512 ones (128), not both: write a rule for each")
+                return nil
+            }
+            attribute = .sha512hash
         }
         if attribute == .pattern, values.count != 1 {
             at.error(value.column, "pattern takes one value (as in fapolicyd): write one rule for each")

@@ -2,7 +2,7 @@ import Glibc
 
 /// Every regular file of the installed RPM packages, as `rpm -qa` lists them
 /// with `queryFormat`: path, size, mode, the package's digest algorithm and
-/// the file's digest (SHA-256 or MD5; another algorithm is kept without a
+/// the file's digest (SHA-256, SHA-512 or MD5; another algorithm is kept without a
 /// digest, and fails a digest check). Paths are stored as the kernel names
 /// them (`CanonicalPaths`); a file the package lists that is not a regular
 /// file here now is skipped.
@@ -20,7 +20,7 @@ public enum RpmSource {
             let hex = String(decoding: fields[4], as: UTF8.self)
             let digest: TrustEntry.Digest
             switch (String(decoding: fields[3], as: UTF8.self), hex.utf8.count) {
-            case ("8", 64), ("1", 32): digest = TrustEntry.Digest(hex: hex) ?? .none
+            case ("8", 64), ("1", 32), ("10", 128): digest = TrustEntry.Digest(hex: hex) ?? .none
             default: digest = .none
             }
             entries.append(TrustEntry(path: file.path, source: .rpm, size: file.size, digest: digest))

@@ -7,6 +7,8 @@ public struct TrustEntry: Sendable, Equatable {
         /// dpkg's md5sums: the only digest dpkg records.
         case md5([UInt8])
         case sha256([UInt8])
+        /// rpm's SHA-512 file digests, and fapolicyd 2.0 trust files' 128-digit ones.
+        case sha512([UInt8])
         /// The file's fs-verity digest (SHA-256 Merkle tree), recorded when
         /// the update found the file's contents matched the source's digest:
         /// from then on the kernel enforces it, and a check reads nothing.
@@ -19,7 +21,7 @@ public struct TrustEntry: Sendable, Equatable {
         public var hexBytes: [UInt8]? {
             switch self {
             case .none: return nil
-            case .md5(let b), .sha256(let b), .fsverity(let b):
+            case .md5(let b), .sha256(let b), .sha512(let b), .fsverity(let b):
                 var out = [UInt8](repeating: 0, count: b.count * 2)
                 for (i, byte) in b.enumerated() {
                     out[2 * i] = Self.digits[Int(byte >> 4)]
@@ -31,16 +33,20 @@ public struct TrustEntry: Sendable, Equatable {
 
         private static let digits = Array("0123456789abcdef".utf8)
 
-        /// The digest from its hex form (32 digits: MD5, 64: SHA-256).
+        /// The digest from its hex form (32 digits: MD5, 64: SHA-256, 128: SHA-512).
         public init?(hex: some StringProtocol) {
             let digits = Array(hex.utf8)
-            guard digits.count == 32 || digits.count == 64, digits.count % 2 == 0 else { return nil }
+            guard [32, 64, 128].contains(digits.count) else { return nil }
             var bytes: [UInt8] = []
             for i in stride(from: 0, to: digits.count, by: 2) {
                 guard let high = Self.nibble(digits[i]), let low = Self.nibble(digits[i + 1]) else { return nil }
                 bytes.append(high << 4 | low)
             }
-            self = digits.count == 32 ? .md5(bytes) : .sha256(bytes)
+            switch digits.count {
+            case 32: self = .md5(bytes)
+            case 64: self = .sha256(bytes)
+            default: self = .sha512(bytes)
+            }
         }
 
         private static func nibble(_ c: UInt8) -> UInt8? {

@@ -6,8 +6,8 @@
 enum TrustRecord {
     static let version: UInt8 = 1
     static let longKeyPrefix = 480
-    /// The digest's length for each kind: none, MD5, SHA-256, fs-verity.
-    static let digestLengths = [0, 16, 32, 32]
+    /// The digest's length for each kind: none, MD5, SHA-256, fs-verity, SHA-512.
+    static let digestLengths = [0, 16, 32, 32, 64]
 
     static func key(_ path: [UInt8]) -> [UInt8] {
         guard path.count > longKeyPrefix else { return path }
@@ -24,6 +24,7 @@ enum TrustRecord {
         case .md5(let d): out.append(1); digest = d
         case .sha256(let d): out.append(2); digest = d
         case .fsverity(let d): out.append(3); digest = d
+        case .sha512(let d): out.append(4); digest = d
         }
         out.append(e.size == nil ? 0 : 1)
         let size = e.size ?? 0
@@ -39,7 +40,7 @@ enum TrustRecord {
         guard v.count >= 12, v[0] == version, let source = TrustSource(rawValue: v[1]) else { return nil }
         var size: UInt64 = 0
         for i in 0..<8 { size |= UInt64(v[4 + i]) << (8 * UInt64(i)) }
-        guard v[2] <= 3 else { return nil }
+        guard v[2] < digestLengths.count else { return nil }
         let digestLength = digestLengths[Int(v[2])]
         guard v.count >= 12 + digestLength else { return nil }
         let bytes = Array(v[12..<(12 + digestLength)])
@@ -48,6 +49,7 @@ enum TrustRecord {
         case 1: .md5(bytes)
         case 2: .sha256(bytes)
         case 3: .fsverity(bytes)
+        case 4: .sha512(bytes)
         default: .none
         }
         return TrustEntry(path: path, source: source, size: v[3] == 1 ? size : nil, digest: digest)

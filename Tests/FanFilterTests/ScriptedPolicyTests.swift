@@ -56,14 +56,16 @@ final class ScriptedPolicyTests: ScriptedTestCase {
         let hashed = sandbox.file("other/hashed", contents: Array("data\n".utf8))
         let globbed = sandbox.file("deep/a/b/run.sh", contents: Array("#!/bin/sh\n".utf8))
         let plain = sandbox.file("deep/a/b/run.txt", contents: Array("text\n".utf8))
+        let hashed512 = sandbox.file("other/hashed512", contents: Array("five twelve\n".utf8))
         // The folder is on /dev/shm, a tmpfs mounted from "tmpfs".
         let agent = try startAgent("""
         watch = $ROOT
         deny all : size>4K path=$ROOT/big,$ROOT/small
         deny all : sha256hash=6667b2d1aab6a00caa5aee5af8ad9f1465e567abf1c209d15727d57b3e8f6e5f
         deny all : path=glob:$ROOT/deep/**/*.sh fstype=tmpfs device=tmpfs
+        deny all : filehash=5b17cedb24e0073d16c2714ca66bf88558a7d294f90d006eec54e26f4a680cb8fe692ba9a3094f4e739a8299768fc95eae6f41db7177c479868914a616e5c0d8
         """)
-        XCTAssertEqual(answers([big, small, hashed, globbed, plain]), [.deny, .allow, .deny, .deny, .allow])
+        XCTAssertEqual(answers([big, small, hashed, globbed, plain, hashed512]), [.deny, .allow, .deny, .deny, .allow, .deny])
         sandbox.file("other/hashed", contents: Array("changed\n".utf8))
         XCTAssertEqual(answers([hashed]), [.allow], "a modified file is hashed afresh")
         stop(agent)

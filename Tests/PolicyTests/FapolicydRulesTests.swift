@@ -79,8 +79,48 @@ final class FapolicydRulesTests: XCTestCase {
         let hash = String(repeating: "a", count: 64)
         XCTAssertEqual(try parse("deny all : filehash=\(hash)").rules[0].object, [Test(.sha256hash, .equal, [.bytes(Array(hash.utf8))])],
                        "fapolicyd 2.0's filehash")
-        XCTAssertEqual(errors("deny all : filehash=\(String(repeating: "b", count: 128))"),
-                       ["1:21: a SHA-512 digest (128 hex digits): fanfilter compares SHA-256 only (64 hex digits)"])
+        let sha512 = String(repeating: "b", count: 128)
+        let p512 = try parse("deny all : filehash=\(sha512)")
+        XCTAssertEqual(p512.rules[0].object, [Test(.sha512hash, .equal, [.bytes(Array(sha512.utf8))])], "128 digits: SHA-512")
+        var r = request(path: "/x")
+        r.object.sha256 = Array(String(repeating: "b", count: 64).utf8)
+        XCTAssertNil(p512.decide(r).rule, "a SHA-512 test never reads the SHA-256")
+        r.object.sha512 = Array(sha512.utf8)
+        XCTAssertEqual(p512.decide(r).rule?.number, 1)
+        XCTAssertEqual(errors("deny all : filehash=\(hash),\(sha512)"),
+                       ["1:21: one filehash test compares SHA-256 digests (64 hex digits) or SHA-512 ones (128), not both: write a rule for each"])
+        XCTAssertEqual(errors("deny all : filehash=\(String(repeating: "g", count: 128))"), ["1:21: a SHA-512 filehash is 128 hex digits"])
+    }
+
+    /// fapolicyd 2.0's QUOTED VALUES and PATH GLOBBING: a quoted `glob:`
+    /// value is a glob; in quotes only \" and \\ are escapes (fanfilter adds
+    /// \n \t \xHH), any other backslash is kept, and in a glob quotes the
+    /// byte after it; a set's members may be quoted.
+    func testFapolicyd2Quoting() throws {
+        let p = try parse(#"""
+        %spaced="/srv/first last/tool",/srv/plain,"/srv/q\"uote"
+        allow perm=execute all : path="glob:/tmp/first last/*"
+        allow perm=execute exe="glob:/tmp/first last/*" : all
+        deny all : dir="/srv/first last/"
+        deny all : path=%spaced
+        deny all : path="/srv/back\slash\d"
+        deny all : path=glob:/srv/lit/\*.so
+        deny comm="glob:x" : all
+        """#)
+        func rule(_ path: String, exe: String = "/usr/bin/cat", comm: String = "cat", access: Access = .open) -> Int? {
+            p.decide(request(access, path: path, comm: comm, exe: exe)).rule?.number
+        }
+        XCTAssertEqual(rule("/tmp/first last/tool", access: .execute), 1, "a quoted glob")
+        XCTAssertEqual(rule("/x", exe: "/tmp/first last/tool", access: .execute), 2)
+        XCTAssertEqual(rule("/srv/first last/file"), 3)
+        XCTAssertEqual(rule("/srv/first last/tool"), 3)
+        XCTAssertEqual(rule("/srv/plain"), 4, "a set with quoted members")
+        XCTAssertEqual(rule("/srv/q\"uote"), 4)
+        XCTAssertEqual(rule(#"/srv/back\slash\d"#), 5, #"\\ is one backslash, \d is kept as it is"#)
+        XCTAssertEqual(rule("/srv/lit/*.so"), 6, "a backslash in a glob quotes the *")
+        XCTAssertNil(rule("/srv/lit/a.so"))
+        XCTAssertEqual(rule("/x", comm: "glob:x"), 7, "a quoted glob: on a name is the name itself")
+        XCTAssertNil(rule("/x", comm: "x"))
     }
 
     func testDirectoryMacrosAndUntrusted() throws {

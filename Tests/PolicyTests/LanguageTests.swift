@@ -153,7 +153,7 @@ final class LanguageTests: XCTestCase {
         XCTAssertEqual(errors("%s=0,1\n%s=2"), ["2:1: the set '%s' is already defined at policy:1"])
         XCTAssertEqual(errors("deny all : size>1,2"), ["1:17: > compares with one value, not a list"])
         XCTAssertEqual(errors("deny all : path<5"), ["1:16: 'path' takes = or != only, not <"])
-        XCTAssertEqual(errors("deny all : sha256hash=abc"), ["1:23: a sha256hash is 64 hex digits"])
+        XCTAssertEqual(errors("deny all : sha256hash=abc"), ["1:23: a SHA-256 digest is 64 hex digits (a filehash of 128 is a SHA-512)"])
         XCTAssertEqual(errors("deny all : path=glob:rel/*"), ["1:22: a path glob must start with /"])
         XCTAssertEqual(errors("deny all : path=glob:/a/[b"), ["1:25: unclosed '[' in a glob"])
         XCTAssertEqual(errors("deny uid=glob:1* : all"), ["1:10: 'uid' takes no glob"])

@@ -120,7 +120,7 @@ final class ParserTests: XCTestCase {
         XCTAssertEqual(errors("permit perm=open all : all"), ["1:1: unknown decision 'permit' (expected allow, deny, allow_log, deny_log, allow_audit, deny_audit, allow_syslog, deny_syslog, ask)"])
         XCTAssertEqual(errors("deny perm=open all all"), ["1:23: missing ':' between the subject and the object"])
         XCTAssertEqual(errors("deny perm=open frob=1 : all"), ["1:16: unknown subject attribute 'frob' (expected all, perm, uid, gid, auid, sessionid, pid, ppid, comm, exe, exe_dir, ftype, device, trust, pattern)"])
-        XCTAssertEqual(errors("deny all : frob=1"), ["1:12: unknown object attribute 'frob' (expected all, path, dir, device, fstype, sha256hash, size, ftype, trust)"])
+        XCTAssertEqual(errors("deny all : frob=1"), ["1:12: unknown object attribute 'frob' (expected all, path, dir, device, fstype, sha256hash, size, filehash, ftype, trust)"])
         XCTAssertEqual(errors("deny all : path=relative/x"), ["1:17: 'relative/x' is not an absolute path (it must start with /)"])
         XCTAssertEqual(errors("watch = srv"), ["1:9: 'srv' is not an absolute path (it must start with /)"])
         XCTAssertEqual(errors("deny perm=write all : all"), ["1:11: perm must be open, execute or any"])
@@ -142,7 +142,8 @@ final class ParserTests: XCTestCase {
         XCTAssertEqual(errors("deny pid=-3 : all"), ["1:10: '-3' is not a process id"])
         XCTAssertEqual(errors("deny comm=abcdefghijklmnopq : all"), ["1:11: a comm is at most 15 bytes (the kernel truncates longer names), 'abcdefghijklmnopq' has 17"])
         XCTAssertEqual(errors("deny all : path=\"/x"), ["1:17: unterminated quote"])
-        XCTAssertEqual(errors(#"deny all : path="/x\q""#), [#"1:20: unknown escape '\q' (use \\ \" \n \t or \xHH)"#])
+        XCTAssertEqual(try parse(#"deny all : path="/x\q""#).rules[0].object, [Test(.path, .equal, [.bytes(Array(#"/x\q"#.utf8))])],
+                       "as fapolicyd 2.0: a backslash before anything but \\, \" (and fanfilter's \\n \\t \\xHH) is kept")
         XCTAssertEqual(errors(#"deny all : path="/x\xZ1""#), [#"1:20: \x takes two hex digits"#])
         XCTAssertEqual(errors("deny all : path=/" + String(repeating: "a", count: 4100)), ["1:17: the path is longer than PATH_MAX (4095 bytes)"])
         XCTAssertEqual(errors("deny all : all foo"), ["1:16: expected attr=value in the object, found 'foo'"])

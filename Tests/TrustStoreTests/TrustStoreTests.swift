@@ -127,7 +127,7 @@ final class RpmSourceTests: XCTestCase {
         """
         let entries = RpmSource.entries(fromQuery: Array(listing.utf8))
         XCTAssertEqual(entries.map { String(decoding: $0.path, as: UTF8.self) }.map { ($0 as NSString).lastPathComponent }, ["a", "b", "c"])
-        XCTAssertEqual(entries.map(\.digest.hex), [sha, md5, nil], "SHA-512 is kept without a digest")
+        XCTAssertEqual(entries.map(\.digest.hex), [sha, md5, String(repeating: "4", count: 128)], "rpm's SHA-256, MD5 and SHA-512")
         XCTAssertEqual(entries.map(\.source), [.rpm, .rpm, .rpm])
     }
 }
