@@ -41,7 +41,7 @@ final class TrustStoreTests: XCTestCase {
         let long = "/" + String(repeating: "d/", count: 600) + "file"
         let entries = [
             TrustEntry(path: Array("/usr/bin/ls".utf8), source: .dpkg, size: 10, digest: TrustEntry.Digest(hex: String(repeating: "0f", count: 16))!),
-            TrustEntry(path: Array("/usr/bin/cat".utf8), source: .dpkg, size: 20, digest: .none),
+            TrustEntry(path: Array("/usr/bin/cat".utf8), source: .rpm, size: 20, digest: TrustEntry.Digest(hex: String(repeating: "5a", count: 64))!),
             TrustEntry(path: Array(long.utf8), source: .file, size: 30, digest: TrustEntry.Digest(hex: sha)!),
             TrustEntry(path: Array("/usr/bin/ls".utf8), source: .file, size: 11, digest: TrustEntry.Digest(hex: sha)!),
         ]
@@ -50,7 +50,8 @@ final class TrustStoreTests: XCTestCase {
         let db = try TrustDatabase(path: path)
         XCTAssertEqual(db.count, 3)
         XCTAssertEqual(db.lookUp(Array("/usr/bin/ls".utf8)), entries[3], "the trust file's word over dpkg's")
-        XCTAssertEqual(db.lookUp(Array("/usr/bin/cat".utf8))?.source, .dpkg)
+        XCTAssertEqual(db.lookUp(Array("/usr/bin/cat".utf8)), entries[1], "rpm's SHA-512")
+        XCTAssertEqual(entries[1].digest.hex?.count, 128)
         XCTAssertEqual(db.lookUp(Array(long.utf8)), entries[2], "a path longer than LMDB's keys")
         XCTAssertNil(db.lookUp(Array((long + "x").utf8)))
         XCTAssertNil(db.lookUp(Array("/usr/bin/l".utf8)))
