@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -124,4 +125,28 @@ ssize_t cport_receive(int fd, void *buffer, size_t capacity, size_t *record_leng
     }
     *record_length = (size_t)n;
     return (ssize_t)(n > (ssize_t)capacity ? (ssize_t)capacity : n);
+}
+
+int cport_ready_set_create(void) {
+    int set = epoll_create1(EPOLL_CLOEXEC);
+    return set < 0 ? -errno : set;
+}
+
+int cport_ready_set_add(int set, int fd, uint64_t key) {
+    struct epoll_event event = { .events = EPOLLIN, .data.u64 = key };
+    return epoll_ctl(set, EPOLL_CTL_ADD, fd, &event) < 0 ? -errno : 0;
+}
+
+int cport_ready_set_remove(int set, int fd) {
+    return epoll_ctl(set, EPOLL_CTL_DEL, fd, NULL) < 0 ? -errno : 0;
+}
+
+int cport_ready_set_poll(int set, uint64_t *keys, int capacity) {
+    struct epoll_event events[64];
+    if (capacity > 64) capacity = 64;
+    int n;
+    do { n = epoll_wait(set, events, capacity, 0); } while (n < 0 && errno == EINTR);
+    if (n < 0) return -errno;
+    for (int i = 0; i < n; i++) keys[i] = events[i].data.u64;
+    return n;
 }

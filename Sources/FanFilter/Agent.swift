@@ -95,7 +95,9 @@ public final class Agent: Sendable {
             port: port, responder: responder,
             settlement: Settlement(responder: responder, counters: counters, log: log, cache: cache,
                                    observers: clients?.observers, latency: latencies.decision),
-            counters: counters, policies: policies, cache: cache, workers: workers, logger: logger)
+            counters: counters, policies: policies, cache: cache, workers: workers, deciderFrames: clients, logger: logger)
+        // The reader, awake for the opener's next event anyway, takes the deciders' replies.
+        clients?.takeDeciderFramesElsewhere()
         do {
             var watch = try Self.watch(agent, context: context, mounts: mounts, kernel: kernel)
             watch.links = Self.linkWatcher(agent, watch.group, cache, logger)

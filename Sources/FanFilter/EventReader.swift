@@ -5,6 +5,7 @@ import FilterPort
 import Glibc
 import Logging
 import Policy
+import PortServer
 import Synchronization
 import SystemPackage
 
@@ -15,7 +16,10 @@ import SystemPackage
 /// the reader may take the message from the port as a thread of the workers'
 /// client and decide it (`DecisionWorkers.decideOneInline`), up to
 /// `decidedPerBatch` a batch: the reply still settles it through the port,
-/// exactly as a worker's would.
+/// exactly as a worker's would. It also takes the replies of the socket
+/// port's deciders (`PortServer.takeDeciderFrames`): the reply to an `ask`
+/// is what the opener, and so its next event, waits for, so the reader is
+/// the thread to wake for it, and no other is.
 final class EventReader: Sendable {
     struct Context: Sendable {
         let port: FilterPort<EventMessage, DecisionReply>
@@ -26,6 +30,8 @@ final class EventReader: Sendable {
         let cache: KernelCache
         /// Decides a message on the reader's thread when nothing else waits for it (see `DecisionWorkers`).
         let workers: DecisionWorkers
+        /// The socket port whose deciders' frames this reader takes (nil: none).
+        let deciderFrames: PortServer?
         let logger: Logger
     }
 
@@ -68,14 +74,18 @@ final class EventReader: Sendable {
     func run() {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferSize, alignment: 8)
         defer { buffer.deallocate() }
-        var fds = [pollfd(fd: group.pollFD, events: Int16(POLLIN), revents: 0),
-                   stopPipe.entry]
+        let frames = context.deciderFrames
+        var fds = [pollfd(fd: group.pollFD, events: Int16(POLLIN), revents: 0)]
+        if let frames { fds.append(pollfd(fd: frames.deciderFramesFD, events: Int16(POLLIN), revents: 0)) }
+        fds.append(stopPipe.entry)
         let batches = ArrivalGap()
         var readErrors: UInt64 = 0
         var idle = false
         var spinUntil: UInt64 = 0
         while !stopping.load(ordering: .acquiring) {
             heartbeat.add(1, ordering: .relaxed)
+            // Every turn, spinning or not: a reply is taken as soon as this thread comes by.
+            if let frames, frames.hasDeciders { frames.takeDeciderFrames() }
             if idle {
                 // Nothing left to read: no message may wait for a busy worker now.
                 context.port.releaseDeferred()
@@ -85,7 +95,7 @@ final class EventReader: Sendable {
                 case .failed(let error):
                     context.logger.critical("poll on the fanotify fd failed: \(error); the reader stops")
                     return
-                case .ready: if fds[0].revents == 0 { continue }
+                case .ready: if fds[0].revents == 0 { continue }  // a decider's frame: taken at the top
                 }
             }
             let length: Int

@@ -72,7 +72,7 @@ public enum AgentFrame: Sendable, Equatable {
         var r = ByteReader(bytes, what: "frame")
         let raw = try r.u32()
         guard raw >= 0x100, let type = FrameType(rawValue: raw) else { throw FrameError(.unknownType, "unknown frame type \(raw)") }
-        r = ByteReader(bytes, at: 4, what: "\(type)")
+        r = ByteReader(bytes, at: 4, what: type.name)
         func code() throws(FrameError) -> PortErrorCode {
             let c = try r.u32()
             guard let code = PortErrorCode(rawValue: c) else { throw FrameError(.malformed, "\(type): unknown error code \(c)") }

@@ -2,10 +2,11 @@
 /// the length first, so a short frame is a `FrameError`, never a crash.
 public struct ByteReader {
     private let bytes: [UInt8]
-    private let what: String
+    /// What the frame is, for errors (a constant: naming it costs nothing per frame).
+    private let what: StaticString
     public private(set) var offset: Int
 
-    public init(_ bytes: [UInt8], at offset: Int = 0, what: String) {
+    public init(_ bytes: [UInt8], at offset: Int = 0, what: StaticString) {
         self.bytes = bytes
         self.offset = offset
         self.what = what

@@ -13,4 +13,21 @@ public enum FrameType: UInt32, Sendable {
     case error = 0x104
     case controlReply = 0x105
     case decision = 0x106
+
+    /// The type's name in errors.
+    public var name: StaticString {
+        switch self {
+        case .hello: "hello"
+        case .prime: "prime"
+        case .reply: "reply"
+        case .control: "control"
+        case .replyAndPrime: "replyAndPrime"
+        case .welcome: "welcome"
+        case .refused: "refused"
+        case .message: "message"
+        case .error: "error"
+        case .controlReply: "controlReply"
+        case .decision: "decision"
+        }
+    }
 }

@@ -8,14 +8,19 @@ import PortProtocol
 import PortTransport
 import Synchronization
 
-/// One client of the socket port, from its hello to its end: a reader (this
-/// connection's thread) that takes its frames, and a pump. A message given
-/// to one of a decider's primed gets is written to the socket at once, by
-/// the thread that delivered it (no thread is woken for it); only when the
-/// socket has no room does it wait, in order, for the pump, which writes it
-/// by its deadline or ends the connection (`not-reading`). An observer's
-/// pump writes its decisions. Any broken rule ends the connection, once,
-/// with the reason sent to the client and logged.
+/// One client of the socket port, from its hello to its end: this
+/// connection's thread, and a pump. A message given to one of a decider's
+/// primed gets is written to the socket at once, by the thread that
+/// delivered it (no thread is woken for it); only when the socket has no
+/// room does it wait, in order, for the pump, which writes it by its
+/// deadline or ends the connection (`not-reading`). A decider's frames
+/// (replies, primes) are taken by whoever takes the server's decider frames
+/// (`PortServer.takeDeciderFrames`: the agent's event reader, which is awake
+/// for the next event anyway), never waiting; what may wait (control
+/// requests, a notice the socket has no room for) goes to this connection's
+/// thread. An observer's or a control connection's thread reads its own
+/// frames; an observer's pump writes its decisions. Any broken rule ends the
+/// connection, once, with the reason sent to the client and logged.
 final class PortConnection: @unchecked Sendable {
     let serial: UInt64
     let socket: SeqPacketSocket
@@ -27,6 +32,22 @@ final class PortConnection: @unchecked Sendable {
     private let primed = Atomic<Int>(0)
     private let handled = Atomic<UInt64>(0)
     private let ended = Atomic<Bool>(false)
+    /// The client closed its end (a quiet end, logged as a disconnect).
+    private let closedByClient = Atomic<Bool>(false)
+    /// A thread is taking this decider's frames (one at a time keeps them in order).
+    private let taking = Atomic<Bool>(false)
+    /// What this decider's connection thread is to do: control requests and
+    /// notices that may wait for room, at most `maxWork`.
+    private let work = Mutex(Deque<Work>())
+    private let workReady = DispatchSemaphore(value: 0)
+    /// The frame that tells a decider why it was ended, sent by its thread before the socket shuts.
+    private let farewell = Mutex<AgentFrame?>(nil)
+    static let maxWork = 256
+
+    private enum Work {
+        case send(AgentFrame)
+        case control(requestId: UInt32, command: UInt32, argument: [UInt8])
+    }
     /// A decider's messages the socket had no room for, oldest first (the pump writes them).
     private let backlog = Mutex(Deque<Outbound>())
     private let backlogReady = DispatchSemaphore(value: 0)
@@ -70,7 +91,12 @@ final class PortConnection: @unchecked Sendable {
         defer { finish() }
         guard let hello = handshake() else { return }
         server.logger.log(level: quiet ? .debug : .info, "port: \(who) connected as \(hello.role)")
-        readFrames()
+        if hello.role == .decider {
+            server.watchFrames(of: self)
+            doWork()
+        } else {
+            readFrames()
+        }
     }
 
     private func handshake() -> Hello? {
@@ -146,6 +172,44 @@ final class PortConnection: @unchecked Sendable {
         }
     }
 
+    /// Takes the frames waiting on this decider's socket, at most `budget`,
+    /// never waiting (`PortServer.takeDeciderFrames`). A thread that finds
+    /// another one taking them leaves them to it.
+    func takeWaitingFrames(budget: Int) {
+        guard !taking.exchange(true, ordering: .acquiring) else { return }
+        defer { taking.store(false, ordering: .releasing) }
+        for _ in 0..<budget where !ended.load(ordering: .acquiring) {
+            do {
+                guard let received = try socket.tryReceive(capacity: PortLimits.maxClientFrame + 1) else { return }
+                closeStray(received)
+                if received.truncated { throw FrameError(.oversized, "a frame of \(received.length) bytes (at most \(PortLimits.maxClientFrame))") }
+                try take(try ClientFrame.decode(received.bytes))
+            } catch let error as FrameError {
+                return end(error.code, error.detail)
+            } catch {
+                closedByClient.store(true, ordering: .releasing)
+                return end(nil, "")
+            }
+        }
+    }
+
+    /// A decider's thread: control requests and the notices that had to wait, until the end.
+    private func doWork() {
+        while true {
+            workReady.wait()
+            while !ended.load(ordering: .acquiring), let item = work.withLock({ $0.popFirst() }) {
+                switch item {
+                case .send(let frame): sendWaiting(frame)
+                case .control(let requestId, let command, let argument): answerControl(requestId, command, argument)
+                }
+            }
+            guard ended.load(ordering: .acquiring) else { continue }
+            if let frame = farewell.withLock({ $0.take() }) { sendWaiting(frame) }
+            socket.shutdown()
+            return
+        }
+    }
+
     private func take(_ frame: ClientFrame) throws(FrameError) {
         switch frame {
         case .hello:
@@ -166,13 +230,22 @@ final class PortConnection: @unchecked Sendable {
                 try c.reply(id, status: status, ClientReply(payload: payload, client: hello?.name ?? "?"))
                 handled.add(1, ordering: .relaxed)
             } catch {
-                send(.error(.noWaiter, messageId: id, reason: "no waiter is present for the reply to message \(id) (late, already answered, or not sent to this client)"))
+                try notify(.error(.noWaiter, messageId: id, reason: "no waiter is present for the reply to message \(id) (late, already answered, or not sent to this client)"))
             }
             if primeAgain { try take(.prime(count: 1)) }
         case .control(let requestId, let raw, let argument):
+            // A request may take a while (a reload): a decider's waits for its own thread.
+            if isDecider { try queue(.control(requestId: requestId, command: raw, argument: argument)) } else {
+                answerControl(requestId, raw, argument)
+            }
+        }
+    }
+
+    /// Answers one control request, on the thread that may wait for it.
+    private func answerControl(_ requestId: UInt32, _ raw: UInt32, _ argument: [UInt8]) {
             guard let command = ControlCommand(rawValue: raw) else {
-                return send(.controlReply(requestId: requestId, status: PortErrorCode.unknownCommand.rawValue,
-                                          body: Array("unknown command \(raw)".utf8)))
+                return sendWaiting(.controlReply(requestId: requestId, status: PortErrorCode.unknownCommand.rawValue,
+                                                 body: Array("unknown command \(raw)".utf8)))
             }
             let handler = server.control.withLock { $0 }
             let answer = handler?(command, argument) ?? .failed("the agent takes no control requests yet")
@@ -183,11 +256,22 @@ final class PortConnection: @unchecked Sendable {
             repeat {
                 let end = min(start + piece, answer.body.count)
                 let more = end < answer.body.count
-                send(.controlReply(requestId: requestId, status: status | (more ? PortLimits.morePieces : 0),
-                                   body: Array(answer.body[start..<end])))
+                sendWaiting(.controlReply(requestId: requestId, status: status | (more ? PortLimits.morePieces : 0),
+                                          body: Array(answer.body[start..<end])))
                 start = end
             } while start < answer.body.count
+    }
+
+    /// Puts a task on this decider's thread; a client that lets them pile up is ended.
+    private func queue(_ item: Work) throws(FrameError) {
+        let count = work.withLock { q -> Int in
+            q.append(item)
+            return q.count
         }
+        guard count <= Self.maxWork else {
+            throw FrameError(.notReading, "it left \(count) notices and control answers unread")
+        }
+        workReady.signal()
     }
 
     /// A message given to one of this decider's gets (the port's push): written
@@ -236,7 +320,16 @@ final class PortConnection: @unchecked Sendable {
         }
     }
 
-    private func send(_ frame: AgentFrame) {
+    /// A notice to a decider, from the thread that takes its frames: written
+    /// now when the socket has room and nothing waits before it, else left to
+    /// the connection's thread.
+    private func notify(_ frame: AgentFrame) throws(FrameError) {
+        let sent = work.withLock { q in q.isEmpty && ((try? socket.trySend(frame.encode())) ?? false) }
+        if !sent { try queue(.send(frame)) }
+    }
+
+    /// Sends a frame, waiting up to a second for room: on a thread that may wait.
+    private func sendWaiting(_ frame: AgentFrame) {
         try? socket.send(frame.encode(), until: SystemClock().now() + 1_000_000_000, stop: server.stopFD)
     }
 
@@ -246,7 +339,7 @@ final class PortConnection: @unchecked Sendable {
     }
 
     private func refuse(_ code: PortErrorCode, _ reason: String) {
-        send(.refused(code, reason: reason))
+        sendWaiting(.refused(code, reason: reason))
         server.problems.warning("port: refused \(who): \(reason)")
         end(nil, "")
     }
@@ -255,21 +348,28 @@ final class PortConnection: @unchecked Sendable {
     /// fails its unanswered messages at once. Safe from any thread.
     func end(_ code: PortErrorCode?, _ reason: String) {
         guard !ended.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        if let code {
-            send(.error(code, messageId: 0, reason: reason))
-            if code != .shuttingDown { server.problems.warning("port: \(who) disconnected: \(code): \(reason)") }
-        }
+        let frame = code.map { AgentFrame.error($0, messageId: 0, reason: reason) }
+        if let code, code != .shuttingDown { server.problems.warning("port: \(who) disconnected: \(code): \(reason)") }
         client.withLock { $0 }?.disconnect()
         server.observers.remove(serial)
         backlogReady.signal()
-        socket.shutdown()
+        if isDecider {
+            // Whoever ended it may not wait (the event reader): the decider's thread says why, then shuts the socket.
+            server.unwatchFrames(of: self)
+            farewell.withLock { $0 = frame }
+            workReady.signal()
+        } else {
+            if let frame { sendWaiting(frame) }
+            socket.shutdown()
+        }
     }
 
     /// After the reader's last frame: ends the connection, waits for its pump, lets the socket go.
     private func finish() {
-        let quietEnd = hello != nil && !ended.load(ordering: .acquiring)
+        let quietEnd = hello != nil && (!ended.load(ordering: .acquiring) || closedByClient.load(ordering: .acquiring))
         end(nil, "")
         if quietEnd { server.logger.log(level: quiet ? .debug : .info, "port: \(who) disconnected") }
+        socket.shutdown()
         server.unregister(self, portId: client.withLock { $0?.info.id })
         client.withLock { $0 = nil }
         backlog.withLock { $0.removeAll() }

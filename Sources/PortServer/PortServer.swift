@@ -40,6 +40,11 @@ public final class PortServer: Sendable {
     private let stopWriter = Mutex<Int32>(-1)
     private let threads = DispatchGroup()
     private let registry = Mutex(Registry())
+    /// An epoll set of the deciders' sockets: readable while a decider's frame waits to be taken.
+    public let deciderFramesFD: Int32
+    private let deciders = Atomic<Int>(0)
+    /// The agent's event reader takes the deciders' frames; else a thread of the server's does.
+    private let framesTakenByCaller = Atomic<Bool>(false)
 
     struct Registry {
         var nextSerial: UInt64 = 1
@@ -74,6 +79,14 @@ public final class PortServer: Sendable {
             throw TransportError(operation: "pipe", errno: err)
         }
         for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        let frames = cport_ready_set_create()
+        guard frames >= 0 else {
+            close(fd)
+            for end in ends { close(end) }
+            unlink(access.path)
+            throw TransportError(operation: "epoll_create1", errno: -frames)
+        }
+        deciderFramesFD = frames
         listener = fd
         stopFD = ends[0]
         stopWriter.withLock { $0 = ends[1] }
@@ -86,6 +99,7 @@ public final class PortServer: Sendable {
     }
 
     deinit {
+        close(deciderFramesFD)
         close(listener)
         close(stopFD)
         stopWriter.withLock { if $0 >= 0 { close($0) } }
@@ -94,9 +108,63 @@ public final class PortServer: Sendable {
     /// Sets what answers control requests (status, reload, …); until then they fail.
     public func onControl(_ handler: @escaping ControlHandler) { control.withLock { $0 = handler } }
 
-    /// Starts accepting connections, on a thread of its own.
+    /// Starts accepting connections, on a thread of its own; and taking the
+    /// deciders' frames on another, unless `takeDeciderFramesElsewhere()` was called.
     public func start() {
         DispatchQueue(label: "fanfilter.port.accept").async(group: threads) { [self] in acceptLoop() }
+        if !framesTakenByCaller.load(ordering: .acquiring) {
+            DispatchQueue(label: "fanfilter.port.frames").async(group: threads) { [self] in frameLoop() }
+        }
+    }
+
+    /// Leaves the deciders' frames to the caller (before `start()`): it polls
+    /// `deciderFramesFD` and calls `takeDeciderFrames()`, so that a reply is
+    /// taken by a thread that is awake anyway, and no thread is woken for it.
+    public func takeDeciderFramesElsewhere() { framesTakenByCaller.store(true, ordering: .releasing) }
+
+    /// Whether a decider is connected (no frame of one can wait otherwise).
+    public var hasDeciders: Bool { deciders.load(ordering: .relaxed) > 0 }
+
+    /// Takes the frames waiting on the deciders' sockets (replies, primes): at
+    /// most `budget` of each connection a call. Never waits: what may wait is
+    /// left to each connection's thread. Safe from any thread.
+    public func takeDeciderFrames(budget: Int = 16) {
+        var serials = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        let ready = withUnsafeMutableBytes(of: &serials) { raw -> [PortConnection] in
+            let keys = raw.bindMemory(to: UInt64.self)
+            let n = cport_ready_set_poll(deciderFramesFD, keys.baseAddress, Int32(keys.count))
+            guard n > 0 else { return [] }
+            return registry.withLock { r in keys.prefix(Int(n)).compactMap { r.connections[$0] } }
+        }
+        for connection in ready { connection.takeWaitingFrames(budget: budget) }
+    }
+
+    /// The server's own taker of decider frames, when no one else takes them.
+    private func frameLoop() {
+        var fds = [pollfd(fd: deciderFramesFD, events: Int16(POLLIN), revents: 0), pollfd(fd: stopFD, events: Int16(POLLIN), revents: 0)]
+        while true {
+            fds[0].revents = 0
+            fds[1].revents = 0
+            if poll(&fds, 2, -1) < 0 { if errno == EINTR { continue }; return }
+            if fds[1].revents != 0 { return }
+            takeDeciderFrames()
+        }
+    }
+
+    /// A decider's frames are taken from now on (after its welcome).
+    func watchFrames(of connection: PortConnection) {
+        if cport_ready_set_add(deciderFramesFD, connection.socket.fd, connection.serial) == 0 {
+            deciders.add(1, ordering: .relaxed)
+        } else {
+            connection.end(nil, "")
+        }
+    }
+
+    /// A decider's frames are no longer taken (it ended).
+    func unwatchFrames(of connection: PortConnection) {
+        if cport_ready_set_remove(deciderFramesFD, connection.socket.fd) == 0 {
+            deciders.subtract(1, ordering: .relaxed)
+        }
     }
 
     /// Closes the socket (its file is removed), disconnects every client (their

@@ -77,6 +77,20 @@ public final class SeqPacketSocket: @unchecked Sendable {
         // call, not three); `shutdown()` from another thread ends it.
         let flags = deadline == nil && stop < 0 ? Int32(0) : Int32(MSG_DONTWAIT)
         while true {
+            if let received = try receiveOnce(capacity: capacity, flags: flags) { return received }
+            guard try wait(for: Int16(POLLIN), until: deadline, stop: stop) else { return nil }
+        }
+    }
+
+    /// Receives one frame if one waits now; nil when none does. Never waits;
+    /// throws as `receive`.
+    public func tryReceive(capacity: Int) throws(TransportError) -> Received? {
+        try receiveOnce(capacity: capacity, flags: Int32(MSG_DONTWAIT))
+    }
+
+    /// One receive (EINTR retried); nil on EAGAIN.
+    private func receiveOnce(capacity: Int, flags: Int32) throws(TransportError) -> Received? {
+        while true {
             var length = 0
             var received: Int32 = -1
             // Into uninitialised room (no memset of the whole capacity), then copied to its own size.
@@ -92,7 +106,7 @@ public final class SeqPacketSocket: @unchecked Sendable {
             if error == 0 { throw TransportError(operation: "receive", errno: 0) }
             if error == EINTR { continue }
             guard error == EAGAIN else { throw TransportError(operation: "receive", errno: error) }
-            guard try wait(for: Int16(POLLIN), until: deadline, stop: stop) else { return nil }
+            return nil
         }
     }
 

@@ -98,6 +98,36 @@ final class HostileClientTests: PortTestCase {
         withExtendedLifetime(first) {}
     }
 
+    /// A decider's control request may take a while (a reload): it waits on
+    /// the connection's own thread, and the decider's replies are taken meanwhile.
+    func testADecidersSlowControlRequestHoldsUpNoReply() throws {
+        let release = DispatchSemaphore(value: 0)
+        server.onControl { _, _ in
+            release.wait()
+            return .ok("done")
+        }
+        let c = try RawClient(socketPath, Hello(role: .decider, name: "both"))
+        try c.prime(1)
+        try c.send(.control(requestId: 7, command: ControlCommand.status.rawValue, argument: []))
+        let waiter = sendInBackground(message(), timeout: .seconds(10))
+        guard case .message(_, let id, _) = try c.next() else { return XCTFail("no message") }
+        try c.send(ClientFrame.reply(messageId: id, .allow))
+        guard case .replied? = waiter.wait()?.0 else { return XCTFail("the reply waited for the control request") }
+        release.signal()
+        guard case .controlReply(7, 0, let body) = try c.next() else { return XCTFail("no control reply") }
+        XCTAssertEqual(String(decoding: body, as: UTF8.self), "done")
+    }
+
+    /// Replies to messages it never got earn a decider no-waiter notices; one
+    /// that never reads them is ended once they pile up, and holds no more.
+    func testADeciderThatLetsItsNoticesPileUpIsEnded() throws {
+        let c = try RawClient(socketPath, Hello(role: .decider, name: "flood"))
+        for id in 1...20_000 { try? c.send(ClientFrame.reply(messageId: UInt64(id), .allow)) }
+        XCTAssertNotNil(log.wait { $0.message.contains("'flood'") && $0.message.contains("not-reading") })
+        XCTAssertTrue(eventually { self.server.clients.isEmpty }, "\(server.clients.map(\.name))")
+        try assertStillServes()
+    }
+
     func testAClientThatNeverReadsIsDisconnectedByTheDeadlineAndHeldNothing() throws {
         let c = try RawClient(socketPath, Hello(role: .decider, name: "deaf"))
         try c.prime(200)

@@ -41,4 +41,17 @@ ssize_t cport_send(int fd, const void *buffer, size_t length, int pass_fd, int f
 /// Bytes stored, 0 at end of stream, or -errno.
 ssize_t cport_receive(int fd, void *buffer, size_t capacity, size_t *record_length, int *received_fd, int flags);
 
+/// A readiness set of sockets (epoll, close-on-exec): the fd, or -errno.
+int cport_ready_set_create(void);
+
+/// Watches `fd` for frames to read, to be reported as `key`. 0 or -errno.
+int cport_ready_set_add(int set, int fd, uint64_t key);
+
+/// Stops watching `fd`. 0 or -errno.
+int cport_ready_set_remove(int set, int fd);
+
+/// The keys of up to `capacity` watched sockets that have something to
+/// read (or have ended), without waiting. How many, or -errno.
+int cport_ready_set_poll(int set, uint64_t *keys, int capacity);
+
 #endif
