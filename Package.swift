@@ -111,6 +111,9 @@ let package = Package(
             "PortServer", "PortProtocol", "PortTransport", "Clocks", "FilterPort", "TestSupport", "fanfilter-port-conformance",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .testTarget(name: "FilterPortClientTests", dependencies: [
+            "FilterPortClient", "PortServer", "PortProtocol", "FilterPort", "TestSupport",
+        ]),
         .testTarget(name: "AgentLogTests", dependencies: ["AgentLog", .product(name: "Logging", package: "swift-log")]),
         // What the kernel and command-line tests share: a private tmpfs, child processes with
         // bounded waits, the agent under test, a log that keeps what it is given.

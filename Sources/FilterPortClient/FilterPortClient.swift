@@ -10,14 +10,18 @@ import Synchronization
 /// FilterSendMessage): connect with a hello, prime gets, take messages,
 /// reply by message id, send control requests; observers take decisions.
 ///
-/// No thread of its own: a thread that waits for something (`getMessage`,
-/// `nextDecision`, `sendToFilter`, `noWaiterNotice`) and finds no other
-/// thread reading the socket reads it itself, files each frame it gets
-/// (messages, decisions, control replies, no-waiter notices) and returns as
-/// soon as one is what it waited for; the others wait their turn. So a
-/// message reaches the thread that handles it without a hand-over, and any
-/// number of threads may call any method at once. A fatal error from the
-/// agent, or the socket closing, ends every wait with `.disconnected`.
+/// No thread of its own: a thread that waits for something reads the socket
+/// itself and files each frame it gets (messages, decisions, control
+/// replies, no-waiter notices) where its waiter looks. Threads waiting for a
+/// message with no time limit (`getMessage()`, a decider's loop) all wait
+/// in the receive at once, as a completion port's threads do: the kernel
+/// wakes one of them for each frame, and no thread wakes another to read
+/// on. Any other wait (`nextDecision`, `sendToFilter`, `noWaiterNotice`, a
+/// `getMessage` with a timeout) reads only while no other thread reads, and
+/// otherwise waits for the frame to be filed; the reader hands on to the
+/// next when it returns. Any number of threads may call any method at once.
+/// A fatal error from the agent, or the socket closing, ends every wait
+/// with `.disconnected`.
 public final class FilterPortClient: @unchecked Sendable {
     /// The connection's id on the agent's port (0 for observers and control connections).
     public let connectionId: UInt64
@@ -36,8 +40,12 @@ public final class FilterPortClient: @unchecked Sendable {
         var controlPieces: [UInt32: [UInt8]] = [:]
         var noWaiter = Deque<UInt64>()
         var ended: FilterPortClientError?
-        /// A thread is reading the socket now.
+        /// A thread is reading the socket now, alone (a wait that is not an untimed `getMessage`).
         var reading = false
+        /// Untimed `getMessage` calls in the receive now.
+        var messageReaders = 0
+        /// Threads waiting for another to file their frame.
+        var waiting = 0
     }
 
     /// Connects to the agent's port at `path` and says hello; returns once
@@ -83,7 +91,7 @@ public final class FilterPortClient: @unchecked Sendable {
 
     /// The next message delivered to this client's gets; nil when `timeout` passes.
     public func getMessage(timeout: Duration? = nil) throws(FilterPortClientError) -> ClientMessage? {
-        try wait(timeout) { $0.messages.popFirst() }
+        try wait(timeout, alongsideOthers: timeout == nil) { $0.messages.popFirst() }
     }
 
     /// FilterReplyMessage: answers message `messageId`; with `primeAgain`, one
@@ -134,16 +142,36 @@ public final class FilterPortClient: @unchecked Sendable {
     }
 
     /// Waits until `pick` finds something, reading the socket itself while no
-    /// other thread does; nil when `timeout` passes.
-    private func wait<T>(_ timeout: Duration?, _ pick: (inout Inbox) -> T?) throws(FilterPortClientError) -> T? {
+    /// other thread does (`alongsideOthers`: also while other such waits do,
+    /// in a blocking receive that the kernel wakes for one of them a frame);
+    /// nil when `timeout` passes.
+    private func wait<T>(_ timeout: Duration?, alongsideOthers: Bool = false, _ pick: (inout Inbox) -> T?) throws(FilterPortClientError) -> T? {
         let deadline = timeout.map { SystemClock().deadline(after: $0) }
         condition.lock()
         defer { condition.unlock() }
         while true {
             if let item = pick(&inbox) { return item }
             if let ended = inbox.ended { throw ended }
-            if inbox.reading {
-                if !condition.wait(until: deadline) { return pick(&inbox) }
+            if alongsideOthers, !inbox.reading {
+                inbox.messageReaders += 1
+                condition.unlock()
+                let frame = readFrame(until: nil)
+                condition.lock()
+                inbox.messageReaders -= 1
+                guard let frame else { continue }
+                if !file(frame) {
+                    condition.broadcast()  // another waiter's frame
+                } else if inbox.messageReaders == 0, inbox.waiting > 0 {
+                    condition.signal()  // a waiter that reads alone may read now
+                }
+                continue
+            }
+            if inbox.reading || inbox.messageReaders > 0 {
+                // Whoever reads files what comes, and says so.
+                inbox.waiting += 1
+                let woken = condition.wait(until: deadline)
+                inbox.waiting -= 1
+                if !woken { return pick(&inbox) }
                 continue
             }
             inbox.reading = true
@@ -184,11 +212,13 @@ public final class FilterPortClient: @unchecked Sendable {
         }
     }
 
-    /// Files one frame where its waiter looks (the lock held).
-    private func file(_ frame: Frame) {
+    /// Files one frame where its waiter looks (the lock held); true when it was a message.
+    @discardableResult
+    private func file(_ frame: Frame) -> Bool {
         switch frame {
         case .end(let why):
             if inbox.ended == nil { inbox.ended = why }
+            return false
         case .agent(let f, let descriptor):
             var kept = false
             switch f {
@@ -215,6 +245,7 @@ public final class FilterPortClient: @unchecked Sendable {
                 break
             }
             if !kept, descriptor >= 0 { close(descriptor) }
+            return kept
         }
     }
 }
