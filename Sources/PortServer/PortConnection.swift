@@ -243,23 +243,23 @@ final class PortConnection: @unchecked Sendable {
 
     /// Answers one control request, on the thread that may wait for it.
     private func answerControl(_ requestId: UInt32, _ raw: UInt32, _ argument: [UInt8]) {
-            guard let command = ControlCommand(rawValue: raw) else {
-                return sendWaiting(.controlReply(requestId: requestId, status: PortErrorCode.unknownCommand.rawValue,
-                                                 body: Array("unknown command \(raw)".utf8)))
-            }
-            let handler = server.control.withLock { $0 }
-            let answer = handler?(command, argument) ?? .failed("the agent takes no control requests yet")
-            // A longer answer (the metrics of a policy with thousands of rules) goes in pieces.
-            let status = answer.error?.rawValue ?? 0
-            let piece = PortLimits.maxAgentFrame - 12
-            var start = 0
-            repeat {
-                let end = min(start + piece, answer.body.count)
-                let more = end < answer.body.count
-                sendWaiting(.controlReply(requestId: requestId, status: status | (more ? PortLimits.morePieces : 0),
-                                          body: Array(answer.body[start..<end])))
-                start = end
-            } while start < answer.body.count
+        guard let command = ControlCommand(rawValue: raw) else {
+            return sendWaiting(.controlReply(requestId: requestId, status: PortErrorCode.unknownCommand.rawValue,
+                                             body: Array("unknown command \(raw)".utf8)))
+        }
+        let handler = server.control.withLock { $0 }
+        let answer = handler?(command, argument) ?? .failed("the agent takes no control requests yet")
+        // A longer answer (the metrics of a policy with thousands of rules) goes in pieces.
+        let status = answer.error?.rawValue ?? 0
+        let piece = PortLimits.maxAgentFrame - 12
+        var start = 0
+        repeat {
+            let end = min(start + piece, answer.body.count)
+            let more = end < answer.body.count
+            sendWaiting(.controlReply(requestId: requestId, status: status | (more ? PortLimits.morePieces : 0),
+                                      body: Array(answer.body[start..<end])))
+            start = end
+        } while start < answer.body.count
     }
 
     /// Puts a task on this decider's thread; a client that lets them pile up is ended.
