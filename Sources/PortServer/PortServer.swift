@@ -141,13 +141,18 @@ public final class PortServer: Sendable {
 
     /// The server's own taker of decider frames, when no one else takes them.
     private func frameLoop() {
-        var fds = [pollfd(fd: deciderFramesFD, events: Int16(POLLIN), revents: 0), pollfd(fd: stopFD, events: Int16(POLLIN), revents: 0)]
+        whileReadable(deciderFramesFD) { takeDeciderFrames() }
+    }
+
+    /// Runs `body` each time `fd` is readable, until the server stops.
+    private func whileReadable(_ fd: Int32, _ body: () -> Void) {
+        var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: stopFD, events: Int16(POLLIN), revents: 0)]
         while true {
             fds[0].revents = 0
             fds[1].revents = 0
             if poll(&fds, 2, -1) < 0 { if errno == EINTR { continue }; return }
             if fds[1].revents != 0 { return }
-            takeDeciderFrames()
+            body()
         }
     }
 
@@ -198,19 +203,14 @@ public final class PortServer: Sendable {
     }
 
     private func acceptLoop() {
-        var fds = [pollfd(fd: listener, events: Int16(POLLIN), revents: 0), pollfd(fd: stopFD, events: Int16(POLLIN), revents: 0)]
-        while true {
-            fds[0].revents = 0
-            fds[1].revents = 0
-            if poll(&fds, 2, -1) < 0 { if errno == EINTR { continue }; return }
-            if fds[1].revents != 0 { return }
+        whileReadable(listener) { [self] in
             let fd = cport_accept(listener)
-            if fd < 0 {
+            guard fd >= 0 else {
                 if -fd == EMFILE || -fd == ENFILE {
                     logger.error("port: cannot accept a client: out of file descriptors")
                     usleep(100_000)
                 }
-                continue
+                return
             }
             admit(SeqPacketSocket(adopting: fd))
         }
