@@ -66,6 +66,7 @@ final class PortConnection: @unchecked Sendable {
     }
 
     var hello: Hello? { helloBox.withLock { $0 } }
+    var isEnded: Bool { ended.load(ordering: .acquiring) }
     var role: Role? { hello?.role }
     var isDecider: Bool { role == .decider }
 

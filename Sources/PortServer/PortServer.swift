@@ -160,6 +160,8 @@ public final class PortServer: Sendable {
     func watchFrames(of connection: PortConnection) {
         if cport_ready_set_add(deciderFramesFD, connection.socket.fd, connection.serial) == 0 {
             deciders.add(1, ordering: .relaxed)
+            // Ended meanwhile (the server stopping): its own removal may have come first.
+            if connection.isEnded { unwatchFrames(of: connection) }
         } else {
             connection.end(nil, "")
         }
