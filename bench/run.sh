@@ -192,3 +192,14 @@ name = f"{out}/bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
 json.dump(dict(cpus=cpus, kernel=kernel, rounds=len(next(iter(rows.values()))), results=table), open(name, "w"), indent=1)
 print(f"written: {name}")
 PY
+
+# The floor under fanfilter-ask: what a bare round trip between two processes
+# costs on this machine, idle and busy (two wake-ups, no work).
+case " $contenders " in *" fanfilter-ask "*)
+    cc -O2 -o "$WORK/pingpong" "$SRC/bench/pingpong.c"
+    for mode in $modes; do
+        [ "$mode" = busy ] && start_hogs
+        echo "$mode: a bare round trip between two processes over SOCK_SEQPACKET: $("$WORK/pingpong" 100000 | sed 's/round_trip_ns=//') ns"
+        stop_hogs
+    done ;;
+esac
