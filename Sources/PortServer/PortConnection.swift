@@ -36,9 +36,12 @@ final class PortConnection: @unchecked Sendable {
     private let closedByClient = Atomic<Bool>(false)
     /// A thread is taking this decider's frames (one at a time keeps them in order).
     private let taking = Atomic<Bool>(false)
-    /// What this decider's connection thread is to do: control requests and
-    /// notices that may wait for room, at most `maxWork`.
-    private let work = Mutex(Deque<Work>())
+    /// What this decider's connection thread is to do (control requests,
+    /// notices that found no room), at most `maxWork`. While a notice waits
+    /// for room, the decider's frames are left untaken: a decider is read no
+    /// faster than it reads (its replies are still taken while a control
+    /// request runs).
+    private let work = Mutex(WorkQueue())
     private let workReady = DispatchSemaphore(value: 0)
     /// The frame that tells a decider why it was ended, sent by its thread before the socket shuts.
     private let farewell = Mutex<AgentFrame?>(nil)
@@ -47,6 +50,14 @@ final class PortConnection: @unchecked Sendable {
     private enum Work {
         case send(AgentFrame)
         case control(requestId: UInt32, command: UInt32, argument: [UInt8])
+    }
+
+    private struct WorkQueue {
+        var items = Deque<Work>()
+        /// How many of the items are notices waiting for room.
+        var notices = 0
+        /// Out of the server's frame set until the items are done.
+        var paused = false
     }
     /// A decider's messages the socket had no room for, oldest first (the pump writes them).
     private let backlog = Mutex(Deque<Outbound>())
@@ -180,6 +191,15 @@ final class PortConnection: @unchecked Sendable {
         guard !taking.exchange(true, ordering: .acquiring) else { return }
         defer { taking.store(false, ordering: .releasing) }
         for _ in 0..<budget where !ended.load(ordering: .acquiring) {
+            let behind = work.withLock { w -> Bool in
+                guard w.notices > 0 else { return false }
+                if !w.paused {
+                    w.paused = true
+                    server.unwatchFrames(of: self)
+                }
+                return true
+            }
+            if behind { return }  // taken again once this connection's thread has caught up
             do {
                 guard let received = try socket.tryReceive(capacity: PortLimits.maxClientFrame + 1) else { return }
                 closeStray(received)
@@ -198,10 +218,20 @@ final class PortConnection: @unchecked Sendable {
     private func doWork() {
         while true {
             workReady.wait()
-            while !ended.load(ordering: .acquiring), let item = work.withLock({ $0.popFirst() }) {
+            while !ended.load(ordering: .acquiring), let item = work.withLock({ $0.items.first }) {
                 switch item {
-                case .send(let frame): sendWaiting(frame)
+                case .send(let frame): deliver(frame)
                 case .control(let requestId, let command, let argument): answerControl(requestId, command, argument)
+                }
+                // Done only now: a notice counts as waiting until it is out.
+                work.withLock { w in
+                    if case .send = w.items.removeFirst() { w.notices -= 1 }
+                }
+            }
+            work.withLock { w in
+                if w.notices == 0, w.paused, !ended.load(ordering: .acquiring) {
+                    w.paused = false
+                    server.watchFrames(of: self)
                 }
             }
             guard ended.load(ordering: .acquiring) else { continue }
@@ -245,8 +275,8 @@ final class PortConnection: @unchecked Sendable {
     /// Answers one control request, on the thread that may wait for it.
     private func answerControl(_ requestId: UInt32, _ raw: UInt32, _ argument: [UInt8]) {
         guard let command = ControlCommand(rawValue: raw) else {
-            return sendWaiting(.controlReply(requestId: requestId, status: PortErrorCode.unknownCommand.rawValue,
-                                             body: Array("unknown command \(raw)".utf8)))
+            return deliver(.controlReply(requestId: requestId, status: PortErrorCode.unknownCommand.rawValue,
+                                         body: Array("unknown command \(raw)".utf8)))
         }
         let handler = server.control.withLock { $0 }
         let answer = handler?(command, argument) ?? .failed("the agent takes no control requests yet")
@@ -257,17 +287,18 @@ final class PortConnection: @unchecked Sendable {
         repeat {
             let end = min(start + piece, answer.body.count)
             let more = end < answer.body.count
-            sendWaiting(.controlReply(requestId: requestId, status: status | (more ? PortLimits.morePieces : 0),
-                                      body: Array(answer.body[start..<end])))
+            deliver(.controlReply(requestId: requestId, status: status | (more ? PortLimits.morePieces : 0),
+                                  body: Array(answer.body[start..<end])))
             start = end
-        } while start < answer.body.count
+        } while start < answer.body.count && !ended.load(ordering: .acquiring)
     }
 
     /// Puts a task on this decider's thread; a client that lets them pile up is ended.
     private func queue(_ item: Work) throws(FrameError) {
-        let count = work.withLock { q -> Int in
-            q.append(item)
-            return q.count
+        let count = work.withLock { w -> Int in
+            w.items.append(item)
+            if case .send = item { w.notices += 1 }
+            return w.items.count
         }
         guard count <= Self.maxWork else {
             throw FrameError(.notReading, "it left \(count) notices and control answers unread")
@@ -325,8 +356,16 @@ final class PortConnection: @unchecked Sendable {
     /// now when the socket has room and nothing waits before it, else left to
     /// the connection's thread.
     private func notify(_ frame: AgentFrame) throws(FrameError) {
-        let sent = work.withLock { q in q.isEmpty && ((try? socket.trySend(frame.encode())) ?? false) }
+        let sent = work.withLock { w in w.notices == 0 && ((try? socket.trySend(frame.encode())) ?? false) }
         if !sent { try queue(.send(frame)) }
+    }
+
+    /// Sends a notice or a control answer, waiting up to a second for room (on
+    /// a thread that may wait); a client that leaves it unread that long is ended.
+    private func deliver(_ frame: AgentFrame) {
+        do { try socket.send(frame.encode(), until: SystemClock().now() + 1_000_000_000, stop: server.stopFD) } catch {
+            if error.errno == ETIMEDOUT { end(.notReading, "it left a notice or a control answer unread for a second") } else { end(nil, "") }
+        }
     }
 
     /// Sends a frame, waiting up to a second for room: on a thread that may wait.

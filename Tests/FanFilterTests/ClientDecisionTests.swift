@@ -1,3 +1,4 @@
+import Clocks
 import Dispatch
 import FanFilter
 import Foundation
@@ -5,6 +6,8 @@ import Glibc
 import Policy
 import PortProtocol
 import PortServer
+import PortTransport
+import Synchronization
 import TestSupport
 import XCTest
 
@@ -83,6 +86,42 @@ final class ClientDecisionTests: KernelTestCase {
         XCTAssertLessThan(ContinuousClock.now - killed, .seconds(5), "answered at the disconnect, not at reply_timeout")
         _ = holder.wait()
         stop(agent)
+    }
+
+    /// The event reader takes the deciders' replies: a decider that floods it
+    /// with replies to messages it never got (and reads the notices they earn)
+    /// holds up neither the kernel's events nor the scanner's decisions.
+    func testAChattyDeciderHoldsUpNeitherTheReaderNorAnotherClient() throws {
+        let files = (0..<200).map { sandbox.file("data/\($0)") }
+        let agent = try start("reply_timeout = 2s\non_timeout = deny\ncache = off\nask perm=open all : dir=$ROOT/data/\n")
+        let s = scanner()
+        let chatty = try SeqPacketSocket(connectingTo: socketPath)
+        try chatty.send(ClientFrame.hello(Hello(role: .decider, name: "chatty")).encode())
+        XCTAssertNotNil(try chatty.receive(capacity: PortLimits.maxAgentFrame, until: SystemClock().now() + 5_000_000_000), "welcomed")
+        let sent = Atomic<Int>(0), notices = Atomic<Int>(0)
+        let threads = DispatchGroup()
+        DispatchQueue.global().async(group: threads) {
+            var id: UInt64 = 1 << 40
+            while (try? chatty.send(ClientFrame.reply(messageId: id, .allow).encode())) != nil {
+                sent.add(1, ordering: .relaxed)
+                id += 1
+            }
+        }
+        DispatchQueue.global().async(group: threads) {
+            while (try? chatty.receive(capacity: PortLimits.maxAgentFrame)) != nil { notices.add(1, ordering: .relaxed) }
+        }
+        XCTAssertTrue(eventually { notices.load(ordering: .relaxed) > 1000 }, "the flood is under way")
+        let started = ContinuousClock.now
+        XCTAssertEqual(openFromChild(files), Array(repeating: "ok", count: 200), "each decided by the scanner, none by on_timeout")
+        XCTAssertLessThan(ContinuousClock.now - started, .seconds(20))
+        XCTAssertGreaterThan(notices.load(ordering: .relaxed), 2000)
+        XCTAssertEqual(server.clients.filter { $0.name == "chatty" }.count, 1, "a client that reads its notices is not ended")
+        chatty.shutdown()
+        XCTAssertEqual(threads.wait(timeout: .now() + 10), .success)
+        kill(s.pid, SIGTERM)
+        _ = s.wait()
+        stop(agent)
+        XCTAssertEqual(agent.counters[.denied], 0)
     }
 
     func testALateClientGetsOnTimeoutNamedInTheLog() throws {
