@@ -107,6 +107,7 @@ let package = Package(
         .testTarget(name: "FileTypeTests", dependencies: ["FileType"]),
         .testTarget(name: "TrustStoreTests", dependencies: ["TrustStore"]),
         .testTarget(name: "PortProtocolTests", dependencies: ["PortProtocol"]),
+        .testTarget(name: "PortTransportTests", dependencies: ["PortTransport"]),
         .testTarget(name: "PortServerTests", dependencies: [
             "PortServer", "PortProtocol", "PortTransport", "Clocks", "FilterPort", "TestSupport", "fanfilter-port-conformance",
             .product(name: "Logging", package: "swift-log"),

@@ -106,25 +106,56 @@ ssize_t cport_send(int fd, const void *buffer, size_t length, int pass_fd, int f
     return n < 0 ? -errno : n;
 }
 
-ssize_t cport_receive(int fd, void *buffer, size_t capacity, size_t *record_length, int *received_fd, int flags) {
-    struct iovec iov = { .iov_base = buffer, .iov_len = capacity };
-    union { char bytes[CMSG_SPACE(2 * sizeof(int))]; struct cmsghdr align; } control;
-    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.bytes, .msg_controllen = sizeof(control.bytes) };
-    *received_fd = -1;
-    /* MSG_TRUNC: the record's real length comes back even when it did not fit. */
-    ssize_t n = recvmsg(fd, &msg, flags | MSG_TRUNC | MSG_CMSG_CLOEXEC);
-    if (n < 0) return -errno;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+/* Room for the descriptors one record may carry (more are cut off by the kernel, and closed). */
+typedef union { char bytes[CMSG_SPACE(2 * sizeof(int))]; struct cmsghdr align; } cport_control;
+
+/* The first descriptor a received record carried (else -1); the others are closed. */
+static int first_descriptor(struct msghdr *msg) {
+    int first = -1;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
         if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
         size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
         for (size_t i = 0; i < count; i++) {
             int got;
             memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-            if (*received_fd < 0) *received_fd = got; else close(got);
+            if (first < 0) first = got; else close(got);
         }
     }
+    return first;
+}
+
+ssize_t cport_receive(int fd, void *buffer, size_t capacity, size_t *record_length, int *received_fd, int flags) {
+    struct iovec iov = { .iov_base = buffer, .iov_len = capacity };
+    cport_control control;
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.bytes, .msg_controllen = sizeof(control.bytes) };
+    *received_fd = -1;
+    /* MSG_TRUNC: the record's real length comes back even when it did not fit. */
+    ssize_t n = recvmsg(fd, &msg, flags | MSG_TRUNC | MSG_CMSG_CLOEXEC);
+    if (n < 0) return -errno;
+    *received_fd = first_descriptor(&msg);
     *record_length = (size_t)n;
     return (ssize_t)(n > (ssize_t)capacity ? (ssize_t)capacity : n);
+}
+
+int cport_receive_many(int fd, void *buffers, size_t stride, int count, size_t *record_lengths, int *received_fds) {
+    struct mmsghdr messages[CPORT_RECEIVE_MANY_MAX];
+    struct iovec iovs[CPORT_RECEIVE_MANY_MAX];
+    cport_control controls[CPORT_RECEIVE_MANY_MAX];
+    if (count > CPORT_RECEIVE_MANY_MAX) count = CPORT_RECEIVE_MANY_MAX;
+    if (count < 1) return -EINVAL;
+    for (int i = 0; i < count; i++) {
+        iovs[i] = (struct iovec){ .iov_base = (char *)buffers + (size_t)i * stride, .iov_len = stride };
+        messages[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iovs[i], .msg_iovlen = 1,
+            .msg_control = controls[i].bytes, .msg_controllen = sizeof(controls[i].bytes) } };
+    }
+    int n;
+    do { n = recvmmsg(fd, messages, (unsigned int)count, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC, NULL); } while (n < 0 && errno == EINTR);
+    if (n < 0) return -errno;
+    for (int i = 0; i < n; i++) {
+        received_fds[i] = first_descriptor(&messages[i].msg_hdr);
+        record_lengths[i] = messages[i].msg_len;
+    }
+    return n;
 }
 
 int cport_ready_set_create(void) {

@@ -43,8 +43,8 @@ final class ClientDecisions: Sendable {
     /// Sends the event; `answer` runs once, on whichever thread settles it.
     func ask(_ event: EventMessage, _ request: AccessRequest, rule: Rule, stat st: stat?,
              answer: @escaping @Sendable (Answer) -> Void) {
-        let policy = event.policy.policy
-        let agent = policy.agent
+        // Fields read where they are (a whole Policy or AgentSettings copied is dozens of retains).
+        let active = event.policy
         let s = request.subject
         let fd = event.file.fd.rawValue
         var record = EventRecord(access: event.access == .execute ? .execute : .open, pid: event.pid,
@@ -52,49 +52,67 @@ final class ClientDecisions: Sendable {
                                  device: st.map { UInt64($0.st_dev) } ?? 0, inode: st.map { UInt64($0.st_ino) } ?? 0,
                                  rule: UInt32(rule.number), fileSize: st.map { UInt64($0.st_size) } ?? 0,
                                  path: request.object.path ?? [], comm: s.comm ?? [], exe: s.exe ?? [])
-        if agent.contentBytes > 0 { record.content = readStart(of: fd, count: agent.contentBytes) }
-        let descriptor = agent.passDescriptor ? SharedDescriptor(duplicating: fd) : nil
+        let contentBytes = active.policy.agent.contentBytes
+        if contentBytes > 0 { record.content = readStart(of: fd, count: contentBytes) }
+        let descriptor = active.policy.agent.passDescriptor ? SharedDescriptor(duplicating: fd) : nil
         record.hasDescriptor = descriptor != nil
         // The client's deadline comes first, so what happened is logged with its name.
-        let total = UInt64(agent.replyTimeout.nanoseconds)
+        let total = UInt64(active.policy.agent.replyTimeout.nanoseconds)
         let deadline = event.receivedAt &+ total &- min(total / 10, 20_000_000)
         let now = SystemClock().now()
         let left = deadline > now ? deadline - now : 0
         let message = WireMessage(event: record, descriptor: descriptor, deadline: deadline)
-        let settings = policy.settings
+        // The closure holds what its answer needs, not the event or the policy: it lives as long as the message.
+        let fallbacks = Fallbacks(access: event.access, policy: active.policy)
         server.port.send(message, replyCapacity: PortLimits.replyPayloadSize, timeout: .nanoseconds(Int64(left))) { [latency] _, _, outcome in
             latency.record(from: now, to: SystemClock().now())
-            answer(Self.answer(for: outcome, access: event.access, settings: settings, agent: agent))
+            answer(fallbacks.answer(for: outcome))
         }
     }
 
-    private static func answer(for outcome: SendOutcome<ClientReply>, access: Access, settings: Settings,
-                               agent: AgentSettings) -> Answer {
-        let timeout = DecisionLog.timeoutSetting(access)
-        switch outcome {
-        case .replied(let header, let reply):
-            let name = reply.client
-            guard header.status == 0, let verdict = ClientFrame.verdict(of: reply.payload) else {
-                return Answer(verdict: agent.onTimeout(access), client: name, setting: timeout,
-                              why: "client '\(name)' could not decide (status \(header.status))")
+    /// The verdicts the settings give an asked event that no client decided.
+    private struct Fallbacks {
+        var onTimeout: Verdict
+        var timeoutSetting: String
+        var onOverload: Verdict
+        var overloadSetting: String
+        var onDisconnect: Verdict
+        var onNoClient: Verdict
+
+        init(access: Access, policy: Policy) {
+            onTimeout = policy.agent.onTimeout(access)
+            timeoutSetting = DecisionLog.timeoutSetting(access)
+            onOverload = policy.agent.onOverload(access)
+            overloadSetting = access == .execute ? "on_overload_execute" : "on_overload"
+            onDisconnect = policy.settings.onDisconnect
+            onNoClient = policy.settings.onNoClient
+        }
+
+        func answer(for outcome: SendOutcome<ClientReply>) -> Answer {
+            switch outcome {
+            case .replied(let header, let reply):
+                let name = reply.client
+                guard header.status == 0, let verdict = ClientFrame.verdict(of: reply.payload) else {
+                    return Answer(verdict: onTimeout, client: name, setting: timeoutSetting,
+                                  why: "client '\(name)' could not decide (status \(header.status))")
+                }
+                return Answer(verdict: verdict == .deny ? .deny : .allow, client: name, setting: nil, why: "")
+            case .timedOut(let delivered):
+                return Answer(verdict: onTimeout, client: nil, setting: timeoutSetting,
+                              why: delivered ? "the client did not answer in time" : "no client primed a get in time")
+            case .replyTooLarge(let count, let capacity):
+                return Answer(verdict: onTimeout, client: nil, setting: timeoutSetting,
+                              why: "the client's reply was \(count) bytes, more than \(capacity)")
+            case .disconnected:
+                return Answer(verdict: onDisconnect, client: nil, setting: "on_disconnect",
+                              why: "the client disconnected before answering")
+            case .noClient:
+                return Answer(verdict: onNoClient, client: nil, setting: "on_no_client",
+                              why: "no connected client serves this rule")
+            case .backlogFull:
+                return Answer(verdict: onOverload, client: nil, setting: overloadSetting,
+                              why: "the clients' port already holds queue_size unanswered messages")
             }
-            return Answer(verdict: verdict == .deny ? .deny : .allow, client: name, setting: nil, why: "")
-        case .timedOut(let delivered):
-            return Answer(verdict: agent.onTimeout(access), client: nil, setting: timeout,
-                          why: delivered ? "the client did not answer in time" : "no client primed a get in time")
-        case .replyTooLarge(let count, let capacity):
-            return Answer(verdict: agent.onTimeout(access), client: nil, setting: timeout,
-                          why: "the client's reply was \(count) bytes, more than \(capacity)")
-        case .disconnected:
-            return Answer(verdict: settings.onDisconnect, client: nil, setting: "on_disconnect",
-                          why: "the client disconnected before answering")
-        case .noClient:
-            return Answer(verdict: settings.onNoClient, client: nil, setting: "on_no_client",
-                          why: "no connected client serves this rule")
-        case .backlogFull:
-            return Answer(verdict: agent.onOverload(access), client: nil,
-                          setting: access == .execute ? "on_overload_execute" : "on_overload",
-                          why: "the clients' port already holds queue_size unanswered messages")
         }
     }
 

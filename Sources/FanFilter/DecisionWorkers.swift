@@ -96,7 +96,6 @@ final class DecisionWorkers: Sendable {
         let taken = SystemClock().now()
         guard let outcome = decision(for: event, id: message.header.messageId, inline: inline) else { return false }
         latencies.workerWait.record(from: event.receivedAt, to: taken)
-        let agent = event.policy.policy.agent
         var request = outcome.request
         var reply = outcome.reply
         reply.setting = outcome.answeredBy?.setting
@@ -105,7 +104,7 @@ final class DecisionWorkers: Sendable {
             askClient(clients, message, request, rule: rule, outcome)
             return true
         }
-        let wouldDeny = reply.decision.verdict == .deny && agent.mode != .enforce
+        let wouldDeny = reply.decision.verdict == .deny && event.policy.policy.agent.mode != .enforce
         // A decision a setting made because no rule could is always logged.
         let logs = wouldDeny || reply.decision.logs || outcome.answeredBy != nil
             || (outcome.openedAs != nil && reply.decision.verdict == .deny)
@@ -149,9 +148,12 @@ final class DecisionWorkers: Sendable {
                            rule: Rule, _ outcome: Outcome) {
         let event = message.payload
         let messageId = message.header.messageId
+        // The answer holds only what it needs (it lives until the client answers).
+        let mode = event.policy.policy.agent.mode
+        let receivedAt = event.receivedAt
+        let openedAs = outcome.openedAs
         clients.ask(event, request, rule: rule, stat: outcome.stat) { [client, log, counters] answer in
             let decision = Decision(verdict: answer.verdict, rule: rule)
-            let mode = event.policy.policy.agent.mode
             do {
                 try client.reply(messageId, DecisionReply(decision: decision, cacheable: false,
                                                           setting: answer.setting, client: answer.client))
@@ -159,8 +161,8 @@ final class DecisionWorkers: Sendable {
                 // its allows are not (a scanner allows nearly everything: `fanfilter monitor` shows them).
                 if answer.verdict == .deny || answer.setting != nil {
                     log.decision(request, decision, wouldDeny: answer.verdict == .deny && mode != .enforce,
-                                 portMessageID: messageId, latencyMicroseconds: (SystemClock().now() &- event.receivedAt) / 1000,
-                                 setting: answer.setting, why: answer.why, openedAs: outcome.openedAs, client: answer.client)
+                                 portMessageID: messageId, latencyMicroseconds: (SystemClock().now() &- receivedAt) / 1000,
+                                 setting: answer.setting, why: answer.why, openedAs: openedAs, client: answer.client)
                 }
             } catch {
                 counters.increment(.lateReplies)

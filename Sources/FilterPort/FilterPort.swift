@@ -111,9 +111,11 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
         let id = state.withLock { s -> UInt64 in
             let id = s.nextMessageId
             s.nextMessageId += 1
-            if s.connections.isEmpty || !anyServes(message, in: s) { refused = .noClient; return id }
-            if s.pending.count >= backlogCapacity { refused = .backlogFull; return id }
+            if s.connections.isEmpty { refused = .noClient; return id }
+            if s.pending.count >= backlogCapacity { refused = anyServes(message, in: s) ? .backlogFull : .noClient; return id }
+            // A primed get that takes it proves a client serves it; else it is asked of them all.
             let inbox = popPrimedGet(for: message, in: &s)
+            if inbox == nil, !anyServes(message, in: s) { refused = .noClient; return id }
             s.pending[id] = Pending(message: message, replyCapacity: replyCapacity,
                                     onOutcome: onOutcome, deliveredTo: inbox?.connectionId)
             if let inbox { delivery = Self.deliver(id, to: inbox, in: s) } else { s.undelivered.append(id) }

@@ -36,6 +36,10 @@ final class PortConnection: @unchecked Sendable {
     private let closedByClient = Atomic<Bool>(false)
     /// A thread is taking this decider's frames (one at a time keeps them in order).
     private let taking = Atomic<Bool>(false)
+    /// Where that thread receives them, made at the first take; only it touches it.
+    private var takenFrames: ReceiveBatch?
+    /// How many frames one receive takes at most.
+    static let framesPerReceive = 8
     /// What this decider's connection thread is to do (control requests,
     /// notices that found no room), at most `maxWork`. While a notice waits
     /// for room, the decider's frames are left untaken: a decider is read no
@@ -185,12 +189,15 @@ final class PortConnection: @unchecked Sendable {
     }
 
     /// Takes the frames waiting on this decider's socket, at most `budget`,
-    /// never waiting (`PortServer.takeDeciderFrames`). A thread that finds
-    /// another one taking them leaves them to it.
+    /// never waiting (`PortServer.takeDeciderFrames`), several with each
+    /// system call. A thread that finds another one taking them leaves them to it.
     func takeWaitingFrames(budget: Int) {
         guard !taking.exchange(true, ordering: .acquiring) else { return }
         defer { taking.store(false, ordering: .releasing) }
-        for _ in 0..<budget where !ended.load(ordering: .acquiring) {
+        let batch = takenFrames ?? ReceiveBatch(capacity: Self.framesPerReceive, frameCapacity: PortLimits.maxClientFrame + 1)
+        takenFrames = batch
+        var left = budget
+        while left > 0, !ended.load(ordering: .acquiring) {
             let behind = work.withLock { w -> Bool in
                 guard w.notices > 0 else { return false }
                 if !w.paused {
@@ -200,17 +207,24 @@ final class PortConnection: @unchecked Sendable {
                 return true
             }
             if behind { return }  // taken again once this connection's thread has caught up
-            do {
-                guard let received = try socket.tryReceive(capacity: PortLimits.maxClientFrame + 1) else { return }
+            let count: Int
+            do { count = try socket.tryReceive(into: batch, limit: left) } catch { return end(nil, "") }
+            for i in 0..<count where !ended.load(ordering: .acquiring) {
+                let received = batch[i]
                 closeStray(received)
-                if received.truncated { throw FrameError(.oversized, "a frame of \(received.length) bytes (at most \(PortLimits.maxClientFrame))") }
-                try take(try ClientFrame.decode(received.bytes))
-            } catch let error as FrameError {
-                return end(error.code, error.detail)
-            } catch {
-                closedByClient.store(true, ordering: .releasing)
-                return end(nil, "")
+                if received.length == 0 {  // the client closed its end
+                    closedByClient.store(true, ordering: .releasing)
+                    return end(nil, "")
+                }
+                do throws(FrameError) {
+                    if received.truncated { throw FrameError(.oversized, "a frame of \(received.length) bytes (at most \(PortLimits.maxClientFrame))") }
+                    try take(try ClientFrame.decode(received.bytes))
+                } catch {
+                    return end(error.code, error.detail)
+                }
             }
+            if count < min(left, batch.capacity) { return }  // none left waiting
+            left -= count
         }
     }
 
@@ -247,29 +261,34 @@ final class PortConnection: @unchecked Sendable {
             throw FrameError(.badHandshake, "a second hello")
         case .prime(let count):
             guard let c = client.withLock({ $0 }) else { throw FrameError(.wrongRole, "only a decider primes gets") }
-            let now = primed.add(Int(count), ordering: .relaxed).newValue
-            guard now <= PortLimits.maxPrimed else {
-                throw FrameError(.tooManyPrimed, "\(now) gets primed (at most \(PortLimits.maxPrimed))")
-            }
-            do { try c.prime(Int(count)) } catch { throw FrameError(.shuttingDown, "\(error)") }
+            try prime(count, on: c)
         case .reply(let status, let id, let payload, let primeAgain):
             guard let c = client.withLock({ $0 }) else { throw FrameError(.wrongRole, "only a decider replies") }
             if payload.count <= PortLimits.replyPayloadSize, status == 0, ClientFrame.verdict(of: payload) == nil {
                 throw FrameError(.malformed, "reply to message \(id): the payload must be a verdict (u32 1 allow, 2 deny)")
             }
             do {
-                try c.reply(id, status: status, ClientReply(payload: payload, client: hello?.name ?? "?"))
+                try c.reply(id, status: status, ClientReply(payload: payload, client: helloBox.withLock { $0?.name } ?? "?"))
                 handled.add(1, ordering: .relaxed)
             } catch {
                 try notify(.error(.noWaiter, messageId: id, reason: "no waiter is present for the reply to message \(id) (late, already answered, or not sent to this client)"))
             }
-            if primeAgain { try take(.prime(count: 1)) }
+            if primeAgain { try prime(1, on: c) }
         case .control(let requestId, let raw, let argument):
             // A request may take a while (a reload): a decider's waits for its own thread.
             if isDecider { try queue(.control(requestId: requestId, command: raw, argument: argument)) } else {
                 answerControl(requestId, raw, argument)
             }
         }
+    }
+
+    /// Primes `count` more gets of this decider's, within `PortLimits.maxPrimed`.
+    private func prime(_ count: UInt32, on c: PortServer.Client) throws(FrameError) {
+        let now = primed.add(Int(count), ordering: .relaxed).newValue
+        guard now <= PortLimits.maxPrimed else {
+            throw FrameError(.tooManyPrimed, "\(now) gets primed (at most \(PortLimits.maxPrimed))")
+        }
+        do { try c.prime(Int(count)) } catch { throw FrameError(.shuttingDown, "\(error)") }
     }
 
     /// Answers one control request, on the thread that may wait for it.

@@ -40,6 +40,8 @@ public final class PortServer: Sendable {
     private let stopWriter = Mutex<Int32>(-1)
     private let threads = DispatchGroup()
     private let registry = Mutex(Registry())
+    /// The deciders' hellos, for the port's `serves`.
+    private let services: DeciderServices
     /// An epoll set of the deciders' sockets: readable while a decider's frame waits to be taken.
     public let deciderFramesFD: Int32
     private let deciders = Atomic<Int>(0)
@@ -49,8 +51,6 @@ public final class PortServer: Sendable {
     struct Registry {
         var nextSerial: UInt64 = 1
         var connections: [UInt64: PortConnection] = [:]
-        /// Deciders' contexts by their port connection id, for `serves`.
-        var hellos: [UInt64: Hello] = [:]
         var stopped = false
     }
 
@@ -90,12 +90,10 @@ public final class PortServer: Sendable {
         listener = fd
         stopFD = ends[0]
         stopWriter.withLock { $0 = ends[1] }
-        let hellos = WeakRegistry()
+        let services = DeciderServices()
+        self.services = services
         port = Port(name: "fanfilter-clients", maxConnections: access.maxDeciders, backlogCapacity: backlogCapacity,
-                    serves: { info, message in
-                        hellos.hello(info.id)?.serves(message.event.access, rule: message.event.rule) ?? false
-                    })
-        hellos.registry = { [weak self] id in self?.registry.withLock { $0.hellos[id] } }
+                    serves: { info, message in services.serves(info.id, message.event) })
     }
 
     deinit {
@@ -259,7 +257,7 @@ public final class PortServer: Sendable {
                 if same >= access.maxOthers { return false }
             }
             connection.registered(hello)
-            if let portId { r.hellos[portId] = hello }
+            if let portId { services.set(portId, hello) }
             return true
         }
     }
@@ -267,7 +265,7 @@ public final class PortServer: Sendable {
     func unregister(_ connection: PortConnection, portId: UInt64?) {
         registry.withLock { r in
             r.connections[connection.serial] = nil
-            if let portId { r.hellos[portId] = nil }
+            if let portId { services.set(portId, nil) }
         }
     }
 
@@ -275,10 +273,3 @@ public final class PortServer: Sendable {
         DispatchQueue(label: label).async(group: threads, execute: work)
     }
 }
-
-/// Lets the port's `serves` callback reach the registry without a cycle.
-private final class WeakRegistry: @unchecked Sendable {
-    var registry: (@Sendable (UInt64) -> Hello?)?
-    func hello(_ id: UInt64) -> Hello? { registry?(id) }
-}
-

@@ -82,10 +82,16 @@ public final class SeqPacketSocket: @unchecked Sendable {
         }
     }
 
-    /// Receives one frame if one waits now; nil when none does. Never waits;
-    /// throws as `receive`.
-    public func tryReceive(capacity: Int) throws(TransportError) -> Received? {
-        try receiveOnce(capacity: capacity, flags: Int32(MSG_DONTWAIT))
+    /// Receives the frames waiting now, up to `limit` (and the batch's
+    /// capacity), with one system call, into `batch`: how many (0 when none
+    /// waits). Never waits. At end of stream, or on an error, throws as
+    /// `receive`; frames received before it are still in the batch only when
+    /// it returns.
+    public func tryReceive(into batch: ReceiveBatch, limit: Int) throws(TransportError) -> Int {
+        let n = batch.receive(from: fd, limit: limit)
+        if n == -Int(EAGAIN) { return 0 }
+        if n < 0 { throw TransportError(operation: "receive", errno: Int32(-n)) }
+        return n
     }
 
     /// One receive (EINTR retried); nil on EAGAIN.

@@ -232,6 +232,39 @@ final class FilterPortTests: XCTestCase {
         XCTAssertTrue(outcomes.wait(3))
     }
 
+    /// `serves`: a message goes only to a client that serves it (context "even"
+    /// serves even first bytes, "odd" odd ones), whatever gets others primed;
+    /// with no connected client serving it, it ends `.noClient` at once, even
+    /// when the backlog is full.
+    func testAMessageGoesOnlyToAClientThatServesIt() throws {
+        let port = BytesPort(name: "test", maxConnections: 2, backlogCapacity: 2, serves: { info, message in
+            (message[0] % 2 == 0) == (info.context == Array("even".utf8))
+        })
+        let even = try port.connect(context: Array("even".utf8))
+        let outcomes = Outcomes()
+        try even.prime(2)
+        let odd = port.send([1], replyCapacity: 1, timeout: .seconds(5), onOutcome: outcomes.handler)
+        guard case .noClient = outcomes[odd] else { return XCTFail("no one serves it, though gets are primed: \(String(describing: outcomes[odd]))") }
+        let first = port.send([2], replyCapacity: 1, timeout: .seconds(5), onOutcome: outcomes.handler)
+        XCTAssertEqual(try even.getMessage(timeout: .seconds(5))?.header.messageId, first)
+        port.send([4], replyCapacity: 1, timeout: .seconds(5), onOutcome: outcomes.handler)
+        // The backlog is full: for a message someone serves that is backlogFull, for one no one serves still noClient.
+        let full = port.send([6], replyCapacity: 1, timeout: .seconds(5), onOutcome: outcomes.handler)
+        guard case .backlogFull = outcomes[full] else { return XCTFail("\(String(describing: outcomes[full]))") }
+        let unserved = port.send([3], replyCapacity: 1, timeout: .seconds(5), onOutcome: outcomes.handler)
+        guard case .noClient = outcomes[unserved] else { return XCTFail("\(String(describing: outcomes[unserved]))") }
+        try even.reply(first, [0])
+        // An odd client primed after an odd message waits: it takes it, and the even one never sees it.
+        let oddClient = try port.connect(context: Array("odd".utf8))
+        let waiting = port.send([5], replyCapacity: 1, timeout: .seconds(5), onOutcome: outcomes.handler)
+        try oddClient.prime()
+        XCTAssertEqual(try oddClient.getMessage(timeout: .seconds(5))?.header.messageId, waiting)
+        even.disconnect()
+        oddClient.disconnect()
+        XCTAssertTrue(outcomes.wait(6))
+        XCTAssertEqual(outcomes.count, 6)
+    }
+
     // MARK: priming and ordering
 
     func testPrimedGetsBoundDeliveryAndCompletionsMayComeInAnyOrder() throws {

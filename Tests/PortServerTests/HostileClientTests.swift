@@ -69,6 +69,28 @@ final class HostileClientTests: PortTestCase {
         try assertStillServes()
     }
 
+    func testNothingAfterABrokenFrameIsTakenEvenWhenTheyArriveTogether() throws {
+        let c = try RawClient(socketPath, Hello(role: .decider, name: "burst"))
+        try c.prime(3)
+        let waiters = (0..<3).map { _ in sendInBackground(message(), timeout: .seconds(20)) }
+        var ids: [UInt64] = []
+        for _ in 0..<3 {
+            guard case .message(_, let id, _) = try c.next() else { return XCTFail("no message") }
+            ids.append(id)
+        }
+        // Back to back, so the server may take them with one receive: a reply, a broken frame, a reply.
+        try c.send(ClientFrame.reply(messageId: ids[0], .deny))
+        try c.send(bytes: [1])
+        try c.send(ClientFrame.reply(messageId: ids[1], .allow))
+        XCTAssertEqual(c.fatalError(), .malformed)
+        let outcomes = waiters.map { $0.wait()?.0 }
+        guard case .replied? = outcomes[0] else { return XCTFail("the reply before the broken frame: \(String(describing: outcomes[0]))") }
+        for outcome in outcomes.dropFirst() {
+            guard case .disconnected? = outcome else { return XCTFail("after the broken frame: \(String(describing: outcome))") }
+        }
+        try assertStillServes()
+    }
+
     func testOnlyADeciderPrimesOrReplies() throws {
         let observer = try RawClient(socketPath, Hello(role: .observer, name: "watcher"))
         try observer.prime(1)

@@ -41,6 +41,17 @@ ssize_t cport_send(int fd, const void *buffer, size_t length, int pass_fd, int f
 /// Bytes stored, 0 at end of stream, or -errno.
 ssize_t cport_receive(int fd, void *buffer, size_t capacity, size_t *record_length, int *received_fd, int flags);
 
+/// The most records one cport_receive_many takes.
+#define CPORT_RECEIVE_MANY_MAX 16
+
+/// Up to `count` records (at most CPORT_RECEIVE_MANY_MAX) with one system
+/// call, without waiting: record i into `buffers + i * stride`, at most
+/// `stride` bytes, its whole length in `record_lengths[i]` (larger than
+/// `stride` when it did not fit: the rest is dropped; 0 at end of stream),
+/// and a descriptor it carried in `received_fds[i]` (else -1; a second one
+/// is closed). How many records, or -errno (-EAGAIN: none was waiting).
+int cport_receive_many(int fd, void *buffers, size_t stride, int count, size_t *record_lengths, int *received_fds);
+
 /// A readiness set of sockets (epoll, close-on-exec): the fd, or -errno.
 int cport_ready_set_create(void);
 
