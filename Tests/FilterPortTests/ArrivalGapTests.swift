@@ -42,23 +42,30 @@ final class ArrivalGapTests: XCTestCase {
         return (clock, busy, gap)
     }
 
-    func testASlowYieldStopsSpinningForTheBackOffAndAFastOneDoesNot() {
+    func testTwoTimeSlicesGivenAwayWithinTheWindowStopSpinningWhateverCameBetween() {
         let (clock, busy, gap) = arrivalsEvery40Microseconds()
-        let now = clock.now()
-        busy.noteYield(from: now, to: now + 5_000)
+        busy.noteYield(from: clock.now(), to: clock.now() + 5_000)
         XCTAssertEqual(gap.spinBudget, 80_000, "a yield of 5 µs: another thread did a little work")
-        busy.noteYield(from: now, to: now + 2_000_000)
-        busy.noteYield(from: now, to: now + 5_000)
-        busy.noteYield(from: now, to: now + 2_000_000)
-        busy.noteYield(from: now, to: now + 2_000_000)
-        XCTAssertTrue(busy.spinningPays, "slow yields with a quick one between them: a moment's hiccup, not a busy CPU")
-        busy.noteYield(from: now, to: now + 2_000_000)
-        XCTAssertFalse(busy.spinningPays, "three yields of 2 ms in a row: a CPU-bound neighbour takes time slices")
+        for _ in 0..<3 {
+            clock.advance(by: .milliseconds(1))
+            busy.noteYield(from: clock.now(), to: clock.now() + 200_000)
+        }
+        XCTAssertTrue(busy.spinningPays, "yields of 200 µs: the host took the virtual CPU for a moment, no time slice")
+        clock.advance(by: .milliseconds(1))
+        busy.noteYield(from: clock.now(), to: clock.now() + 2_000_000)
+        XCTAssertTrue(busy.spinningPays, "one time slice given away: a moment's neighbour, not yet a busy CPU")
+        clock.advance(by: .milliseconds(30))
+        for _ in 0..<100 { busy.noteYield(from: clock.now(), to: clock.now() + 5_000) }  // a client's turns between
+        busy.noteYield(from: clock.now(), to: clock.now() + 2_000_000)
+        XCTAssertFalse(busy.spinningPays, "two slices within 50 ms, quick yields or not between them: a CPU-bound neighbour")
         XCTAssertEqual(gap.spinBudget, 0, "busy: sleep at once")
         clock.advance(by: .milliseconds(101))
-        XCTAssertEqual(gap.spinBudget, 0, "the back-off runs from the yield's end")
+        XCTAssertEqual(gap.spinBudget, 0, "the back-off runs from the yield's end (2 ms after it began)")
         clock.advance(by: .milliseconds(1))
         XCTAssertEqual(gap.spinBudget, 80_000, "after the back-off the next spin finds out again")
+        clock.advance(by: .milliseconds(60))
+        busy.noteYield(from: clock.now(), to: clock.now() + 2_000_000)
+        XCTAssertTrue(busy.spinningPays, "slices further apart than the window: not busy")
     }
 
     func testSpinningNotAllowedNeverSpins() {
