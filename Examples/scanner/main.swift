@@ -1,6 +1,6 @@
 // scanner: a decider for fanfilter's `ask` rules, after the WDK's scanuser.
 //
-//   scanner [requests-per-thread] [threads] [--marker TEXT] [--socket PATH] [--name NAME] [--quiet]
+//   scanner [requests-per-thread] [threads] [--marker TEXT] [--socket PATH] [--name NAME] [--quiet] [--realtime]
 //
 // Connects to the agent's port, primes requests-per-thread gets on each of
 // `threads` threads (defaults 5 and 2, at most 64 threads), and answers each
@@ -8,7 +8,9 @@
 // as in the sample), allow otherwise. It scans the first bytes the message
 // carries, and the whole file when the agent passes its descriptor
 // (pass_fd = yes). Each answer is printed (not with --quiet); it runs until
-// the agent goes away.
+// the agent goes away. With --realtime its threads run SCHED_FIFO at
+// priority 1 (`FilterPortClient.runThisThreadInRealTime`): on a busy
+// machine they are not left waiting for a CPU-bound neighbour's time slice.
 import Dispatch
 import FilterPortClient
 import Glibc
@@ -60,15 +62,17 @@ func main() {
     var socket = PortLimits.defaultSocketPath
     var name = "scanner"
     var quiet = false
+    var realtime = false
     var arguments = CommandLine.arguments.dropFirst()
     while let argument = arguments.popFirst() {
         switch argument {
         case "--marker": marker = Array((arguments.popFirst() ?? "").utf8)
         case "--socket": socket = arguments.popFirst() ?? socket
         case "--name": name = arguments.popFirst() ?? name
-    case "--quiet": quiet = true
+        case "--quiet": quiet = true
+        case "--realtime": realtime = true
         case "-h", "--help":
-            say("usage: scanner [requests-per-thread] [threads] [--marker TEXT] [--socket PATH] [--name NAME] [--quiet]")
+            say("usage: scanner [requests-per-thread] [threads] [--marker TEXT] [--socket PATH] [--name NAME] [--quiet] [--realtime]")
             exit(0)
         default:
             guard let n = Int(argument), n > 0 else {
@@ -89,12 +93,13 @@ func main() {
     } catch {
         fail("\(error)", 1)
     }
-    say("scanner: connected to \(socket) as '\(name)', \(threads) threads, \(requests) requests each")
+    say("scanner: connected to \(socket) as '\(name)', \(threads) threads, \(requests) requests each\(realtime ? ", real-time" : "")")
 
     let done = DispatchGroup()
     for _ in 0..<threads {
-        DispatchQueue.global().async(group: done) { [marker, quiet] in
+        DispatchQueue.global().async(group: done) { [marker, quiet, realtime] in
             do {
+                if realtime { try FilterPortClient.runThisThreadInRealTime() }
                 try client.prime(requests)
                 while let message = try client.getMessage() {
                     let event = message.event

@@ -13,6 +13,8 @@ public enum FilterPortClientError: Error, Equatable, CustomStringConvertible {
     case badFrame(FrameError)
     /// The call needs another role (a prime from an observer, …).
     case wrongRole(String)
+    /// The thread's scheduling could not be changed (`runThisThreadInRealTime`), and why.
+    case scheduling(String)
 
     public var description: String {
         switch self {
@@ -22,6 +24,7 @@ public enum FilterPortClientError: Error, Equatable, CustomStringConvertible {
             code.map { "disconnected by the agent (\($0)): \(reason)" } ?? "disconnected: \(reason)"
         case .badFrame(let e): "the agent sent a frame that cannot be read: \(e)"
         case .wrongRole(let what): what
+        case .scheduling(let why): why
         }
     }
 }
