@@ -11,8 +11,10 @@ extension FilterPortClient {
     /// real-time thread: while it works, normal threads on its CPU wait, so
     /// the work between two `getMessage()` calls should be short, and a
     /// thread that loops forever holds its CPU until the kernel's real-time
-    /// throttling (95 % by default) lets others in. It needs CAP_SYS_NICE,
-    /// or an RLIMIT_RTPRIO of at least `priority` (systemd: LimitRTPRIO=).
+    /// throttling (95 % by default) lets others in. Any local user whose
+    /// opens reach the decider can keep it working, and so take that much
+    /// of a CPU from normal processes. It needs CAP_SYS_NICE, or an
+    /// RLIMIT_RTPRIO of at least `priority` (systemd: LimitRTPRIO=).
     public static func runThisThreadInRealTime(priority: Int32 = 1) throws(FilterPortClientError) {
         var parameters = sched_param(sched_priority: priority)
         let error = pthread_setschedparam(pthread_self(), SCHED_FIFO, &parameters)
