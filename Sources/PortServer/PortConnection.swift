@@ -209,9 +209,10 @@ final class PortConnection: @unchecked Sendable {
             if behind { return }  // taken again once this connection's thread has caught up
             let count: Int
             do { count = try socket.tryReceive(into: batch, limit: left) } catch { return end(nil, "") }
+            // A descriptor a client sent is never kept: all closed now, also those after a frame that ends it.
+            batch.closeDescriptors()
             for i in 0..<count where !ended.load(ordering: .acquiring) {
                 let received = batch[i]
-                closeStray(received)
                 if received.length == 0 {  // the client closed its end
                     closedByClient.store(true, ordering: .releasing)
                     return end(nil, "")

@@ -1,4 +1,5 @@
 import CPortSocket
+import Glibc
 
 /// Room for the frames one system call receives (`SeqPacketSocket.tryReceive(into:)`):
 /// up to `capacity` frames of at most `frameCapacity` bytes each, in one
@@ -32,6 +33,16 @@ public final class ReceiveBatch {
         let kept = min(lengths[i], frameCapacity)
         return SeqPacketSocket.Received(bytes: Array(UnsafeRawBufferPointer(start: start, count: kept)),
                                         length: lengths[i], descriptor: descriptors[i])
+    }
+
+    /// Closes every descriptor the last receive brought (for a receiver that
+    /// keeps none): done at once, none is left open when a frame before it
+    /// ends the receiver's reading. Frames then say they carried none.
+    public func closeDescriptors() {
+        for i in 0..<count where descriptors[i] >= 0 {
+            close(descriptors[i])
+            descriptors[i] = -1
+        }
     }
 
     /// Receives up to `limit` frames from `fd` without waiting: how many, or -errno.

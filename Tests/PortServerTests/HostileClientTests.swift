@@ -79,10 +79,16 @@ final class HostileClientTests: PortTestCase {
             ids.append(id)
         }
         // Back to back, so the server may take them with one receive: a reply, a broken frame, a reply.
-        try c.send(ClientFrame.reply(messageId: ids[0], .deny))
-        try c.send(bytes: [1])
-        try c.send(ClientFrame.reply(messageId: ids[1], .allow))
+        // Each with a descriptor, which the server never keeps, not even behind the broken frame.
+        func openDescriptors() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1 }
+        let file = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer { close(file) }
+        let before = openDescriptors()
+        try c.socket.send(ClientFrame.reply(messageId: ids[0], .deny).encode(), passing: file)
+        try c.socket.send([1], passing: file)
+        try c.socket.send(ClientFrame.reply(messageId: ids[1], .allow).encode(), passing: file)
         XCTAssertEqual(c.fatalError(), .malformed)
+        XCTAssertTrue(eventually { openDescriptors() <= before }, "descriptors left open: \(openDescriptors() - before)")
         let outcomes = waiters.map { $0.wait()?.0 }
         guard case .replied? = outcomes[0] else { return XCTFail("the reply before the broken frame: \(String(describing: outcomes[0]))") }
         for outcome in outcomes.dropFirst() {

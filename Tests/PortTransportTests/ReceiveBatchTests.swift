@@ -66,6 +66,22 @@ final class ReceiveBatchTests: XCTestCase {
         close(got)
     }
 
+    func testCloseDescriptorsClosesEveryOneTheReceiveBrought() throws {
+        let (writer, reader) = ends!
+        let file = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer { close(file) }
+        for _ in 0..<3 { try writer.send([1], passing: file) }
+        let batch = ReceiveBatch(capacity: 4, frameCapacity: 16)
+        XCTAssertEqual(try reader.tryReceive(into: batch, limit: 4), 3)
+        let received = (0..<3).map { batch[$0].descriptor }
+        batch.closeDescriptors()
+        for fd in received {
+            XCTAssertEqual(fcntl(fd, F_GETFD), -1, "descriptor \(fd) closed")
+        }
+        XCTAssertEqual(batch[0].descriptor, -1)
+        XCTAssertEqual(batch[2].bytes, [1], "the frames themselves stay")
+    }
+
     func testTheEndOfTheStreamIsAFrameOfLengthZero() throws {
         let (writer, reader) = ends!
         try writer.send([1])
