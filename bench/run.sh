@@ -190,6 +190,11 @@ for (m, w, t, c), v in sorted(rows.items(), key=order):
     table.append(dict(mode=m, workload=w, threads=t, contender=c, ns_per_op=ns, min=min(x[0] for x in v), max=max(x[0] for x in v),
                       ratio_bare=ns / bare, ratio_c_listener=ns / cl, peak_rss_kib=rss, agent_cpu_ns_per_op=cpu,
                       machine_cpu_ns_per_op=machine))
+# A client's decisions against the same ones in process (the port's target: at most 2×).
+medians = {k: statistics.median(x[0] for x in v) for k, v in rows.items()}
+for (m, w, t, c), ns in sorted(medians.items(), key=lambda kv: order((kv[0], None))):
+    if c.startswith("fanfilter-ask") and (m, w, t, "fanfilter") in medians:
+        print(f"{m:<5} {w:<8} {t:>3} {c:<15} {ns / medians[(m, w, t, 'fanfilter')]:.2f}x the in-process decision")
 name = f"{out}/bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
 json.dump(dict(cpus=cpus, kernel=kernel, rounds=len(next(iter(rows.values()))), results=table), open(name, "w"), indent=1)
 print(f"written: {name}")
