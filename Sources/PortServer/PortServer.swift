@@ -17,8 +17,9 @@ import Synchronization
 /// (the `FilterPort` contract: a client that disconnects, breaks the
 /// protocol or stops reading fails its unanswered messages at once); a
 /// client may reply only to messages delivered to it; each connection holds
-/// bounded memory (one frame buffer, at most `PortLimits.maxPrimed` gets,
-/// `ObserverFeed.capacity` entries); only root and `port_group` connect; and
+/// bounded memory (a receive buffer of `PortConnection.framesPerReceive`
+/// frames, at most `PortLimits.maxPrimed` gets, `ObserverFeed.capacity`
+/// entries); only root and `port_group` connect; and
 /// every broken connection is logged with the client's name, pid and uid.
 public final class PortServer: Sendable {
     public typealias Port = FilterPort<WireMessage, ClientReply>
