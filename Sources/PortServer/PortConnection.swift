@@ -208,7 +208,10 @@ final class PortConnection: @unchecked Sendable {
             }
             if behind { return }  // taken again once this connection's thread has caught up
             let count: Int
-            do { count = try socket.tryReceive(into: batch, limit: left) } catch { return end(nil, "") }
+            do { count = try socket.tryReceive(into: batch, limit: left) } catch {
+                closedByClient.store(true, ordering: .releasing)  // the client's end is gone (reset)
+                return end(nil, "")
+            }
             // A descriptor a client sent is never kept: all closed now, also those after a frame that ends it.
             batch.closeDescriptors()
             for i in 0..<count where !ended.load(ordering: .acquiring) {
