@@ -126,13 +126,18 @@ final class FanotifyGroup: KernelGroup {
     }
 
     /// Reads a batch of events into `buffer`; returns the bytes read, 0 when none are queued.
+    /// An empty queue is the reader's common case (it reads again while it
+    /// spins), so it is told apart by errno, not by a thrown error: an untyped
+    /// throw allocates a box and a `catch` pattern casts it, on every look.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(AgentError) -> Int {
-        do {
-            return try fd.read(into: buffer)  // retried on EINTR
-        } catch Errno.wouldBlock {
-            return 0
-        } catch {
-            throw AgentError("reading fanotify events failed", errno: error as? Errno)
+        while true {
+            let n = Glibc.read(fd.rawValue, buffer.baseAddress, buffer.count)
+            if n >= 0 { return n }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN: return 0
+            case let code: throw AgentError("reading fanotify events failed", errno: Errno(rawValue: code))
+            }
         }
     }
 
