@@ -51,6 +51,7 @@ public final class Agent: Sendable {
     private let context: EventReader.Context
     private let cache: KernelCache
     private let mounts = MountTable()
+    private let names = ProcessNames()
     private let logger: Logger
     /// Makes the groups: the kernel's fanotify groups, or a scripted kernel in tests.
     private let kernel: KernelGroupFactory
@@ -82,10 +83,10 @@ public final class Agent: Sendable {
         port = FilterPort(name: "fanfilter", maxConnections: 1, backlogCapacity: agent.queueSize, clock: portClock)
         responder = Responder(counters: counters)
         cache = KernelCache(counters: counters)
-        let log = DecisionLog(logger: logger, mounts: mounts)
+        let log = DecisionLog(logger: logger, mounts: mounts, names: names)
         do {
             workers = try DecisionWorkers(port: port, count: agent.workers, prime: agent.prime,
-                                          counters: counters, latencies: latencies, log: log, mounts: mounts, decide: decide,
+                                          counters: counters, latencies: latencies, log: log, mounts: mounts, names: names, decide: decide,
                                           clients: clients.map { [latencies] in ClientDecisions(server: $0, latency: latencies.client) })
         } catch {
             throw AgentError("cannot connect the workers to the port: \(error)")

@@ -9,6 +9,7 @@ import Policy
 struct DecisionLog: Sendable {
     let logger: Logger
     let mounts: MountTable
+    let names: ProcessNames
 
     /// One logged decision. `setting` names the setting that answered when
     /// no rule could (`on_unknown_path_execute`, `on_timeout`, …): such an
@@ -73,7 +74,7 @@ struct DecisionLog: Sendable {
         let named = ObjectPath(message.file.fd.rawValue, mounts: mounts)
         let request = AccessRequest(
             access: message.access,
-            subject: ProcFacts.subject(pid: message.pid, pidfd: message.file.pidfdNumber, needs: Facts.logged, mounts: mounts),
+            subject: ProcFacts.subject(pid: message.pid, pidfd: message.file.pidfdNumber, needs: Facts.logged, mounts: mounts, names: names),
             path: named.path)
         decision(request, Decision(verdict: verdict, rule: nil), wouldDeny: false, portMessageID: 0,
                  latencyMicroseconds: (SystemClock().now() &- message.receivedAt) / 1000,

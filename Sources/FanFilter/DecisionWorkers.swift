@@ -23,6 +23,7 @@ final class DecisionWorkers: Sendable {
     private let latencies: Latencies
     private let log: DecisionLog
     private let mounts: MountTable
+    private let names: ProcessNames
     private let decide: Decide?
     /// The socket port's deciders, for `ask` rules (nil: `ask` gets `on_no_client`).
     private let clients: ClientDecisions?
@@ -43,7 +44,7 @@ final class DecisionWorkers: Sendable {
 
     /// - Parameter decide: replaces the policy's decision, and bypasses the cache.
     init(port: FilterPort<EventMessage, DecisionReply>, count: Int, prime: Int, counters: Counters, latencies: Latencies,
-         log: DecisionLog, mounts: MountTable, decide: Decide?, clients: ClientDecisions?) throws(PortError) {
+         log: DecisionLog, mounts: MountTable, names: ProcessNames, decide: Decide?, clients: ClientDecisions?) throws(PortError) {
         client = try port.connect(context: Array("fanfilter-workers".utf8))
         self.counters = counters
         hasher = BackgroundHasher(hasher: ObjectHasher(counters: counters))
@@ -51,6 +52,7 @@ final class DecisionWorkers: Sendable {
         self.latencies = latencies
         self.log = log
         self.mounts = mounts
+        self.names = names
         self.decide = decide
         self.clients = clients
         self.count = count
@@ -133,7 +135,7 @@ final class DecisionWorkers: Sendable {
     private func learnLoggedFacts(_ request: inout AccessRequest, _ event: EventMessage) {
         let missing = Facts.logged.subtracting(facts(of: request.subject))
         guard !missing.isEmpty else { return }
-        let more = ProcFacts.subject(pid: event.pid, pidfd: event.file.pidfdNumber, needs: missing, mounts: mounts)
+        let more = ProcFacts.subject(pid: event.pid, pidfd: event.file.pidfdNumber, needs: missing, mounts: mounts, names: names)
         request.subject.exe = request.subject.exe ?? more.exe
         request.subject.comm = request.subject.comm ?? more.comm
         request.subject.uid = request.subject.uid ?? more.uid
@@ -211,7 +213,7 @@ final class DecisionWorkers: Sendable {
         let cache = decide == nil ? event.policy.decisions : nil
         var request = AccessRequest(
             access: event.access,
-            subject: ProcFacts.subject(pid: event.pid, pidfd: event.file.pidfdNumber, needs: needs, mounts: mounts),
+            subject: ProcFacts.subject(pid: event.pid, pidfd: event.file.pidfdNumber, needs: needs, mounts: mounts, names: names),
             object: ProcFacts.object(path: path, stat: statted ? st : nil, needs: needs, mounts: mounts))
         guard learnStartAndExecutable(&request, event, id: id, stat: statted ? st : nil, needs: needs, inline: inline) else { return nil }
         if needs.contains(.ftype), statted {

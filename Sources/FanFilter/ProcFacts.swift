@@ -35,10 +35,10 @@ enum ProcFacts {
     /// Linux 6.13 and later, /proc/PID/status before): that read fails once
     /// the process has exited, so the facts kept cannot belong to a later
     /// process that reused the pid. Without a pidfd they are kept as read.
-    static func subject(pid: Int32, pidfd: Int32, needs: Facts, mounts: MountTable) -> SubjectFacts {
+    static func subject(pid: Int32, pidfd: Int32, needs: Facts, mounts: MountTable, names: ProcessNames) -> SubjectFacts {
         var facts = SubjectFacts(pid: pid)
         if needs.contains(.exe) { facts.exe = ObjectPath.executable(of: pid, mounts: mounts) }
-        if needs.contains(.comm), var comm = withProcPath("/proc/", pid, "/comm", readSmallFile) {
+        if needs.contains(.comm), var comm = names.name(of: pid) {
             if comm.last == 10 { comm.removeLast() }
             facts.comm = comm
         }

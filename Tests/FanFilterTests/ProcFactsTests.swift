@@ -27,7 +27,7 @@ final class ProcFactsTests: XCTestCase {
     }
 
     func testSubjectOfThisProcessFromProc() {
-        let me = ProcFacts.subject(pid: getpid(), pidfd: -1, needs: [.uid, .gid, .exe], mounts: MountTable())
+        let me = ProcFacts.subject(pid: getpid(), pidfd: -1, needs: [.uid, .gid, .exe], mounts: MountTable(), names: ProcessNames())
         XCTAssertEqual(me.uid, geteuid())
         XCTAssertEqual(me.gid, getegid())
         XCTAssertNil(me.comm, "not read unless asked for")
@@ -37,21 +37,21 @@ final class ProcFactsTests: XCTestCase {
     func testSubjectOfThisProcessThroughAPidfd() throws {
         let pidfd = try pidfdOpen(getpid())
         defer { close(pidfd) }
-        let me = ProcFacts.subject(pid: getpid(), pidfd: pidfd, needs: [.ppid], mounts: MountTable())
+        let me = ProcFacts.subject(pid: getpid(), pidfd: pidfd, needs: [.ppid], mounts: MountTable(), names: ProcessNames())
         XCTAssertEqual(me.uid, geteuid())
         XCTAssertEqual(me.gid, getegid())
         XCTAssertEqual(me.ppid, getppid())
     }
 
     func testSubjectOfAGoneProcessIsUnknown() throws {
-        let gone = ProcFacts.subject(pid: Int32.max - 1, pidfd: -1, needs: [.uid, .exe, .comm], mounts: MountTable())
+        let gone = ProcFacts.subject(pid: Int32.max - 1, pidfd: -1, needs: [.uid, .exe, .comm], mounts: MountTable(), names: ProcessNames())
         XCTAssertEqual(gone, SubjectFacts(pid: Int32.max - 1))
         // Through a pidfd: what was read is dropped once the process has exited.
         let child = Child(["/bin/true"])
         let pidfd = try pidfdOpen(child.pid)
         defer { close(pidfd) }
         XCTAssertEqual(child.wait().status, 0)
-        XCTAssertEqual(ProcFacts.subject(pid: child.pid, pidfd: pidfd, needs: [.uid, .exe], mounts: MountTable()), SubjectFacts(pid: child.pid))
+        XCTAssertEqual(ProcFacts.subject(pid: child.pid, pidfd: pidfd, needs: [.uid, .exe], mounts: MountTable(), names: ProcessNames()), SubjectFacts(pid: child.pid))
     }
 
     func testProcPathsAreBuiltWithoutAllocating() {
@@ -74,15 +74,15 @@ final class ProcFactsTests: XCTestCase {
 
     func testCommIsTheRawNameWithoutTheNewline() {
         let comm = try? String(contentsOfFile: "/proc/self/comm", encoding: .utf8)
-        XCTAssertEqual(ProcFacts.subject(pid: getpid(), pidfd: -1, needs: .comm, mounts: MountTable()).comm.map { String(decoding: $0, as: UTF8.self) + "\n" }, comm)
+        XCTAssertEqual(ProcFacts.subject(pid: getpid(), pidfd: -1, needs: .comm, mounts: MountTable(), names: ProcessNames()).comm.map { String(decoding: $0, as: UTF8.self) + "\n" }, comm)
     }
 
     func testSubjectFactsThePolicyAsksFor() {
-        let me = ProcFacts.subject(pid: getpid(), pidfd: -1, needs: [.ppid, .auid, .sessionid], mounts: MountTable())
+        let me = ProcFacts.subject(pid: getpid(), pidfd: -1, needs: [.ppid, .auid, .sessionid], mounts: MountTable(), names: ProcessNames())
         XCTAssertEqual(me.ppid, getppid())
         XCTAssertNotNil(me.auid)
         XCTAssertNotNil(me.sessionid)
-        XCTAssertNil(ProcFacts.subject(pid: getpid(), pidfd: -1, needs: [.uid], mounts: MountTable()).ppid, "not read unless a rule tests it")
+        XCTAssertNil(ProcFacts.subject(pid: getpid(), pidfd: -1, needs: [.uid], mounts: MountTable(), names: ProcessNames()).ppid, "not read unless a rule tests it")
     }
 
     func testObjectFactsThroughTheEventFd() throws {
