@@ -84,8 +84,6 @@ final class EventReader: Sendable {
         var spinUntil: UInt64 = 0
         while !stopping.load(ordering: .acquiring) {
             heartbeat.add(1, ordering: .relaxed)
-            // Every turn, spinning or not: a reply is taken as soon as this thread comes by.
-            if let frames, frames.hasDeciders { frames.takeDeciderFrames() }
             if idle {
                 // Nothing left to read: no message may wait for a busy worker now.
                 context.port.releaseDeferred()
@@ -95,8 +93,14 @@ final class EventReader: Sendable {
                 case .failed(let error):
                     context.logger.critical("poll on the fanotify fd failed: \(error); the reader stops")
                     return
-                case .ready: if fds[0].revents == 0 { continue }  // a decider's frame: taken at the top
+                case .ready:
+                    // poll said which is ready: neither is looked at in vain.
+                    if let frames, fds[1].revents != 0 { frames.takeDeciderFrames() }
+                    if fds[0].revents == 0 { continue }
                 }
+            } else if let frames, frames.hasDeciders {
+                // Every turn of a reader that does not sleep: a reply is taken as soon as it comes by.
+                frames.takeDeciderFrames()
             }
             let length: Int
             do {
