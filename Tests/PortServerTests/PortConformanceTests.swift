@@ -23,10 +23,13 @@ class PortTestCase: XCTestCase {
     static let swiftClient = [productsDirectory + "fanfilter-port-conformance"]
     static let pythonClient = ["/usr/bin/python3", root + "/Tests/PortClients/conformance.py"]
 
-    func makeServer(maxDeciders: Int = 4, group: UInt32? = nil, handshake: Duration = .seconds(5)) throws {
+    /// - Parameter framesTakenByTest: the deciders' frames are taken only when the test calls `takeDeciderFrames()`.
+    func makeServer(maxDeciders: Int = 4, group: UInt32? = nil, handshake: Duration = .seconds(5),
+                    framesTakenByTest: Bool = false) throws {
         var access = PortAccess(path: socketPath, group: group ?? (getuid() == 0 ? nil : getgid()), maxDeciders: maxDeciders)
         access.handshakeTimeout = handshake
         server = try PortServer(access: access, backlogCapacity: 64, logger: log.logger)
+        if framesTakenByTest { server.takeDeciderFramesElsewhere() }
         server.start()
     }
 
@@ -72,6 +75,9 @@ final class OutcomeWaiter: Sendable {
         box.withLock { $0 = (o, .now) }
         done.signal()
     }
+
+    /// Whether the outcome came.
+    var isDone: Bool { box.withLock { $0 != nil } }
 
     /// The outcome and how long after the send it came; nil if none within `timeout`.
     func wait(_ timeout: Duration = .seconds(20)) -> (SendOutcome<ClientReply>, Duration)? {
