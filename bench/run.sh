@@ -7,7 +7,10 @@
 #   fanfilter-cache  the same with cache = kernel (ignore marks)
 #   fanfilter-ask    the same decisions made by an external client on the port
 #               (Examples/scanner, 2 threads × 5 primed gets; its CPU is counted
-#               with the agent's)
+#               with the agent's); each thread follows the agent's load
+#               (SCHED_BATCH while the reader has more events waiting)
+#   fanfilter-ask-plain the same with the scanner's threads in the class they
+#               start in (--fixed-class): a client that does not follow the load
 #   fanfilter-ask-rt the same with the scanner's threads real-time (--realtime:
 #               SCHED_FIFO 1), as a decider on a busy server may be run
 #   fanfilter-ask-batch the same with the scanner under SCHED_BATCH (chrt -b, as
@@ -90,7 +93,7 @@ start_agent() {
         fanfilter-before) "$FANFILTER_BEFORE" run --policy "$WORK/policy" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
         fanfilter-before-cache) "$FANFILTER_BEFORE" run --policy "$WORK/policy-cache" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
         fanfilter-cache) "$FANFILTER" run --policy "$WORK/policy-cache" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
-        fanfilter-ask|fanfilter-ask-rt|fanfilter-ask-batch) "$FANFILTER" run --policy "$WORK/policy-ask" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
+        fanfilter-ask|fanfilter-ask-plain|fanfilter-ask-rt|fanfilter-ask-batch) "$FANFILTER" run --policy "$WORK/policy-ask" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
         fanfilter-observed) "$FANFILTER" run --policy "$WORK/policy" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
         fanfilter-metrics) "$FANFILTER" run --policy "$WORK/policy-metrics" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
         fapolicyd) fapolicyd --debug-deny > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="Starting to listen" ;;
@@ -99,8 +102,8 @@ start_agent() {
     grep -q "$ready" "$WORK/agent.out" || { echo "$1 did not start:"; cat "$WORK/agent.out"; exit 1; }
     CLIENT_PID=
     case $1 in
-        fanfilter-ask|fanfilter-ask-rt|fanfilter-ask-batch)
-            $([ "$1" = fanfilter-ask-batch ] && echo chrt -b 0) "$SCANNER" 5 2 --quiet --socket "$WORK/port" $([ "$1" = fanfilter-ask-rt ] && echo --realtime) > "$WORK/client.out" 2>&1 & CLIENT_PID=$!
+        fanfilter-ask|fanfilter-ask-plain|fanfilter-ask-rt|fanfilter-ask-batch)
+            $([ "$1" = fanfilter-ask-batch ] && echo chrt -b 0) "$SCANNER" 5 2 --quiet --socket "$WORK/port" $([ "$1" = fanfilter-ask-rt ] && echo --realtime) $([ "$1" = fanfilter-ask-plain ] && echo --fixed-class) > "$WORK/client.out" 2>&1 & CLIENT_PID=$!
             for _ in $(seq 200); do grep -q "connected" "$WORK/client.out" 2>/dev/null && break; sleep 0.05; done ;;
         fanfilter-observed)
             # Says hello as an observer, then never reads a frame.
@@ -138,7 +141,7 @@ machine_jiffies() {
     echo $((all - hogs))
 }
 
-contenders="none c-listener fanfilter fanfilter-cache fanfilter-ask fanfilter-ask-rt fanfilter-ask-batch fanfilter-observed fanfilter-metrics"
+contenders="none c-listener fanfilter fanfilter-cache fanfilter-ask fanfilter-ask-plain fanfilter-ask-rt fanfilter-ask-batch fanfilter-observed fanfilter-metrics"
 command -v fapolicyd > /dev/null && contenders="$contenders fapolicyd"
 [ -n "${FANFILTER_BEFORE:-}" ] && contenders="$contenders fanfilter-before fanfilter-before-cache"
 contenders=${CONTENDERS:-$contenders}
@@ -180,7 +183,7 @@ for line in open(raw):
 table = []
 print(f"{'mode':<5} {'workload':<8} {'thr':>3} {'contender':<15} {'ns/op':>9} {'spread':>15} {'ops/s':>9} {'x bare':>7} {'x C':>6} {'RSS KiB':>8} {'agent CPU ns/op':>16} {'machine CPU ns/op':>18}")
 order = lambda kv: (["busy", "idle"].index(kv[0][0]), ["hot", "cold", "read", "exec"].index(kv[0][1]), kv[0][2],
-                    ["none", "c-listener", "fanfilter", "fanfilter-ask", "fanfilter-ask-rt", "fanfilter-ask-batch", "fanfilter-observed", "fanfilter-metrics", "fanfilter-before", "fanfilter-cache", "fanfilter-before-cache", "fapolicyd"].index(kv[0][3]))
+                    ["none", "c-listener", "fanfilter", "fanfilter-ask", "fanfilter-ask-plain", "fanfilter-ask-rt", "fanfilter-ask-batch", "fanfilter-observed", "fanfilter-metrics", "fanfilter-before", "fanfilter-cache", "fanfilter-before-cache", "fapolicyd"].index(kv[0][3]))
 for (m, w, t, c), v in sorted(rows.items(), key=order):
     ns = statistics.median(x[0] for x in v)
     bare = statistics.median(x[0] for x in rows[(m, w, t, "none")])

@@ -1,6 +1,7 @@
 // scanner: a decider for fanfilter's `ask` rules, after the WDK's scanuser.
 //
-//   scanner [requests-per-thread] [threads] [--marker TEXT] [--socket PATH] [--name NAME] [--quiet] [--realtime]
+//   scanner [requests-per-thread] [threads] [--marker TEXT] [--socket PATH] [--name NAME] [--quiet]
+//           [--realtime | --fixed-class]
 //
 // Connects to the agent's port, primes requests-per-thread gets on each of
 // `threads` threads (defaults 5 and 2, at most 64 threads), and answers each
@@ -11,6 +12,10 @@
 // the agent goes away. With --realtime its threads run SCHED_FIFO at
 // priority 1 (`FilterPortClient.runThisThreadInRealTime`): on a busy
 // machine they are not left waiting for a CPU-bound neighbour's time slice.
+// Otherwise each thread follows the agent's load (`AgentLoadFollower`): it
+// runs SCHED_BATCH while most of its messages say the agent's reader has
+// more events waiting, so that it does not preempt the reader, and normal
+// again when they stop; --fixed-class keeps the class it starts in.
 import Dispatch
 import FilterPortClient
 import Glibc
@@ -63,6 +68,7 @@ func main() {
     var name = "scanner"
     var quiet = false
     var realtime = false
+    var follow = true
     var arguments = CommandLine.arguments.dropFirst()
     while let argument = arguments.popFirst() {
         switch argument {
@@ -71,8 +77,9 @@ func main() {
         case "--name": name = arguments.popFirst() ?? name
         case "--quiet": quiet = true
         case "--realtime": realtime = true
+        case "--fixed-class": follow = false
         case "-h", "--help":
-            say("usage: scanner [requests-per-thread] [threads] [--marker TEXT] [--socket PATH] [--name NAME] [--quiet] [--realtime]")
+            say("usage: scanner [requests-per-thread] [threads] [--marker TEXT] [--socket PATH] [--name NAME] [--quiet] [--realtime | --fixed-class]")
             exit(0)
         default:
             guard let n = Int(argument), n > 0 else {
@@ -93,15 +100,18 @@ func main() {
     } catch {
         fail("\(error)", 1)
     }
-    say("scanner: connected to \(socket) as '\(name)', \(threads) threads, \(requests) requests each\(realtime ? ", real-time" : "")")
+    say("scanner: connected to \(socket) as '\(name)', \(threads) threads, \(requests) requests each\(realtime ? ", real-time" : follow ? ", following the agent's load" : "")")
 
     let done = DispatchGroup()
     for _ in 0..<threads {
-        DispatchQueue.global().async(group: done) { [marker, quiet, realtime] in
+        DispatchQueue.global().async(group: done) { [marker, quiet, realtime, follow] in
             do {
                 if realtime { try FilterPortClient.runThisThreadInRealTime() }
+                // Left alone when real-time (it only moves a thread of the normal class).
+                var load = AgentLoadFollower()
                 try client.prime(requests)
                 while let message = try client.getMessage() {
+                    if follow { load.note(message) }
                     let event = message.event
                     var foul = contains(event.content[...], marker)
                     if message.descriptor >= 0 {

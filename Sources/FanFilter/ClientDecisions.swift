@@ -50,7 +50,7 @@ final class ClientDecisions: Sendable {
         var record = EventRecord(access: event.access == .execute ? .execute : .open, pid: event.pid,
                                  uid: s.uid ?? .max, gid: s.gid ?? .max,
                                  device: st.map { UInt64($0.st_dev) } ?? 0, inode: st.map { UInt64($0.st_ino) } ?? 0,
-                                 rule: UInt32(rule.number), fileSize: st.map { UInt64($0.st_size) } ?? 0,
+                                 rule: UInt32(rule.number), moreEventsWaiting: event.moreEventsWaiting, fileSize: st.map { UInt64($0.st_size) } ?? 0,
                                  path: request.object.path ?? [], comm: s.comm ?? [], exe: s.exe ?? [])
         let contentBytes = active.policy.agent.contentBytes
         if contentBytes > 0 { record.content = readStart(of: fd, count: contentBytes) }

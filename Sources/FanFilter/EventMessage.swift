@@ -17,6 +17,9 @@ struct EventMessage: PortPayload {
     var receivedAt: UInt64
     /// The kernel cache's epoch when the event was read.
     var cacheEpoch: UInt64
+    /// More events of the same read came after it: the reader was behind
+    /// (told to a decider as `EventRecord.moreEventsWaiting`).
+    var moreEventsWaiting: Bool = false
 
     var byteCount: Int { 40 }
 }

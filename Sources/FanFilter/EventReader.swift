@@ -133,7 +133,7 @@ final class EventReader: Sendable {
             while true {
                 let r = cfan_next_event(buffer.baseAddress, length, &offset, &event)
                 if r == 1 {
-                    dispatch(event)
+                    dispatch(event, moreEventsWaiting: offset < length)
                     // The message left for a thread at work (no worker spun for it) is this thread's to
                     // decide, when it may: in turn, as the C listener does, which costs less than waking
                     // a worker, up to a few a batch; the rest go to workers in parallel.
@@ -159,7 +159,7 @@ final class EventReader: Sendable {
 
     /// Turns one event into a message on the port; nothing here reads /proc
     /// or the file, so the one reader keeps up with many workers.
-    private func dispatch(_ event: cfan_event) {
+    private func dispatch(_ event: cfan_event, moreEventsWaiting: Bool) {
         let c = context
         guard event.fd >= 0 else {
             if event.pidfd >= 0 { close(event.pidfd) }
@@ -186,7 +186,8 @@ final class EventReader: Sendable {
         }
         let policy = c.policies.load()
         c.port.send(EventMessage(file: file, group: group, policy: policy, access: access, pid: event.pid,
-                                 receivedAt: receivedAt, cacheEpoch: c.cache.current),
+                                 receivedAt: receivedAt, cacheEpoch: c.cache.current,
+                                 moreEventsWaiting: moreEventsWaiting),
                     replyCapacity: DecisionReply.capacity, timeout: policy.policy.agent.replyTimeout,
                     onOutcome: settle)
     }

@@ -13,7 +13,8 @@ import XCTest
 
 /// `ask` rules decided by deciders on the socket port, on the real kernel:
 /// the scanner example end to end, pass_fd, a client killed with messages in
-/// hand, a late client, no client, a decider's own opens, and observers.
+/// hand, a late client, no client, a decider's own opens, observers, and
+/// the reader's backlog flag.
 final class ClientDecisionTests: KernelTestCase {
     var server: PortServer!
     let log = LogCapture()
@@ -122,6 +123,42 @@ final class ClientDecisionTests: KernelTestCase {
         _ = s.wait()
         stop(agent)
         XCTAssertEqual(agent.counters[.denied], 0)
+    }
+
+    /// The agent flags a message when its reader read more events behind it
+    /// (the hint `AgentLoadFollower` acts on): never for one opener, whose
+    /// next open waits for this answer; and among many openers at once, some.
+    func testAMessageSaysWhenTheReaderHadMoreEventsWaiting() throws {
+        let files = (0..<100).map { sandbox.file("data/\($0)") }
+        let agent = try start("reply_timeout = 5s\ncache = off\nask perm=open all : dir=$ROOT/data/\n")
+        let decider = try SeqPacketSocket(connectingTo: socketPath)
+        try decider.send(ClientFrame.hello(Hello(role: .decider, name: "counting")).encode())
+        XCTAssertNotNil(try decider.receive(capacity: PortLimits.maxAgentFrame, until: SystemClock().now() + 5_000_000_000), "welcomed")
+        try decider.send(ClientFrame.prime(count: 64).encode())
+        let messages = Atomic<Int>(0), flagged = Atomic<Int>(0)
+        let answering = DispatchGroup()
+        DispatchQueue.global().async(group: answering) {
+            while let frame = try? decider.receive(capacity: PortLimits.maxAgentFrame),
+                  case .message(_, let id, let event) = try? AgentFrame.decode(frame.bytes) {
+                messages.add(1, ordering: .relaxed)
+                if event.moreEventsWaiting { flagged.add(1, ordering: .relaxed) }
+                guard (try? decider.send(ClientFrame.reply(messageId: id, .allow, primeAgain: true).encode())) != nil else { return }
+            }
+        }
+        XCTAssertEqual(openFromChild(files), Array(repeating: "ok", count: 100))
+        XCTAssertEqual(messages.load(ordering: .relaxed), 100)
+        XCTAssertEqual(flagged.load(ordering: .relaxed), 0, "one opener: never more than one event in the queue")
+        let openers = (0..<8).map { _ in Child([Array(openerPath.utf8), Array("open".utf8)] + files) }
+        for opener in openers {
+            let r = opener.wait()
+            XCTAssertFalse(r.hung)
+            XCTAssertEqual(r.lines.count, 100)
+        }
+        XCTAssertEqual(messages.load(ordering: .relaxed), 900)
+        XCTAssertGreaterThan(flagged.load(ordering: .relaxed), 0, "eight openers at once: some reads held more than one event")
+        decider.shutdown()
+        XCTAssertEqual(answering.wait(timeout: .now() + 10), .success)
+        stop(agent)
     }
 
     func testALateClientGetsOnTimeoutNamedInTheLog() throws {

@@ -42,6 +42,20 @@ final class FrameTests: XCTestCase {
         XCTAssertEqual(ClientFrame.reply(messageId: 1, .allow).encode(), [3, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0])
     }
 
+    func testTheFlagsWordCarriesTheDescriptorAndTheReadersBacklogAndIgnoresOtherBits() throws {
+        var busy = event
+        busy.hasDescriptor = false
+        busy.moreEventsWaiting = true
+        var bytes = AgentFrame.message(replyLength: 4, messageId: 1, event: busy).encode()
+        XCTAssertEqual(Array(bytes[52..<56]), [2, 0, 0, 0], "flags at 52: bit 1, more events waiting")
+        XCTAssertEqual(try AgentFrame.decode(bytes), .message(replyLength: 4, messageId: 1, event: busy))
+        bytes[52] |= 0xF1
+        bytes[55] = 0x80
+        busy.hasDescriptor = true
+        XCTAssertEqual(try AgentFrame.decode(bytes), .message(replyLength: 4, messageId: 1, event: busy),
+                       "bits a client does not know are hints it may ignore")
+    }
+
     func testEveryShorterPrefixIsRefusedNeverMisread() {
         for frame in clientFrames {
             let bytes = frame.encode()
