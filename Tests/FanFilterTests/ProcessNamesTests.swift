@@ -14,6 +14,13 @@ final class ProcessNamesTests: XCTestCase {
         FileManager.default.contents(atPath: "/proc/\(pid)/comm").map { Array($0) }
     }
 
+    /// A child running `sleep 30`, once it has exec'd (until then /proc shows the test's own name).
+    private func sleeper() -> Child {
+        let child = Child(["/bin/sleep", "30"])
+        XCTAssertTrue(eventually { self.comm(child.pid) == Array("sleep\n".utf8) }, "the child exec'd sleep")
+        return child
+    }
+
     @discardableResult
     private func rename<Name: Collection<UInt8>>(to name: Name) -> Bool {
         let fd = open("/proc/self/comm", O_WRONLY | O_CLOEXEC)
@@ -35,7 +42,7 @@ final class ProcessNamesTests: XCTestCase {
 
     func testAnExitedProcessIsNotReadThroughItsKeptFile() {
         let names = ProcessNames()
-        let child = Child(["/bin/sleep", "30"])
+        let child = sleeper()
         XCTAssertEqual(names.name(of: child.pid), Array("sleep\n".utf8))
         XCTAssertEqual(names.openCount, 1)
         kill(child.pid, SIGKILL)
@@ -51,7 +58,7 @@ final class ProcessNamesTests: XCTestCase {
 
     func testAtMostCapacityFilesStayOpenAndAllAreClosedAtTheEnd() {
         let before = openDescriptors()
-        let children = (0..<3).map { _ in Child(["/bin/sleep", "30"]) }
+        let children = (0..<3).map { _ in sleeper() }
         defer { for child in children { kill(child.pid, SIGKILL); _ = child.wait() } }
         let opened = openDescriptors()  // the children's pipes
         do {
