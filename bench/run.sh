@@ -201,6 +201,14 @@ medians = {k: statistics.median(x[0] for x in v) for k, v in rows.items()}
 for (m, w, t, c), ns in sorted(medians.items(), key=lambda kv: order((kv[0], None))):
     if c.startswith("fanfilter-ask") and (m, w, t, "fanfilter") in medians:
         print(f"{m:<5} {w:<8} {t:>3} {c:<15} {ns / medians[(m, w, t, 'fanfilter')]:.2f}x the in-process decision")
+# Against the target, per client contender: in how many rows, and the worst.
+for c in sorted({k[3] for k in medians if k[3].startswith("fanfilter-ask")}):
+    ratios = [(ns / medians[(m, w, t, "fanfilter")], f"{m} {w} {t}") for (m, w, t, cc), ns in medians.items()
+              if cc == c and (m, w, t, "fanfilter") in medians]
+    if ratios:
+        worst = max(ratios)
+        print(f"{c}: at most 2x the in-process decision in {sum(r <= 2 for r, _ in ratios)} of {len(ratios)} rows "
+              f"(the worst {worst[0]:.2f}x: {worst[1]})")
 name = f"{out}/bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
 json.dump(dict(cpus=cpus, kernel=kernel, rounds=len(next(iter(rows.values()))), results=table), open(name, "w"), indent=1)
 print(f"written: {name}")
