@@ -129,13 +129,15 @@ public final class PortServer: Sendable {
     /// left to each connection's thread. Safe from any thread.
     public func takeDeciderFrames(budget: Int = 16) {
         var serials = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-        let ready = withUnsafeMutableBytes(of: &serials) { raw -> [PortConnection] in
+        withUnsafeMutableBytes(of: &serials) { raw in
             let keys = raw.bindMemory(to: UInt64.self)
             let n = cport_ready_set_poll(deciderFramesFD, keys.baseAddress, Int32(keys.count))
-            guard n > 0 else { return [] }
-            return registry.withLock { r in keys.prefix(Int(n)).compactMap { r.connections[$0] } }
+            // One connection looked up at a time (no array of them built on every reply), the lock
+            // never held while its frames are taken.
+            for key in keys.prefix(max(0, Int(n))) {
+                registry.withLock { $0.connections[key] }?.takeWaitingFrames(budget: budget)
+            }
         }
-        for connection in ready { connection.takeWaitingFrames(budget: budget) }
     }
 
     /// The server's own taker of decider frames, when no one else takes them.
