@@ -324,7 +324,11 @@ struct PolicyParser {
                 continue
             }
             guard let attribute = Attribute.named(name, subject: subject) else {
-                if Attribute.named(name, subject: !subject) != nil {
+                if !subject, name == "mode" {
+                    // fapolicyd before 1.5 parsed it and then skipped the test (no event ever had the
+                    // fact), so its rules applied to every file; 1.5 removed it.
+                    at.error(w.column, "object attribute 'mode' is not supported: fapolicyd before 1.5 read it but never tested it, so a rule with it applied to every file, and fapolicyd 1.5 removed it; take 'mode=\(value.text)' out of the rule to keep what fapolicyd did")
+                } else if Attribute.named(name, subject: !subject) != nil {
                     at.error(w.column, subject ? "'\(name)' is an object attribute: put it after the ':'"
                                                : "'\(name)' is a subject attribute: put it before the ':'")
                 } else {
