@@ -83,7 +83,7 @@ final class ClientDecisions: Sendable {
             onTimeout = policy.agent.onTimeout(access)
             timeoutSetting = DecisionLog.timeoutSetting(access)
             onOverload = policy.agent.onOverload(access)
-            overloadSetting = access == .execute ? "on_overload_execute" : "on_overload"
+            overloadSetting = DecisionLog.overloadSetting(access)
             onDisconnect = policy.settings.onDisconnect
             onNoClient = policy.settings.onNoClient
         }

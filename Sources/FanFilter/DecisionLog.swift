@@ -67,10 +67,27 @@ struct DecisionLog: Sendable {
         access == .execute ? "on_timeout_execute" : "on_timeout"
     }
 
-    /// An event no worker decided in time, with the file and the process
-    /// (read now through the event's fds), so a timeout that let something
-    /// through is never anonymous. The log queue coalesces a storm (log_rate).
+    static func overloadSetting(_ access: Access) -> String {
+        access == .execute ? "on_overload_execute" : "on_overload"
+    }
+
+    /// An event no worker decided in time, with the file and the process,
+    /// so a timeout that let something through is never anonymous.
     func timedOut(_ message: EventMessage, _ verdict: Verdict, replyTimeout: Duration) {
+        undecided(message, verdict, setting: Self.timeoutSetting(message.access),
+                  why: "no decision within reply_timeout \(replyTimeout)")
+    }
+
+    /// An event that found the queue full, with the file and the process, so
+    /// an open a flood of others' events let through is never anonymous either.
+    func overloaded(_ message: EventMessage, _ verdict: Verdict, queueSize: Int) {
+        undecided(message, verdict, setting: Self.overloadSetting(message.access),
+                  why: "the queue already held queue_size \(queueSize) events")
+    }
+
+    /// An event a setting answered before any rule could, named by facts read
+    /// now through the event's fds. The log queue coalesces a storm (log_rate).
+    private func undecided(_ message: EventMessage, _ verdict: Verdict, setting: String, why: String) {
         let named = ObjectPath(message.file.fd.rawValue, mounts: mounts)
         let request = AccessRequest(
             access: message.access,
@@ -78,8 +95,7 @@ struct DecisionLog: Sendable {
             path: named.path)
         decision(request, Decision(verdict: verdict, rule: nil), wouldDeny: false, portMessageID: 0,
                  latencyMicroseconds: (SystemClock().now() &- message.receivedAt) / 1000,
-                 setting: Self.timeoutSetting(message.access), why: "no decision within reply_timeout \(replyTimeout)",
-                 openedAs: named.openedAs)
+                 setting: setting, why: why, openedAs: named.openedAs)
     }
 
     /// Logs `message` when its count `n` is 1, 2, 4, 8 …, so a storm is visible without flooding the log.

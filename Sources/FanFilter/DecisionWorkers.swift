@@ -281,7 +281,7 @@ final class DecisionWorkers: Sendable {
             answeredBy = (DecisionLog.timeoutSetting(event.access), "the file was still being hashed at reply_timeout \(policy.agent.replyTimeout)")
             decision = Decision(verdict: policy.agent.onTimeout(event.access), rule: nil)
         case .busy:
-            answeredBy = (event.access == .execute ? "on_overload_execute" : "on_overload",
+            answeredBy = (DecisionLog.overloadSetting(event.access),
                           "the process already has \(BackgroundHasher.perSubjectLimit) files being hashed, or the hash queue is full")
             decision = Decision(verdict: policy.agent.onOverload(event.access), rule: nil)
         }

@@ -50,6 +50,8 @@ struct Settlement: Sendable {
             }
         case .backlogFull:
             let verdict = enforced(agent.onOverload(message.access), agent)
+            // Logged (with the file and the process) before the answer, as a timeout is.
+            log.overloaded(message, verdict, queueSize: agent.queueSize)
             responder.answer(message.file, on: message.group, verdict)
             counters.increment(.overloaded)
             if let observers, observers.isWatched {

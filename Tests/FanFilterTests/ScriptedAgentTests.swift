@@ -190,6 +190,36 @@ final class ScriptedAgentTests: ScriptedTestCase {
         stop(agent)
     }
 
+    /// Regression: an event that found the queue full was answered (on_overload:
+    /// allow for opens by default) with only a count in the log, so an open of a
+    /// file a rule denies, let through while a flood of other events filled the
+    /// queue, left no trace of which file. Each one is logged as a timeout is.
+    func testAnOverloadThatLetAFileThroughNamesIt() throws {
+        let release = DispatchSemaphore(value: 0)
+        let log = LogCapture()
+        let denied = sandbox.path("denied")
+        let agent = try startAgent("watch = $ROOT\nworkers = 1\nprime = 1\nqueue_size = 1\nreply_timeout = 10s\ndeny perm=open all : path=$ROOT/denied",
+                                   logger: log.logger) { request in
+            if request.object.path != denied {
+                _ = release.wait(timeout: .now() + .seconds(10))
+            }
+            return Decision(verdict: .allow, rule: nil)
+        }
+        defer { for _ in 0..<2 { release.signal() } }
+        // The first holds the one worker and the queue has room for one: the open of the denied file finds it full.
+        kernel.access(dir + "/a")
+        kernel.access(dir + "/b")
+        kernel.access(dir + "/denied")
+        let entry = try XCTUnwrap(log.wait { $0.message.hasPrefix("allow open \(dir)/denied") }, "\(log.all.map(\.message))")
+        XCTAssertTrue(entry.message.hasSuffix("setting=on_overload (the queue already held queue_size 1 events)"), entry.message)
+        XCTAssertEqual(entry.metadata["MESSAGE_ID"]?.description, "683db364adb347c98bdeb8bacf9b588e")
+        XCTAssertTrue(eventually { kernel.events.last?.answer == .allow }, "on_overload = allow by default for opens")
+        release.signal()
+        release.signal()
+        XCTAssertTrue(kernel.waitUntilSettled())
+        stop(agent)
+    }
+
     func testAReloadMovesTheMarksAndAFailedOneKeepsThem() throws {
         let other = try Sandbox(unmountedIn: "/tmp")  // another filesystem than /dev/shm
         defer { other.remove() }
