@@ -189,6 +189,7 @@ int cfan_pidfd_creds_of(int pidfd, cfan_pidfd_creds *out) {
     if (ioctl(pidfd, CFAN_PIDFD_GET_INFO, &info) < 0) return -errno;
     if (!(info.mask & CFAN_PIDFD_INFO_CREDS)) return -EINVAL;
     out->ppid = info.ppid;
+    out->ruid = info.ruid;
     out->euid = info.euid;
     out->egid = info.egid;
     return 0;

@@ -95,7 +95,7 @@ public final class Agent: Sendable {
         context = EventReader.Context(
             port: port, responder: responder,
             settlement: Settlement(responder: responder, counters: counters, log: log, cache: cache,
-                                   observers: clients?.observers, latency: latencies.decision),
+                                   observers: clients?.observers, latency: latencies.decision, userShare: UserShare()),
             counters: counters, policies: policies, cache: cache, workers: workers, deciderFrames: clients, logger: logger)
         // The reader, awake for the opener's next event anyway, takes the deciders' replies.
         clients?.takeDeciderFramesElsewhere()

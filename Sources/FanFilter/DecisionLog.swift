@@ -78,11 +78,10 @@ struct DecisionLog: Sendable {
                   why: "no decision within reply_timeout \(replyTimeout)")
     }
 
-    /// An event that found the queue full, with the file and the process, so
-    /// an open a flood of others' events let through is never anonymous either.
-    func overloaded(_ message: EventMessage, _ verdict: Verdict, queueSize: Int) {
-        undecided(message, verdict, setting: Self.overloadSetting(message.access),
-                  why: "the queue already held queue_size \(queueSize) events")
+    /// An event the queue had no room for (`why`), with the file and the
+    /// process, so an open a flood let through is never anonymous either.
+    func overloaded(_ message: EventMessage, _ verdict: Verdict, why: String) {
+        undecided(message, verdict, setting: Self.overloadSetting(message.access), why: why)
     }
 
     /// An event a setting answered before any rule could, named by facts read

@@ -20,6 +20,9 @@ struct EventMessage: PortPayload {
     /// More events of the same read came after it: the reader was behind
     /// (told to a decider as `EventRecord.moreEventsWaiting`).
     var moreEventsWaiting: Bool = false
+    /// The user (real uid) this event is counted for in the busy queue's
+    /// `UserShare`, released when it is answered (nil: not counted).
+    var countedUser: UInt32?
 
     var byteCount: Int { 40 }
 }

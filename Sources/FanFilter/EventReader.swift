@@ -185,10 +185,25 @@ final class EventReader: Sendable {
             return
         }
         let policy = c.policies.load()
-        c.port.send(EventMessage(file: file, group: group, policy: policy, access: access, pid: event.pid,
-                                 receivedAt: receivedAt, cacheEpoch: c.cache.current,
-                                 moreEventsWaiting: moreEventsWaiting),
-                    replyCapacity: DecisionReply.capacity, timeout: policy.policy.agent.replyTimeout,
+        var message = EventMessage(file: file, group: group, policy: policy, access: access, pid: event.pid,
+                                   receivedAt: receivedAt, cacheEpoch: c.cache.current,
+                                   moreEventsWaiting: moreEventsWaiting)
+        // A busy queue: each user gets a share of it (see `UserShare`).
+        let bound = policy.policy.agent.perUserBound(queueCapacity: c.port.backlogCapacity)
+        if bound > 0, queueIsBusy(c), let user = ProcFacts.realUID(pid: event.pid, pidfd: event.pidfd) {
+            guard c.settlement.userShare.admit(user, bound: bound) else {
+                return c.settlement.refuseOverShare(message, user: user, bound: bound)
+            }
+            message.countedUser = user
+        }
+        c.port.send(message, replyCapacity: DecisionReply.capacity, timeout: policy.policy.agent.replyTimeout,
                     onOutcome: settle)
+    }
+
+    /// Whether at least half the queue is taken: events read and not yet
+    /// answered, from two counters (no lock on the way of every event).
+    private func queueIsBusy(_ c: Context) -> Bool {
+        let unanswered = Int64(bitPattern: c.counters[.events] &- c.counters[.responses])
+        return unanswered >= Int64(c.port.backlogCapacity / 2)
     }
 }

@@ -65,6 +65,21 @@ enum ProcFacts {
         return facts
     }
 
+    /// The process's real uid, who runs it whatever set-user-ID program it
+    /// runs: from the pidfd (Linux 6.13 and later), else /proc/PID/status;
+    /// nil once the process has exited, or when neither can be read.
+    static func realUID(pid: Int32, pidfd: Int32) -> UInt32? {
+        if pidfd >= 0 {
+            var creds = cfan_pidfd_creds()
+            switch cfan_pidfd_creds_of(pidfd, &creds) {
+            case 0: return creds.ruid
+            case -ESRCH: return nil
+            default: break  // a kernel before 6.13
+            }
+        }
+        return withProcPath("/proc/", pid, "/status", readSmallFile).flatMap { statusField($0, "Uid:", index: 0) }
+    }
+
     /// Field `index` of a /proc/PID/status line: 1 is the effective id of `Uid:` and `Gid:`.
     static func statusField(_ status: [UInt8], _ key: String, index: Int) -> UInt32? {
         let key = Array(key.utf8)

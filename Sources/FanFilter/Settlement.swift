@@ -22,9 +22,14 @@ struct Settlement: Sendable {
     let observers: ObserverFeed?
     /// From the event read to its answer.
     let latency: LatencyHistogram
+    /// Each user's counted events in a busy queue; an event counted there is released here.
+    let userShare: UserShare
 
     func settle(_ header: MessageHeader, _ message: EventMessage, _ outcome: SendOutcome<DecisionReply>) {
-        defer { latency.record(from: message.receivedAt, to: SystemClock().now()) }
+        defer {
+            if let user = message.countedUser { userShare.release(user) }
+            latency.record(from: message.receivedAt, to: SystemClock().now())
+        }
         let agent = message.policy.policy.agent
         switch outcome {
         case .replied(_, let reply):
@@ -49,14 +54,7 @@ struct Settlement: Sendable {
                 publish(message, agent.onTimeout(message.access), verdict, rule: nil, setting: "on_timeout", client: nil, to: observers)
             }
         case .backlogFull:
-            let verdict = enforced(agent.onOverload(message.access), agent)
-            // Logged (with the file and the process) before the answer, as a timeout is.
-            log.overloaded(message, verdict, queueSize: agent.queueSize)
-            responder.answer(message.file, on: message.group, verdict)
-            counters.increment(.overloaded)
-            if let observers, observers.isWatched {
-                publish(message, agent.onOverload(message.access), verdict, rule: nil, setting: "on_overload", client: nil, to: observers)
-            }
+            overloaded(message, why: "the queue already held queue_size \(agent.queueSize) events")
             log.occasionally(counters[.overloaded], .overload, "queue full (queue_size \(agent.queueSize)): answered \(agent.onOverload.rawValue) to opens and \(agent.onOverloadExecute.rawValue) to executions; consider a larger queue_size or more workers")
         case .noClient, .disconnected:
             responder.answer(message.file, on: message.group, enforced(agent.onTimeout(message.access), agent))
@@ -66,6 +64,26 @@ struct Settlement: Sendable {
 }
 
 extension Settlement {
+    /// An event its user's share of a busy queue had no room for (never sent
+    /// to the port): answered as one that found the queue full.
+    func refuseOverShare(_ message: EventMessage, user: UInt32, bound: Int) {
+        overloaded(message, why: "uid \(user) already has \(bound) events in a queue at least half full (queue_per_user)")
+        log.occasionally(counters[.overloaded], .overload, "uid \(user) has queue_per_user (\(bound)) events in a queue at least half full: answered \(message.policy.policy.agent.onOverload.rawValue) to its opens and \(message.policy.policy.agent.onOverloadExecute.rawValue) to its executions")
+    }
+
+    /// `on_overload` (`on_overload_execute`), logged (with the file and the
+    /// process) before the answer, as a timeout is.
+    private func overloaded(_ message: EventMessage, why: String) {
+        let agent = message.policy.policy.agent
+        let verdict = enforced(agent.onOverload(message.access), agent)
+        log.overloaded(message, verdict, why: why)
+        responder.answer(message.file, on: message.group, verdict)
+        counters.increment(.overloaded)
+        if let observers, observers.isWatched {
+            publish(message, agent.onOverload(message.access), verdict, rule: nil, setting: "on_overload", client: nil, to: observers)
+        }
+    }
+
     /// A copy of the answer for the observers; the path is read (through the
     /// event's fd) only while one is connected.
     private func publish(_ message: EventMessage, _ verdict: Verdict, _ enforced: Verdict, rule: Rule?,

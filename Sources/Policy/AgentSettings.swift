@@ -17,6 +17,9 @@ public struct AgentSettings: Sendable, Equatable {
     /// making a decision slow (a large binary to hash) never runs a program.
     public var onTimeoutExecute: Verdict = .deny
     public var queueSize = 4096
+    /// While the queue is at least half full, the most events one user (real
+    /// uid) may add to it (nil: a quarter of the queue; 0: no bound).
+    public var queuePerUser: Int?
     public var onOverload: Verdict = .allow
     /// The answer to an execution that finds the queue full.
     public var onOverloadExecute: Verdict = .deny
@@ -45,6 +48,9 @@ public struct AgentSettings: Sendable, Equatable {
     public var passDescriptor = false
 
     public init() {}
+
+    /// The bound on one user's events for a queue of `capacity` (0: none).
+    public func perUserBound(queueCapacity capacity: Int) -> Int { queuePerUser ?? max(1, capacity / 4) }
 
     public func onTimeout(_ access: Access) -> Verdict { access == .execute ? onTimeoutExecute : onTimeout }
     public func onOverload(_ access: Access) -> Verdict { access == .execute ? onOverloadExecute : onOverload }

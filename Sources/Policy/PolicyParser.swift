@@ -152,7 +152,7 @@ struct PolicyParser {
     }
 
     static let settingNames = ["watch", "watch_mount", "mode", "workers", "prime", "reply_timeout", "on_timeout",
-                               "on_timeout_execute", "queue_size", "on_overload", "on_overload_execute",
+                               "on_timeout_execute", "queue_size", "queue_per_user", "on_overload", "on_overload_execute",
                                "on_unknown_path", "on_unknown_path_execute", "default", "on_no_client",
                                "hash_max_size", "log_rate", "cache", "cache_size", "spin", "metrics_file",
                                "metrics_interval", "port_socket", "port_group", "max_connections", "on_disconnect",
@@ -206,6 +206,7 @@ struct PolicyParser {
         case "workers": if let n = at.integer(value, in: 1...256) { agent.workers = n }
         case "prime": if let n = at.integer(value, in: 1...64) { agent.prime = n }
         case "queue_size": if let n = at.integer(value, in: 1...1_048_576) { agent.queueSize = n }
+        case "queue_per_user": if let n = at.integer(value, in: 0...1_048_576) { agent.queuePerUser = n }
         case "log_rate": if let n = at.integer(value, in: 1...1_000_000) { agent.logRate = n }
         case "reply_timeout": if let d = at.duration(value) { agent.replyTimeout = d }
         case "on_timeout": if let v = at.verdict(value) { agent.onTimeout = v }

@@ -174,6 +174,31 @@ final class ClientDecisionTests: KernelTestCase {
         stop(agent)
     }
 
+    /// Regression: one user's opens, held by a decider that never answers,
+    /// filled the queue, and while they did every other user's events were
+    /// answered on_overload: executions denied, opens allowed past the rules.
+    /// Past half the queue each user (real uid) gets a share of it: the
+    /// flood's excess is refused at once, and the others are still decided.
+    func testOneUsersFloodLeavesRoomForTheOthersEvents() throws {
+        let flood = (0..<24).map { sandbox.file("flood/f\($0)") }
+        let secret = sandbox.file("secret")
+        let agent = try start("queue_size = 16\nqueue_per_user = 2\nreply_timeout = 20s\n"
+                              + "ask perm=open all : dir=$ROOT/flood/\ndeny perm=open all : path=$ROOT/secret\n")
+        let holder = Child([Self.runner, socketPath, "hello:decider:holder", "prime:64", "sleep:30000"], mergeStderr: true)
+        XCTAssertTrue(holder.waitForOutput(containing: "primed 64"))
+        defer { kill(holder.pid, SIGKILL); _ = holder.wait() }
+        // uid 1000 opens 24 files at once, one process each; the holder never answers.
+        let openers = flood.map { Child(asUser1000.map { Array($0.utf8) } + [Array(openerPath.utf8), Array("open".utf8), $0]) }
+        // 7 fill the queue below half, 2 are uid 1000's share past it, and the other 15 are refused at once.
+        XCTAssertTrue(eventually(timeout: .seconds(20)) { agent.counters[.overloaded] == 15 }, "\(agent.counters[.overloaded]) refused")
+        XCTAssertNotNil(log.wait { $0.message.hasSuffix("setting=on_overload (uid 1000 already has 2 events in a queue at least half full (queue_per_user))") },
+                        "\(log.all.suffix(5).map(\.message))")
+        XCTAssertEqual(openFromChild([secret]), ["EPERM"], "root's open still finds room and is decided by the rules")
+        kill(holder.pid, SIGKILL)  // the held ones get on_disconnect now
+        for opener in openers { XCTAssertFalse(opener.wait(timeout: .seconds(60)).hung, "an opener hung") }
+        stop(agent)
+    }
+
     func testWithoutAClientAskGetsOnNoClient() throws {
         let file = sandbox.file("data/x")
         let agent = try start("on_no_client = deny\nask perm=open all : dir=$ROOT/data/\n")

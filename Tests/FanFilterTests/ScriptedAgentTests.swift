@@ -198,7 +198,7 @@ final class ScriptedAgentTests: ScriptedTestCase {
         let release = DispatchSemaphore(value: 0)
         let log = LogCapture()
         let denied = sandbox.path("denied")
-        let agent = try startAgent("watch = $ROOT\nworkers = 1\nprime = 1\nqueue_size = 1\nreply_timeout = 10s\ndeny perm=open all : path=$ROOT/denied",
+        let agent = try startAgent("watch = $ROOT\nworkers = 1\nprime = 1\nqueue_size = 1\nqueue_per_user = 0\nreply_timeout = 10s\ndeny perm=open all : path=$ROOT/denied",
                                    logger: log.logger) { request in
             if request.object.path != denied {
                 _ = release.wait(timeout: .now() + .seconds(10))

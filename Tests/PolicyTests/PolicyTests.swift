@@ -50,6 +50,7 @@ final class ParserTests: XCTestCase {
         XCTAssertEqual(p.agent.onTimeout, .deny)
         XCTAssertEqual(p.agent.queueSize, 128)
         XCTAssertEqual(p.agent.onOverload, .deny)
+        XCTAssertEqual(p.agent.perUserBound(queueCapacity: 128), 32, "a quarter of the queue by default")
         XCTAssertEqual(p.rules.count, 4)
         XCTAssertEqual(p.rules[0].decision, .denyLog)
         XCTAssertEqual(p.rules[0].perm, .execute)
@@ -115,8 +116,15 @@ final class ParserTests: XCTestCase {
     }
 
     // Every error message, exactly, with its location.
+    func testQueuePerUserBoundsOneUsersShareOrNothing() throws {
+        XCTAssertEqual(try parse("queue_per_user = 10").agent.perUserBound(queueCapacity: 4096), 10)
+        XCTAssertEqual(try parse("queue_per_user = 0").agent.perUserBound(queueCapacity: 4096), 0, "0: no bound")
+        XCTAssertEqual(try parse("").agent.perUserBound(queueCapacity: 4096), 1024)
+        XCTAssertEqual(try parse("").agent.perUserBound(queueCapacity: 2), 1, "never 0 by default")
+    }
+
     func testErrorMessages() {
-        XCTAssertEqual(errors("frobnicate = 1"), ["1:1: unknown setting 'frobnicate' (expected watch, watch_mount, mode, workers, prime, reply_timeout, on_timeout, on_timeout_execute, queue_size, on_overload, on_overload_execute, on_unknown_path, on_unknown_path_execute, default, on_no_client, hash_max_size, log_rate, cache, cache_size, spin, metrics_file, metrics_interval, port_socket, port_group, max_connections, on_disconnect, content_bytes, pass_fd, integrity, trust_db, include, rules_dir)"])
+        XCTAssertEqual(errors("frobnicate = 1"), ["1:1: unknown setting 'frobnicate' (expected watch, watch_mount, mode, workers, prime, reply_timeout, on_timeout, on_timeout_execute, queue_size, queue_per_user, on_overload, on_overload_execute, on_unknown_path, on_unknown_path_execute, default, on_no_client, hash_max_size, log_rate, cache, cache_size, spin, metrics_file, metrics_interval, port_socket, port_group, max_connections, on_disconnect, content_bytes, pass_fd, integrity, trust_db, include, rules_dir)"])
         XCTAssertEqual(errors("permit perm=open all : all"), ["1:1: unknown decision 'permit' (expected allow, deny, allow_log, deny_log, allow_audit, deny_audit, allow_syslog, deny_syslog, ask)"])
         XCTAssertEqual(errors("deny perm=open all all"), ["1:23: missing ':' between the subject and the object"])
         XCTAssertEqual(errors("deny perm=open frob=1 : all"), ["1:16: unknown subject attribute 'frob' (expected all, perm, uid, gid, auid, sessionid, pid, ppid, comm, exe, exe_dir, ftype, device, trust, pattern)"])
@@ -129,6 +137,7 @@ final class ParserTests: XCTestCase {
         XCTAssertEqual(errors("mode = lax"), ["1:8: unknown mode 'lax' (expected enforce, permissive or observe)"])
         XCTAssertEqual(errors("workers = 0"), ["1:11: '0' is not a whole number from 1 to 256"])
         XCTAssertEqual(errors("queue_size = many"), ["1:14: 'many' is not a whole number from 1 to 1048576"])
+        XCTAssertEqual(errors("queue_per_user = -1"), ["1:18: '-1' is not a whole number from 0 to 1048576"])
         XCTAssertEqual(errors("on_timeout = maybe"), ["1:14: 'maybe' is not allow or deny"])
         XCTAssertEqual(errors("workers ="), ["1:1: 'workers' needs a value"])
         XCTAssertEqual(errors("watch = /a b"), ["1:12: unexpected 'b' after the value of 'watch' (quote a value that has spaces)"])
