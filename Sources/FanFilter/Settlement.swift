@@ -67,6 +67,7 @@ extension Settlement {
     /// An event its user's share of a busy queue had no room for (never sent
     /// to the port): answered as one that found the queue full.
     func refuseOverShare(_ message: EventMessage, user: UInt32, bound: Int) {
+        defer { latency.record(from: message.receivedAt, to: SystemClock().now()) }
         overloaded(message, why: "uid \(user) already has \(bound) events in a queue at least half full (queue_per_user)")
         log.occasionally(counters[.overloaded], .overload, "uid \(user) has queue_per_user (\(bound)) events in a queue at least half full: answered \(message.policy.policy.agent.onOverload.rawValue) to its opens and \(message.policy.policy.agent.onOverloadExecute.rawValue) to its executions")
     }
