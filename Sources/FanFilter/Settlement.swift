@@ -24,6 +24,9 @@ struct Settlement: Sendable {
     let latency: LatencyHistogram
     /// Each user's counted events in a busy queue; an event counted there is released here.
     let userShare: UserShare
+    /// Overloaded events logged with their file and process: at most `log_rate` a second,
+    /// so that a storm of them does not cost the reader the facts of each.
+    let overloadLog = RateGate()
 
     func settle(_ header: MessageHeader, _ message: EventMessage, _ outcome: SendOutcome<DecisionReply>) {
         defer {
@@ -73,11 +76,12 @@ extension Settlement {
     }
 
     /// `on_overload` (`on_overload_execute`), logged (with the file and the
-    /// process) before the answer, as a timeout is.
+    /// process, up to `log_rate` a second; the rest are counted) before the
+    /// answer, as a timeout is.
     private func overloaded(_ message: EventMessage, why: String) {
         let agent = message.policy.policy.agent
         let verdict = enforced(agent.onOverload(message.access), agent)
-        log.overloaded(message, verdict, why: why)
+        if overloadLog.pass(limit: agent.logRate, now: SystemClock().now()) { log.overloaded(message, verdict, why: why) }
         responder.answer(message.file, on: message.group, verdict)
         counters.increment(.overloaded)
         if let observers, observers.isWatched {
