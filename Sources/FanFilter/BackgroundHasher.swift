@@ -10,10 +10,11 @@ import Synchronization
 /// its digest is kept, so the next access to it is decided from the cache
 /// even when the first one's event was answered by `on_timeout` while the
 /// hash ran; a worker waits no longer than the deadline it gives; one
-/// process has at most `perSubjectLimit` files queued or being hashed, and
-/// the queue holds at most `queueLimit`: past either the answer is `busy`,
-/// which the worker turns into `on_overload` (deny for executions), never
-/// into a skipped rule.
+/// process has at most `perSubjectLimit` files queued or being hashed, the
+/// queue holds at most `queueLimit`, and while it is at least half full one
+/// user (real uid) may add at most a quarter of it more (`UserShare`): past
+/// any of these the answer is `busy`, which the worker turns into
+/// `on_overload` (deny for executions), never into a skipped rule.
 final class BackgroundHasher: Sendable {
     enum Outcome: Equatable {
         /// The digest, or nil when the file cannot be hashed (not a regular
@@ -34,14 +35,17 @@ final class BackgroundHasher: Sendable {
         let key: ObjectHasher.Key
         let maxSize: UInt64
         let pid: Int32
+        /// The user it is counted for in the busy queue's share (nil: not counted).
+        let user: UInt32?
         private let result = Mutex<[UInt8]??>(nil)
         private let done = DispatchSemaphore(value: 0)
 
-        init(file: EventFile, key: ObjectHasher.Key, maxSize: UInt64, pid: Int32) {
+        init(file: EventFile, key: ObjectHasher.Key, maxSize: UInt64, pid: Int32, user: UInt32?) {
             self.file = file
             self.key = key
             self.maxSize = maxSize
             self.pid = pid
+            self.user = user
         }
 
         func wait(until deadline: DispatchTime) -> [UInt8]?? {
@@ -66,13 +70,20 @@ final class BackgroundHasher: Sendable {
     private let state = Mutex(State())
     private let work = DispatchSemaphore(value: 0)
     private let done = DispatchGroup()
+    private let users = UserShare()
+    /// The most files queued (a test gives a smaller queue).
+    private let queueLimit: Int
 
     let hasher: ObjectHasher
 
-    init(hasher: ObjectHasher = ObjectHasher()) {
+    init(hasher: ObjectHasher = ObjectHasher(), queueLimit: Int = BackgroundHasher.queueLimit) {
         self.hasher = hasher
+        self.queueLimit = queueLimit
         DispatchQueue(label: "fanfilter.hasher").async(group: done) { [self] in run() }
     }
+
+    /// Files queued and not yet being hashed.
+    var queued: Int { state.withLock { $0.queue.count } }
 
     /// The digest of the event's file (SHA-256 unless told), from the cache
     /// or hashed on the hasher's thread, waited for until `deadline`.
@@ -81,10 +92,13 @@ final class BackgroundHasher: Sendable {
         guard let identity = hasher.key(of: file.fd.rawValue, maxSize: maxSize) else { return .digest(nil) }
         let key = ObjectHasher.Key(file: identity, algorithm: algorithm)
         if let hit = hasher.cached(key) { return .digest(hit) }
+        // A busy queue: each user gets a share of it, as the event queue does.
+        let user = queued >= queueLimit / 2 ? ProcFacts.realUID(pid: pid, pidfd: file.pidfdNumber) : nil
         let job = state.withLock { s -> Job? in
             if let running = s.byKey[key] { return running }
-            guard !s.stopped, s.queue.count < Self.queueLimit, s.perSubject[pid, default: 0] < Self.perSubjectLimit else { return nil }
-            let job = Job(file: file, key: key, maxSize: maxSize, pid: pid)
+            guard !s.stopped, s.queue.count < queueLimit, s.perSubject[pid, default: 0] < Self.perSubjectLimit,
+                  user.map({ users.admit($0, bound: max(1, queueLimit / 4)) }) ?? true else { return nil }
+            let job = Job(file: file, key: key, maxSize: maxSize, pid: pid, user: user)
             s.byKey[key] = job
             s.perSubject[pid, default: 0] += 1
             s.queue.append(job)
@@ -132,6 +146,7 @@ final class BackgroundHasher: Sendable {
                     s.perSubject[job.pid, default: 1] -= 1
                     if s.perSubject[job.pid] == 0 { s.perSubject[job.pid] = nil }
                 }
+                if let user = job.user { users.release(user) }
                 job.finish(digest)
             }
             if state.withLock({ $0.stopped }) { return }

@@ -282,7 +282,7 @@ final class DecisionWorkers: Sendable {
             decision = Decision(verdict: policy.agent.onTimeout(event.access), rule: nil)
         case .busy:
             answeredBy = (DecisionLog.overloadSetting(event.access),
-                          "the process already has \(BackgroundHasher.perSubjectLimit) files being hashed, or the hash queue is full")
+                          "the process already has \(BackgroundHasher.perSubjectLimit) files being hashed, its user its share of a busy hash queue, or the queue is full")
             decision = Decision(verdict: policy.agent.onOverload(event.access), rule: nil)
         }
         // A decision made by `decide` is never cached: the policy did not make it. An

@@ -1,14 +1,16 @@
 import Synchronization
 
-/// Each user's share of a busy queue: how many events of each user (real
-/// uid) the event reader counted, which are those it read while the queue
-/// was at least half full, and that are still waiting or under decision.
+/// Each user's share of a busy queue (the events waiting for a decision,
+/// the files waiting to be hashed): how many of its items each user (real
+/// uid) has there among those counted, which are the ones added while the
+/// queue was at least half full, and not yet done with.
 ///
-/// Guarantee: `admit` counts an event only while its user has fewer than
-/// `bound` counted, and each counted event is released once, when it is
-/// answered (`Settlement`), so no user ever has more than `bound` counted
-/// events. One user's flood of opens thus fills at most half the queue plus
-/// `bound`, and the others' events still find room and are decided.
+/// Guarantee: `admit` counts an item only while its user has fewer than
+/// `bound` counted, and its owner releases each counted item once, when it
+/// is done (`Settlement` when an event is answered, `BackgroundHasher` when a
+/// file is hashed), so no user ever has more than `bound` counted. One
+/// user's flood thus fills at most half the queue plus `bound`, and the
+/// others' items still find room.
 final class UserShare: Sendable {
     private let counts = Mutex<[UInt32: Int]>([:])
 

@@ -1,4 +1,4 @@
-import FanFilter
+@testable import FanFilter
 import Foundation
 import Glibc
 import Policy
@@ -45,6 +45,32 @@ final class BackgroundHasherTests: KernelTestCase {
         XCTAssertEqual(openFromChild([small]), ["EPERM"], "the one worker is not held by the hash: it decides the next event")
         XCTAssertTrue(eventually(every: .milliseconds(20)) { exec(big.path) == 0 }, "once hashed (in the background, once) the allow by hash decides it: \(log.all.map(\.message))")
         stop(agent)
+    }
+
+    /// One user's processes, two files each, could fill the whole hash queue,
+    /// and then every other user's file to hash got on_overload. While the
+    /// queue is at least half full each user may add a quarter of it more.
+    func testOneUserGetsABoundedShareOfABusyHashQueue() throws {
+        let hasher = BackgroundHasher(queueLimit: 4)  // busy from 2 queued; a user's share 1
+        defer { hasher.stop() }
+        func open(_ path: [UInt8]) -> EventFile { EventFile(Glibc.open(String(decoding: path, as: UTF8.self), O_RDONLY)) }
+        let big = sandbox.file("big")
+        XCTAssertEqual(truncate(String(decoding: big, as: UTF8.self), 1 << 30), 0)  // sparse: a second or so to hash
+        let users = (0..<4).map { _ in Child(asUser1000.map { Array($0.utf8) } + [Array("/bin/sleep".utf8), Array("30".utf8)]) }
+        defer { for u in users { kill(u.pid, SIGKILL); _ = u.wait() } }
+        XCTAssertTrue(eventually { users.allSatisfy { ProcFacts.realUID(pid: $0.pid, pidfd: -1) == 1000 } })
+        let files = (0..<5).map { open(sandbox.file("f\($0)", contents: Array("\($0)".utf8))) }
+        XCTAssertEqual(hasher.digest(of: open(big), maxSize: .max, subject: getpid(), until: .now()), .late)
+        XCTAssertTrue(eventually { hasher.queued == 0 }, "the hasher took the large file")
+        // uid 1000's first two files come while the queue is not busy; its third is its share.
+        for i in 0..<3 {
+            XCTAssertEqual(hasher.digest(of: files[i], maxSize: .max, subject: users[i].pid, until: .now()), .late)
+        }
+        XCTAssertEqual(hasher.digest(of: files[3], maxSize: .max, subject: users[3].pid, until: .now()), .busy,
+                       "uid 1000 has its share of the busy queue")
+        XCTAssertEqual(hasher.digest(of: files[4], maxSize: .max, subject: getpid(), until: .now()), .late,
+                       "root still has room")
+        XCTAssertEqual(hasher.queued, 4)
     }
 
     func testOneProcessGetsABoundedShareOfTheHashing() throws {
