@@ -309,11 +309,8 @@ final class DecisionWorkers: Sendable {
             let lookup = starts.pattern(pid: event.pid, pidfd: event.file.pidfdNumber, access: event.access, event: id,
                                         file: event.file.fd.rawValue, stat: st, mayRead: !inline,
                                         preload: active.testsPreload) {
-                // The kernel's cached attributes of /proc/PID/exe: no request to a FUSE server.
-                var exe = stat()
-                var mountID: UInt64 = 0
-                let found = ProcFacts.withProcPath("/proc/", event.pid, "/exe") { cfan_stat_mount_cached($0, &exe, &mountID) } == 0
-                return found ? (UInt64(exe.st_dev), UInt64(exe.st_ino)) : nil
+                // The kernel's cached attributes of the executable: no request to a FUSE server.
+                ProcFacts.withExecutable(of: event.pid) { _, exe, _ in (UInt64(exe.st_dev), UInt64(exe.st_ino)) }
             }
             guard case .known(let pattern) = lookup else { return false }
             if needs.contains(.pattern) { request.subject.pattern = pattern }

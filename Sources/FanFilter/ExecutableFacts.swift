@@ -18,48 +18,50 @@ enum ExecutableFacts {
                       types: FileTypes, trust: TrustChecker, hasher: ObjectHasher, hashMaxSize: UInt64,
                       mayOpen: Bool = true) -> Bool {
         guard !needs.isDisjoint(with: [.exeType, .exeDevice, .exeTrust]), let exe = subject.exe else { return true }
-        let pid = subject.pid
-        var st = stat()
-        var mountID: UInt64 = 0
-        guard ProcFacts.withProcPath("/proc/", pid, "/exe", { cfan_stat_mount_cached($0, &st, &mountID) }) == 0 else { return true }
-        let mount = mounts.lookUp(device: UInt64(st.st_dev))
-        if needs.contains(.exeDevice) { subject.exeDevice = mount?.source }
-        let readable = !(mount?.fstype.starts(with: Array("fuse".utf8)) ?? true)
-        // The contents are read only when a cache keyed by the file's identity (from the
-        // stat above, no open) misses: the agent's own open of an executable is an event too.
-        var fd: Int32 = -1
-        var opened = false
-        var wouldOpen = false
-        func file() -> Int32? {
-            if !opened, readable, !mayOpen { wouldOpen = true }
-            if !opened, readable, mayOpen {
-                opened = true
-                // Answered at once by the event reader (the agent's own process); this runs on a worker.
-                fd = ProcFacts.withProcPath("/proc/", pid, "/exe") { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
-                var now = stat()
-                if fd >= 0, fstat(fd, &now) != 0 || FileIdentity(now) != FileIdentity(st) {
-                    close(fd)  // replaced between the stat and the open: no facts from it
-                    fd = -1
+        let learned = ProcFacts.withExecutable(of: subject.pid) { link, st, _ -> (facts: SubjectFacts, wouldOpen: Bool) in
+            var facts = subject
+            let mount = mounts.lookUp(device: UInt64(st.st_dev))
+            if needs.contains(.exeDevice) { facts.exeDevice = mount?.source }
+            let readable = !(mount?.fstype.starts(with: Array("fuse".utf8)) ?? true)
+            // The contents are read only when a cache keyed by the file's identity (from the
+            // stat above, no open) misses: the agent's own open of an executable is an event too.
+            var fd: Int32 = -1
+            var opened = false
+            var wouldOpen = false
+            func file() -> Int32? {
+                if !opened, readable, !mayOpen { wouldOpen = true }
+                if !opened, readable, mayOpen {
+                    opened = true
+                    // Answered at once by the event reader (the agent's own process); this runs on a worker.
+                    fd = open(link, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+                    var now = stat()
+                    if fd >= 0, fstat(fd, &now) != 0 || FileIdentity(now) != FileIdentity(st) {
+                        close(fd)  // replaced between the stat and the open: no facts from it
+                        fd = -1
+                    }
                 }
+                return fd >= 0 ? fd : nil
             }
-            return fd >= 0 ? fd : nil
-        }
-        defer { if fd >= 0 { close(fd) } }
-        if needs.contains(.exeType) {
-            subject.exeType = types.cached(st) ?? file().flatMap { types.mimeType(of: $0, stat: st, path: exe) { trust.lists($0) } }
-        }
-        if needs.contains(.exeTrust) {
-            let outcome = trust.check(path: exe, stat: st, verity: { file().flatMap(Verity.digest(of:)) }) { algorithm in
-                if let hit = hasher.cached(st, algorithm, maxSize: hashMaxSize) { return .digest(hit) }
-                return .digest(file().flatMap { hasher.digest(of: $0, algorithm, maxSize: hashMaxSize) })
+            defer { if fd >= 0 { close(fd) } }
+            if needs.contains(.exeType) {
+                facts.exeType = types.cached(st) ?? file().flatMap { types.mimeType(of: $0, stat: st, path: exe) { trust.lists($0) } }
             }
-            if case .trusted(let yes) = outcome { subject.exeTrusted = yes }
+            if needs.contains(.exeTrust) {
+                let outcome = trust.check(path: exe, stat: st, verity: { file().flatMap(Verity.digest(of:)) }) { algorithm in
+                    if let hit = hasher.cached(st, algorithm, maxSize: hashMaxSize) { return .digest(hit) }
+                    return .digest(file().flatMap { hasher.digest(of: $0, algorithm, maxSize: hashMaxSize) })
+                }
+                if case .trusted(let yes) = outcome { facts.exeTrusted = yes }
+            }
+            return (facts, wouldOpen)
         }
+        guard let learned else { return true }
+        subject = learned.facts
         if pidfd >= 0, cfan_pidfd_alive(pidfd) != 0 {
             subject.exeType = nil
             subject.exeDevice = nil
             subject.exeTrusted = nil
         }
-        return !wouldOpen
+        return !learned.wouldOpen
     }
 }

@@ -49,17 +49,17 @@ struct ObjectPath {
     /// readlink of /proc/PID/exe; otherwise the file is reopened through the
     /// agent's own mount.
     static func executable(of pid: Int32, mounts: MountTable) -> [UInt8]? {
-        var st = stat()
-        var mountID: UInt64 = 0
         // From the kernel's cache: a user's FUSE daemon could stall a stat of its own binary for ever.
-        guard ProcFacts.withProcPath("/proc/", pid, "/exe", { cfan_stat_mount_cached($0, &st, &mountID) }) == 0 else { return nil }
-        if mountID == 0 || mounts.isTrusted(mountID: mountID) {
-            return ProcFacts.withProcPath("/proc/", pid, "/exe") { ProcFacts.linkPath($0, stat: st) }
+        let named = ProcFacts.withExecutable(of: pid) { link, st, mountID -> [UInt8]? in
+            if mountID == 0 || mounts.isTrusted(mountID: mountID) { return ProcFacts.linkPath(link, stat: st) }
+            let fd = cfan_open_path(link)
+            guard fd >= 0 else { return nil }
+            defer { close(fd) }
+            var st = stat()
+            var mountID: UInt64 = 0
+            guard cfan_fstat_mount_cached(fd, &st, &mountID) == 0 else { return nil }
+            return of(fd, mountID: mountID, stat: st, mounts: mounts).path
         }
-        let fd = ProcFacts.withProcPath("/proc/", pid, "/exe") { cfan_open_path($0) }
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        guard cfan_fstat_mount_cached(fd, &st, &mountID) == 0 else { return nil }
-        return of(fd, mountID: mountID, stat: st, mounts: mounts).path
+        return named ?? nil
     }
 }

@@ -65,6 +65,37 @@ enum ProcFacts {
         return facts
     }
 
+    /// Calls `body` with a /proc link to the executable of process `pid` and
+    /// that file's stat and mount id, read from the kernel's cache (no request
+    /// to a FUSE server): /proc/PID/exe, or, when that fails because the main
+    /// thread has exited while others run on (a process can hide its
+    /// executable so), /proc/PID/task/TID/exe of the first live thread. nil
+    /// when no thread's link can be read (the process has exited).
+    static func withExecutable<R>(of pid: Int32,
+                                  _ body: (_ link: UnsafePointer<CChar>, _ stat: stat, _ mountID: UInt64) -> R) -> R? {
+        var st = stat()
+        var mountID: UInt64 = 0
+        let main: R?? = withProcPath("/proc/", pid, "/exe") { link in
+            cfan_stat_mount_cached(link, &st, &mountID) == 0 ? .some(body(link, st, mountID)) : .none
+        }
+        if let main { return main }
+        guard let tasks = withProcPath("/proc/", pid, "/task", { opendir($0) }) else { return nil }
+        defer { closedir(tasks) }
+        while let entry = readdir(tasks) {
+            let tid = withUnsafeBytes(of: entry.pointee.d_name) { name in
+                Int32(String(decoding: name.prefix { $0 != 0 }, as: UTF8.self))
+            }
+            guard let tid, tid != pid else { continue }
+            var link = Array("/proc/\(pid)/task/\(tid)/exe".utf8CString)
+            let found: R?? = link.withUnsafeMutableBufferPointer { buffer in
+                let path = UnsafePointer(buffer.baseAddress!)
+                return cfan_stat_mount_cached(path, &st, &mountID) == 0 ? .some(body(path, st, mountID)) : .none
+            }
+            if let found { return found }
+        }
+        return nil
+    }
+
     /// The process's real uid, who runs it whatever set-user-ID program it
     /// runs: from the pidfd (Linux 6.13 and later), else /proc/PID/status;
     /// nil once the process has exited, or when neither can be read.

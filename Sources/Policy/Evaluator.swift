@@ -1,6 +1,7 @@
 extension Policy {
     /// First match wins, through the rule index; no match gives the `default`
-    /// setting. A test of a fact that is not known fails, negated or not.
+    /// setting. A test of a fact that is not known gives what
+    /// `Rule.unknownSubjectFactMatches` and `Test.matches` say.
     public func decide(_ request: AccessRequest) -> Decision {
         var found: Rule?
         let rules = rules  // the closure captures the rules alone, not a copy of the whole policy
@@ -55,20 +56,33 @@ extension Policy {
 
 extension Rule {
     public func matches(_ request: AccessRequest) -> Bool {
-        perm.covers(request.access)
-            && subject.allSatisfy { $0.matches(request) }
+        let unknown = unknownSubjectFactMatches
+        return perm.covers(request.access)
+            && subject.allSatisfy { $0.matches(request, unknownMatches: unknown) }
             && object.allSatisfy { $0.matches(request) }
     }
+
+    /// What a test of a subject fact the agent could not learn gives in this
+    /// rule: a process can hide its facts (an exited main thread hides its
+    /// executable), so an unknown one never earns an allow and never escapes
+    /// a deny. In an `allow` rule the test fails, `=` and `!=` alike; in a
+    /// `deny` or `ask` rule it holds. Object facts keep "an unknown fact
+    /// matches no test": the opener does not choose them.
+    public var unknownSubjectFactMatches: Bool { decision.verdict != .allow }
 
     /// Why the rule does not match, or nil when it does.
     public func mismatch(_ request: AccessRequest) -> String? {
         if !perm.covers(request.access) { return "perm=\(perm.rawValue) does not cover \(request.access.rawValue)" }
-        for test in subject + object where !test.matches(request) {
-            let actual = test.actual(request).map { "is \($0)" } ?? "is not known"
-            let fact = test.attribute == .dir ? "path" : test.attribute == .exeDir ? "exe" : test.attribute.name
-            return "\(fact) \(actual), and the rule wants \(test)"
-        }
+        let unknown = unknownSubjectFactMatches
+        for test in subject where !test.matches(request, unknownMatches: unknown) { return mismatch(test, request) }
+        for test in object where !test.matches(request) { return mismatch(test, request) }
         return nil
+    }
+
+    private func mismatch(_ test: Test, _ request: AccessRequest) -> String {
+        let actual = test.actual(request).map { "is \($0)" } ?? "is not known"
+        let fact = test.attribute == .dir ? "path" : test.attribute == .exeDir ? "exe" : test.attribute.name
+        return "\(fact) \(actual), and the rule wants \(test)"
     }
 }
 
@@ -122,13 +136,18 @@ extension Test: CustomStringConvertible {
         }
     }
 
-    public func matches(_ r: AccessRequest) -> Bool {
-        guard let fact = fact(r) else { return false }
+    /// Whether the request passes the test. A fact that is not known gives
+    /// `unknownMatches` (false, "matches no test", unless the rule says
+    /// otherwise: `Rule.unknownSubjectFactMatches`).
+    public func matches(_ r: AccessRequest, unknownMatches: Bool = false) -> Bool {
+        guard let fact = fact(r) else { return unknownMatches }
         // `untrusted` reads the trust of the file the test names; unknown trust matches neither way.
         func matches(_ value: Pattern) -> Bool? {
             switch value {
             case .untrusted:
                 let trusted: Bool? = attribute.untrustedFact == .exeTrust ? r.subject.exeTrusted : r.object.trusted
+                // An executable whose trust is not known counts as untrusted wherever that costs an allow.
+                if trusted == nil, attribute.untrustedFact == .exeTrust, unknownMatches { return comparison == .equal }
                 return trusted.map { !$0 }
             case .number(let v) where attribute == .pattern:
                 guard case .number(let shown) = fact else { return false }

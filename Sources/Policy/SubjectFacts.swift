@@ -1,6 +1,7 @@
 /// The facts about the process behind an event. nil: not known (the process
-/// exited, /proc could not be read, or the policy never asks for it); a rule
-/// that tests an unknown fact does not match.
+/// exited or hid it, /proc could not be read, or the policy never asks for
+/// it); an `allow` rule that tests an unknown fact does not match, a `deny`
+/// or `ask` rule's test of it holds (`Rule.unknownSubjectFactMatches`).
 public struct SubjectFacts: Sendable, Hashable {
     public var pid: Int32
     public var ppid: Int32?

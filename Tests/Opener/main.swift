@@ -7,6 +7,9 @@
 //   exec PATH [ARG...]           execv(2) PATH; on failure prints the errno name, exits 126
 //   pause                        print "ready", then wait until killed (a live process
 //                                whose facts a test reads)
+//   hidden-open PATH...          the main thread exits (pthread_exit) and a second thread,
+//                                once /proc/PID/exe no longer reads, opens each PATH as
+//                                `open` does: a process that hides its executable
 //   chdir DIR COMMAND...         chdir(2) into DIR one component at a time (so DIR may be
 //                                longer than PATH_MAX), then COMMAND with paths relative to it
 import Glibc
@@ -52,6 +55,31 @@ if args.count >= 4, String(cString: args[1]) == "chdir" {
 if args.count == 2, String(cString: args[1]) == "pause" {
     say("ready")
     while true { pause() }
+}
+
+/// `hidden-open`: the second thread's work, once the main thread has gone.
+nonisolated(unsafe) var hiddenPaths: [[CChar]] = []
+
+nonisolated func openWithTheMainThreadGone(_: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
+    var link = [CChar](repeating: 0, count: 4096)
+    // Bounded: 2 s for the kernel to let the main thread go.
+    for _ in 0..<2000 where readlink("/proc/\(getpid())/exe", &link, link.count) >= 0 { usleep(1000) }
+    if readlink("/proc/\(getpid())/exe", &link, link.count) >= 0 {
+        say("the main thread's exe still reads")
+        exit(3)
+    }
+    for path in hiddenPaths {
+        let e = tryOpen(path)
+        say(e == 0 ? "ok" : errnoName(e))
+    }
+    exit(0)
+}
+
+if args.count >= 3, String(cString: args[1]) == "hidden-open" {
+    hiddenPaths = Array(args[2...])
+    var thread = pthread_t()
+    guard pthread_create(&thread, nil, openWithTheMainThreadGone, nil) == 0 else { exit(2) }
+    pthread_exit(nil)
 }
 
 guard args.count >= 3 else {

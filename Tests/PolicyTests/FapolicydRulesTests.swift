@@ -140,7 +140,9 @@ final class FapolicydRulesTests: XCTestCase {
         XCTAssertEqual(p.decide(r).rule?.number, 2, "an untrusted exe in /etc/")
         r.subject.exeTrusted = nil
         r.object.trusted = nil
-        XCTAssertNil(p.decide(r).rule, "untrusted is not assumed when trust is not known")
+        XCTAssertEqual(p.decide(r).rule?.number, 2, "an executable of unknown trust counts as untrusted in a deny")
+        r.subject.exeTrusted = true
+        XCTAssertNil(p.decide(r).rule, "a file of unknown trust is not assumed untrusted")
         XCTAssertTrue(p.neededFacts(for: .open, path: Array("/etc/x".utf8)).isSuperset(of: [.exeTrust, .trust]))
     }
 

@@ -139,6 +139,46 @@ final class LanguageTests: XCTestCase {
         XCTAssertNil(ruleNumber(p, facts(path: "/opt/b/1/x")), "? never matches /")
     }
 
+    /// Issue 27: a process that hides a fact (an exited main thread hides
+    /// its executable) never escapes a deny by it, nor earns an allow.
+    func testAnUnknownSubjectFactNeverEarnsAnAllowNorEscapesADeny() throws {
+        let p = try parse("""
+        deny perm=open exe!=/usr/bin/cat : path=/srv/a
+        deny perm=open exe=/usr/bin/evil : path=/srv/b
+        allow perm=open exe=/usr/bin/cat : path=/srv/c
+        allow perm=open exe!=/usr/bin/evil : path=/srv/d
+        deny perm=open uid<1000 comm!=cron : path=/srv/e
+        allow perm=open trust=1 : path=/srv/f
+        deny perm=open exe=untrusted : path=/srv/g
+        allow perm=open pattern=normal : path=/srv/h
+        deny perm=open all : dir=/srv/
+        """)
+        func rule(_ path: String, exe: String? = nil, uid: UInt32? = nil, comm: String? = nil) -> Int? {
+            p.decide(request(path: path, uid: uid, comm: comm, exe: exe)).rule?.number
+        }
+        // Known facts: each rule as written.
+        XCTAssertEqual(rule("/srv/a", exe: "/usr/bin/cat"), 9)
+        XCTAssertEqual(rule("/srv/a", exe: "/usr/bin/vi"), 1)
+        XCTAssertEqual(rule("/srv/b", exe: "/usr/bin/evil"), 2)
+        XCTAssertEqual(rule("/srv/c", exe: "/usr/bin/cat"), 3)
+        XCTAssertEqual(rule("/srv/d", exe: "/usr/bin/vi"), 4)
+        XCTAssertEqual(rule("/srv/e", uid: 0, comm: "sh"), 5)
+        // Unknown: every deny holds, `=` and `!=` alike; no allow matches, so the catch-all denies.
+        XCTAssertEqual(rule("/srv/a"), 1)
+        XCTAssertEqual(rule("/srv/b"), 2)
+        XCTAssertEqual(rule("/srv/c"), 9)
+        XCTAssertEqual(rule("/srv/d"), 9)
+        XCTAssertEqual(rule("/srv/e"), 5, "an unknown uid and comm: the deny holds")
+        XCTAssertEqual(rule("/srv/f"), 9, "unknown trust earns no allow")
+        XCTAssertEqual(rule("/srv/g"), 7, "an unknown executable counts as untrusted")
+        XCTAssertEqual(rule("/srv/h"), 9, "an unknown start earns no allow")
+        // explain says the same.
+        let (decision, tried) = p.explain(request(path: "/srv/c", comm: nil, exe: nil))
+        XCTAssertEqual(decision.rule?.number, 9)
+        XCTAssertTrue(tried.contains { $0.rule.number == 3 && $0.reason == "exe is not known, and the rule wants exe=/usr/bin/cat" },
+                      "\(tried.map(\.reason))")
+    }
+
     func testListsSetsAndNegation() throws {
         let p = try parse("""
         %admins=0,1000

@@ -234,10 +234,10 @@ final class EvaluatorTests: XCTestCase {
         XCTAssertNil(policy.decide(request(path: "/srv/secretive")).rule, "dir matches whole components")
     }
 
-    func testUnknownFactsNeverMatch() {
-        XCTAssertNil(policy.decide(request(path: "/srv/data/payroll.csv", uid: nil)).rule)
-        XCTAssertNil(policy.decide(request(path: "/srv/secret/a", gid: nil)).rule, "not even a negated test")
-        XCTAssertNil(policy.decide(request(.execute, path: nil)).rule)
+    func testUnknownSubjectFactsHoldInDenyRulesAndUnknownObjectFactsMatchNothing() {
+        XCTAssertEqual(policy.decide(request(path: "/srv/data/payroll.csv", uid: nil)).rule?.number, 2)
+        XCTAssertEqual(policy.decide(request(path: "/srv/secret/a", gid: nil)).rule?.number, 5, "a negated test too")
+        XCTAssertNil(policy.decide(request(.execute, path: nil)).rule, "an unknown path matches no test")
     }
 
     func testNoMatchAllows() {
