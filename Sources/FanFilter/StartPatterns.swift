@@ -17,7 +17,9 @@ import Synchronization
 /// inherits a state. Bounded: at most `capacity` processes; past it the
 /// states of processes that have exited are dropped, and the oldest half if
 /// that was not enough. A process whose start was not seen is `ld_so` when its
-/// executable is a runtime linker, and otherwise none of them.
+/// executable is a runtime linker, and otherwise none of them (an empty
+/// pattern, known); only a process whose executable cannot be read has an
+/// unknown one (nil), which a `deny` rule's `pattern=` test then holds for.
 final class StartPatterns: Sendable {
     private struct Start {
         var pattern: StartPattern
@@ -149,9 +151,10 @@ final class StartPatterns: Sendable {
             return (start, true)
         }
         guard let start = looked.start else {
-            // Not seen starting: only a runtime linker running as the program can be told.
+            // Not seen starting: only a runtime linker running as the program can be told, and
+            // otherwise it is none of them. With no executable to look at, it is not known.
             guard let identity = executable() else { return .known(nil) }
-            return .known(isRuntimeLinker(identity) ? .ldSo : nil)
+            return .known(isRuntimeLinker(identity) ? .ldSo : [])
         }
         guard looked.look else { return .known(start.pattern) }
         guard mayRead else { return .needsRead }

@@ -42,7 +42,9 @@ final class StartPatternsTests: XCTestCase {
         }, .known(.ldSo))
         XCTAssertEqual(starts.pattern(pid: 999_998, pidfd: -1, access: .open, event: 6, file: data, stat: dataStat) {
             (UInt64(programStat.st_dev), UInt64(programStat.st_ino))
-        }, .known(nil))
+        }, .known([]), "none of them, known")
+        XCTAssertEqual(starts.pattern(pid: 999_997, pidfd: -1, access: .open, event: 7, file: data, stat: dataStat) { nil },
+                       .known(nil), "no executable to look at: not known")
         // The same execution event taken twice (a decision tried again) moves the state on once.
         let third = exitedPid()
         XCTAssertEqual(starts.pattern(pid: third, pidfd: -1, access: .execute, event: 7, file: program, stat: programStat) { nil }, .known(.normal))
