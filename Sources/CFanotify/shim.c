@@ -194,3 +194,7 @@ int cfan_pidfd_creds_of(int pidfd, cfan_pidfd_creds *out) {
     out->egid = info.egid;
     return 0;
 }
+
+int cfan_hold_read_lease(int fd) {
+    return fcntl(fd, F_SETLEASE, F_RDLCK) < 0 ? -errno : 0;
+}

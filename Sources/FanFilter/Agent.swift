@@ -77,6 +77,7 @@ public final class Agent: Sendable {
         self.clients = clients
         let agent = policy.agent
         raiseFileLimit(atLeast: 2 * agent.queueSize + 1024, logger)
+        ContentLease.ignoreBreakNotices()
         let active = ActivePolicy(policy, counters: counters, sourceBytes: ActivePolicy.bytes(ofFile: policy.source))
         Self.loadHasher(for: active, logger)
         policies = PolicyHolder(active)

@@ -114,6 +114,7 @@ final class DecisionWorkers: Sendable {
         if logs { learnLoggedFacts(&request, event) }
         do {
             try client.reply(message.header.messageId, reply)
+            if outcome.leased, event.access == .execute, reply.decision.verdict == .allow { ContentLease.outlive(event.file) }
             if logs {
                 log.decision(request, reply.decision, wouldDeny: wouldDeny, portMessageID: message.header.messageId,
                              latencyMicroseconds: (SystemClock().now() &- event.receivedAt) / 1000,
@@ -183,6 +184,8 @@ final class DecisionWorkers: Sendable {
         var answeredBy: (setting: String, why: String)?
         /// The file's stat through the event's fd, when it could be read.
         var stat: stat?
+        /// The decision rests on the contents, held still by a `ContentLease`.
+        var leased = false
     }
 
     /// The request as the worker learned it, and the decision for it; nil,
@@ -210,13 +213,20 @@ final class DecisionWorkers: Sendable {
                            answeredBy: (DecisionLog.unknownPathSetting(event.access), "the kernel gave no path the agent can use"))
         }
         let needs = policy.neededFacts(for: event.access, path: path)
-        let cache = decide == nil ? event.policy.decisions : nil
+        // A decision on the file's contents holds them still until the answer (see ContentLease);
+        // a file open for writing has no contents a decision may rest on.
+        let content = statted && st.st_mode & S_IFMT == S_IFREG ? policy.contentFacts(in: needs) : []
+        let lease = content.isEmpty ? ContentLease.unsupported : ContentLease.hold(fd)
+        if lease == .held, cfan_fstat_mount(fd, &st, &mountID) != 0 { return nil }
+        let changing = lease == .openForWriting
+        let cache = decide == nil && !changing ? event.policy.decisions : nil
         var request = AccessRequest(
             access: event.access,
             subject: ProcFacts.subject(pid: event.pid, pidfd: event.file.pidfdNumber, needs: needs, mounts: mounts, names: names),
             object: ProcFacts.object(path: path, stat: statted ? st : nil, needs: needs, mounts: mounts))
+        request.object.contentsChanging = changing
         guard learnStartAndExecutable(&request, event, id: id, stat: statted ? st : nil, needs: needs, inline: inline) else { return nil }
-        if needs.contains(.ftype), statted {
+        if needs.contains(.ftype), statted, !changing {
             // A FUSE file's contents come from a process that can stall them for ever: its type is
             // not read (unknown: an ftype test does not match), as for an executable's.
             let onFUSE = mounts.lookUp(device: UInt64(st.st_dev))?.fstype.starts(with: Array("fuse".utf8)) ?? false
@@ -224,10 +234,10 @@ final class DecisionWorkers: Sendable {
                 request.object.ftype = known
             } else if !onFUSE {
                 if inline { return nil }
-                request.object.ftype = fileTypes.mimeType(of: fd, stat: st, path: path) { event.policy.trust.lists($0) }
+                request.object.ftype = fileTypes.mimeType(of: fd, stat: st) { event.policy.trust.lists($0) }
             }
         }
-        if inline, statted, digestsWouldWait(event, stat: st, path: path, needs: needs) { return nil }
+        if inline, statted, !changing, digestsWouldWait(event, stat: st, path: path, needs: needs) { return nil }
 
         var flight: (DecisionCache, DecisionCache.Key, DecisionCache.Flight)?
         if let cache, statted {
@@ -235,13 +245,13 @@ final class DecisionWorkers: Sendable {
             switch cache.lookUp(key) {
             case .hit(let entry):
                 return Outcome(request: request, reply: DecisionReply(decision: entry.decision(in: policy), cacheable: entry.cacheable),
-                               openedAs: named.openedAs, stat: st)
+                               openedAs: named.openedAs, stat: st, leased: lease == .held)
             case .wait(let other):
                 if inline { return nil }
                 client.willBeSlow()
                 if let entry = other.wait(until: .after(policy.agent.replyTimeout)) {
                     return Outcome(request: request, reply: DecisionReply(decision: entry.decision(in: policy), cacheable: entry.cacheable),
-                                   openedAs: named.openedAs, stat: st)
+                                   openedAs: named.openedAs, stat: st, leased: lease == .held)
                 }
             case .miss(let mine):
                 flight = (cache, key, mine)
@@ -249,13 +259,13 @@ final class DecisionWorkers: Sendable {
         }
         var answeredBy: (setting: String, why: String)?
         var decision: Decision
-        var hashed = needs.contains(.sha256) ? hash(event, inline: inline) : .digest(nil)
+        var hashed = needs.contains(.sha256) && !changing ? hash(event, inline: inline) : .digest(nil)
         if case .digest(let digest) = hashed { request.object.sha256 = digest }
-        if case .digest = hashed, needs.contains(.sha512) {
+        if case .digest = hashed, needs.contains(.sha512), !changing {
             hashed = hash(event, .sha512, inline: inline)
             if case .digest(let digest) = hashed { request.object.sha512 = digest }
         }
-        if case .digest = hashed, needs.contains(.trust) {
+        if case .digest = hashed, needs.contains(.trust), !(changing && content.contains(.trust)) {
             let verity = { [counters] () -> [UInt8]? in
                 counters.increment(.verityChecks)
                 return Verity.digest(of: fd)
@@ -287,15 +297,20 @@ final class DecisionWorkers: Sendable {
         }
         // A decision made by `decide` is never cached: the policy did not make it. An
         // ignore mark covers the inode under every name, so only a file with one name (and a
-        // path the agent knows) is marked: an allow for `ok/h` says nothing of `deny/h`.
+        // path the agent knows) is marked: an allow for `ok/h` says nothing of `deny/h`. Nor
+        // one that rests on the contents: a write through a shared mapping raises no event
+        // that would clear the mark. The agent's own cache keeps those by the file's identity,
+        // which such a write moves, once the file is settled.
         let cacheable = decide == nil && answeredBy == nil && policy.agent.cache == .kernel && event.group.permission
-            && statted && st.st_nlink == 1 && path != nil
+            && statted && st.st_nlink == 1 && path != nil && content.isEmpty
             && policy.allowsForEveryProcess(request, decision)
         if let (cache, key, mine) = flight {
-            cache.finish(key, mine, DecisionCache.Entry(decision, cacheable: cacheable), keep: !decision.asks && answeredBy == nil)
+            let settled = content.isEmpty || FileIdentity(st).isSettled
+            cache.finish(key, mine, DecisionCache.Entry(decision, cacheable: cacheable),
+                         keep: !decision.asks && answeredBy == nil && settled)
         }
         return Outcome(request: request, reply: DecisionReply(decision: decision, cacheable: cacheable),
-                       openedAs: named.openedAs, answeredBy: answeredBy, stat: statted ? st : nil)
+                       openedAs: named.openedAs, answeredBy: answeredBy, stat: statted ? st : nil, leased: lease == .held)
     }
 
     /// The subject's facts that need its executable or its start: `ftype`,

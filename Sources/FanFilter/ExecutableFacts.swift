@@ -44,7 +44,7 @@ enum ExecutableFacts {
             }
             defer { if fd >= 0 { close(fd) } }
             if needs.contains(.exeType) {
-                facts.exeType = types.cached(st) ?? file().flatMap { types.mimeType(of: $0, stat: st, path: exe) { trust.lists($0) } }
+                facts.exeType = types.cached(st) ?? file().flatMap { types.mimeType(of: $0, stat: st) { trust.lists($0) } }
             }
             if needs.contains(.exeTrust) {
                 let outcome = trust.check(path: exe, stat: st, verity: { file().flatMap(Verity.digest(of:)) }) { algorithm in

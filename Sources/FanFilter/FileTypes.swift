@@ -29,14 +29,16 @@ public final class FileTypes: Sendable {
     }
 
     /// The MIME type of the file open as `fd` (its fstat is `st`); nil when it cannot be told.
-    func mimeType(of fd: Int32, stat st: stat, path: [UInt8]?, interpreterIsTrusted: ([UInt8]) -> Bool) -> [UInt8]? {
+    func mimeType(of fd: Int32, stat st: stat, interpreterIsTrusted: ([UInt8]) -> Bool) -> [UInt8]? {
         let key = FileIdentity(st)
         let regular = st.st_mode & S_IFMT == S_IFREG
         if regular, let known = cache.withLock({ $0[key] }) { return known }
-        guard let type = reader.mimeType(of: fd, stat: st, path: path, interpreterIsTrusted: interpreterIsTrusted) else { return nil }
+        guard let type = reader.mimeType(of: fd, stat: st, interpreterIsTrusted: interpreterIsTrusted) else { return nil }
         let bytes = Array(type.utf8)
         if regular {
             counters?.increment(.filesTyped)
+        }
+        if regular, key.isSettled {
             cache.withLock { c in
                 if c.count >= capacity { c.removeAll(keepingCapacity: true) }
                 c[key] = bytes
@@ -53,8 +55,7 @@ public final class FileTypes: Sendable {
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw FileTypeError(path: path, errno: errno) }
-        let named = ProcFacts.path(of: fd, stat: st) ?? Array(path.utf8)
-        guard let type = mimeType(of: fd, stat: st, path: named, interpreterIsTrusted: interpreterIsTrusted) else {
+        guard let type = mimeType(of: fd, stat: st, interpreterIsTrusted: interpreterIsTrusted) else {
             return "unknown (an ELF file of no class fapolicyd names, or libmagic could not say)"
         }
         return String(decoding: type, as: UTF8.self)

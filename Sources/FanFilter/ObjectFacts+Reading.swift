@@ -42,7 +42,7 @@ public struct FileTypeAndTrust: Sendable {
         let named = ProcFacts.path(of: fd, stat: st) ?? path
         let database = try? TrustDatabase(path: String(decoding: settings.trustDatabase, as: UTF8.self))
         let trust = TrustChecker(database: database, integrity: settings.integrity)
-        ftype = FileTypes(capacity: 1).mimeType(of: fd, stat: st, path: named) { trust.lists($0) }
+        ftype = FileTypes(capacity: 1).mimeType(of: fd, stat: st) { trust.lists($0) }
         guard database != nil else { trusted = nil; return }
         let hasher = ObjectHasher(capacity: 1)
         let outcome = trust.check(path: named, stat: st, verity: { Verity.digest(of: fd) }) {

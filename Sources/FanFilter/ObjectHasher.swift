@@ -4,7 +4,10 @@ import SystemPackage
 
 /// SHA-256 (or MD5, for dpkg's records) of a file's contents, read through
 /// its event fd (never by path), cached by device, inode, size, mtime and
-/// ctime so an unchanged file is hashed once. Files larger than the policy's `hash_max_size` are not hashed.
+/// ctime so an unchanged file is hashed once. A digest is kept only when the
+/// file's identity is the same after the read as before it and the file
+/// `isSettled`; the worker holds a `ContentLease` on the event fd, so no
+/// one writes the file while it is read. Files larger than the policy's `hash_max_size` are not hashed.
 /// The digest comes from OpenSSL's libcrypto, loaded at the first hash, so an
 /// agent whose policy never tests `sha256hash` does not map it.
 final class ObjectHasher: Sendable {
@@ -70,9 +73,14 @@ final class ObjectHasher: Sendable {
             }
         }
         guard let hex = digest else { return nil }
-        cache.withLock { c in
-            if c.count >= capacity { c.removeAll(keepingCapacity: true) }
-            c[key] = hex
+        // Changed while it was read (a filesystem that takes no lease): the digest is of no contents it has.
+        var after = stat()
+        guard fstat(eventFD, &after) == 0, FileIdentity(after) == key.file else { return nil }
+        if key.file.isSettled {
+            cache.withLock { c in
+                if c.count >= capacity { c.removeAll(keepingCapacity: true) }
+                c[key] = hex
+            }
         }
         return hex
     }

@@ -86,9 +86,11 @@ final class StartPatterns: Sendable {
         } else {
             program = Program(isStatic: false, interpreter: nil, isElf: false)
         }
-        programs.withLock { p in
-            if p.count >= 4096 { p.removeAll(keepingCapacity: true) }
-            p[key] = program
+        if key.isSettled {
+            programs.withLock { p in
+                if p.count >= 4096 { p.removeAll(keepingCapacity: true) }
+                p[key] = program
+            }
         }
         return program
     }

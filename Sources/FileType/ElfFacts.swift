@@ -11,8 +11,9 @@ public struct ElfFacts: Sendable, Equatable {
     /// The program interpreter named by PT_INTERP, when there is one.
     public var interpreter: [UInt8]?
     public var dynamic = false
-    /// A DT_DEBUG entry: a position-independent executable, not a library.
-    public var debug = false
+    /// DF_1_PIE in DT_FLAGS_1: the linker made it a position-independent
+    /// executable, which glibc's dlopen refuses to load.
+    public var pie = false
     public var executableStack = false
     public var writableExecutableSegment = false
 
@@ -71,9 +72,10 @@ public struct ElfFacts: Sendable, Equatable {
                 let section = read(offset, Int(fileSize))
                 guard section.count == Int(fileSize) else { malformed = true; return }
                 let fields = Fields(bytes: section, little: little)
-                for i in 0..<count where (wide ? fields.u64(i * entry) : UInt64(fields.u32(i * entry))) == 21 {  // DT_DEBUG
-                    debug = true
-                    break
+                let width = wide ? 8 : 4
+                for i in 0..<count where (wide ? fields.u64(i * entry) : UInt64(fields.u32(i * entry))) == 0x6FFF_FFFB {  // DT_FLAGS_1
+                    let flags = wide ? fields.u64(i * entry + width) : UInt64(fields.u32(i * entry + width))
+                    if flags & 0x0800_0000 != 0 { pie = true }  // DF_1_PIE
                 }
             case 3:  // PT_INTERP
                 let length = Int(min(fileSize, 385))
@@ -88,10 +90,17 @@ public struct ElfFacts: Sendable, Equatable {
         }
     }
 
-    /// The MIME type fapolicyd gives this ELF file (nil: an ELF file of no
-    /// class it names). `interpreterIsTrusted` is asked about an interpreter
-    /// that is not a known runtime linker: an untrusted one makes the file bad.
-    public func mimeType(path: [UInt8]?, interpreterIsTrusted: ([UInt8]) -> Bool) -> String? {
+    /// The MIME type of this ELF file in fapolicyd's names (nil: an ELF file
+    /// of no class it names). `interpreterIsTrusted` is asked about an
+    /// interpreter that is not a known runtime linker: an untrusted one makes
+    /// the file bad. A shared object (ET_DYN) is typed by what the runtime
+    /// linker will do with it: glibc's dlopen refuses one marked DF_1_PIE, an
+    /// executable, and loads any other, a program interpreter or DT_DEBUG
+    /// entry notwithstanding, so that one is a shared library. (fapolicyd
+    /// types an ET_DYN with PT_INTERP or DT_DEBUG as an executable, but for
+    /// glibc's own files under /lib and /usr/lib, so a library built with an
+    /// interpreter escaped its rules for shared libraries and still loaded.)
+    public func mimeType(interpreterIsTrusted: ([UInt8]) -> Bool) -> String? {
         if malformed { return "application/x-bad-elf" }
         if let interpreter, !Self.knownInterpreters.contains(interpreter), !interpreterIsTrusted(interpreter) {
             return "application/x-bad-elf"
@@ -102,21 +111,9 @@ public struct ElfFacts: Sendable, Equatable {
         case .core: return "application/x-coredump"
         default: break
         }
-        if interpreter != nil {
-            // glibc's libc.so.6 and libpthread have an interpreter, and are libraries.
-            return Self.isLibcWithInterpreter(path) ? "application/x-sharedlib" : "application/x-executable"
-        }
-        guard dynamic else { return nil }
-        return debug ? "application/x-executable" : "application/x-sharedlib"
-    }
-
-    /// /lib, /lib64, /usr/lib or /usr/lib64, then libc-2*, libc.so* or libpthread-2*.
-    static func isLibcWithInterpreter(_ path: [UInt8]?) -> Bool {
-        guard var rest = path?[...] else { return false }
-        for prefix in ["/usr", "/lib", "64"] {
-            if rest.starts(with: prefix.utf8) { rest = rest.dropFirst(prefix.utf8.count) } else if prefix == "/lib" { return false }
-        }
-        return ["/libc-2", "/libc.so", "/libpthread-2"].contains { rest.starts(with: $0.utf8) }
+        if pie { return "application/x-executable" }
+        guard dynamic || interpreter != nil else { return nil }
+        return "application/x-sharedlib"
     }
 
     /// A /lib64/ld-linux-x86-64.so.2 or another runtime linker fapolicyd knows.

@@ -13,10 +13,8 @@ public struct FileTypeReader: Sendable {
 
     /// - Parameters:
     ///   - st: the descriptor's fstat.
-    ///   - path: the file's path (glibc's libc.so.6 has an interpreter and is still a library).
     ///   - interpreterIsTrusted: asked about an ELF interpreter that is not a known runtime linker.
-    public func mimeType(of fd: Int32, stat st: stat, path: [UInt8]?,
-                         interpreterIsTrusted: ([UInt8]) -> Bool) -> String? {
+    public func mimeType(of fd: Int32, stat st: stat, interpreterIsTrusted: ([UInt8]) -> Bool) -> String? {
         switch st.st_mode & S_IFMT {
         case S_IFREG: break
         case S_IFCHR: return "inode/chardevice"
@@ -31,7 +29,7 @@ public struct FileTypeReader: Sendable {
         let read: (UInt64, Int) -> [UInt8] = { offset, count in Self.read(fd, at: offset, count: count) }
         let header = read(0, 512)
         if let elf = ElfFacts(size: size, read: read) {
-            return elf.mimeType(path: path, interpreterIsTrusted: interpreterIsTrusted)
+            return elf.mimeType(interpreterIsTrusted: interpreterIsTrusted)
         }
         if let interpreter = Shebang.interpreter(header), let type = Shebang.mimeType(interpreter: interpreter) {
             return type

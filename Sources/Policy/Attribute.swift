@@ -21,6 +21,17 @@ public enum Attribute: Sendable, Equatable, Hashable, CaseIterable {
     /// Whether the file is in the trust database and passes the integrity check (`trust`).
     case trust
 
+    /// Whether the attribute is a fact of the file's contents (its type, a
+    /// digest, trust with an integrity check), which a writer can change
+    /// without the file's name or metadata telling: such a fact is never
+    /// kept in the kernel's cache, and not known while the file is open for writing.
+    public var readsContents: Bool {
+        switch self {
+        case .ftype, .sha256hash, .sha512hash, .trust: true
+        default: false
+        }
+    }
+
     /// How a rule writes it, on its side of the colon.
     public var name: String {
         switch self {

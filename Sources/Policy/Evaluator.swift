@@ -59,7 +59,14 @@ extension Rule {
         let unknown = unknownSubjectFactMatches
         return perm.covers(request.access)
             && subject.allSatisfy { $0.matches(request, unknownMatches: unknown) }
-            && object.allSatisfy { $0.matches(request) }
+            && object.allSatisfy { $0.matches(request, unknownMatches: unknownObjectFactMatches($0, request)) }
+    }
+
+    /// What a test of an unknown object fact gives: no match, but for a fact
+    /// of the contents of a file open for writing, which the writer could
+    /// change at will: then as for a hidden subject fact.
+    func unknownObjectFactMatches(_ test: Test, _ request: AccessRequest) -> Bool {
+        request.object.contentsChanging && test.attribute.readsContents && unknownSubjectFactMatches
     }
 
     /// What a test of a subject fact the agent could not learn gives in this
@@ -67,7 +74,8 @@ extension Rule {
     /// executable), so an unknown one never earns an allow and never escapes
     /// a deny. In an `allow` rule the test fails, `=` and `!=` alike; in a
     /// `deny` or `ask` rule it holds. Object facts keep "an unknown fact
-    /// matches no test": the opener does not choose them.
+    /// matches no test" (the opener does not choose them), but for the
+    /// contents of a file open for writing (`unknownObjectFactMatches`).
     public var unknownSubjectFactMatches: Bool { decision.verdict != .allow }
 
     /// Why the rule does not match, or nil when it does.
@@ -75,7 +83,9 @@ extension Rule {
         if !perm.covers(request.access) { return "perm=\(perm.rawValue) does not cover \(request.access.rawValue)" }
         let unknown = unknownSubjectFactMatches
         for test in subject where !test.matches(request, unknownMatches: unknown) { return mismatch(test, request) }
-        for test in object where !test.matches(request) { return mismatch(test, request) }
+        for test in object where !test.matches(request, unknownMatches: unknownObjectFactMatches(test, request)) {
+            return mismatch(test, request)
+        }
         return nil
     }
 

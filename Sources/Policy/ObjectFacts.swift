@@ -13,6 +13,9 @@ public struct ObjectFacts: Sendable, Hashable {
     public var ftype: [UInt8]?
     /// Whether the file is in the trust database and passes the integrity check.
     public var trusted: Bool?
+    /// The file is open for writing: its contents may change while they are
+    /// read and after, so no fact of them is known (`Attribute.readsContents`).
+    public var contentsChanging = false
 
     public init(path: [UInt8]? = nil, device: [UInt8]? = nil, fstype: [UInt8]? = nil,
                 size: UInt64? = nil, sha256: [UInt8]? = nil, ftype: [UInt8]? = nil, trusted: Bool? = nil) {

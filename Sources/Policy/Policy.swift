@@ -34,6 +34,15 @@ public struct Policy: Sendable {
     /// (which would skip every `dir=` deny).
     public func testsPath(for access: Access) -> Bool { index.pathTested[access == .open ? 0 : 1] }
 
+    /// The facts of a file's contents among `facts`: its type and digests, and
+    /// its trust when `integrity = sha256` (with `size` or `none` trust reads
+    /// only the size or the path, which no write through a mapping changes).
+    public func contentFacts(in facts: Facts) -> Facts {
+        var content: Facts = [.ftype, .sha256, .sha512]
+        if settings.integrity == .sha256 { content.insert(.trust) }
+        return facts.intersection(content)
+    }
+
     /// The facts tested by the rules that could match `path` for `access`:
     /// what the agent must learn of this event to decide it.
     public func neededFacts(for access: Access, path: [UInt8]?) -> Facts {

@@ -10,17 +10,8 @@ import XCTest
 /// Files are hashed on the hasher's own thread, once each; a worker waits no
 /// longer than its event's deadline; one process gets a bounded share.
 final class BackgroundHasherTests: KernelTestCase {
-    /// /bin/true padded to `megabytes` (an ELF file runs with bytes after its end).
     func bigBinary(_ name: String, megabytes: Int, fill: UInt8 = 0) -> (path: [UInt8], sha256: String) {
-        let fd = open("/bin/true", O_RDONLY)
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while case let n = chunk.withUnsafeMutableBytes({ read(fd, $0.baseAddress, $0.count) }), n > 0 { bytes += chunk[..<n] }
-        close(fd)
-        bytes += [UInt8](repeating: fill, count: megabytes << 20)
-        let path = sandbox.file(name, contents: bytes, mode: 0o755)
-        let sum = Child(["/usr/bin/sha256sum", printable(path)]).wait().output
-        return (path, String(sum.prefix(64)))
+        paddedBinary(name, from: "/bin/true", megabytes: megabytes, fill: fill)
     }
 
     func exec(_ path: [UInt8]) -> Int32 {

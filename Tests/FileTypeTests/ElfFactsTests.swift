@@ -32,28 +32,31 @@ final class ElfFactsTests: XCTestCase {
         return out + table + data
     }
 
-    func classify(_ bytes: [UInt8], path: String = "/srv/x", trusted: Bool = false) -> String? {
+    func classify(_ bytes: [UInt8], trusted: Bool = false) -> String? {
         ElfFacts(size: UInt64(bytes.count)) { offset, count in
             guard offset < UInt64(bytes.count) else { return [] }
             return Array(bytes[Int(offset)..<min(bytes.count, Int(offset) + count)])
-        }?.mimeType(path: Array(path.utf8)) { _ in trusted }
+        }?.mimeType { _ in trusted }
     }
 
     let interp = Array("/lib64/ld-linux-x86-64.so.2\0".utf8)
     let dynamicWithDebug: [UInt8] = [21, 0, 0, 0, 0, 0, 0, 0] + [UInt8](repeating: 0, count: 8)
     let dynamicPlain: [UInt8] = [1, 0, 0, 0, 0, 0, 0, 0] + [UInt8](repeating: 0, count: 8)
+    /// DT_FLAGS_1 with DF_1_PIE, as every PIE linker since binutils 2.26 writes it.
+    let dynamicPie: [UInt8] = [0xFB, 0xFF, 0xFF, 0x6F, 0, 0, 0, 0] + [0, 0, 0, 0x08, 0, 0, 0, 0]
 
     func testTheClassesFapolicydNames() {
         XCTAssertEqual(classify(elf64(type: 2, segments: [(1, 5, [])])), "application/x-executable", "ET_EXEC")
-        XCTAssertEqual(classify(elf64(type: 3, segments: [(3, 4, interp), (2, 6, dynamicWithDebug)])), "application/x-executable",
-                       "a PIE: shared object with an interpreter")
+        XCTAssertEqual(classify(elf64(type: 3, segments: [(3, 4, interp), (2, 6, dynamicPie + dynamicWithDebug)])),
+                       "application/x-executable", "a PIE: DF_1_PIE, which dlopen refuses")
+        XCTAssertEqual(classify(elf64(type: 3, segments: [(2, 6, dynamicPie)])), "application/x-executable", "a static PIE")
         XCTAssertEqual(classify(elf64(type: 3, segments: [(2, 6, dynamicPlain)])), "application/x-sharedlib")
-        XCTAssertEqual(classify(elf64(type: 3, segments: [(2, 6, dynamicWithDebug)])), "application/x-executable",
-                       "a static PIE: no interpreter, DT_DEBUG")
-        XCTAssertEqual(classify(elf64(type: 3, segments: [(3, 4, interp), (2, 6, dynamicPlain)]), path: "/usr/lib64/libc.so.6"),
-                       "application/x-sharedlib", "glibc's carve-out")
-        XCTAssertEqual(classify(elf64(type: 3, segments: [(3, 4, interp)]), path: "/lib/x86_64-linux-gnu/libc.so.6"),
-                       "application/x-executable", "fapolicyd's carve-out does not know Debian's multiarch folder")
+        XCTAssertEqual(classify(elf64(type: 3, segments: [(2, 6, dynamicWithDebug)])), "application/x-sharedlib",
+                       "DT_DEBUG without DF_1_PIE: dlopen loads it")
+        XCTAssertEqual(classify(elf64(type: 3, segments: [(3, 4, interp), (2, 6, dynamicPlain)])), "application/x-sharedlib",
+                       "libc.so.6 has an interpreter and is a library, wherever it lies")
+        XCTAssertEqual(classify(elf64(type: 3, segments: [(3, 4, interp)])), "application/x-sharedlib",
+                       "regression: a shared object that carries PT_INTERP is what dlopen loads, not an executable")
         XCTAssertEqual(classify(elf64(type: 4, segments: [(1, 4, [])])), "application/x-coredump")
         var object = elf64(type: 1, segments: [])
         object[54] = 0
@@ -114,7 +117,7 @@ final class ElfFactsTests: XCTestCase {
                 guard offset < UInt64(bytes.count) else { return [] }
                 return Array(bytes[Int(offset)..<min(bytes.count, Int(offset) + count)])
             }
-            classes.insert(facts?.mimeType(path: nil) { _ in false } ?? "not ELF")
+            classes.insert(facts?.mimeType { _ in false } ?? "not ELF")
         }
         XCTAssertTrue(classes.contains("application/x-bad-elf"), "\(classes)")
         XCTAssertTrue(classes.contains("not ELF"), "\(classes)")

@@ -14,6 +14,14 @@
 /// create carries -errno in its fd field instead of failing the read.
 #ifndef FAN_REPORT_FD_ERROR
 #define FAN_REPORT_FD_ERROR 0x00002000
+/// fcntl(F_SETLEASE, F_RDLCK) (behind _GNU_SOURCE) on an fd open read-only:
+/// while the lease is held, an open of the file for writing or a truncation
+/// waits until it is let go (the fd is closed, or lease-break-time passes).
+/// Returns 0; -EAGAIN when the file is open for writing now (a writable
+/// shared mapping counts); another -errno where the filesystem takes no
+/// leases. The agent ignores SIGIO, which the kernel sends it when a writer waits.
+int cfan_hold_read_lease(int fd);
+
 #endif
 
 /// One permission or notification event, flattened from the kernel's
@@ -101,5 +109,13 @@ typedef struct cfan_pidfd_creds {
 /// effective gid and its parent's pid, in one call. Returns 0; -ESRCH once the process has
 /// exited; -ENOTTY or -EINVAL from an older kernel (read /proc instead).
 int cfan_pidfd_creds_of(int pidfd, cfan_pidfd_creds *out);
+
+/// fcntl(F_SETLEASE, F_RDLCK) (behind _GNU_SOURCE) on an fd open read-only:
+/// while the lease is held, an open of the file for writing or a truncation
+/// waits until it is let go (the fd is closed, or lease-break-time passes).
+/// Returns 0; -EAGAIN when the file is open for writing now (a writable
+/// shared mapping counts); another -errno where the filesystem takes no
+/// leases. The agent ignores SIGIO, which the kernel sends it when a writer waits.
+int cfan_hold_read_lease(int fd);
 
 #endif
