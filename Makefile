@@ -152,6 +152,7 @@ install-files:
 	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
 	install -D -m 0644 docs/port-protocol.md $(DESTDIR)$(DOCDIR)/port-protocol.md
 	install -D -m 0644 systemd/fanfilter.policy $(DESTDIR)$(PREFIX)/share/fanfilter/fanfilter.policy
+	install -D -m 0644 systemd/50-fanfilter-memfd-noexec.conf $(DESTDIR)$(PREFIX)/share/fanfilter/sysctl/50-fanfilter-memfd-noexec.conf
 	install -d $(DESTDIR)$(APTCONFDIR)
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' apt/60fanfilter.in > $(DESTDIR)$(APTCONFDIR)/60fanfilter
 	chmod 0644 $(DESTDIR)$(APTCONFDIR)/60fanfilter

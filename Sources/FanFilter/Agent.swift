@@ -80,6 +80,7 @@ public final class Agent: Sendable {
         ContentLease.ignoreBreakNotices()
         let active = ActivePolicy(policy, counters: counters, sourceBytes: ActivePolicy.bytes(ofFile: policy.source))
         Self.loadHasher(for: active, logger)
+        if let warning = MemfdExecution.warning(for: policy) { logger.warning("\(warning)") }
         policies = PolicyHolder(active)
         port = FilterPort(name: "fanfilter", maxConnections: 1, backlogCapacity: agent.queueSize, clock: portClock)
         responder = Responder(counters: counters)

@@ -122,6 +122,8 @@ enum ProcFacts {
         return nil
     }
 
+    static func readNumber(_ path: String) -> UInt32? { path.withCString(readNumber) }
+
     static func readNumber(_ path: UnsafePointer<CChar>) -> UInt32? {
         guard let bytes = readSmallFile(path) else { return nil }
         return UInt32(String(decoding: bytes.prefix { $0 >= 48 && $0 <= 57 }, as: UTF8.self))

@@ -94,7 +94,7 @@ final class AgentControl: Sendable {
             ("policy_sha256", agent.policyDigest.map(JSONText.string) ?? "null"),
             ("rules", "\(policy.rules.count)"),
             ("mode", JSONText.string(policy.agent.mode.rawValue)),
-            ("kernel", JSONText.string("\(agent.features)")),
+            ("kernel", JSONText.string("\(agent.features) \(MemfdExecution.summary())")),
             ("events_in_flight", "\(agent.eventsInFlight)"),
             ("counters", JSONText.object(counters)),
             ("clients", JSONText.array(server.clients.filter { $0.role != .control }.map { JSONText.object(Self.fields($0)) })),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FanFilter
 import Policy
 
 extension Fanfilter {
@@ -40,6 +41,7 @@ extension Fanfilter {
                 let p = try source.load(ownership: .warn)
                 policy = p
                 diagnostics = (p.watchesNothingWarning.map { [$0] } ?? []) + p.warnings + p.specialFileWarnings()
+                    + (MemfdExecution.diagnostic(for: p).map { [$0] } ?? [])
             } catch {
                 policy = nil
                 diagnostics = error.diagnostics

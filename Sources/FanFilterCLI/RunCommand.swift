@@ -108,7 +108,7 @@ extension Fanfilter {
                 server.start()
             }
             agent.start()
-            logger.info("started: \(Self.describe(agent)); kernel: \(agent.features)",
+            logger.info("started: \(Self.describe(agent)); kernel: \(agent.features) \(MemfdExecution.summary())",
                         metadata: [Field.messageID: "\(MessageID.agentStarted.rawValue)"])
             service.ready()
             service.startWatchdog()

@@ -34,6 +34,16 @@ public struct Policy: Sendable {
     /// (which would skip every `dir=` deny).
     public func testsPath(for access: Access) -> Bool { index.pathTested[access == .open ? 0 : 1] }
 
+    /// The first rule by which the policy allow-lists executions: a rule for
+    /// executions that tests trust or a digest, of the file or of the
+    /// process's executable. nil when there is none.
+    public var executionAllowListRule: Rule? {
+        rules.first { rule in
+            rule.perm.covers(Access.execute)
+                && (rule.subject + rule.object).contains { [.trust, .exeTrust, .sha256hash, .sha512hash].contains($0.attribute) }
+        }
+    }
+
     /// The facts of a file's contents among `facts`: its type and digests, and
     /// its trust when `integrity = sha256` (with `size` or `none` trust reads
     /// only the size or the path, which no write through a mapping changes).

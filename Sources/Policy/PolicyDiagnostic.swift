@@ -6,6 +6,12 @@ public struct PolicyDiagnostic: Sendable, Equatable, CustomStringConvertible {
     public var severity: Severity
     public var message: String
 
+    public init(location: SourceLocation, severity: Severity, message: String) {
+        self.location = location
+        self.severity = severity
+        self.message = message
+    }
+
     /// `FILE:LINE:COL: error: message`, the form compilers and editors read.
     public var description: String { "\(location): \(severity.rawValue): \(message)" }
 }

@@ -2,6 +2,7 @@ import FanFilter
 import Glibc
 import Policy
 import TestSupport
+import TrustStore
 import XCTest
 
 /// A process that hides a fact of its own must not get past a rule that
@@ -28,5 +29,50 @@ final class HiddenSubjectTests: KernelTestCase {
         XCTAssertFalse(r.hung)
         XCTAssertEqual(r.output, "EPERM\nok\n", "denied as not cat, allowed as the opener: its executable was known")
         stop(agent)
+    }
+
+    /// A program run from a memfd raises no execution event, and its
+    /// executable is on no filesystem the agent knows: it counts as
+    /// untrusted, so `deny … exe=untrusted` holds for its opens. Before, its
+    /// executable was unknown and the deny's test failed: its opens passed.
+    func testAProgramRunFromAMemfdCountsAsUntrusted() throws {
+        guard MemfdExecution.setting() != 2 else { throw XCTSkip("vm.memfd_noexec = 2: memfds cannot be executed here") }
+        let secret = sandbox.file("data/secret")
+        let opener = sandbox.executable("bin/opener", from: openerPath)
+        var st = stat()
+        XCTAssertEqual(stat(printable(opener), &st), 0)
+        try TrustDatabaseWriter.write([TrustEntry(path: opener, source: .file, size: UInt64(st.st_size), digest: .none)],
+                                      to: printable(sandbox.path("trust.mdb")))
+        let agent = try startAgent("""
+        watch = $ROOT
+        trust_db = $ROOT/trust.mdb
+        deny perm=open exe=untrusted : dir=$ROOT/data/
+        """)
+        XCTAssertEqual(Child(asUser1000 + [printable(opener), "open", printable(secret)]).wait().output, "ok\n", "the listed program")
+        let fileless = """
+        import os, sys
+        fd = os.memfd_create("opener", 0)
+        os.write(fd, open(sys.argv[1], "rb").read())
+        os.execve(f"/proc/self/fd/{fd}", ["opener", "open", sys.argv[2]], {})
+        """
+        let r = Child(asUser1000 + ["/usr/bin/python3", "-c", fileless, printable(opener), printable(secret)], mergeStderr: true)
+            .wait(timeout: .seconds(20))
+        XCTAssertEqual(r.output, "EPERM\n", "the same program from a memfd is untrusted")
+        stop(agent)
+    }
+
+    /// `vm.memfd_noexec` is reported, and an allow-listing policy is warned
+    /// while memfds can be executed.
+    func testMemfdExecutionIsReportedAndWarnedOf() throws {
+        let listing = try policy("allow perm=execute all : trust=1\ndeny perm=execute all : all", in: sandbox)
+        let plain = try policy("deny perm=open all : dir=/srv/", in: sandbox)
+        XCTAssertNotNil(MemfdExecution.warning(for: listing, setting: 0))
+        XCTAssertNotNil(MemfdExecution.warning(for: listing, setting: nil), "a kernel without the setting is not safe")
+        XCTAssertNil(MemfdExecution.warning(for: listing, setting: 2))
+        XCTAssertNil(MemfdExecution.warning(for: plain, setting: 0), "no rule for executions by trust or digest")
+        XCTAssertEqual(MemfdExecution.diagnostic(for: listing, setting: 1)?.location.line, 1)
+        XCTAssertEqual(MemfdExecution.summary(setting: 2), "memfd-noexec=2")
+        XCTAssertEqual(MemfdExecution.summary(setting: nil), "memfd-noexec=unknown")
+        XCTAssertEqual(MemfdExecution.setting().map { $0 >= 0 && $0 <= 2 }, true, "this kernel (6.3+) has it")
     }
 }
