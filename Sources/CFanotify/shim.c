@@ -191,7 +191,10 @@ int cfan_pidfd_creds_of(int pidfd, cfan_pidfd_creds *out) {
     out->ppid = info.ppid;
     out->ruid = info.ruid;
     out->euid = info.euid;
+    out->fsuid = info.fsuid;
+    out->rgid = info.rgid;
     out->egid = info.egid;
+    out->fsgid = info.fsgid;
     return 0;
 }
 

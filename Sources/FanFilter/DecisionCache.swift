@@ -52,6 +52,10 @@ final class DecisionCache: Sendable {
                 names.append(s.exeTrusted.map { $0 ? 1 : 0 } ?? 0xFF)
             }
             if needs.contains(.exeType) { append(s.exeType) }
+            // Every uid and gid a rule matches against: another set is another subject.
+            if !s.otherUIDs.isEmpty || !s.otherGIDs.isEmpty {
+                for id in s.otherUIDs + [UInt32.max] + s.otherGIDs { withUnsafeBytes(of: id.littleEndian) { names += $0 } }
+            }
             if needs.contains(.exeDevice) { append(s.exeDevice) }
             self.names = names
         }

@@ -50,6 +50,12 @@ enum ProcFacts {
             case 0:
                 facts.uid = creds.euid
                 facts.gid = creds.egid
+                if needs.contains(.uid) { facts.otherUIDs = others(creds.euid, [creds.ruid, creds.fsuid]) }
+                if needs.contains(.gid) {
+                    // The supplementary groups are in /proc/PID/status alone.
+                    let groups = withProcPath("/proc/", pid, "/status", readSmallFile).map { statusList($0, "Groups:") } ?? []
+                    facts.otherGIDs = others(creds.egid, [creds.rgid, creds.fsgid] + groups)
+                }
                 if needs.contains(.ppid) { facts.ppid = Int32(bitPattern: creds.ppid) }
                 return facts
             case -ESRCH: return SubjectFacts(pid: pid)
@@ -59,6 +65,10 @@ enum ProcFacts {
         if !needs.isDisjoint(with: [.uid, .gid, .ppid]), let status = withProcPath("/proc/", pid, "/status", readSmallFile) {
             facts.uid = statusField(status, "Uid:", index: 1)
             facts.gid = statusField(status, "Gid:", index: 1)
+            let uids = statusList(status, "Uid:"), gids = statusList(status, "Gid:")
+            // Real, effective, saved and filesystem: the real and filesystem ones count.
+            if let uid = facts.uid, uids.count == 4 { facts.otherUIDs = others(uid, [uids[0], uids[3]]) }
+            if let gid = facts.gid, gids.count == 4 { facts.otherGIDs = others(gid, [gids[0], gids[3]] + statusList(status, "Groups:")) }
             if needs.contains(.ppid) { facts.ppid = statusField(status, "PPid:", index: 0).map { Int32(bitPattern: $0) } }
         }
         if pidfd >= 0, cfan_pidfd_alive(pidfd) != 0 { return SubjectFacts(pid: pid) }
@@ -109,6 +119,23 @@ enum ProcFacts {
             }
         }
         return withProcPath("/proc/", pid, "/status", readSmallFile).flatMap { statusField($0, "Uid:", index: 0) }
+    }
+
+    /// `ids` without `primary` and without repeats, in order.
+    static func others(_ primary: UInt32, _ ids: [UInt32]) -> [UInt32] {
+        var seen: [UInt32] = [primary]
+        for id in ids where !seen.contains(id) { seen.append(id) }
+        return Array(seen.dropFirst())
+    }
+
+    /// Every number of a /proc/PID/status line (`Groups:` may have none).
+    static func statusList(_ status: [UInt8], _ key: String) -> [UInt32] {
+        let key = Array(key.utf8)
+        for line in status.split(separator: 10) where line.starts(with: key) {
+            return line.dropFirst(key.count).split(whereSeparator: { $0 == 9 || $0 == 32 })
+                .compactMap { UInt32(String(decoding: $0, as: UTF8.self)) }
+        }
+        return []
     }
 
     /// Field `index` of a /proc/PID/status line: 1 is the effective id of `Uid:` and `Gid:`.

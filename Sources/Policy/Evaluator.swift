@@ -150,6 +150,21 @@ extension Test: CustomStringConvertible {
     /// `unknownMatches` (false, "matches no test", unless the rule says
     /// otherwise: `Rule.unknownSubjectFactMatches`).
     public func matches(_ r: AccessRequest, unknownMatches: Bool = false) -> Bool {
+        // A process has several uids and gids: `=` (and an order) holds when one of them
+        // passes, `!=` when every one does (none is in the list).
+        let others = attribute == .uid ? r.subject.otherUIDs : attribute == .gid ? r.subject.otherGIDs : []
+        guard !others.isEmpty, let primary = attribute == .uid ? r.subject.uid : r.subject.gid else {
+            return matchesOne(r, unknownMatches: unknownMatches)
+        }
+        var each = r
+        let passes = ([primary] + others).lazy.map { id -> Bool in
+            if attribute == .uid { each.subject.uid = id } else { each.subject.gid = id }
+            return matchesOne(each, unknownMatches: unknownMatches)
+        }
+        return comparison == .notEqual ? passes.allSatisfy { $0 } : passes.contains(true)
+    }
+
+    private func matchesOne(_ r: AccessRequest, unknownMatches: Bool) -> Bool {
         guard let fact = fact(r) else { return unknownMatches }
         // `untrusted` reads the trust of the file the test names; unknown trust matches neither way.
         func matches(_ value: Pattern) -> Bool? {

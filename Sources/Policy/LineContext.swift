@@ -129,6 +129,10 @@ struct LineContext {
         switch attribute.kind {
         case .id:
             if let n = UInt32(v.text) { return .number(UInt64(n)) }
+            if v.text.first == "-" {
+                error(v.column, "\(attribute.name) takes no negative number: an unset login uid is 4294967295, as fapolicyd reports it")
+                return nil
+            }
             let found = attribute == .gid ? groupID(v.text) : userID(v.text)
             guard let found else {
                 // As fapolicyd's own sample rules name users a machine may not have (mock), a warning:

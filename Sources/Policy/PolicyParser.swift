@@ -305,6 +305,7 @@ struct PolicyParser {
         let side = subject ? "subject" : "object"
         var tests: [Test] = []
         var all: Word?
+        var anyType = false
         for w in words {
             if w.bytes == Array("all".utf8), !w.isQuoted { all = w; continue }
             guard let (name, comparison, value) = w.splitTest() else {
@@ -338,10 +339,15 @@ struct PolicyParser {
                 }
                 continue
             }
+            if attribute == .ftype, value.split(at: UInt8(ascii: ",")).contains(where: { $0.bytes == Array("any".utf8) && !$0.isQuoted }) {
+                // fapolicyd: `ftype=any` matches every file, so the test is left out (and no type is read).
+                if comparison == .equal { anyType = true } else { at.error(value.column, "ftype!=any matches no file") }
+                continue
+            }
             if let test = test(attribute, comparison, value, &at) { tests.append(test) }
         }
         if let all, !tests.isEmpty { at.error(all.column, "'all' stands alone in the \(side)") }
-        if all == nil && tests.isEmpty { return nil }
+        if all == nil && tests.isEmpty && !anyType { return nil }
         return tests
     }
 

@@ -5,8 +5,16 @@
 public struct SubjectFacts: Sendable, Hashable {
     public var pid: Int32
     public var ppid: Int32?
+    /// The effective uid (the one logs show).
     public var uid: UInt32?
+    /// The effective gid.
     public var gid: UInt32?
+    /// The process's other uids, the real and filesystem ones where they
+    /// differ from the effective one: `uid=` matches any of them, as in
+    /// fapolicyd 2.0 (a set-user-ID program is its user's too).
+    public var otherUIDs: [UInt32] = []
+    /// Its other gids: real, filesystem and supplementary groups.
+    public var otherGIDs: [UInt32] = []
     /// Login uid (/proc/PID/loginuid); 4294967295 when unset.
     public var auid: UInt32?
     public var sessionid: UInt32?

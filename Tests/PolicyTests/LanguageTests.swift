@@ -179,6 +179,46 @@ final class LanguageTests: XCTestCase {
                       "\(tried.map(\.reason))")
     }
 
+    /// fapolicyd 2.0: `uid=` matches the real, effective or filesystem uid;
+    /// `gid=` any gid, supplementary groups included; `!=` holds when none is listed.
+    func testEveryUidAndGidOfAProcessCounts() throws {
+        let p = try parse("""
+        deny perm=open uid=1000 : path=/srv/a
+        deny perm=open uid!=0 : path=/srv/b
+        deny perm=open gid=27 : path=/srv/c
+        deny perm=open uid<1000 : path=/srv/d
+        """)
+        var setuid = request(path: "/srv/a", uid: 0, gid: 1000)
+        setuid.subject.otherUIDs = [1000]
+        XCTAssertEqual(p.decide(setuid).rule?.number, 1, "a set-user-ID root program run by uid 1000")
+        setuid.object.path = Array("/srv/b".utf8)
+        XCTAssertNil(p.decide(setuid).rule, "uid!=0: one of its uids is 0")
+        setuid.object.path = Array("/srv/d".utf8)
+        XCTAssertEqual(p.decide(setuid).rule?.number, 4, "an order holds when one uid passes")
+        var member = request(path: "/srv/c", uid: 1000, gid: 1000)
+        XCTAssertNil(p.decide(member).rule)
+        member.subject.otherGIDs = [24, 27]
+        XCTAssertEqual(p.decide(member).rule?.number, 3, "a supplementary group")
+        XCTAssertEqual(p.decide(request(path: "/srv/b", uid: 1000)).rule?.number, 2)
+    }
+
+    /// fapolicyd's `ftype=any` matches every file (no type is read), and its
+    /// unset login uid is 4294967295.
+    func testFtypeAnyAndTheUnsetLoginUid() throws {
+        let p = try parse("""
+        deny perm=execute all : ftype=any
+        deny perm=open auid=4294967295 : ftype=text/plain,any path=/srv/a
+        """)
+        XCTAssertTrue(p.rules[0].object.isEmpty, "ftype=any leaves the test out")
+        XCTAssertEqual(p.decide(request(.execute, path: "/srv/x")).rule?.number, 1)
+        XCTAssertFalse(p.neededFacts(for: .execute, path: Array("/srv/x".utf8)).contains(.ftype))
+        var daemon = request(path: "/srv/a")
+        daemon.subject.auid = 4294967295
+        XCTAssertEqual(p.decide(daemon).rule?.number, 2)
+        XCTAssertEqual(errors("deny all : ftype!=any"), ["1:19: ftype!=any matches no file"])
+        XCTAssertEqual(errors("deny auid=-1 : all"), ["1:11: auid takes no negative number: an unset login uid is 4294967295, as fapolicyd reports it"])
+    }
+
     func testListsSetsAndNegation() throws {
         let p = try parse("""
         %admins=0,1000

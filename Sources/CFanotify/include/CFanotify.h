@@ -102,11 +102,14 @@ typedef struct cfan_pidfd_creds {
     uint32_t ppid;
     uint32_t ruid;
     uint32_t euid;
+    uint32_t fsuid;
+    uint32_t rgid;
     uint32_t egid;
+    uint32_t fsgid;
 } cfan_pidfd_creds;
 
-/// ioctl(PIDFD_GET_INFO) of Linux 6.13: the process's real and effective uid,
-/// effective gid and its parent's pid, in one call. Returns 0; -ESRCH once the process has
+/// ioctl(PIDFD_GET_INFO) of Linux 6.13: the process's real, effective and
+/// filesystem uid and gid and its parent's pid, in one call. Returns 0; -ESRCH once the process has
 /// exited; -ENOTTY or -EINVAL from an older kernel (read /proc instead).
 int cfan_pidfd_creds_of(int pidfd, cfan_pidfd_creds *out);
 
