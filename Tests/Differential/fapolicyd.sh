@@ -50,16 +50,24 @@ printf '#!/bin/sh\nexit 0\n' > "$D/bin/script.sh"
 printf '#!/usr/bin/python3\nprint("ok")\n' > "$D/bin/trusted.py"; cp "$D/bin/trusted.py" "$D/bin/untrusted.py"
 printf '#!/usr/bin/perl\nprint "ok\\n";\n' > "$D/bin/trusted.pl"; cp "$D/bin/trusted.pl" "$D/bin/untrusted.pl"
 echo "a document" > "$D/doc/readme.txt"
-chmod 0755 "$D"/bin/*; chmod 0644 "$D"/lib/* "$D/doc/readme.txt"
+echo "for a set-user-ID program" > "$D/doc/setuid.txt"; echo "for a group" > "$D/doc/group.txt"
+cp /bin/cat "$D/bin/setuid-cat"
+chmod 0755 "$D"/bin/*; chmod 0644 "$D"/lib/* "$D"/doc/*.txt
+chmod 4755 "$D/bin/setuid-cat"   # root's, run by uid 1000: real uid 1000, effective 0
 for f in bin/trusted bin/modified bin/static bin/badelf lib/libtrusted.so bin/trusted.py bin/trusted.pl; do
     echo "$D/$f $(stat -c %s "$D/$f") $(sha256sum "$D/$f" | cut -c1-64)"
 done > "$F/fapolicyd.trust"
 # Changed after it was listed: same size, another last byte.
 printf 'A' | dd of="$D/bin/modified" bs=1 seek=$(( $(stat -c %s "$D/bin/modified") - 1 )) conv=notrunc status=none
 
-# The same rules for both.
+# The same rules for both: two of subjects' credentials first, then the samples.
+cat > "$WORK/rules.d/05-subjects.rules" <<R
+deny_audit perm=open uid=0 : path=$D/doc/setuid.txt
+deny_audit perm=open gid=4242 : path=$D/doc/group.txt
+R
+{ cat "$WORK/rules.d/05-subjects.rules"
 fapolicyd_sample_rules "$WORK/rules.d" 10-languages 20-dracut 21-updaters 30-patterns 40-bad-elf 41-shared-obj \
-    43-known-elf 71-known-python 72-shell 73-known-perl 90-deny-execute 91-deny-lang 95-allow-open > "$F/compiled.rules"
+    43-known-elf 71-known-python 72-shell 73-known-perl 90-deny-execute 91-deny-lang 95-allow-open; } > "$F/compiled.rules"
 cat > "$WORK/policy" <<P
 watch_mount = $D
 mode = permissive
@@ -101,6 +109,8 @@ as_user "$D/bin/trusted.pl"
 as_user "$D/bin/untrusted.pl"
 as_user /lib64/ld-linux-x86-64.so.2 "$D/bin/trusted"
 as_user env LD_PRELOAD="$D/lib/libtrusted.so" "$D/bin/trusted"
+as_user "$D/bin/setuid-cat" "$D/doc/setuid.txt"
+timeout 20 setpriv --reuid=1000 --regid=1000 --groups=4242 cat "$D/doc/group.txt" >> "$WORK/accesses.out" 2>&1
 sleep 0.5
 kill "$MONITOR_PID" "$AGENT_PID" "$FAPO_PID" 2>/dev/null
 [ -n "${FANFILTER_DIFF_VERBOSE:-}" ] && cat "$WORK/accesses.out" "$WORK/monitor.out"
@@ -112,10 +122,13 @@ import json, re, sys
 fapo_out, monitor_out, root = sys.argv[1:4]
 # Differences with their reasons: (access, path relative to the workload, fapolicyd, fanfilter).
 KNOWN = {
-    ("open", "bin/trusted", "allow rule 21", "deny rule 5"):
+    ("open", "bin/trusted", "allow rule 23", "deny rule 7"):
         "a program started by the runtime linker (ld.so PROG): fapolicyd 1.1.7 sees the start only when the "
         "linker itself is on a watched filesystem; fanfilter also knows it by the process's executable, and "
         "applies 30-patterns.rules (a deliberate improvement)",
+    ("open", "doc/setuid.txt", "allow rule 23", "deny rule 1"):
+        "a set-user-ID root program run by uid 1000: fapolicyd 1.1.7 tests uid= against the real uid alone; "
+        "fanfilter, as fapolicyd 2.0, against the real, effective and filesystem uids, so uid=0 holds",
 }
 fapo = {}
 line_re = re.compile(r"rule=(\d+) dec=(\S+) perm=(\S+) .*?pid=(\d+) exe=.* : path=(.*?) ftype=")
