@@ -18,7 +18,10 @@
 #                    each is hashed and typed once (the uncached cost)
 # Idle and busy (BUSY CPU-bound processes). Reports ns per exec, x the bare
 # kernel, the agent's CPU per exec, its peak RSS, and for fanfilter the
-# files it read for a digest or a type (a repeat must read none). Then the
+# files it read for a digest or a type (a repeat must read none). Then a
+# flood of the hasher: FLOOD processes of uid 1000 run fresh sparse 63 MiB
+# files in a loop while root runs FLOOD_RUNS fresh trusted 7 MiB binaries,
+# each timed (fanfilter must answer within reply_timeout, 250 ms). Then the
 # start-up with a trust database of every file this machine's packages
 # installed (integrity = size): the database's size, the time to start, RSS.
 set -eu
@@ -26,6 +29,8 @@ ROUNDS=${ROUNDS:-3}
 BUSY=${BUSY:-$(nproc)}
 EXEC=${EXEC:-500}
 EXEC_COLD=${EXEC_COLD:-300}
+FLOOD=${FLOOD:-24}
+FLOOD_RUNS=${FLOOD_RUNS:-10}
 FANFILTER=${FANFILTER:?path to a release fanfilter}
 . "$(dirname "$0")/common.sh"
 . "$(dirname "$0")/../tools/fapolicyd-sandbox.sh"
@@ -39,6 +44,7 @@ cp /bin/true "$D/bin/true"
 cp /lib/x86_64-linux-gnu/libc.so.6 "$D/lib/libc.so.6"
 for i in $(seq 0 $((EXEC_COLD - 1))); do { cat /bin/true; printf '%s' "$i"; } > "$D/bin/true.$i"; done
 { cat /bin/true; printf 'x'; } > "$D/u/bin/true"
+for i in $(seq 0 $((FLOOD_RUNS - 1))); do { cat /bin/true; printf '%s' "$i"; head -c 7M /dev/zero; } > "$D/bin/big.$i"; done
 chmod 0755 "$D"/bin/* "$D/u/bin/true"
 F=$WORK/fapolicyd
 mkdir -p "$F" "$WORK/rules.d" "$WORK/empty"
@@ -100,7 +106,16 @@ trap 'stop_hogs; [ -z "$AGENT_PID" ] || kill "$AGENT_PID" 2>/dev/null || true; u
 
 contenders="none fanfilter fanfilter-cache"
 [ "$HAVE_FAPOLICYD" = yes ] && contenders="$contenders fapolicyd"
-contenders=${CONTENDERS:-$contenders}
+# CONTENDERS is shared with bench/run.sh: the ones this part does not take are left out, and said so.
+taken=""
+for c in ${CONTENDERS:-$contenders}; do
+    case $c in
+        none|fanfilter|fanfilter-cache) taken="$taken $c" ;;
+        fapolicyd) if [ "$HAVE_FAPOLICYD" = yes ]; then taken="$taken $c"; else echo "allow-listing: fapolicyd is not installed: left out" >&2; fi ;;
+        *) echo "allow-listing: contender $c is measured by bench/run.sh only: left out here" >&2 ;;
+    esac
+done
+contenders=$taken
 case " $contenders " in *" none "*) ;; *) contenders="none $contenders" ;; esac
 modes=$(bench_modes)
 RAW=$WORK/raw
@@ -123,6 +138,41 @@ measure_round() {  # ROUND MODE
 }
 bench_rounds measure_round
 
+# The hasher under one user's flood (idle machine): each root run of a fresh trusted 7 MiB binary, timed.
+FLOODRAW=$WORK/flood
+: > "$FLOODRAW"
+mkdir -p "$D/flood"
+chown 1000:1000 "$D/flood"
+flood_loop='import os, sys
+folder, me = sys.argv[1], sys.argv[2]
+n = 0
+while not os.path.exists(folder + "/stop"):
+    path = f"{folder}/{me}.{n}"; n += 1
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o755); os.ftruncate(fd, 63 << 20); os.close(fd)
+    try:
+        os.waitpid(os.posix_spawn(path, [path], {}), 0)
+    except OSError:
+        pass
+    os.unlink(path)'
+for c in $contenders; do
+    [ "$c" = none ] && continue
+    start_agent "$c"
+    rm -f "$D/flood/stop"
+    flooders=()
+    for i in $(seq "$FLOOD"); do
+        setpriv --reuid=1000 --regid=1000 --clear-groups timeout 120 python3 -c "$flood_loop" "$D/flood" "$i" & flooders+=($!)
+    done
+    sleep 2
+    for i in $(seq 0 $((FLOOD_RUNS - 1))); do
+        a=$(date +%s%N); "$D/bin/big.$i" || true; b=$(date +%s%N)
+        echo "$c $(( (b - a) / 1000 ))" >> "$FLOODRAW"
+    done
+    touch "$D/flood/stop"
+    wait "${flooders[@]}" 2>/dev/null || true
+    rm -f "$D"/flood/*
+    stop_agent "$c"
+done
+
 # Start-up with every file of this machine's packages in the trust database.
 FULL=$WORK/full
 mkdir -p "$FULL"
@@ -141,9 +191,9 @@ for _ in 1 2 3; do
     startups="$startups $(( (b - a) / 1000000 )):$rss"
 done
 
-python3 - "$RAW" "$OUT" "$(nproc)" "$(uname -r)" "$build" "$startups" <<'PY'
+python3 - "$RAW" "$OUT" "$(nproc)" "$(uname -r)" "$build" "$startups" "$FLOODRAW" "$FLOOD" <<'PY'
 import json, statistics, sys, time
-raw, out, cpus, kernel, build, startups = sys.argv[1:7]
+raw, out, cpus, kernel, build, startups, floodraw, flood = sys.argv[1:9]
 tick_ns = 1e9 / 100
 rows = {}
 for line in open(raw):
@@ -166,11 +216,22 @@ for (m, w, c), v in sorted(rows.items(), key=order):
     table.append(dict(mode=m, workload=w, contender=c, ns_per_exec=ns, ratio_bare=ns / bare,
                       ratio_fapolicyd=(ns / statistics.median(x[0] for x in fapo)) if fapo else None,
                       agent_cpu_ns_per_exec=cpu, peak_rss_kib=rss, reads=reads))
+floods = {}
+for line in open(floodraw):
+    c, us = line.split()
+    floods.setdefault(c, []).append(int(us) / 1000)
+print(f"root's run of a fresh trusted 7 MiB binary while {flood} processes of uid 1000 run fresh 63 MiB files:")
+flood_table = []
+for c, ms in floods.items():
+    over = sum(1 for x in ms if x > 250)
+    print(f"  {c:<16} median {statistics.median(ms):7.1f} ms, max {max(ms):7.1f} ms, over 250 ms {over} of {len(ms)}")
+    flood_table.append(dict(contender=c, median_ms=statistics.median(ms), max_ms=max(ms), over_250ms=over, runs=len(ms)))
 starts = [tuple(int(x) for x in s.split(":")) for s in startups.split()]
 print(f"full trust database: {build}")
 print("start-up with it (integrity = size): " + ", ".join(f"{ms} ms, RSS {rss} KiB" for ms, rss in starts))
 name = f"{out}/allowlist-{time.strftime('%Y%m%d-%H%M%S')}.json"
 json.dump(dict(cpus=cpus, kernel=kernel, rounds=len(next(iter(rows.values()))), results=table,
-               full_database=build, startups=[dict(ms=ms, rss_kib=rss) for ms, rss in starts]), open(name, "w"), indent=1)
+               full_database=build, startups=[dict(ms=ms, rss_kib=rss) for ms, rss in starts], hash_flood=flood_table),
+          open(name, "w"), indent=1)
 print(f"written: {name}")
 PY

@@ -145,6 +145,16 @@ contenders="none c-listener fanfilter fanfilter-cache fanfilter-ask fanfilter-as
 command -v fapolicyd > /dev/null && contenders="$contenders fapolicyd"
 [ -n "${FANFILTER_BEFORE:-}" ] && contenders="$contenders fanfilter-before fanfilter-before-cache"
 contenders=${CONTENDERS:-$contenders}
+# Refused by name before anything is measured (bench/allowlist.sh measures only the contenders it takes).
+for c in $contenders; do
+    case $c in
+        none|c-listener|fanfilter|fanfilter-cache|fanfilter-ask|fanfilter-ask-plain|fanfilter-ask-rt|fanfilter-ask-batch) ;;
+        fanfilter-observed|fanfilter-metrics) ;;
+        fanfilter-before|fanfilter-before-cache) [ -n "${FANFILTER_BEFORE:-}" ] || { echo "bench/run.sh: contender $c needs FANFILTER_BEFORE=PATH (a fanfilter to compare with)" >&2; exit 2; } ;;
+        fapolicyd) command -v fapolicyd > /dev/null || { echo "bench/run.sh: contender fapolicyd: fapolicyd is not installed" >&2; exit 2; } ;;
+        *) echo "bench/run.sh: unknown contender '$c' (none, c-listener, fanfilter, fanfilter-cache, fanfilter-ask, fanfilter-ask-plain, fanfilter-ask-rt, fanfilter-ask-batch, fanfilter-observed, fanfilter-metrics, fanfilter-before, fanfilter-before-cache, fapolicyd)" >&2; exit 2 ;;
+    esac
+done
 case " $contenders " in *" none "*) ;; *) contenders="none $contenders" ;; esac
 case " $contenders " in *" c-listener "*) ;; *) contenders="$contenders c-listener" ;; esac
 workloads=""

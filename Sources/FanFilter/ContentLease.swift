@@ -22,11 +22,18 @@ enum ContentLease: Equatable {
     /// This filesystem takes no leases.
     case unsupported
 
-    static func hold(_ fd: Int32) -> ContentLease {
-        switch cfan_hold_read_lease(fd) {
-        case 0: .held
-        case -EAGAIN, -EBUSY: .openForWriting
-        default: .unsupported
+    /// Takes the lease on the event's fd, once: a decision taken up again
+    /// (handed back by the hasher, or by the reader to a spill thread) keeps
+    /// the lease it has, even while a writer waits for it, which would make a
+    /// second request fail as for a file open for writing.
+    static func hold(_ file: EventFile) -> ContentLease {
+        if file.leased.load(ordering: .acquiring) { return .held }
+        switch cfan_hold_read_lease(file.fd.rawValue) {
+        case 0:
+            file.leased.store(true, ordering: .releasing)
+            return .held
+        case -EAGAIN, -EBUSY: return .openForWriting
+        default: return .unsupported
         }
     }
 

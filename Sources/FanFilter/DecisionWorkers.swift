@@ -41,6 +41,10 @@ final class DecisionWorkers: Sendable {
     /// of the same key): the reader never waits.
     private let spill: SpillThreads
     private let done = DispatchGroup()
+    /// The digests the hasher handed back with a parked message, by message id, until it is decided.
+    private let resumed = Mutex<[UInt64: [LibCrypto.Algorithm: [UInt8]?]]>([:])
+    /// How many messages `resumed` holds (read without its lock on every event).
+    private let parkedCount = Atomic<Int>(0)
 
     /// - Parameter decide: replaces the policy's decision, and bypasses the cache.
     init(port: FilterPort<EventMessage, DecisionReply>, count: Int, prime: Int, counters: Counters, latencies: Latencies,
@@ -91,19 +95,33 @@ final class DecisionWorkers: Sendable {
     }
 
     /// Decides and replies; false, having done nothing, when `inline` and the
-    /// decision would wait.
+    /// decision would wait. A decision that waits for a file's digest is
+    /// parked: the hasher hands the message back to a spill thread once the
+    /// digest is there (the port answers it by its deadline meanwhile), so no
+    /// thread waits for a hash.
     @discardableResult
     private func handle(_ message: PortMessage<EventMessage>, inline: Bool = false) -> Bool {
         let event = message.payload
         let taken = SystemClock().now()
-        guard let outcome = decision(for: event, id: message.header.messageId, inline: inline) else { return false }
+        let outcome: Outcome
+        let id = message.header.messageId
+        switch decision(for: message, inline: inline) {
+        case .decided(let decided): outcome = decided
+        case .wouldWait: return false
+        case .parked:
+            // The message no longer holds this thread's get: another message may take it meanwhile.
+            if !wasParked(id) { try? client.prime() }
+            return true
+        }
+        // A message parked before has primed its get again already.
+        let primes = parkedCount.load(ordering: .relaxed) == 0 || !forgetDigests(of: id)
         latencies.workerWait.record(from: event.receivedAt, to: taken)
         var request = outcome.request
         var reply = outcome.reply
         reply.setting = outcome.answeredBy?.setting
         if let clients, let rule = reply.decision.rule, reply.decision.asks, !clients.isClient(event.pid) {
             learnLoggedFacts(&request, event)
-            askClient(clients, message, request, rule: rule, outcome)
+            askClient(clients, message, request, rule: rule, outcome, primes: primes)
             return true
         }
         let wouldDeny = reply.decision.verdict == .deny && event.policy.policy.agent.mode != .enforce
@@ -124,7 +142,7 @@ final class DecisionWorkers: Sendable {
         } catch {
             counters.increment(.lateReplies)
         }
-        try? client.prime()
+        if primes { try? client.prime() }
         return true
     }
 
@@ -148,7 +166,7 @@ final class DecisionWorkers: Sendable {
     /// setting for what happened instead) is the reply to the event's
     /// message; a denial is logged with the client's name.
     private func askClient(_ clients: ClientDecisions, _ message: PortMessage<EventMessage>, _ request: AccessRequest,
-                           rule: Rule, _ outcome: Outcome) {
+                           rule: Rule, _ outcome: Outcome, primes: Bool) {
         let event = message.payload
         let messageId = message.header.messageId
         // The answer holds only what it needs (it lives until the client answers).
@@ -171,7 +189,7 @@ final class DecisionWorkers: Sendable {
                 counters.increment(.lateReplies)
             }
         }
-        try? client.prime()
+        if primes { try? client.prime() }
     }
 
     /// What a worker learned and decided for one event.
@@ -188,13 +206,23 @@ final class DecisionWorkers: Sendable {
         var leased = false
     }
 
+    private enum Step {
+        case decided(Outcome)
+        /// `inline`, and deciding would wait: nothing was changed.
+        case wouldWait
+        /// Waits for a digest: the hasher hands the message back when it is there.
+        case parked
+    }
+
     /// The request as the worker learned it, and the decision for it; nil,
     /// with no state changed, when `inline` and it would wait: for a file's
     /// contents not read before (its type, its digest, a program's headers),
     /// the executable's own open, a process's environment, or another
     /// thread's evaluation of the same key.
-    /// - Parameter id: the event's message id (a start state takes each event once).
-    private func decision(for event: EventMessage, id: UInt64, inline: Bool) -> Outcome? {
+    private func decision(for message: PortMessage<EventMessage>, inline: Bool) -> Step {
+        let event = message.payload
+        // A start state takes each event once, by its message id.
+        let id = message.header.messageId
         let policy = event.policy.policy
         let fd = event.file.fd.rawValue
         var st = stat()
@@ -206,18 +234,23 @@ final class DecisionWorkers: Sendable {
         if path == nil, policy.testsPath(for: event.access) {
             // Rules would treat the unknown path as matching no test, so every `dir=` deny would be skipped.
             let request = AccessRequest(access: event.access, subject: SubjectFacts(pid: event.pid), path: nil)
-            return Outcome(request: request,
+            return .decided(Outcome(request: request,
                            reply: DecisionReply(decision: Decision(verdict: policy.settings.onUnknownPath(event.access), rule: nil),
                                                 cacheable: false),
                            openedAs: named.openedAs,
-                           answeredBy: (DecisionLog.unknownPathSetting(event.access), "the kernel gave no path the agent can use"))
+                           answeredBy: (DecisionLog.unknownPathSetting(event.access), "the kernel gave no path the agent can use")))
         }
         let needs = policy.neededFacts(for: event.access, path: path)
         // A decision on the file's contents holds them still until the answer (see ContentLease);
         // a file open for writing has no contents a decision may rest on.
         let content = statted && st.st_mode & S_IFMT == S_IFREG ? policy.contentFacts(in: needs) : []
-        let lease = content.isEmpty ? ContentLease.unsupported : ContentLease.hold(fd)
-        if lease == .held, cfan_fstat_mount(fd, &st, &mountID) != 0 { return nil }
+        let lease = content.isEmpty ? ContentLease.unsupported : ContentLease.hold(event.file)
+        if lease == .held {
+            // Under the lease, the identity the caches key on is the one the contents have.
+            var fresh = stat()
+            var freshMount: UInt64 = 0
+            if cfan_fstat_mount(fd, &fresh, &freshMount) == 0 { (st, mountID) = (fresh, freshMount) }
+        }
         let changing = lease == .openForWriting
         let cache = decide == nil && !changing ? event.policy.decisions : nil
         var request = AccessRequest(
@@ -225,7 +258,7 @@ final class DecisionWorkers: Sendable {
             subject: ProcFacts.subject(pid: event.pid, pidfd: event.file.pidfdNumber, needs: needs, mounts: mounts, names: names),
             object: ProcFacts.object(path: path, stat: statted ? st : nil, needs: needs, mounts: mounts))
         request.object.contentsChanging = changing
-        guard learnStartAndExecutable(&request, event, id: id, stat: statted ? st : nil, needs: needs, inline: inline) else { return nil }
+        guard learnStartAndExecutable(&request, event, id: id, stat: statted ? st : nil, needs: needs, inline: inline) else { return .wouldWait }
         if needs.contains(.ftype), statted, !changing {
             // A FUSE file's contents come from a process that can stall them for ever: its type is
             // not read (unknown: an ftype test does not match), as for an executable's.
@@ -233,25 +266,25 @@ final class DecisionWorkers: Sendable {
             if let known = fileTypes.cached(st) {
                 request.object.ftype = known
             } else if !onFUSE {
-                if inline { return nil }
+                if inline { return .wouldWait }
                 request.object.ftype = fileTypes.mimeType(of: fd, stat: st) { event.policy.trust.lists($0) }
             }
         }
-        if inline, statted, !changing, digestsWouldWait(event, stat: st, path: path, needs: needs) { return nil }
+        if inline, statted, !changing, digestsWouldWait(event, stat: st, path: path, needs: needs) { return .wouldWait }
 
         var flight: (DecisionCache, DecisionCache.Key, DecisionCache.Flight)?
         if let cache, statted {
             let key = DecisionCache.Key(event.access, st, path: path, subject: request.subject, needs: needs)
             switch cache.lookUp(key) {
             case .hit(let entry):
-                return Outcome(request: request, reply: DecisionReply(decision: entry.decision(in: policy), cacheable: entry.cacheable),
-                               openedAs: named.openedAs, stat: st, leased: lease == .held)
+                return .decided(Outcome(request: request, reply: DecisionReply(decision: entry.decision(in: policy), cacheable: entry.cacheable),
+                               openedAs: named.openedAs, stat: st, leased: lease == .held))
             case .wait(let other):
-                if inline { return nil }
+                if inline { return .wouldWait }
                 client.willBeSlow()
                 if let entry = other.wait(until: .after(policy.agent.replyTimeout)) {
-                    return Outcome(request: request, reply: DecisionReply(decision: entry.decision(in: policy), cacheable: entry.cacheable),
-                                   openedAs: named.openedAs, stat: st, leased: lease == .held)
+                    return .decided(Outcome(request: request, reply: DecisionReply(decision: entry.decision(in: policy), cacheable: entry.cacheable),
+                                   openedAs: named.openedAs, stat: st, leased: lease == .held))
                 }
             case .miss(let mine):
                 flight = (cache, key, mine)
@@ -259,10 +292,10 @@ final class DecisionWorkers: Sendable {
         }
         var answeredBy: (setting: String, why: String)?
         var decision: Decision
-        var hashed = needs.contains(.sha256) && !changing ? hash(event, inline: inline) : .digest(nil)
+        var hashed = needs.contains(.sha256) && !changing ? hash(message, inline: inline) : .digest(nil)
         if case .digest(let digest) = hashed { request.object.sha256 = digest }
         if case .digest = hashed, needs.contains(.sha512), !changing {
-            hashed = hash(event, .sha512, inline: inline)
+            hashed = hash(message, .sha512, inline: inline)
             if case .digest(let digest) = hashed { request.object.sha512 = digest }
         }
         if case .digest = hashed, needs.contains(.trust), !(changing && content.contains(.trust)) {
@@ -270,26 +303,23 @@ final class DecisionWorkers: Sendable {
                 counters.increment(.verityChecks)
                 return Verity.digest(of: fd)
             }
-            switch event.policy.trust.check(path: path, stat: st, verity: verity, digest: { hash(event, $0, inline: inline) }) {
+            switch event.policy.trust.check(path: path, stat: st, verity: verity, digest: { hash(message, $0, inline: inline) }) {
             case .trusted(let yes): request.object.trusted = statted ? yes : nil
             case .late: hashed = .late
             case .busy: hashed = .busy
             }
         }
-        if inline, hashed == .late || hashed == .busy {
-            // A digest gone from the cache since it was looked for: decided where it may wait.
+        if hashed == .late || (inline && hashed == .busy) {
+            // Inline: a digest gone from the cache since it was looked for, decided where it may
+            // wait. Otherwise the hasher hands the message back with the digest: it is parked.
             if let (cache, key, mine) = flight { cache.abandon(key, mine) }
-            return nil
+            return inline ? .wouldWait : .parked
         }
         switch hashed {
-        case .digest:
+        case .digest, .late:
             let start = SystemClock().now()
             decision = decide?(request) ?? policy.decide(request)
             latencies.evaluation.record(from: start, to: SystemClock().now())
-        case .late:
-            // Without the hash no rule that tests it can be asked: the timeout's answer, now.
-            answeredBy = (DecisionLog.timeoutSetting(event.access), "the file was still being hashed at reply_timeout \(policy.agent.replyTimeout)")
-            decision = Decision(verdict: policy.agent.onTimeout(event.access), rule: nil)
         case .busy:
             answeredBy = (DecisionLog.overloadSetting(event.access),
                           "the process already has \(BackgroundHasher.perSubjectLimit) files being hashed, its user its share of a busy hash queue, or the queue is full")
@@ -309,8 +339,8 @@ final class DecisionWorkers: Sendable {
             cache.finish(key, mine, DecisionCache.Entry(decision, cacheable: cacheable),
                          keep: !decision.asks && answeredBy == nil && settled)
         }
-        return Outcome(request: request, reply: DecisionReply(decision: decision, cacheable: cacheable),
-                       openedAs: named.openedAs, answeredBy: answeredBy, stat: statted ? st : nil, leased: lease == .held)
+        return .decided(Outcome(request: request, reply: DecisionReply(decision: decision, cacheable: cacheable),
+                       openedAs: named.openedAs, answeredBy: answeredBy, stat: statted ? st : nil, leased: lease == .held))
     }
 
     /// The subject's facts that need its executable or its start: `ftype`,
@@ -350,10 +380,15 @@ final class DecisionWorkers: Sendable {
         return !hasher.isReady(st, algorithm, maxSize: settings.hashMaxSize)
     }
 
-    /// The file's digest (SHA-256 unless told): kept, read here for a small
-    /// file, or from the background hasher waited for no longer than the
-    /// event's own deadline (`inline`: not at all; a digest not kept is then `.late`).
-    private func hash(_ event: EventMessage, _ algorithm: LibCrypto.Algorithm = .sha256, inline: Bool) -> BackgroundHasher.Outcome {
+    /// The file's digest (SHA-256 unless told): handed back with the parked
+    /// message, kept, read here for a small file, or else `.late`: the
+    /// background hasher hashes it and hands the message back (`inline`: a
+    /// digest not kept is `.late`, and nothing is queued).
+    private func hash(_ message: PortMessage<EventMessage>, _ algorithm: LibCrypto.Algorithm = .sha256,
+                      inline: Bool) -> BackgroundHasher.Outcome {
+        let event = message.payload
+        let id = message.header.messageId
+        if parkedCount.load(ordering: .relaxed) > 0, let known = resumed.withLock({ $0[id]?[algorithm] }) { return .digest(known) }
         let maxSize = event.policy.policy.settings.hashMaxSize
         if inline { return hasher.cachedDigest(of: event.file, algorithm, maxSize: maxSize) ?? .late }
         // A small file on a filesystem that cannot stall is hashed here, at once: handing it to
@@ -363,11 +398,27 @@ final class DecisionWorkers: Sendable {
            !(mounts.lookUp(device: UInt64(st.st_dev))?.fstype.starts(with: Array("fuse".utf8)) ?? true) {
             return .digest(hasher.hasher.digest(of: event.file.fd.rawValue, algorithm, maxSize: maxSize))
         }
-        client.willBeSlow()
-        let waited = SystemClock().now() &- event.receivedAt
-        let left = max(Int64(0), event.policy.policy.agent.replyTimeout.nanoseconds - Int64(bitPattern: waited))
-        return hasher.digest(of: event.file, algorithm, maxSize: maxSize, subject: event.pid,
-                             until: .now() + .nanoseconds(Int(left)))
+        return hasher.digest(of: event.file, algorithm, maxSize: maxSize, subject: event.pid, until: .now()) { [self] digest in
+            resumed.withLock { r in
+                if r[id] == nil { parkedCount.add(1, ordering: .relaxed) }
+                r[id, default: [:]].updateValue(digest, forKey: algorithm)
+            }
+            spill.push(message)
+        }
+    }
+
+    /// Drops the digests kept for a parked message, once it is decided; false when there were none.
+    private func forgetDigests(of id: UInt64) -> Bool {
+        resumed.withLock { r in
+            guard r.removeValue(forKey: id) != nil else { return false }
+            parkedCount.subtract(1, ordering: .relaxed)
+            return true
+        }
+    }
+
+    /// Whether the message was parked before (the hasher handed it back once already).
+    private func wasParked(_ id: UInt64) -> Bool {
+        parkedCount.load(ordering: .relaxed) > 0 && resumed.withLock { $0[id] != nil }
     }
 
     private func facts(of s: SubjectFacts) -> Facts {

@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 import SystemPackage
 
 /// An event's file descriptors: the file, and the pidfd of the process when
@@ -8,6 +9,8 @@ import SystemPackage
 final class EventFile: Sendable {
     let fd: FileDescriptor
     let pidfd: FileDescriptor?
+    /// A `ContentLease` is held on `fd` (it lasts until the fd is closed).
+    let leased = Atomic<Bool>(false)
 
     /// Takes ownership of `fd`, and of `pidfd` when it is one (>= 0).
     init(_ fd: Int32, pidfd: Int32 = -1) {

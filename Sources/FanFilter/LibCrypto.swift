@@ -58,19 +58,47 @@ struct LibCrypto: @unchecked Sendable {
 
     /// The same with either algorithm.
     func digestHex(_ algorithm: Algorithm, _ feed: (_ update: (UnsafeRawBufferPointer) -> Bool) -> Bool) -> [UInt8]? {
-        guard let context = newContext() else { return nil }
-        defer { freeContext(context) }
-        let type = switch algorithm {
-        case .sha256: sha256()
-        case .md5: md5()
-        case .sha512: sha512()
+        guard let digest = Digest(algorithm, self), feed(digest.update) else { return nil }
+        return digest.finish()
+    }
+
+    /// One digest computed piece by piece, as the pieces come (a large file
+    /// is hashed a slice at a time, between other files' slices).
+    final class Digest {
+        private let library: LibCrypto
+        private let context: OpaquePointer
+        private let algorithm: Algorithm
+
+        init?(_ algorithm: Algorithm, _ library: LibCrypto) {
+            guard let context = library.newContext() else { return nil }
+            let type = switch algorithm {
+            case .sha256: library.sha256()
+            case .md5: library.md5()
+            case .sha512: library.sha512()
+            }
+            guard library.digestInit(context, type, nil) == 1 else {
+                library.freeContext(context)
+                return nil
+            }
+            self.library = library
+            self.context = context
+            self.algorithm = algorithm
         }
-        guard digestInit(context, type, nil) == 1,
-              feed({ digestUpdate(context, $0.baseAddress, $0.count) == 1 }) else { return nil }
-        var digest = [UInt8](repeating: 0, count: 64)  // EVP_MAX_MD_SIZE
-        var length: UInt32 = 0
-        guard digestFinal(context, &digest, &length) == 1, length == algorithm.length else { return nil }
-        let digits = Array("0123456789abcdef".utf8)
-        return digest.prefix(Int(length)).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }
+
+        deinit { library.freeContext(context) }
+
+        /// Adds `bytes`; false when libcrypto did not take them.
+        func update(_ bytes: UnsafeRawBufferPointer) -> Bool {
+            library.digestUpdate(context, bytes.baseAddress, bytes.count) == 1
+        }
+
+        /// The lowercase hex digest of everything added; nil when libcrypto fails.
+        func finish() -> [UInt8]? {
+            var digest = [UInt8](repeating: 0, count: 64)  // EVP_MAX_MD_SIZE
+            var length: UInt32 = 0
+            guard library.digestFinal(context, &digest, &length) == 1, length == algorithm.length else { return nil }
+            let digits = Array("0123456789abcdef".utf8)
+            return digest.prefix(Int(length)).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }
+        }
     }
 }

@@ -19,7 +19,7 @@ final class ObjectHasher: Sendable {
     private let cache = Mutex<[Key: [UInt8]]>([:])
     let capacity: Int
     /// Counts each file read for a digest (`filesHashed`).
-    private let counters: Counters?
+    let counters: Counters?
 
     init(capacity: Int = 4096, counters: Counters? = nil) {
         self.capacity = capacity
@@ -58,30 +58,79 @@ final class ObjectHasher: Sendable {
 
     /// Reads and hashes the file, and keeps the digest under `key`.
     func hash(_ eventFD: Int32, _ key: Key, maxSize: UInt64) -> [UInt8]? {
-        let file = FileDescriptor(rawValue: eventFD)
-        counters?.increment(.filesHashed)
-        let digest = LibCrypto.shared?.digestHex(key.algorithm) { update in
-            var offset: Int64 = 0
-            var buffer = [UInt8](repeating: 0, count: 1 << 16)
-            while true {
-                guard let n = try? buffer.withUnsafeMutableBytes({ try file.read(fromAbsoluteOffset: offset, into: $0) }) else { return false }
-                if n == 0 { return true }
-                // A file that grows while it is read is hashed no further than the bound.
-                if UInt64(offset) + UInt64(n) > maxSize { return false }
-                guard buffer.withUnsafeBytes({ update(UnsafeRawBufferPointer(rebasing: $0[..<n])) }) else { return false }
-                offset += Int64(n)
-            }
-        }
-        guard let hex = digest else { return nil }
+        let hashing = Hashing(eventFD, key, maxSize: maxSize, counters: counters)
+        while case .more = hashing.advance(by: .max) {}
+        return finish(hashing)
+    }
+
+    /// The digest of a finished `hashing`, kept under its key when it may be:
+    /// nil when the file could not be read or changed while it was.
+    func finish(_ hashing: Hashing) -> [UInt8]? {
+        guard case .done(let digest) = hashing.advance(by: 0), let hex = digest else { return nil }
         // Changed while it was read (a filesystem that takes no lease): the digest is of no contents it has.
         var after = stat()
-        guard fstat(eventFD, &after) == 0, FileIdentity(after) == key.file else { return nil }
-        if key.file.isSettled {
+        guard fstat(hashing.fd, &after) == 0, FileIdentity(after) == hashing.key.file else { return nil }
+        if hashing.key.file.isSettled {
             cache.withLock { c in
                 if c.count >= capacity { c.removeAll(keepingCapacity: true) }
-                c[key] = hex
+                c[hashing.key] = hex
             }
         }
         return hex
+    }
+
+    /// One file's hashing, done a slice at a time (`advance`), so that the
+    /// background hasher can take turns between users' files.
+    final class Hashing {
+        enum Step {
+            case more
+            /// The digest, or nil (unreadable, grown past the bound, no libcrypto).
+            case done([UInt8]?)
+        }
+
+        let fd: Int32
+        let key: Key
+        private let maxSize: UInt64
+        private var offset: Int64 = 0
+        private var digest: LibCrypto.Digest?
+        private var result: Step = .more
+        private static let chunk = 1 << 16
+
+        init(_ fd: Int32, _ key: Key, maxSize: UInt64, counters: Counters?) {
+            self.fd = fd
+            self.key = key
+            self.maxSize = maxSize
+            counters?.increment(.filesHashed)
+            digest = LibCrypto.shared.flatMap { LibCrypto.Digest(key.algorithm, $0) }
+            if digest == nil { result = .done(nil) }
+        }
+
+        /// Reads and hashes up to `budget` more bytes (a whole chunk at least,
+        /// but for 0): `.more` while the file goes on.
+        func advance(by budget: Int) -> Step {
+            guard case .more = result, let digest, budget > 0 else { return result }
+            var buffer = [UInt8](repeating: 0, count: Self.chunk)
+            var spent = 0
+            let file = FileDescriptor(rawValue: fd)
+            while spent < budget {
+                guard let n = try? buffer.withUnsafeMutableBytes({ try file.read(fromAbsoluteOffset: offset, into: $0) }) else {
+                    result = .done(nil)
+                    return result
+                }
+                if n == 0 {
+                    result = .done(digest.finish())
+                    return result
+                }
+                // A file that grows while it is read is hashed no further than the bound.
+                guard UInt64(offset) + UInt64(n) <= maxSize,
+                      buffer.withUnsafeBytes({ digest.update(UnsafeRawBufferPointer(rebasing: $0[..<n])) }) else {
+                    result = .done(nil)
+                    return result
+                }
+                offset += Int64(n)
+                spent += n
+            }
+            return .more
+        }
     }
 }

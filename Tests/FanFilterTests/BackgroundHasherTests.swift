@@ -45,19 +45,21 @@ final class BackgroundHasherTests: KernelTestCase {
         let hasher = BackgroundHasher(queueLimit: 4)  // busy from 2 queued; a user's share 1
         defer { hasher.stop() }
         func open(_ path: [UInt8]) -> EventFile { EventFile(Glibc.open(String(decoding: path, as: UTF8.self), O_RDONLY)) }
-        let big = sandbox.file("big")
-        XCTAssertEqual(truncate(String(decoding: big, as: UTF8.self), 1 << 30), 0)  // sparse: a second or so to hash
-        let users = (0..<4).map { _ in Child(asUser1000.map { Array($0.utf8) } + [Array("/bin/sleep".utf8), Array("30".utf8)]) }
+        // Sparse 1 GiB files: a second or so each to hash, so none is done while the test runs.
+        let files = (0..<5).map { n -> EventFile in
+            let path = sandbox.file("f\(n)")
+            XCTAssertEqual(truncate(String(decoding: path, as: UTF8.self), 1 << 30), 0)
+            return open(path)
+        }
+        let users = (0..<3).map { _ in Child(asUser1000.map { Array($0.utf8) } + [Array("/bin/sleep".utf8), Array("30".utf8)]) }
         defer { for u in users { kill(u.pid, SIGKILL); _ = u.wait() } }
         XCTAssertTrue(eventually { users.allSatisfy { ProcFacts.realUID(pid: $0.pid, pidfd: -1) == 1000 } })
-        let files = (0..<5).map { open(sandbox.file("f\($0)", contents: Array("\($0)".utf8))) }
-        XCTAssertEqual(hasher.digest(of: open(big), maxSize: .max, subject: getpid(), until: .now()), .late)
-        XCTAssertTrue(eventually { hasher.queued == 0 }, "the hasher took the large file")
-        // uid 1000's first two files come while the queue is not busy; its third is its share.
-        for i in 0..<3 {
-            XCTAssertEqual(hasher.digest(of: files[i], maxSize: .max, subject: users[i].pid, until: .now()), .late)
+        XCTAssertEqual(hasher.digest(of: files[0], maxSize: .max, subject: getpid(), until: .now()), .late)
+        // uid 1000's first file comes while the queue is not busy; its second is its share.
+        for i in 1...2 {
+            XCTAssertEqual(hasher.digest(of: files[i], maxSize: .max, subject: users[i - 1].pid, until: .now()), .late)
         }
-        XCTAssertEqual(hasher.digest(of: files[3], maxSize: .max, subject: users[3].pid, until: .now()), .busy,
+        XCTAssertEqual(hasher.digest(of: files[3], maxSize: .max, subject: users[2].pid, until: .now()), .busy,
                        "uid 1000 has its share of the busy queue")
         XCTAssertEqual(hasher.digest(of: files[4], maxSize: .max, subject: getpid(), until: .now()), .late,
                        "root still has room")
@@ -92,6 +94,53 @@ final class BackgroundHasherTests: KernelTestCase {
         XCTAssertEqual(r.output, "EPERM ok ok\n", "two files hashed and allowed, the third answered on_overload")
         XCTAssertNotNil(log.wait { $0.message.contains("setting=on_overload (the process already has 2 files being hashed") },
                         "\(log.all.map(\.message))")
+        stop(agent)
+    }
+
+    /// Regression: the hasher took files first come first served, so one
+    /// user's loops running fresh large files kept root's fresh copy of an
+    /// allowed binary waiting past reply_timeout, and it was denied (3 of 3
+    /// runs). The thread now takes turns between users, a slice each.
+    func testOneUsersFloodOfLargeFilesNeverKeepsAnotherUsersSmallFileWaiting() throws {
+        let flood = sandbox.path("flood")
+        XCTAssertEqual(mkdir(printable(flood), 0o755), 0)
+        XCTAssertEqual(chown(printable(flood), 1000, 1000), 0)
+        let programs = (0..<3).map { paddedBinary("bin/root-\($0)", from: "/bin/true", megabytes: 7, fill: UInt8($0 + 1)) }
+        let log = LogCapture()
+        let agent = try startAgent("""
+        watch = $ROOT
+        hash_max_size = 128M
+        allow perm=execute all : sha256hash=\(programs.map(\.sha256).joined(separator: ","))
+        deny perm=execute all : dir=$ROOT/
+        """, logger: log.logger)
+        // 24 processes of uid 1000, each running fresh sparse 63 MiB files in a loop (each waits
+        // for its hash, spending little CPU of its own), for at most 60 s.
+        let loop = """
+        import os, sys
+        folder, me = sys.argv[1], sys.argv[2]
+        n = 0
+        while not os.path.exists(folder + "/stop"):
+            path = f"{folder}/{me}.{n}"; n += 1
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o755); os.ftruncate(fd, 63 << 20); os.close(fd)
+            try:
+                os.waitpid(os.posix_spawn(path, [path], {}), 0)
+            except OSError:
+                pass
+            os.unlink(path)
+        """
+        let users = (0..<24).map { i in
+            Child(asUser1000 + ["/usr/bin/timeout", "60", "/usr/bin/python3", "-c", loop, printable(flood), "\(i)"], mergeStderr: true)
+        }
+        defer {
+            _ = sandbox.file("flood/stop")
+            for user in users { _ = user.wait(timeout: .seconds(30)) }
+        }
+        let hashed = agent.counters[.filesHashed]
+        XCTAssertTrue(eventually { agent.counters[.filesHashed] > hashed + 24 }, "the flood keeps the hasher busy")
+        for program in programs {
+            let r = Child([Array(openerPath.utf8), Array("exec".utf8), program.path], mergeStderr: true).wait(timeout: .seconds(20))
+            XCTAssertEqual(r.status, 0, "root's fresh allowed binary, hashed within reply_timeout: \(r.output) \(log.all.map(\.message).filter { $0.contains("root-") || $0.contains("timeout") }.prefix(5)) timed out \(agent.counters[.timedOut]) overloaded \(agent.counters[.overloaded]) kernel \(agent.counters[.kernelDenied]) \(printable(program.path))")
+        }
         stop(agent)
     }
 }

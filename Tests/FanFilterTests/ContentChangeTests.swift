@@ -28,13 +28,14 @@ final class ContentChangeTests: KernelTestCase {
     /// /bin/false: the writer got in before the kernel refused writers.)
     func testABinaryRewrittenWhileItIsHashedNeverRunsOnTheOldBytesDigest() throws {
         let program = paddedBinary("bin/prog", from: "/bin/true", megabytes: 160)
+        let log = LogCapture()
         let agent = try startAgent("""
         watch = $ROOT
         reply_timeout = 30s
         hash_max_size = 256M
         allow perm=execute all : sha256hash=\(program.sha256)
         deny perm=execute all : dir=$ROOT/bin/
-        """)
+        """, logger: log.logger)
         let hashed = agent.counters[.filesHashed]
         let running = exec(program.path)
         XCTAssertTrue(eventually { agent.counters[.filesHashed] > hashed }, "the agent started hashing")
@@ -42,7 +43,7 @@ final class ContentChangeTests: KernelTestCase {
         let ran = running.wait(timeout: .seconds(60))
         XCTAssertFalse(ran.hung || writer.hung)
         XCTAssertNotEqual(ran.status, 1, "/bin/false ran: a digest of the old bytes vouched for the new ones")
-        XCTAssertTrue(ran.status == 0 || ran.output == "errno26\n", "the hashed bytes ran, or the writer got in first (ETXTBSY): \(ran)")
+        XCTAssertTrue(ran.status == 0 || ran.output == "errno26\n", "the hashed bytes ran, or the writer got in first (ETXTBSY): \(ran) \(log.all.map(\.message))")
         XCTAssertTrue(eventually { self.exec(program.path).wait().status == 126 }, "rewritten: its digest no longer matches")
         stop(agent)
     }
