@@ -201,3 +201,7 @@ int cfan_pidfd_creds_of(int pidfd, cfan_pidfd_creds *out) {
 int cfan_hold_read_lease(int fd) {
     return fcntl(fd, F_SETLEASE, F_RDLCK) < 0 ? -errno : 0;
 }
+
+int cfan_mark_at(int fanotify_fd, unsigned int flags, uint64_t mask, int dirfd, const char *name) {
+    return fanotify_mark(fanotify_fd, flags, mask, dirfd, name) < 0 ? -errno : 0;
+}

@@ -143,8 +143,8 @@ public final class Agent: Sendable {
     private static func linkWatcher(_ agent: AgentSettings, _ group: any KernelGroup, _ cache: KernelCache,
                                     _ logger: Logger) -> LinkWatcher? {
         // Renames are followed on the real kernel's filesystems only.
-        guard agent.cache == .kernel, group.permission, group is FanotifyGroup else { return nil }
-        return LinkWatcher(paths: agent.watch + agent.watchMounts, logger: logger) { cache.flush(group) }
+        guard agent.cache == .kernel, group.permission, let group = group as? FanotifyGroup else { return nil }
+        return LinkWatcher(paths: agent.watch + agent.watchMounts, group: group, cache: cache, logger: logger)
     }
 
     private static func wanted(_ s: AgentSettings) -> [([UInt8], MarkScope)] {

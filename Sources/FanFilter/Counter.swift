@@ -27,8 +27,10 @@ public enum Counter: Int, CaseIterable, Sendable {
     case reloads
     /// Ignore marks placed for allows any process would get (cache = kernel).
     case ignoreMarks
-    /// Times every ignore mark was dropped (reloads, moves, new links).
+    /// Times every ignore mark was dropped (reloads, folders moved, lost notifications).
     case cacheFlushes
+    /// Files moved or given a second name whose own ignore marks were dropped.
+    case cacheDrops
     /// Decisions found in the agent's own cache (or evaluated once for several workers).
     case cacheHits
     /// Decisions the agent's own cache did not have.
@@ -67,6 +69,7 @@ public enum Counter: Int, CaseIterable, Sendable {
         case .reloads: "reloads"
         case .ignoreMarks: "ignore-marks"
         case .cacheFlushes: "cache-flushes"
+        case .cacheDrops: "cache-drops"
         case .cacheHits: "cache-hits"
         case .cacheMisses: "cache-misses"
         case .kernelDenied: "kernel-denied"

@@ -157,6 +157,23 @@ final class FanotifyGroup: KernelGroup {
         } ?? false
     }
 
+    func unignore(_ eventFD: Int32) {
+        _ = whileOpen { group in unignore { cfan_mark_fd(group, $0, $1, eventFD) } }
+    }
+
+    /// Drops the ignore marks of the entry `name` in the folder `dir` (not
+    /// followed: a symbolic link's own inode is never marked).
+    func unignore(at dir: Int32, _ name: UnsafePointer<CChar>) {
+        _ = whileOpen { group in unignore { cfan_mark_at(group, $0 | UInt32(FAN_MARK_DONT_FOLLOW), $1, dir, name) } }
+    }
+
+    /// `mark(flags, mask)` with the flags that remove ignore marks: FAN_MARK_IGNORE, or the legacy ignored mask before 6.0.
+    private func unignore(_ mark: (UInt32, UInt64) -> Int32) {
+        let mask = UInt64(FAN_OPEN_PERM) | UInt64(FAN_OPEN_EXEC_PERM)
+        let base = UInt32(FAN_MARK_REMOVE | FAN_MARK_INODE)
+        if mark(base | UInt32(FAN_MARK_IGNORE), mask) == -EINVAL { _ = mark(base | UInt32(FAN_MARK_IGNORED_MASK), mask) }
+    }
+
     /// Removes every inode mark: all the ignore marks (the watch marks are
     /// filesystem and mount marks, and stay).
     func flushIgnoreMarks() {

@@ -1,37 +1,78 @@
 import AgentLog
+import Clocks
 import FilterPort
 import Glibc
 import Policy
 import Synchronization
 
 /// The kernel-side decision cache: ignore marks placed after allows every
-/// process would get, all dropped at once when they may have gone stale (a
-/// reload, or a rename or new link on a watched filesystem). Each drop starts
-/// a new epoch; a mark is placed only by a decision from an event read in the
-/// current epoch. No lock is held across the mark's system call: a placement
-/// that finds the epoch changed once its mark is on drops every mark again,
-/// so no allow decided before a drop survives it.
+/// process would get, dropped when they may have gone stale. Each drop
+/// starts a new epoch; a mark is placed only by a decision from an event read
+/// in the current epoch. No lock is held across the mark's system call: a
+/// placement that finds the epoch changed once its mark is on drops that
+/// mark again, so no allow decided before a drop survives it.
+///
+/// What a drop drops: a reload, a folder moved (every path under it changed)
+/// or a lost notification drops every mark; a file moved or given a second
+/// name drops that file's marks alone (`moved`). Full drops are bounded: a
+/// second one within `stormGap` of the last starts a storm, during which no
+/// mark is placed and so none needs dropping, until `stormGap` passes with
+/// no full drop asked for. One user renaming folders in a loop thus costs a
+/// few drops, not one per rename.
 final class KernelCache: Sendable {
     private let epoch = Atomic<UInt64>(1)
+    /// When the last full drop was made, and until when marks wait (monotonic ns).
+    private let lastFlush = Atomic<UInt64>(0)
+    private let stormUntil = Atomic<UInt64>(0)
     private let counters: Counters
+    private let clock: any MonotonicClock
+    static let stormGap: UInt64 = 1_000_000_000
 
-    init(counters: Counters) { self.counters = counters }
+    init(counters: Counters, clock: any MonotonicClock = SystemClock()) {
+        self.counters = counters
+        self.clock = clock
+    }
 
     /// The epoch an event read now belongs to.
     var current: UInt64 { epoch.load(ordering: .sequentiallyConsistent) }
 
     func remember(_ message: EventMessage) {
-        guard message.cacheEpoch == current, message.group.ignore(message.file.fd.rawValue, message.access) else { return }
+        guard message.cacheEpoch == current, clock.now() >= stormUntil.load(ordering: .relaxed),
+              message.group.ignore(message.file.fd.rawValue, message.access) else { return }
         counters.increment(.ignoreMarks)
         // A drop that began before the mark went on may have missed it.
-        if current != message.cacheEpoch { message.group.flushIgnoreMarks() }
+        if current != message.cacheEpoch { message.group.unignore(message.file.fd.rawValue) }
     }
 
-    /// Starts a new epoch, then drops every ignore mark of `group`.
+    /// Starts a new epoch, then drops every ignore mark of `group` (a reload).
     func flush(_ group: any KernelGroup) {
         epoch.add(1, ordering: .sequentiallyConsistent)
         group.flushIgnoreMarks()
         counters.increment(.cacheFlushes)
+    }
+
+    /// Every path may have changed (a folder moved, a notification lost): a
+    /// full drop, or during a storm none (no mark is placed), the storm going on.
+    func changedEverywhere(_ group: any KernelGroup) {
+        let now = clock.now()
+        epoch.add(1, ordering: .sequentiallyConsistent)
+        let storming = now < stormUntil.load(ordering: .relaxed)
+        if storming || now &- lastFlush.load(ordering: .relaxed) < Self.stormGap {
+            stormUntil.store(now &+ Self.stormGap, ordering: .relaxed)
+        }
+        guard !storming else { return }
+        lastFlush.store(now, ordering: .relaxed)
+        group.flushIgnoreMarks()
+        counters.increment(.cacheFlushes)
+    }
+
+    /// The entry `name` in the folder `dir` is a file with a new path (moved
+    /// there, or a second name): a new epoch, so no decision read before it
+    /// places a mark, and that file's marks dropped alone.
+    func moved(in group: FanotifyGroup, dir: Int32, _ name: UnsafePointer<CChar>) {
+        epoch.add(1, ordering: .sequentiallyConsistent)
+        group.unignore(at: dir, name)
+        counters.increment(.cacheDrops)
     }
 
     /// A new group starts with no marks; events read before it belong to the old epoch.

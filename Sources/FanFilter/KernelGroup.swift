@@ -27,6 +27,8 @@ public protocol KernelGroup: AnyObject, Sendable {
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(AgentError) -> Int
     func respond(to eventFD: Int32, _ verdict: Verdict, auditRule: Int?) -> Errno?
     func ignore(_ eventFD: Int32, _ access: Access) -> Bool
+    /// Drops the ignore marks of the event's file alone (for opens and executions).
+    func unignore(_ eventFD: Int32)
     func flushIgnoreMarks()
     /// Marks what holds `path`; returns the scope marked. Without executions
     /// reported apart from opens, `openExec` turns false.

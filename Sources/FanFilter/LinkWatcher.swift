@@ -7,24 +7,27 @@ import SystemPackage
 
 /// Keeps the decision cache honest about paths. An ignore mark follows an
 /// inode, and an allow was decided for a path: when a file is renamed or
-/// moved (FAN_MOVED_TO, a folder too), or an existing file gains a hard link
-/// (FAN_CREATE of a name whose inode has more than one link), it may now
-/// stand under a path whose rules differ. A notification-only group with
-/// FAN_REPORT_DFID_NAME on the watched filesystems reports those, and each
-/// one drops every ignore mark (a new cache epoch). Renames are rare next to
-/// opens, so dropping all is cheap and leaves nothing to get wrong.
+/// moved (FAN_MOVED_TO), or an existing file gains a hard link (FAN_CREATE of
+/// a name whose inode has more than one link), it may now stand under a path
+/// whose rules differ. A notification-only group with FAN_REPORT_DFID_NAME
+/// on the watched filesystems reports those: a file's own marks are dropped
+/// (found by its folder's handle and its name), and a folder moved or a lost
+/// notification drops every mark, a storm of those bounded by `KernelCache`.
+/// So a user renaming files of their own in a loop costs no one else's
+/// cached allows.
 final class LinkWatcher: Sendable {
     private let fd: FileDescriptor
     /// An fd on each watched filesystem, for open_by_handle_at.
     private let mountFDs: [Int32]
-    private let onChange: @Sendable () -> Void
+    private let group: FanotifyGroup
+    private let cache: KernelCache
     private let logger: Logger
     private let stopPipe: StopPipe
     private let done = DispatchGroup()
 
     /// Watches the filesystems holding `paths`; nil where the kernel cannot
     /// report names (before 5.9), in which case the README's window is wider.
-    init?(paths: [[UInt8]], logger: Logger, onChange: @escaping @Sendable () -> Void) {
+    init?(paths: [[UInt8]], group permissionGroup: FanotifyGroup, cache: KernelCache, logger: Logger) {
         let flags = UInt32(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK) | UInt32(FAN_REPORT_DFID_NAME)
         let group = cfan_init(flags)
         guard group >= 0 else { return nil }
@@ -53,7 +56,8 @@ final class LinkWatcher: Sendable {
         }
         self.fd = FileDescriptor(rawValue: group)
         self.mountFDs = mountFDs
-        self.onChange = onChange
+        self.group = permissionGroup
+        self.cache = cache
         self.logger = logger
         self.stopPipe = stopPipe
         DispatchQueue(label: "fanfilter.links").async(group: done) { [self] in run() }
@@ -80,29 +84,36 @@ final class LinkWatcher: Sendable {
             if n <= 0 { continue }
             var offset = 0
             var event = cfan_event()
-            var stale = false
+            var everywhere = false
             while cfan_next_event(buffer.baseAddress, n, &offset, &event) == 1 {
                 if event.fd >= 0 { close(event.fd) }
                 if event.pidfd >= 0 { close(event.pidfd) }
-                stale = stale || invalidates(event)
+                everywhere = everywhere || !dropMovedFile(event)
             }
-            if stale { onChange() }
+            if everywhere { cache.changedEverywhere(group) }
         }
     }
 
-    /// A move, an overflow (something may have been missed), or a new name for a file that had one already.
-    private func invalidates(_ event: cfan_event) -> Bool {
-        if event.mask & (UInt64(FAN_MOVED_TO) | UInt64(FAN_Q_OVERFLOW)) != 0 { return true }
-        guard event.mask & UInt64(FAN_CREATE) != 0, event.mask & UInt64(FAN_ONDIR) == 0,
-              let handle = event.dir_handle, let name = event.name else { return false }
+    /// Drops the marks of a file the event gave a new path (a move, or a new
+    /// name for a file that had one already). False when every mark must go
+    /// instead: a folder moved, a lost notification, or a folder that cannot
+    /// be found again.
+    private func dropMovedFile(_ event: cfan_event) -> Bool {
+        if event.mask & UInt64(FAN_Q_OVERFLOW) != 0 { return false }
+        let moved = event.mask & UInt64(FAN_MOVED_TO) != 0
+        guard moved || event.mask & UInt64(FAN_CREATE) != 0 else { return true }
+        if event.mask & UInt64(FAN_ONDIR) != 0 { return !moved }  // a new folder has no marks under it
+        guard let handle = event.dir_handle, let name = event.name else { return false }
         for mount in mountFDs {
             let dir = cfan_open_dir_by_handle(mount, handle)
             guard dir >= 0 else { continue }
             defer { close(dir) }
             var st = stat()
+            // Gone again: its next move is reported too; a new file with one name has no marks yet.
             guard fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return true }
-            return (st.st_mode & S_IFMT) == S_IFREG && st.st_nlink > 1
+            if moved || ((st.st_mode & S_IFMT) == S_IFREG && st.st_nlink > 1) { cache.moved(in: group, dir: dir, name) }
+            return true
         }
-        return true
+        return false
     }
 }

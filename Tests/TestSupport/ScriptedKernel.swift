@@ -126,10 +126,19 @@ public final class ScriptedKernel: Sendable {
     fileprivate func mark(_ text: String) { state.withLock { $0.marks.append(text) } }
 
     fileprivate func ignore(_ fd: Int32, _ access: Access) {
+        let path = Self.path(of: fd)
+        state.withLock { $0.ignored.append("\(access) \(path)") }
+    }
+
+    private static func path(of fd: Int32) -> String {
         var link = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let n = readlink("/proc/self/fd/\(fd)", &link, link.count - 1)
-        let path = n > 0 ? String(decoding: link.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"
-        state.withLock { $0.ignored.append("\(access) \(path)") }
+        return n > 0 ? String(decoding: link.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"
+    }
+
+    fileprivate func unignore(_ fd: Int32) {
+        let path = Self.path(of: fd)
+        state.withLock { s in s.ignored.removeAll { $0.hasSuffix(" " + path) } }
     }
 
     fileprivate func flush() { state.withLock { $0.flushes += 1 } }
@@ -214,6 +223,8 @@ public final class ScriptedKernel: Sendable {
             kernel.ignore(eventFD, access)
             return true
         }
+
+        func unignore(_ eventFD: Int32) { kernel.unignore(eventFD) }
 
         func flushIgnoreMarks() { kernel.flush() }
 

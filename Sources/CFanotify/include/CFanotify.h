@@ -43,6 +43,10 @@ int cfan_init(unsigned int flags);
 /// fanotify_mark(2) relative to the current directory. Returns 0, or -errno.
 int cfan_mark(int fanotify_fd, unsigned int flags, uint64_t mask, const char *path);
 
+/// fanotify_mark(2) on `name` in the folder `dirfd` (an O_PATH fd will do):
+/// with FAN_MARK_DONT_FOLLOW, the entry itself. Returns 0, or -errno.
+int cfan_mark_at(int fanotify_fd, unsigned int flags, uint64_t mask, int dirfd, const char *name);
+
 /// fanotify_mark(2) on the object an open fd refers to (pathname NULL): the
 /// way to put an ignore mark on the inode of an event's file. Returns 0, or -errno.
 int cfan_mark_fd(int fanotify_fd, unsigned int flags, uint64_t mask, int fd);
