@@ -205,3 +205,7 @@ int cfan_hold_read_lease(int fd) {
 int cfan_mark_at(int fanotify_fd, unsigned int flags, uint64_t mask, int dirfd, const char *name) {
     return fanotify_mark(fanotify_fd, flags, mask, dirfd, name) < 0 ? -errno : 0;
 }
+
+size_t cfan_event_size(int with_pidfd) {
+    return sizeof(struct fanotify_event_metadata) + (with_pidfd ? sizeof(struct fanotify_event_info_pidfd) : 0);
+}

@@ -38,6 +38,9 @@ public enum Counter: Int, CaseIterable, Sendable {
     /// Events the kernel denied itself because it could not give the agent
     /// a file descriptor for them (RLIMIT_NOFILE reached): never decided.
     case kernelDenied
+    /// Times the reader left events in the kernel's queue for want of file
+    /// descriptors, until answered events closed theirs (`DescriptorBudget`).
+    case descriptorWaits
     /// Events the event reader decided itself, through the port, with no
     /// worker woken (see `DecisionWorkers.decideOneInline`).
     case readerDecided
@@ -73,6 +76,7 @@ public enum Counter: Int, CaseIterable, Sendable {
         case .cacheHits: "cache-hits"
         case .cacheMisses: "cache-misses"
         case .kernelDenied: "kernel-denied"
+        case .descriptorWaits: "descriptor-waits"
         case .readerDecided: "reader-decided"
         case .filesHashed: "files-hashed"
         case .filesTyped: "files-typed"

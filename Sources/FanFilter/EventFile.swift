@@ -16,11 +16,13 @@ final class EventFile: Sendable {
     init(_ fd: Int32, pidfd: Int32 = -1) {
         self.fd = FileDescriptor(rawValue: fd)
         self.pidfd = pidfd >= 0 ? FileDescriptor(rawValue: pidfd) : nil
+        DescriptorBudget.held.add(pidfd >= 0 ? 2 : 1, ordering: .relaxed)
     }
 
     deinit {
         try? fd.close()
         try? pidfd?.close()
+        DescriptorBudget.held.subtract(pidfd != nil ? 2 : 1, ordering: .relaxed)
     }
 
     /// The pidfd's number for the C calls that take one, or -1.

@@ -79,6 +79,12 @@ final class EventReader: Sendable {
         if let frames { fds.append(pollfd(fd: frames.deciderFramesFD, events: Int16(POLLIN), revents: 0)) }
         fds.append(stopPipe.entry)
         let batches = ArrivalGap()
+        let budget = DescriptorBudget(perEvent: group.features.pidfd ? 2 : 1)
+        // A buffer of N of these holds N events at most (an event of another size would not fit:
+        // the read after such a refusal takes the whole buffer).
+        let eventSize = cfan_event_size(group.features.pidfd ? 1 : 0)
+        var refusedShort = false
+        var waitForDescriptors = [stopPipe.entry]
         var readErrors: UInt64 = 0
         var idle = false
         var spinUntil: UInt64 = 0
@@ -102,10 +108,23 @@ final class EventReader: Sendable {
                 // Every turn of a reader that does not sleep: a reply is taken as soon as it comes by.
                 frames.takeDeciderFrames()
             }
+            // No more events than there are descriptors for: the kernel would deny the rest itself.
+            let room = budget.eventsThatFit(inFlight: group.inFlight)
+            if room == 0 {
+                context.counters.increment(.descriptorWaits)
+                if case .stopped = stopPipe.poll(&waitForDescriptors, milliseconds: 1) { return }
+                continue
+            }
             let length: Int
+            let fits = refusedShort || room >= buffer.count / eventSize ? buffer.count : room * eventSize
             do {
-                length = try group.read(into: buffer)
+                length = try group.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<fits]))
+                refusedShort = false
             } catch {
+                if error.errno == .invalidArgument, fits < buffer.count {
+                    refusedShort = true  // an event larger than this group's usual: made room for
+                    continue
+                }
                 readErrors += 1
                 if error.errno == .tooManyOpenFiles || error.errno == .tooManyOpenFilesInSystem {
                     // The kernel denied the event it could not make an fd for.

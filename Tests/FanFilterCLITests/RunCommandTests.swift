@@ -138,8 +138,8 @@ final class RunCommandTests: XCTestCase {
         deny perm=open all : path=\(printable(denied))
         """.utf8))
         let p = String(decoding: policyFile, as: UTF8.self)
-        func load() -> [Child.Result] {
-            (0..<8).map { _ in Child([Array(openerPath.utf8), Array("loop".utf8), Array("2000".utf8)] + files) }
+        func load(_ openers: Int = 8) -> [Child.Result] {
+            (0..<openers).map { _ in Child([Array(openerPath.utf8), Array("loop".utf8), Array("2000".utf8)] + files) }
                 .map { $0.wait(timeout: .seconds(120)) }
         }
         // The agent raises the soft limit, and with CAP_SYS_RESOURCE the hard limit too.
@@ -157,23 +157,19 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(counters(r.output)["kernel-denied"], 0, r.output)
         XCTAssertFalse(r.output.contains("cannot be raised"), r.output)
 
-        // Without CAP_SYS_RESOURCE it cannot: it says so at start, and counts what the kernel denies.
-        // (The policy has no port socket: 17 files leave the agent only a few for events.)
-        agent = Child(["/usr/bin/prlimit", "--nofile=17:17", "/usr/bin/setpriv", "--bounding-set=-sys_resource",
+        // Without CAP_SYS_RESOURCE it cannot: it says so at start, and reads no more events than it
+        // has descriptors for, so the kernel denies none (regression: with 32 files and 16 openers,
+        // 147 of 48,000 allowed opens were denied by the kernel for want of a descriptor).
+        agent = Child(["/usr/bin/prlimit", "--nofile=32:32", "/usr/bin/setpriv", "--bounding-set=-sys_resource",
                        fanfilterPath, "run", "--policy", p], mergeStderr: true)
         XCTAssertTrue(waitUntilDenied(denied, agent), agent.wait(timeout: .seconds(5)).output)
-        let results = load()
+        let results = load(16)
         XCTAssertTrue(results.allSatisfy { !$0.hung })
+        XCTAssertEqual(results.map(\.output), Array(repeating: "ok=2000 eperm=0 other=0\n", count: 16), "every allowed open allowed")
         kill(agent.pid, SIGTERM)
         r = agent.wait(timeout: .seconds(10))
-        XCTAssertTrue(r.output.contains("RLIMIT_NOFILE is 17 and cannot be raised"), r.output)
-        let kernelDenied = counters(r.output)["kernel-denied"] ?? 0
-        let eperm = results.compactMap { $0.output.split(separator: " ").first { $0.hasPrefix("eperm=") } }
-            .compactMap { UInt64($0.dropFirst(6)) }.reduce(0, +)
-        XCTAssertEqual(kernelDenied, eperm, "every open the kernel denied is counted: " + r.output)
-        if kernelDenied > 0 {
-            XCTAssertTrue(r.output.contains("the kernel denied an access fanfilter could not see"), r.output)
-        }
+        XCTAssertTrue(r.output.contains("RLIMIT_NOFILE is 32 and cannot be raised"), r.output)
+        XCTAssertEqual(counters(r.output)["kernel-denied"], 0, r.output)
     }
 
     /// Regression: SIGTERM during the reload of a large policy waited for the reload.

@@ -43,6 +43,10 @@ int cfan_init(unsigned int flags);
 /// fanotify_mark(2) relative to the current directory. Returns 0, or -errno.
 int cfan_mark(int fanotify_fd, unsigned int flags, uint64_t mask, const char *path);
 
+/// The size of one permission event a group reports: its metadata, and the
+/// pidfd record when the group reports one (FAN_REPORT_PIDFD).
+size_t cfan_event_size(int with_pidfd);
+
 /// fanotify_mark(2) on `name` in the folder `dirfd` (an O_PATH fd will do):
 /// with FAN_MARK_DONT_FOLLOW, the entry itself. Returns 0, or -errno.
 int cfan_mark_at(int fanotify_fd, unsigned int flags, uint64_t mask, int dirfd, const char *name);
