@@ -1,5 +1,6 @@
 import CFanotify
 import Clocks
+import Dispatch
 import FileType
 import Glibc
 import Policy
@@ -56,6 +57,8 @@ final class StartPatterns: Sendable {
     private let programs = Mutex<[FileIdentity: Program]>([:])
     let capacity: Int
     static let environmentLooks = 4
+    /// How long a process's environment is waited for.
+    static let environmentWait = DispatchTimeInterval.milliseconds(50)
 
     init(capacity: Int = 16384) { self.capacity = capacity }
 
@@ -160,7 +163,12 @@ final class StartPatterns: Sendable {
         }
         guard looked.look else { return .known(start.pattern) }
         guard mayRead else { return .needsRead }
-        guard Self.preloads(pid: pid), pidfd < 0 || cfan_pidfd_alive(pidfd) == 0 else { return .known(start.pattern) }
+        // The environment is the process's own memory, which it may map from a server that never
+        // answers: read on a thread of its own, and not known when it does not come in time.
+        let user = ProcFacts.realUID(pid: pid, pidfd: pidfd) ?? UInt32.max
+        guard let read = StallableRead.shared.run(for: user, within: Self.environmentWait, { Self.preloads(pid: pid) }),
+              let preloads = read else { return .known(nil) }
+        guard preloads, pidfd < 0 || cfan_pidfd_alive(pidfd) == 0 else { return .known(start.pattern) }
         return .known(state.withLock { s in
             s.byProcess[key]?.pattern.insert(.ldPreload)
             return s.byProcess[key]?.pattern ?? start.pattern.union(.ldPreload)
@@ -192,16 +200,26 @@ final class StartPatterns: Sendable {
     }
 
     /// LD_PRELOAD= or LD_AUDIT= with a value, in the first 256 KiB of
-    /// /proc/PID/environ, read 16 KiB at a time (most environments are one read).
-    static func preloads(pid: Int32) -> Bool {
+    /// /proc/PID/environ, read 16 KiB at a time (most environments are one
+    /// read). nil when the environment cannot be read whole: the kernel reads
+    /// it from the process's anonymous memory only, so a process that mapped
+    /// a file over it (hiding an LD_PRELOAD its loader has used) reads short.
+    static func preloads(pid: Int32) -> Bool? {
         let fd = ProcFacts.withProcPath("/proc/", pid, "/environ") { open($0, O_RDONLY | O_CLOEXEC) }
-        guard fd >= 0 else { return false }
+        guard fd >= 0 else { return nil }
         defer { close(fd) }
+        // Its length: fields 50 and 51 of /proc/PID/stat (env_start, env_end).
+        guard let stat = ProcFacts.withProcPath("/proc/", pid, "/stat", ProcFacts.readSmallFile),
+              let name = stat.lastIndex(of: UInt8(ascii: ")")) else { return nil }
+        let fields = stat[(name + 1)...].split(separator: UInt8(ascii: " "))
+        guard fields.count > 48, let start = UInt64(String(decoding: fields[47], as: UTF8.self)),
+              let end = UInt64(String(decoding: fields[48], as: UTF8.self).prefix { $0.isNumber }), end >= start else { return nil }
+        let length = min(end - start, 256 * 1024)
         var carry: [UInt8] = []
         var offset: UInt64 = 0
         while offset < 256 * 1024 {
             let chunk = FileTypeReader.read(fd, at: offset, count: 16 * 1024)
-            guard !chunk.isEmpty else { break }
+            guard !chunk.isEmpty else { return offset < length ? nil : false }
             offset += UInt64(chunk.count)
             // A variable cut at the chunk's end is finished with the next one.
             var variables = (carry + chunk).split(separator: 0, omittingEmptySubsequences: false)
@@ -212,6 +230,6 @@ final class StartPatterns: Sendable {
                 }
             }
         }
-        return false
+        return offset < length ? nil : false
     }
 }

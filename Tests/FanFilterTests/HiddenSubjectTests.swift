@@ -75,4 +75,31 @@ final class HiddenSubjectTests: KernelTestCase {
         XCTAssertEqual(MemfdExecution.summary(setting: nil), "memfd-noexec=unknown")
         XCTAssertEqual(MemfdExecution.setting().map { $0 >= 0 && $0 <= 2 }, true, "this kernel (6.3+) has it")
     }
+
+    /// Regression: `pattern=ld_preload` reads /proc/PID/environ, which the
+    /// kernel reads from the process's anonymous memory only (since 4.18, so
+    /// a FUSE server cannot stall it). A process that mapped a file over its
+    /// environment after its loader had used LD_PRELOAD read as having none,
+    /// and its opens passed `deny pattern=ld_preload`. An environment that
+    /// reads short is now not known: the deny holds. The read also runs on a
+    /// thread of its own, waited for 50 ms (`StallableReadTests`).
+    func testAnEnvironmentHiddenBehindAFileMappingIsNotKnown() throws {
+        let cover = sandbox.file("cover", contents: [UInt8](repeating: 0x41, count: 256 * 1024))
+        let opener = sandbox.executable("bin/opener", from: openerPath)
+        let secret = sandbox.file("data/secret")
+        let agent = try startAgent("""
+        watch = $ROOT
+        cache = off
+        deny perm=open pattern=ld_preload : dir=$ROOT/data/
+        """)
+        let hidden = Child(asUser1000 + ["/usr/bin/env", "LD_PRELOAD=/nonexistent/preload.so", printable(opener), "environ-from",
+                                         printable(cover), printable(secret)]).wait(timeout: .seconds(20))
+        XCTAssertEqual(hidden.output, "EPERM\n", "an environment that reads short is not known: the deny holds")
+        let plain = Child(asUser1000 + [printable(opener), "open", printable(secret)]).wait(timeout: .seconds(20))
+        XCTAssertEqual(plain.output, "ok\n", "an environment read whole, with no LD_PRELOAD")
+        let preloaded = Child(["/usr/bin/env", "LD_PRELOAD=/nonexistent/preload.so", printable(opener), "open", printable(secret)])
+            .wait(timeout: .seconds(20))
+        XCTAssertEqual(preloaded.output, "EPERM\n")
+        stop(agent)
+    }
 }

@@ -10,6 +10,9 @@
 //   hidden-open PATH...          the main thread exits (pthread_exit) and a second thread,
 //                                once /proc/PID/exe no longer reads, opens each PATH as
 //                                `open` does: a process that hides its executable
+//   environ-from FILE PATH...    maps FILE (read-only, private) over its own environment, so
+//                                that reading /proc/PID/environ reads FILE, then opens each
+//                                PATH as `open` does: a process whose facts a server stalls
 //   chdir DIR COMMAND...         chdir(2) into DIR one component at a time (so DIR may be
 //                                longer than PATH_MAX), then COMMAND with paths relative to it
 import Glibc
@@ -80,6 +83,30 @@ if args.count >= 3, String(cString: args[1]) == "hidden-open" {
     var thread = pthread_t()
     guard pthread_create(&thread, nil, openWithTheMainThreadGone, nil) == 0 else { exit(2) }
     pthread_exit(nil)
+}
+
+if args.count >= 4, String(cString: args[1]) == "environ-from" {
+    // Fields 50 and 51 of /proc/self/stat: where the environment starts and ends.
+    var stat = [UInt8](repeating: 0, count: 4096)
+    let statFD = open("/proc/self/stat", O_RDONLY)
+    let n = read(statFD, &stat, stat.count)
+    close(statFD)
+    let text = String(decoding: stat.prefix(max(0, n)), as: UTF8.self)
+    let fields = text[text.index(after: text.lastIndex(of: ")")!)...].split(separator: " ")
+    guard fields.count > 48, let start = UInt(fields[47]), let end = UInt(fields[48]) else { exit(2) }
+    let page = UInt(sysconf(Int32(_SC_PAGESIZE)))
+    let first = start & ~(page - 1)
+    let length = Int(((end + page - 1) & ~(page - 1)) - first)
+    let fd = open(args[2], O_RDONLY)
+    guard fd >= 0, mmap(UnsafeMutableRawPointer(bitPattern: first), length, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0) != MAP_FAILED else {
+        say("mmap: " + errnoName(errno))
+        exit(2)
+    }
+    for path in args[3...] {
+        let e = tryOpen(path)
+        say(e == 0 ? "ok" : errnoName(e))
+    }
+    exit(0)
 }
 
 guard args.count >= 3 else {
