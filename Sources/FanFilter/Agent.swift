@@ -103,7 +103,7 @@ public final class Agent: Sendable {
         clients?.takeDeciderFramesElsewhere()
         do {
             var watch = try Self.watch(agent, context: context, mounts: mounts, kernel: kernel)
-            watch.links = Self.linkWatcher(agent, watch.group, cache, logger)
+            watch.links = Self.linkWatcher(agent, watch.watched, watch.group, cache, logger)
             state = Mutex(State(watch: watch))
         } catch {
             _ = workers.stop(within: .seconds(1))
@@ -127,10 +127,10 @@ public final class Agent: Sendable {
         var openExec = true
         var watched: [WatchedPath] = []
         do {
-            for (path, scope) in wanted(agent) {
+            for (path, scope, byType) in wanted(agent, mounts) {
                 try refuseProcessFilesystems(path, mounts)
                 let marked = try group.add(path, scope: scope, openExec: &openExec)
-                watched.append(WatchedPath(path: path, scope: marked.rawValue))
+                watched.append(WatchedPath(path: path, scope: marked.rawValue, byType: byType))
             }
             return Watch(group: group, reader: try EventReader(group: group, context: context),
                          done: DispatchGroup(), watched: watched, openExec: openExec, links: nil)
@@ -140,15 +140,18 @@ public final class Agent: Sendable {
         }
     }
 
-    private static func linkWatcher(_ agent: AgentSettings, _ group: any KernelGroup, _ cache: KernelCache,
-                                    _ logger: Logger) -> LinkWatcher? {
+    private static func linkWatcher(_ agent: AgentSettings, _ watched: [WatchedPath], _ group: any KernelGroup,
+                                    _ cache: KernelCache, _ logger: Logger) -> LinkWatcher? {
         // Renames are followed on the real kernel's filesystems only.
         guard agent.cache == .kernel, group.permission, let group = group as? FanotifyGroup else { return nil }
-        return LinkWatcher(paths: agent.watch + agent.watchMounts, group: group, cache: cache, logger: logger)
+        return LinkWatcher(paths: watched.filter { $0.device != nil }.map(\.path), group: group, cache: cache, logger: logger)
     }
 
-    private static func wanted(_ s: AgentSettings) -> [([UInt8], MarkScope)] {
-        s.watch.map { ($0, .filesystem) } + s.watchMounts.map { ($0, .mount) }
+    /// The paths `s` watches: its `watch` and `watch_mount` paths, and where
+    /// each filesystem of a `watch_fs` type is mounted now.
+    private static func wanted(_ s: AgentSettings, _ mounts: MountTable) -> [(path: [UInt8], scope: MarkScope, byType: Bool)] {
+        s.watch.map { ($0, .filesystem, false) } + s.watchMounts.map { ($0, .mount, false) }
+            + mounts.mountPoints(ofTypes: s.watchTypes).map { ($0.point, .filesystem, true) }
     }
 
     private static func run(_ watch: Watch) {
@@ -255,7 +258,25 @@ public final class Agent: Sendable {
             var changed = false
             // Reported once the new state is in place, so whoever reads the log sees it applied.
             var reports: [(Logger.Level, Logger.Message)] = []
-            for i in watched.indices {
+            // A filesystem watched for its type that is gone took its mark with it.
+            let typed = mounts.mountPoints(ofTypes: policies.load().policy.agent.watchTypes)
+            let gone = watched.filter { w in w.byType && !typed.contains { $0.device == w.device && $0.point == w.path } }
+            watched.removeAll { w in gone.contains(w) }
+            for w in gone { reports.append((.notice, "the filesystem watched at \(printable(w.path)) for its type is unmounted")) }
+            changed = changed || !gone.isEmpty
+            for (point, device) in typed where !watched.contains(where: { $0.device == device }) {
+                do {
+                    try refuseProcessFilesystems(point, mounts)
+                    _ = try watch.group.add(point, scope: .filesystem, openExec: &openExec)
+                    let w = WatchedPath(path: point, scope: MarkScope.filesystem.rawValue, byType: true)
+                    watched.append(w)
+                    changed = true
+                    reports.append((.notice, "a filesystem of a watched type is mounted at \(printable(point)): watching it (\(describe(w)))"))
+                } catch {
+                    reports.append((.error, "a filesystem of a watched type is mounted at \(printable(point)) and cannot be watched: \(error)"))
+                }
+            }
+            for i in watched.indices where !watched[i].byType {
                 let w = watched[i]
                 let device = deviceNumber(of: w.path)
                 guard device != w.device else { continue }
@@ -283,7 +304,7 @@ public final class Agent: Sendable {
                 // It holds a folder open on each watched filesystem: one that went away must
                 // be let go, and renames on a new one must drop cached allows too.
                 links?.stop()
-                links = Self.linkWatcher(policies.load().policy.agent, watch.group, cache, logger)
+                links = Self.linkWatcher(policies.load().policy.agent, watched, watch.group, cache, logger)
             }
             state.withLock {
                 $0.watch.watched = watched
@@ -322,7 +343,7 @@ public final class Agent: Sendable {
             if (new.agent.mode == .observe) == old.group.permission {
                 // Permission events and notifications need groups of different classes.
                 var fresh = try Self.watch(new.agent, context: context, mounts: mounts, kernel: kernel)
-                fresh.links = Self.linkWatcher(new.agent, fresh.group, cache, logger)
+                fresh.links = Self.linkWatcher(new.agent, fresh.watched, fresh.group, cache, logger)
                 cache.reset()
                 storeActive()
                 state.withLock { $0.watch = fresh }
@@ -331,7 +352,7 @@ public final class Agent: Sendable {
             } else {
                 let watched = try remark(old, to: new.agent)
                 old.links?.stop()
-                let links = Self.linkWatcher(new.agent, old.group, cache, logger)
+                let links = Self.linkWatcher(new.agent, watched.watched, old.group, cache, logger)
                 storeActive()
                 cache.flush(old.group)
                 state.withLock {
@@ -354,8 +375,8 @@ public final class Agent: Sendable {
         var openExec = watch.openExec
         var watched: [WatchedPath] = []
         var added: [WatchedPath] = []
-        for (path, scope) in Self.wanted(agent) {
-            var w = WatchedPath(path: path, scope: scope.rawValue)
+        for (path, scope, byType) in Self.wanted(agent, mounts) {
+            var w = WatchedPath(path: path, scope: scope.rawValue, byType: byType)
             if let before = watch.watched.first(where: { $0.isSetting(w) }), before.mountPoint, !w.mountPoint {
                 // Its own filesystem is gone: never mark the one that holds the path in its place.
                 logger.warning("not watching \(printable(path)): the filesystem mounted there before is gone, and the one that holds the path now is not watched in its place; it is watched again when a filesystem is mounted at \(printable(path))")

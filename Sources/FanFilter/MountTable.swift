@@ -93,6 +93,20 @@ final class MountTable: Sendable {
         }
     }
 
+    /// Where each filesystem of one of `types` is mounted in the agent's own
+    /// namespace (one mount point each, its widest), by device.
+    func mountPoints(ofTypes types: [[UInt8]]) -> [(point: [UInt8], device: UInt64)] {
+        guard !types.isEmpty else { return [] }
+        return state.withLock { s in
+            refresh(&s, missing: false)
+            // Not in the kernel's own trees, which the agent reads to decide.
+            let kernelTree = { (p: [UInt8]) in ["/proc", "/sys"].contains { p == Array($0.utf8) || p.starts(with: Array(($0 + "/").utf8)) } }
+            return s.ownByDevice.values.filter { types.contains($0.mount.fstype) && !kernelTree($0.point) }
+                .sorted { $0.point.lexicographicallyPrecedes($1.point) }
+                .map { ($0.point, $0.device) }
+        }
+    }
+
     /// The mount tables changed: read them again at the next look-up.
     func invalidate() { state.withLock { $0.stale = true } }
 

@@ -15,10 +15,13 @@ public struct WatchedPath: Sendable, Equatable {
     public var device: UInt64?
     /// Whether the path was the root of a mount of its own when it was marked.
     var mountPoint: Bool
+    /// Watched for its filesystem's type (`watch_fs`): it leaves the list when unmounted.
+    public var byType = false
 
-    init(path: [UInt8], scope: String) {
+    init(path: [UInt8], scope: String, byType: Bool = false) {
         self.path = path
         self.scope = scope
+        self.byType = byType
         device = deviceNumber(of: path)
         mountPoint = isMountPoint(path)
     }

@@ -7,6 +7,9 @@ public struct AgentSettings: Sendable, Equatable {
     public var watch: [[UInt8]] = []
     /// Paths whose mount alone is marked.
     public var watchMounts: [[UInt8]] = []
+    /// Filesystem types (fapolicyd's `watch_fs`): every filesystem of one of
+    /// them is marked, those mounted later too, as the mounts come and go.
+    public var watchTypes: [[UInt8]] = []
     public var mode: Mode = .enforce
     public var workers = 4
     public var prime = 2

@@ -3,16 +3,6 @@
 /// becomes that setting, every other one a comment that says why it has
 /// none, and the rules are read where fapolicyd keeps them, unchanged.
 public struct FapolicydImport {
-    /// One mounted filesystem: where, and its type (from /proc/self/mounts).
-    public struct Mount: Sendable, Equatable {
-        public var point: String
-        public var type: String
-        public init(point: String, type: String) {
-            self.point = point
-            self.type = type
-        }
-    }
-
     /// The policy's text.
     public private(set) var text = ""
 
@@ -20,8 +10,7 @@ public struct FapolicydImport {
     ///   - folder: fapolicyd's folder (/etc/fapolicyd).
     ///   - conf: fapolicyd.conf's text (nil: there is none).
     ///   - hasRulesFolder: whether `folder/rules.d` exists (else `folder/fapolicyd.rules` is read).
-    ///   - mounts: this machine's mounts, for watch_fs.
-    public init(folder: String, conf: String?, hasRulesFolder: Bool, mounts: [Mount]) {
+    public init(folder: String, conf: String?, hasRulesFolder: Bool) {
         var lines = ["# Imported from \(folder) by fanfilter import-fapolicyd.",
                      "# Check it with fanfilter check, then run it in permissive mode first.", ""]
         var settings: [(key: String, value: String)] = []
@@ -33,7 +22,6 @@ public struct FapolicydImport {
             settings.append((key, value))
         }
         if conf == nil { lines.append("# \(folder)/fapolicyd.conf: not found; fanfilter's defaults stand.") }
-        var watchedTypes: [String] = []
         for (key, value) in settings {
             let was = "# fapolicyd.conf: \(key) = \(value)"
             switch key {
@@ -52,8 +40,9 @@ public struct FapolicydImport {
             case "obj_cache_size":
                 if let n = Int(value), n >= 1, n <= 16_777_216 { lines += [was, "cache_size = \(n)"] } else { lines.append(was) }
             case "watch_fs":
-                watchedTypes = value.split(separator: ",").map { $0.trimmingCharacters(in: " ") }
-                lines.append(was + "  (fanfilter watches paths: the mounts of those types here, now)")
+                let types = value.split(separator: ",").map { $0.trimmingCharacters(in: " ") }.filter { !$0.isEmpty }
+                lines += [was + "  (fanfilter marks each filesystem of those types, those mounted later too)",
+                          "watch_fs = " + types.joined(separator: ",")]
             case "trust":
                 lines.append(was + "  (fanfilter trust update reads dpkg's records, rpm's where rpm is installed, and the trust files;"
                              + " give it fapolicyd's: --trust-file \(folder)/fapolicyd.trust --trust-folder \(folder)/trust.d)")
@@ -75,16 +64,6 @@ public struct FapolicydImport {
                 lines.append(was + "  (unknown to fanfilter)")
             }
         }
-        var seen: Set<String> = []
-        for mount in mounts where watchedTypes.contains(mount.type) && seen.insert(mount.point).inserted {
-            // The kernel's own trees are never watched (fanfilter refuses them).
-            if mount.point.hasPrefix("/sys/") || mount.point.hasPrefix("/proc/") || mount.point == "/sys" || mount.point == "/proc" {
-                lines.append("# \(mount.point) (\(mount.type)): a mount in the kernel's own tree, not watched")
-                continue
-            }
-            lines.append("watch_mount = \(Self.quoted(mount.point))")
-        }
-        if !watchedTypes.isEmpty && seen.isEmpty { lines.append("# no filesystem of those types is mounted here: add watch lines") }
         lines.append("")
         if hasRulesFolder {
             lines += ["# The rules, as fagenrules reads them.", "rules_dir = \(Self.quoted(folder + "/rules.d"))"]

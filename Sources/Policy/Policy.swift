@@ -24,9 +24,9 @@ public struct Policy: Sendable {
     /// A warning for a policy that watches nothing (no `watch` or
     /// `watch_mount`): an agent running it sees no access at all.
     public var watchesNothingWarning: PolicyDiagnostic? {
-        guard agent.watch.isEmpty && agent.watchMounts.isEmpty else { return nil }
+        guard agent.watch.isEmpty && agent.watchMounts.isEmpty && agent.watchTypes.isEmpty else { return nil }
         return PolicyDiagnostic(location: SourceLocation(file: source, line: 0, column: 0), severity: .warning,
-                                message: "the policy watches nothing (no watch or watch_mount setting): fanfilter would see no access")
+                                message: "the policy watches nothing (no watch, watch_mount or watch_fs setting): fanfilter would see no access")
     }
 
     /// Whether a rule for `access` tests the file's path: then a path the

@@ -151,12 +151,15 @@ struct PolicyParser {
         return (words[0], words[1].suffix(from: 1), words.dropFirst(2))
     }
 
-    static let settingNames = ["watch", "watch_mount", "mode", "workers", "prime", "reply_timeout", "on_timeout",
+    static let settingNames = ["watch", "watch_mount", "watch_fs", "mode", "workers", "prime", "reply_timeout", "on_timeout",
                                "on_timeout_execute", "queue_size", "queue_per_user", "on_overload", "on_overload_execute",
                                "on_unknown_path", "on_unknown_path_execute", "default", "on_no_client",
                                "hash_max_size", "log_rate", "cache", "cache_size", "spin", "metrics_file",
                                "metrics_interval", "port_socket", "port_group", "max_connections", "on_disconnect",
                                "content_bytes", "pass_fd", "integrity", "trust_db", "include", "rules_dir"]
+
+    /// The filesystems the agent reads to decide, which it never watches.
+    static let undecidableTypes: Set<String> = ["proc", "sysfs"]
 
     mutating func parseSetting(_ words: [Word], _ at: inout LineContext, depth: Int) {
         let (key, value, rest) = Self.keyAndValue(words)
@@ -179,6 +182,17 @@ struct PolicyParser {
         case "watch", "watch_mount":
             guard let path = at.absolutePath(value) else { return }
             if name == "watch" { agent.watch.append(path) } else { agent.watchMounts.append(path) }
+        case "watch_fs":
+            for type in value.split(at: UInt8(ascii: ",")) {
+                let name = type.text
+                guard !name.isEmpty, name.utf8.allSatisfy({ $0 < 128 && (Character(Unicode.Scalar($0)).isLetter || Character(Unicode.Scalar($0)).isNumber || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".")) }) else {
+                    return at.error(type.column, "'\(type.text)' is not a filesystem type (such as ext4, xfs, tmpfs)")
+                }
+                guard !Self.undecidableTypes.contains(name) else {
+                    return at.error(type.column, "watch_fs cannot take \(name): fanfilter reads /proc and /sys to decide, so it cannot decide opens there")
+                }
+                agent.watchTypes.append(Array(name.utf8))
+            }
         case "include":
             let target = value.text.hasPrefix("/") ? value.text : directory(of: at.file) + value.text
             diagnostics += at.diagnostics

@@ -53,7 +53,7 @@ final class CommandLineTests: XCTestCase {
         let r = run(["check", file])
         XCTAssertEqual(r.status, 0, "warnings alone pass without --strict")
         XCTAssertEqual(r.lines.map(String.init), [
-            "\(file):0:0: warning: the policy watches nothing (no watch or watch_mount setting): fanfilter would see no access",
+            "\(file):0:0: warning: the policy watches nothing (no watch, watch_mount or watch_fs setting): fanfilter would see no access",
         ] + (getuid() == 0 ? ["\(file):0:0: warning: the policy file is writable by group or others (mode 664); chmod go-w \(file)"]
                             : ownershipWarning(file)) + [
             "\(file):1:16: warning: '/srv' has no trailing '/': taken as the directory /srv/",

@@ -96,6 +96,31 @@ final class MountFollowingTests: KernelTestCase {
         XCTAssertEqual(mount("tmpfs", String(decoding: path, as: UTF8.self), "tmpfs", 0, "size=16m,mode=0755"), 0)
     }
 
+    /// Regression: fapolicyd's `watch_fs` became a fixed list of today's
+    /// mounts, so a filesystem of a watched type mounted later (a user's
+    /// /run/user/UID at login, a new disk) was never watched. `watch_fs`
+    /// follows the mounts: each new filesystem of a watched type is marked
+    /// without a reload. (A ramfs, a type this machine mounts nowhere else.)
+    func testAFilesystemOfAWatchedTypeMountedLaterIsWatched() throws {
+        let mounted = String(decoding: readWholeFile("/proc/self/mountinfo") ?? [], as: UTF8.self)
+        guard !mounted.contains(" - ramfs ") else { throw XCTSkip("a ramfs is mounted here: watching every ramfs would mark it") }
+        let point = sandbox.path("ram")
+        XCTAssertEqual(mkdir(cString(point), 0o755), 0)
+        let outside = sandbox.file("outside")
+        let log = LogCapture()
+        let agent = try startAgent("watch_fs = ramfs\ndeny perm=open all : path=$ROOT/ram/secret,$ROOT/outside", logger: log.logger)
+        XCTAssertEqual(agent.watched, [], "no ramfs yet")
+        XCTAssertEqual(mount("ramfs", printable(point), "ramfs", 0, "mode=0755"), 0)
+        let secret = sandbox.file("ram/secret")
+        XCTAssertNotNil(log.wait { $0.message.hasPrefix("a filesystem of a watched type is mounted at \(sandbox.root)/ram: watching it") },
+                        "\(log.all.map(\.message))")
+        XCTAssertEqual(openFromChild([secret, outside]), ["EPERM", "ok"], "the ramfs is watched, the sandbox's tmpfs is not")
+        XCTAssertEqual(umount2(printable(point), Int32(MNT_DETACH)), 0)
+        XCTAssertNotNil(log.wait { $0.message.contains("the filesystem watched at \(sandbox.root)/ram for its type is unmounted") })
+        XCTAssertEqual(agent.watched, [])
+        stop(agent)
+    }
+
     func testAFilesystemMountedAgainWhereOneWasWatchedIsWatchedAgain() throws {
         let point = sandbox.path("m")
         XCTAssertEqual(mkdir(cString(point), 0o755), 0)

@@ -92,8 +92,10 @@ final class HiddenSubjectTests: KernelTestCase {
         cache = off
         deny perm=open pattern=ld_preload : dir=$ROOT/data/
         """)
-        let hidden = Child(asUser1000 + ["/usr/bin/env", "LD_PRELOAD=/nonexistent/preload.so", printable(opener), "environ-from",
-                                         printable(cover), printable(secret)]).wait(timeout: .seconds(20))
+        let padding = "PADDING=" + String(repeating: "x", count: 20_000)
+        // LD_PRELOAD after the padding: in what the file hides, past the first page the kernel still reads.
+        let hidden = Child(asUser1000 + ["/usr/bin/env", padding, "LD_PRELOAD=/nonexistent/preload.so", printable(opener),
+                                         "environ-from", printable(cover), printable(secret)]).wait(timeout: .seconds(20))
         XCTAssertEqual(hidden.output, "EPERM\n", "an environment that reads short is not known: the deny holds")
         let plain = Child(asUser1000 + [printable(opener), "open", printable(secret)]).wait(timeout: .seconds(20))
         XCTAssertEqual(plain.output, "ok\n", "an environment read whole, with no LD_PRELOAD")

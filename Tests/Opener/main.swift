@@ -10,8 +10,9 @@
 //   hidden-open PATH...          the main thread exits (pthread_exit) and a second thread,
 //                                once /proc/PID/exe no longer reads, opens each PATH as
 //                                `open` does: a process that hides its executable
-//   environ-from FILE PATH...    maps FILE (read-only, private) over its own environment, so
-//                                that reading /proc/PID/environ reads FILE, then opens each
+//   environ-from FILE PATH...    maps FILE (read-only, private) over the whole pages of its
+//                                own environment (give it a large one), so that reading
+//                                /proc/PID/environ stops short there, then opens each
 //                                PATH as `open` does: a process whose facts a server stalls
 //   chdir DIR COMMAND...         chdir(2) into DIR one component at a time (so DIR may be
 //                                longer than PATH_MAX), then COMMAND with paths relative to it
@@ -95,8 +96,14 @@ if args.count >= 4, String(cString: args[1]) == "environ-from" {
     let fields = text[text.index(after: text.lastIndex(of: ")")!)...].split(separator: " ")
     guard fields.count > 48, let start = UInt(fields[47]), let end = UInt(fields[48]) else { exit(2) }
     let page = UInt(sysconf(Int32(_SC_PAGESIZE)))
-    let first = start & ~(page - 1)
-    let length = Int(((end + page - 1) & ~(page - 1)) - first)
+    // The whole pages of the environment alone: a page it shares holds the live stack too.
+    let first = (start + page - 1) & ~(page - 1)
+    let last = end & ~(page - 1)
+    guard last > first else {
+        say("the environment fills no whole page")
+        exit(2)
+    }
+    let length = Int(last - first)
     let fd = open(args[2], O_RDONLY)
     guard fd >= 0, mmap(UnsafeMutableRawPointer(bitPattern: first), length, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0) != MAP_FAILED else {
         say("mmap: " + errnoName(errno))

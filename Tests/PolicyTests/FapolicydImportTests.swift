@@ -3,10 +3,6 @@ import XCTest
 
 /// `fanfilter import-fapolicyd`'s translation, from text (no files, no root).
 final class FapolicydImportTests: XCTestCase {
-    let mounts = [FapolicydImport.Mount(point: "/", type: "ext4"), FapolicydImport.Mount(point: "/srv/my data", type: "xfs"),
-                  FapolicydImport.Mount(point: "/sys/fs/cgroup", type: "tmpfs"), FapolicydImport.Mount(point: "/proc", type: "proc"),
-                  FapolicydImport.Mount(point: "/tmp", type: "tmpfs")]
-
     func testEverySettingBecomesASettingOrACommentThatSaysWhy() throws {
         let conf = """
         # comment
@@ -19,15 +15,14 @@ final class FapolicydImportTests: XCTestCase {
         uid = fapolicyd
         frobnicate = 3
         """
-        let text = FapolicydImport(folder: "/etc/fapolicyd", conf: conf, hasRulesFolder: true, mounts: mounts).text
+        let text = FapolicydImport(folder: "/etc/fapolicyd", conf: conf, hasRulesFolder: true).text
         let settings = text.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.isEmpty }
         XCTAssertEqual(settings, ["mode = permissive", "queue_size = 640", "integrity = sha256", "cache_size = 8191",
-                                  "watch_mount = /", "watch_mount = \"/srv/my data\"", "watch_mount = /tmp",
+                                  "watch_fs = ext4,xfs,tmpfs",
                                   "rules_dir = /etc/fapolicyd/rules.d"])
         XCTAssertTrue(text.contains("# fapolicyd.conf: integrity = ima  (IMA is not read"), text)
         XCTAssertTrue(text.contains("# fapolicyd.conf: frobnicate = 3  (unknown to fanfilter)"), text)
         XCTAssertTrue(text.contains("# fapolicyd.conf: uid = fapolicyd  (fanfilter's systemd unit"), text)
-        XCTAssertTrue(text.contains("# /sys/fs/cgroup (tmpfs): a mount in the kernel's own tree, not watched"), text)
         XCTAssertTrue(text.contains("--trust-file /etc/fapolicyd/fapolicyd.trust"), text)
         // Every line it writes is a line the policy language reads.
         let rulesFree = text.replacingOccurrences(of: "rules_dir = /etc/fapolicyd/rules.d", with: "")
@@ -35,7 +30,7 @@ final class FapolicydImportTests: XCTestCase {
     }
 
     func testWithoutAConfigurationOrARulesFolder() {
-        let text = FapolicydImport(folder: "/x", conf: nil, hasRulesFolder: false, mounts: []).text
+        let text = FapolicydImport(folder: "/x", conf: nil, hasRulesFolder: false).text
         XCTAssertTrue(text.contains("# /x/fapolicyd.conf: not found; fanfilter's defaults stand."))
         XCTAssertTrue(text.hasSuffix("include = /x/fapolicyd.rules\n"), text)
     }
