@@ -185,10 +185,10 @@ package:
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/fanfilter $(DESTDIR)$(UNITDIR)/fanfilter.service \
 		$(DESTDIR)$(CATALOGDIR)/fanfilter.catalog $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/port-protocol.md \
-		$(DESTDIR)$(PREFIX)/share/fanfilter/fanfilter.policy \
+		$(DESTDIR)$(PREFIX)/share/fanfilter/fanfilter.policy $(DESTDIR)$(PREFIX)/share/fanfilter/sysctl/50-fanfilter-memfd-noexec.conf \
 		$(DESTDIR)$(MANDIR)/man8/fanfilter.8 $(DESTDIR)$(MANDIR)/man5/fanfilter.policy.5 $(DESTDIR)$(MANDIR)/man7/fanfilter-port.7 \
 		$(DESTDIR)$(BASHCOMPDIR)/fanfilter $(DESTDIR)$(ZSHCOMPDIR)/_fanfilter $(DESTDIR)$(FISHCOMPDIR)/fanfilter.fish
-	-rmdir $(DESTDIR)$(DOCDIR) $(DESTDIR)$(PREFIX)/share/fanfilter 2>/dev/null
+	-rmdir $(DESTDIR)$(DOCDIR) $(DESTDIR)$(PREFIX)/share/fanfilter/sysctl $(DESTDIR)$(PREFIX)/share/fanfilter 2>/dev/null
 	@if cmp -s systemd/fanfilter.policy $(DESTDIR)/etc/fanfilter/policy; then \
 		rm -f $(DESTDIR)/etc/fanfilter/policy; rmdir $(DESTDIR)/etc/fanfilter/policy.d $(DESTDIR)/etc/fanfilter 2>/dev/null || true; \
 	elif [ -e $(DESTDIR)/etc/fanfilter/policy ]; then \

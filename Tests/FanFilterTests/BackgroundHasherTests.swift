@@ -114,20 +114,9 @@ final class BackgroundHasherTests: KernelTestCase {
         deny perm=execute all : dir=$ROOT/
         """, logger: log.logger)
         // 24 processes of uid 1000, each running fresh sparse 63 MiB files in a loop (each waits
-        // for its hash, spending little CPU of its own), for at most 60 s.
-        let loop = """
-        import os, sys
-        folder, me = sys.argv[1], sys.argv[2]
-        n = 0
-        while not os.path.exists(folder + "/stop"):
-            path = f"{folder}/{me}.{n}"; n += 1
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o755); os.ftruncate(fd, 63 << 20); os.close(fd)
-            try:
-                os.waitpid(os.posix_spawn(path, [path], {}), 0)
-            except OSError:
-                pass
-            os.unlink(path)
-        """
+        // for its hash, spending little CPU of its own), for at most 60 s. The script is handed
+        // over as text: uid 1000 may not be able to enter the checkout.
+        let loop = try String(contentsOfFile: testsFolder + "/Fixtures/hash-flood.py", encoding: .utf8)
         let users = (0..<24).map { i in
             Child(asUser1000 + ["/usr/bin/timeout", "60", "/usr/bin/python3", "-c", loop, printable(flood), "\(i)"], mergeStderr: true)
         }
@@ -139,7 +128,8 @@ final class BackgroundHasherTests: KernelTestCase {
         XCTAssertTrue(eventually { agent.counters[.filesHashed] > hashed + 24 }, "the flood keeps the hasher busy")
         for program in programs {
             let r = Child([Array(openerPath.utf8), Array("exec".utf8), program.path], mergeStderr: true).wait(timeout: .seconds(20))
-            XCTAssertEqual(r.status, 0, "root's fresh allowed binary, hashed within reply_timeout: \(r.output) \(log.all.map(\.message).filter { $0.contains("root-") || $0.contains("timeout") }.prefix(5)) timed out \(agent.counters[.timedOut]) overloaded \(agent.counters[.overloaded]) kernel \(agent.counters[.kernelDenied]) \(printable(program.path))")
+            XCTAssertEqual(r.status, 0, "root's fresh allowed binary, hashed within reply_timeout: \(r.output) "
+                           + "\(log.all.map(\.message).filter { $0.contains("root-") }.prefix(3))")
         }
         stop(agent)
     }
