@@ -8,8 +8,9 @@ import XCTest
 /// Nothing is installed: the plan is checked with --dry-run, and the refusals
 /// stop before apt-get would run.
 final class SetupTests: XCTestCase {
-    private let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("../../tools/deps.sh").standardized.path
+    /// Staged: nobody runs it too, and may not enter the checkout.
+    private let script = staged(URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../tools/deps.sh").standardized.path)
     private var fakeBin = ""
 
     /// A folder with a pkg-config that knows every package but libsystemd, first on PATH.

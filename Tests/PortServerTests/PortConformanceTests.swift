@@ -21,7 +21,11 @@ class PortTestCase: XCTestCase {
 
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
     static let swiftClient = [productsDirectory + "fanfilter-port-conformance"]
-    static let pythonClient = ["/usr/bin/python3", root + "/Tests/PortClients/conformance.py"]
+    /// Staged: uid 1000 runs it too (`PortAccessTests`); it imports fanfilter_port.py from its own folder.
+    static let pythonClient = ["/usr/bin/python3", { () -> String in
+        _ = staged(root + "/Tests/PortClients/fanfilter_port.py")
+        return staged(root + "/Tests/PortClients/conformance.py")
+    }()]
 
     /// - Parameter framesTakenByTest: the deciders' frames are taken only when the test calls `takeDeciderFrames()`.
     func makeServer(maxDeciders: Int = 4, group: UInt32? = nil, handshake: Duration = .seconds(5),

@@ -18,8 +18,34 @@ public let productsDirectory: String = {
     return (exe as NSString).deletingLastPathComponent + "/"
 }()
 
-public let openerPath = productsDirectory + "fanfilter-test-opener"
-public let fanfilterPath = productsDirectory + "fanfilter"
+/// A folder every user can enter, for what the tests run as another user (uid
+/// 1000, nobody): the clone may lie in a folder others cannot enter (Debian
+/// 12 makes home folders 0700, and so does `mktemp -d`), and the build's
+/// products and the checkout's scripts with it. Made once per test process
+/// under /tmp, mode 0755, and removed when the process exits.
+public let stagingFolder: String = {
+    var template = Array("/tmp/fanfilter-test-staged.XXXXXX".utf8CString)
+    guard let made = mkdtemp(&template) else { return productsDirectory }
+    let folder = String(cString: made)
+    chmod(folder, 0o755)
+    stagedFolder = folder
+    atexit { if let folder = stagedFolder { try? FileManager.default.removeItem(atPath: folder) } }
+    return folder + "/"
+}()
+
+nonisolated(unsafe) private var stagedFolder: String?
+
+/// A copy of the file at `path` in `stagingFolder` (its mode kept), which
+/// another user can reach and run; `path` itself when it cannot be copied.
+public func staged(_ path: String) -> String {
+    let copy = stagingFolder + (path as NSString).lastPathComponent
+    if FileManager.default.fileExists(atPath: copy) { return copy }
+    do { try FileManager.default.copyItem(atPath: path, toPath: copy) } catch { return path }
+    return copy
+}
+
+public let openerPath = staged(productsDirectory + "fanfilter-test-opener")
+public let fanfilterPath = staged(productsDirectory + "fanfilter")
 
 /// The prefix that runs a child as uid and gid 1000.
 public let asUser1000 = ["/usr/bin/setpriv", "--reuid=1000", "--regid=1000", "--clear-groups"]
