@@ -55,13 +55,16 @@ run: build
 # The tests run in a private mount namespace: the tmpfs each kernel test mounts
 # is never visible to the rest of the machine. Then the fs-verity tests again,
 # in a virtual machine on Debian's kernel, where they may not skip (this
-# machine's kernel is built without fs-verity; tools/kernel-vm.sh).
+# machine's kernel is built without fs-verity; tools/kernel-vm.sh). The VM step
+# must show that its tests ran: a filter that matched none would pass silently.
 test: deps-test
 	$(SWIFT) build --build-tests
 	$(MAKE) --no-print-directory package
 	unshare --mount --propagation private $(SWIFT) test --skip-build --disable-swift-testing
 	bash tools/kernel-vm.sh -- env FANFILTER_REQUIRE_VERITY=1 unshare --mount --propagation private \
-		$(BUILD_DIR)/fanfilterPackageTests.xctest FanFilterTests.VerityKernelTests
+		$(BUILD_DIR)/fanfilterPackageTests.xctest FanFilterTests.VerityKernelTests > .build/verity-vm.log 2>&1; \
+		status=$$?; cat .build/verity-vm.log; [ $$status -eq 0 ] || exit $$status; \
+		bash tools/ran-tests.sh 2 .build/verity-vm.log
 
 # The side-by-side benchmark (never part of make test): no agent, the minimal
 # C listener, fanfilter, fapolicyd when installed. ROUNDS, HOT, COLD, EXEC tune it.
