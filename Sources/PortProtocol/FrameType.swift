@@ -1,5 +1,5 @@
 /// The first four bytes of every frame. Client frames are below 0x100, the agent's above.
-public enum FrameType: UInt32, Sendable {
+public enum FrameType: UInt32, Sendable, CaseIterable {
     case hello = 1
     case prime = 2
     case reply = 3
