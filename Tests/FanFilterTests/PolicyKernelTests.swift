@@ -211,6 +211,7 @@ final class StalledServerTests: KernelTestCase {
         XCTAssertFalse(r.hung, "the open of a process whose executable's server stalls was answered")
         XCTAssertEqual(r.output, "opened\n")
         XCTAssertEqual(openFromChild([data], timeout: .seconds(5)), ["ok"], "and the next open of anyone is decided too")
+        XCTAssertEqual(agent.counters[.timedOut], 0, "decided by the rules, not allowed by a timeout")
         stop(agent)
     }
 }
