@@ -41,10 +41,8 @@ final class DecisionWorkers: Sendable {
     /// of the same key): the reader never waits.
     private let spill: SpillThreads
     private let done = DispatchGroup()
-    /// The digests the hasher handed back with a parked message, by message id, until it is decided.
-    private let resumed = Mutex<[UInt64: [LibCrypto.Algorithm: [UInt8]?]]>([:])
-    /// How many messages `resumed` holds (read without its lock on every event).
-    private let parkedCount = Atomic<Int>(0)
+    /// The messages waiting for a digest, and the digests the hasher handed back.
+    private let parked = ParkedMessages()
 
     /// - Parameter decide: replaces the policy's decision, and bypasses the cache.
     init(port: FilterPort<EventMessage, DecisionReply>, count: Int, prime: Int, counters: Counters, latencies: Latencies,
@@ -110,11 +108,13 @@ final class DecisionWorkers: Sendable {
         case .wouldWait: return false
         case .parked:
             // The message no longer holds this thread's get: another message may take it meanwhile.
-            if !wasParked(id) { try? client.prime() }
+            let (prime, resume) = parked.park(id)
+            if prime { try? client.prime() }
+            if resume { spill.push(message) }
             return true
         }
         // A message parked before has primed its get again already.
-        let primes = parkedCount.load(ordering: .relaxed) == 0 || !forgetDigests(of: id)
+        let primes = !parked.decided(id)
         latencies.workerWait.record(from: event.receivedAt, to: taken)
         var request = outcome.request
         var reply = outcome.reply
@@ -388,7 +388,7 @@ final class DecisionWorkers: Sendable {
                       inline: Bool) -> BackgroundHasher.Outcome {
         let event = message.payload
         let id = message.header.messageId
-        if parkedCount.load(ordering: .relaxed) > 0, let known = resumed.withLock({ $0[id]?[algorithm] }) { return .digest(known) }
+        if let known = parked.digest(of: id, algorithm) { return .digest(known) }
         let maxSize = event.policy.policy.settings.hashMaxSize
         if inline { return hasher.cachedDigest(of: event.file, algorithm, maxSize: maxSize) ?? .late }
         // A small file on a filesystem that cannot stall is hashed here, at once: handing it to
@@ -399,26 +399,8 @@ final class DecisionWorkers: Sendable {
             return .digest(hasher.hasher.digest(of: event.file.fd.rawValue, algorithm, maxSize: maxSize))
         }
         return hasher.digest(of: event.file, algorithm, maxSize: maxSize, subject: event.pid, until: .now()) { [self] digest in
-            resumed.withLock { r in
-                if r[id] == nil { parkedCount.add(1, ordering: .relaxed) }
-                r[id, default: [:]].updateValue(digest, forKey: algorithm)
-            }
-            spill.push(message)
+            if parked.answer(id, algorithm, digest) { spill.push(message) }
         }
-    }
-
-    /// Drops the digests kept for a parked message, once it is decided; false when there were none.
-    private func forgetDigests(of id: UInt64) -> Bool {
-        resumed.withLock { r in
-            guard r.removeValue(forKey: id) != nil else { return false }
-            parkedCount.subtract(1, ordering: .relaxed)
-            return true
-        }
-    }
-
-    /// Whether the message was parked before (the hasher handed it back once already).
-    private func wasParked(_ id: UInt64) -> Bool {
-        parkedCount.load(ordering: .relaxed) > 0 && resumed.withLock { $0[id] != nil }
     }
 
     private func facts(of s: SubjectFacts) -> Facts {
