@@ -39,6 +39,7 @@ build: deps
 
 release: deps
 	$(SWIFT) build $(RELEASE) --product fanfilter
+	$(SWIFT) build $(RELEASE) --product fanfilterd
 
 # Where the release build puts its binaries (debian/rules asks).
 print-release-bin:
@@ -70,6 +71,7 @@ test: deps-test
 # C listener, fanfilter, fapolicyd when installed. ROUNDS, HOT, COLD, EXEC tune it.
 bench: deps bench-policy
 	$(SWIFT) build $(RELEASE) --product fanfilter
+	$(SWIFT) build $(RELEASE) --product fanfilterd
 	$(SWIFT) build $(RELEASE) --product fanfilter-scanner
 	FANFILTER=$(RELEASE_BIN)/fanfilter unshare --mount --propagation private bash bench/run.sh
 	FANFILTER=$(RELEASE_BIN)/fanfilter unshare --mount --propagation private bash bench/allowlist.sh
@@ -78,18 +80,21 @@ bench: deps bench-policy
 # rules with integrity = sha256, beside fapolicyd (ROUNDS, EXEC, EXEC_COLD, BUSY tune it).
 bench-allowlist: deps
 	$(SWIFT) build $(RELEASE) --product fanfilter
+	$(SWIFT) build $(RELEASE) --product fanfilterd
 	FANFILTER=$(RELEASE_BIN)/fanfilter unshare --mount --propagation private bash bench/allowlist.sh
 
 # fanfilter's resident memory over EVENTS decided opens (default 5,000,000),
 # printed every STEP (default 1,000,000); fails if it grew by more than GROWTH KiB.
 soak: deps
 	$(SWIFT) build $(RELEASE) --product fanfilter
+	$(SWIFT) build $(RELEASE) --product fanfilterd
 	FANFILTER=$(RELEASE_BIN)/fanfilter unshare --mount --propagation private bash bench/soak.sh
 
 # System calls, context switches, malloc calls and CPU time per decided event,
 # fanfilter next to the minimal C listener (needs strace; perf for mallocs).
 hotpath: deps
 	$(SWIFT) build $(RELEASE) --product fanfilter
+	$(SWIFT) build $(RELEASE) --product fanfilterd
 	FANFILTER=$(RELEASE_BIN)/fanfilter unshare --mount --propagation private bash bench/hotpath.sh
 
 # ns per decision of the policy evaluator alone, for 10, 1,000 and 10,000 rules.
@@ -120,7 +125,8 @@ fuzz:
 
 # Install: the binary, the unit, the journal catalog, and the default policy
 # (only when /etc/fanfilter/policy does not exist: an admin's policy is never
-# overwritten). BINARY=PATH installs another build (the tests install the debug one).
+# overwritten). BINARY=PATH installs another build (the tests install the debug
+# one); its fanfilterd, the daemon the unit starts, is the one beside it.
 SBINDIR    ?= $(PREFIX)/sbin
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 CATALOGDIR ?= $(PREFIX)/lib/systemd/catalog
@@ -133,7 +139,7 @@ FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 BINARY     ?=
 
 install: deps
-	@if [ -z "$(BINARY)" ]; then $(SWIFT) build $(RELEASE) --product fanfilter; fi
+	@if [ -z "$(BINARY)" ]; then $(SWIFT) build $(RELEASE) --product fanfilter && $(SWIFT) build $(RELEASE) --product fanfilterd; fi
 	@$(MAKE) --no-print-directory install-files BINARY="$(if $(BINARY),$(BINARY),$(RELEASE_BIN)/fanfilter)"
 	install -d -m 0755 $(DESTDIR)/etc/fanfilter $(DESTDIR)/etc/fanfilter/policy.d
 	@if [ -e $(DESTDIR)/etc/fanfilter/policy ]; then \
@@ -144,10 +150,11 @@ install: deps
 	@echo "installed; then: systemctl daemon-reload; journalctl --update-catalog; systemctl enable --now fanfilter"
 
 # What install and the Debian package put in place outside /etc (BINARY is
-# the fanfilter to install). The shipped default policy also goes to
+# the fanfilter to install, with the fanfilterd beside it). The shipped default policy also goes to
 # $(PREFIX)/share/fanfilter, where the package's postinst takes it from.
 install-files:
 	install -D -m 0755 $(BINARY) $(DESTDIR)$(SBINDIR)/fanfilter
+	install -D -m 0755 $(dir $(BINARY))fanfilterd $(DESTDIR)$(SBINDIR)/fanfilterd
 	install -d $(DESTDIR)$(UNITDIR)
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' systemd/fanfilter.service.in > $(DESTDIR)$(UNITDIR)/fanfilter.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/fanfilter.service
@@ -160,6 +167,7 @@ install-files:
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' apt/60fanfilter.in > $(DESTDIR)$(APTCONFDIR)/60fanfilter
 	chmod 0644 $(DESTDIR)$(APTCONFDIR)/60fanfilter
 	install -D -m 0644 man/fanfilter.8 $(DESTDIR)$(MANDIR)/man8/fanfilter.8
+	install -D -m 0644 man/fanfilterd.8 $(DESTDIR)$(MANDIR)/man8/fanfilterd.8
 	install -D -m 0644 man/fanfilter.policy.5 $(DESTDIR)$(MANDIR)/man5/fanfilter.policy.5
 	install -D -m 0644 man/fanfilter-port.7 $(DESTDIR)$(MANDIR)/man7/fanfilter-port.7
 	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
@@ -186,10 +194,10 @@ package:
 
 # Removes what install added. The policy goes only when it is still the shipped default.
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/fanfilter $(DESTDIR)$(UNITDIR)/fanfilter.service \
+	rm -f $(DESTDIR)$(SBINDIR)/fanfilter $(DESTDIR)$(SBINDIR)/fanfilterd $(DESTDIR)$(UNITDIR)/fanfilter.service \
 		$(DESTDIR)$(CATALOGDIR)/fanfilter.catalog $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/port-protocol.md \
 		$(DESTDIR)$(PREFIX)/share/fanfilter/fanfilter.policy $(DESTDIR)$(PREFIX)/share/fanfilter/sysctl/50-fanfilter-memfd-noexec.conf \
-		$(DESTDIR)$(MANDIR)/man8/fanfilter.8 $(DESTDIR)$(MANDIR)/man5/fanfilter.policy.5 $(DESTDIR)$(MANDIR)/man7/fanfilter-port.7 \
+		$(DESTDIR)$(MANDIR)/man8/fanfilter.8 $(DESTDIR)$(MANDIR)/man8/fanfilterd.8 $(DESTDIR)$(MANDIR)/man5/fanfilter.policy.5 $(DESTDIR)$(MANDIR)/man7/fanfilter-port.7 \
 		$(DESTDIR)$(BASHCOMPDIR)/fanfilter $(DESTDIR)$(ZSHCOMPDIR)/_fanfilter $(DESTDIR)$(FISHCOMPDIR)/fanfilter.fish
 	-rmdir $(DESTDIR)$(DOCDIR) $(DESTDIR)$(PREFIX)/share/fanfilter/sysctl $(DESTDIR)$(PREFIX)/share/fanfilter 2>/dev/null
 	@if cmp -s systemd/fanfilter.policy $(DESTDIR)/etc/fanfilter/policy; then \

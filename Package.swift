@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "fanfilter", targets: ["FanFilterCLI"]),
+        // The agent as the service runs it: no swift-argument-parser, no Foundation.
+        .executable(name: "fanfilterd", targets: ["fanfilterd"]),
         // What a separate Swift program depends on to be a client of the agent's socket port.
         .library(name: "FilterPortClient", targets: ["FilterPortClient", "PortProtocol"]),
     ],
@@ -80,15 +82,25 @@ let package = Package(
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
+        // The agent as a service: policy, port, signals, control requests, reloads (what `run` runs).
+        .target(
+            name: "AgentService",
+            dependencies: [
+                "FanFilter", "Policy", "AgentLog", "AgentMetrics", "PortProtocol", "PortServer",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.embedInCode("fanfilter.policy")]
+        ),
+        // The daemon, built as the `fanfilterd` binary the unit starts: AgentService behind a hand-read command line.
+        .executableTarget(name: "fanfilterd", dependencies: ["AgentService"]),
         // The command line, built as the `fanfilter` binary: run, check, explain, rules.
         .executableTarget(
             name: "FanFilterCLI",
             dependencies: [
-                "FanFilter", "Policy", "AgentLog", "AgentMetrics", "PortProtocol", "PortServer", "FilterPortClient", "TrustStore",
+                "AgentService", "FanFilter", "Policy", "AgentLog", "AgentMetrics", "PortProtocol", "PortServer", "FilterPortClient", "TrustStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ],
-            resources: [.embedInCode("fanfilter.policy")]
+            ]
         ),
         // `make bench-policy`: ns per decision for 10, 1,000 and 10,000 rules.
         .executableTarget(name: "fanfilter-policy-bench", dependencies: ["Policy"], path: "bench/policy"),
@@ -115,6 +127,7 @@ let package = Package(
         .testTarget(name: "FilterPortClientTests", dependencies: [
             "FilterPortClient", "PortServer", "PortProtocol", "FilterPort", "TestSupport",
         ]),
+        .testTarget(name: "AgentServiceTests", dependencies: ["AgentService"]),
         .testTarget(name: "AgentLogTests", dependencies: ["AgentLog", .product(name: "Logging", package: "swift-log")]),
         // What the kernel and command-line tests share: a private tmpfs, child processes with
         // bounded waits, the agent under test, a log that keeps what it is given.

@@ -80,8 +80,8 @@ start_agent() {
     AGENT_PID=
     case $1 in
         none) return ;;
-        fanfilter) "$FANFILTER" run --policy "$WORK/policy" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
-        fanfilter-cache) "$FANFILTER" run --policy "$WORK/policy-cache" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
+        fanfilter) "${AGENTD[@]}" --policy "$WORK/policy" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
+        fanfilter-cache) "${AGENTD[@]}" --policy "$WORK/policy-cache" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
         fapolicyd) fapolicyd --debug-deny > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="Starting to listen" ;;
     esac
     AGENT=$AGENT_PID
@@ -175,7 +175,7 @@ build=$("$FANFILTER" trust update --policy "$FULL/policy" --trust-folder "$WORK/
 startups=""
 for _ in 1 2 3; do
     a=$(date +%s%N)
-    "$FANFILTER" run --policy "$FULL/policy" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! AGENT=$AGENT_PID
+    "${AGENTD[@]}" --policy "$FULL/policy" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! AGENT=$AGENT_PID
     for _ in $(seq 2000); do grep -q "started:" "$WORK/agent.out" 2>/dev/null && break; sleep 0.001; done
     b=$(date +%s%N)
     LD_LIBRARY_PATH=$D/lib "$D/bin/true"

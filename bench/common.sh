@@ -53,3 +53,13 @@ bench_rounds() {
         echo "round $round of $ROUNDS done" >&2
     done
 }
+
+# The agent as the service runs it: fanfilterd beside $FANFILTER (a build
+# from before fanfilterd existed runs as `fanfilter run`). "${AGENTD[@]}"
+# takes run's options; its pid is the agent's, for RSS and CPU.
+agent_command() {
+    if [ -x "$(dirname "$2")/fanfilterd" ]; then eval "$1=(\"\$(dirname \"\$2\")/fanfilterd\")"
+    else eval "$1=(\"\$2\" run)"; fi
+}
+agent_command AGENTD "$FANFILTER"
+[ -n "${FANFILTER_BEFORE:-}" ] && agent_command AGENTD_BEFORE "$FANFILTER_BEFORE"

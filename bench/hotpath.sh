@@ -62,5 +62,5 @@ PY
 
 printf '%-12s %9s %7s %9s %8s %10s\n' agent syscalls futex switches mallocs "CPU µs"
 measure c-listener ready "$WORK/listener" "$D"
-measure fanfilter started: "$FANFILTER" run --policy "$WORK/policy" --log-target stderr
+measure fanfilter started: "${AGENTD[@]}" --policy "$WORK/policy" --log-target stderr
 echo "(per event; switches are the agent's context switches, CPU its user+system time)"

@@ -89,13 +89,13 @@ start_agent() {
     case $1 in
         none) return ;;
         c-listener) "$WORK/listener" "$D" > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="ready" ;;
-        fanfilter) "$FANFILTER" run --policy "$WORK/policy" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
-        fanfilter-before) "$FANFILTER_BEFORE" run --policy "$WORK/policy" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
-        fanfilter-before-cache) "$FANFILTER_BEFORE" run --policy "$WORK/policy-cache" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
-        fanfilter-cache) "$FANFILTER" run --policy "$WORK/policy-cache" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
-        fanfilter-ask|fanfilter-ask-plain|fanfilter-ask-rt|fanfilter-ask-batch) "$FANFILTER" run --policy "$WORK/policy-ask" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
-        fanfilter-observed) "$FANFILTER" run --policy "$WORK/policy" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
-        fanfilter-metrics) "$FANFILTER" run --policy "$WORK/policy-metrics" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
+        fanfilter) "${AGENTD[@]}" --policy "$WORK/policy" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
+        fanfilter-before) "${AGENTD_BEFORE[@]}" --policy "$WORK/policy" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
+        fanfilter-before-cache) "${AGENTD_BEFORE[@]}" --policy "$WORK/policy-cache" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
+        fanfilter-cache) "${AGENTD[@]}" --policy "$WORK/policy-cache" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
+        fanfilter-ask|fanfilter-ask-plain|fanfilter-ask-rt|fanfilter-ask-batch) "${AGENTD[@]}" --policy "$WORK/policy-ask" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
+        fanfilter-observed) "${AGENTD[@]}" --policy "$WORK/policy" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
+        fanfilter-metrics) "${AGENTD[@]}" --policy "$WORK/policy-metrics" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="started:" ;;
         fapolicyd) fapolicyd --debug-deny > "$WORK/agent.out" 2>&1 & AGENT_PID=$! ; ready="Starting to listen" ;;
     esac
     for _ in $(seq 200); do grep -q "$ready" "$WORK/agent.out" 2>/dev/null && break; sleep 0.05; done

@@ -20,7 +20,7 @@ setup soak 1g
 
 "$WORK/openbench" create 1 "$D" "$FILES" > /dev/null
 bench_policy "$CACHE" > "$WORK/policy"
-"$FANFILTER" run --policy "$WORK/policy" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT=$!
+"${AGENTD[@]}" --policy "$WORK/policy" --log-target stderr > "$WORK/agent.out" 2>&1 & AGENT=$!
 for _ in $(seq 200); do grep -q "started:" "$WORK/agent.out" && break; sleep 0.05; done
 
 kib() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$AGENT/status"; }

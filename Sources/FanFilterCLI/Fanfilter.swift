@@ -1,6 +1,5 @@
+import AgentService
 import ArgumentParser
-import Glibc
-import Policy
 
 @main
 struct Fanfilter: ParsableCommand {
@@ -17,14 +16,3 @@ struct Fanfilter: ParsableCommand {
         subcommands: [Run.self, Check.self, Explain.self, Rules.self, Ftype.self, Trust.self, ImportFapolicyd.self, Status.self, Reload.self, Clients.self, Monitor.self, SetMode.self, Flush.self, Metrics.self]
     )
 }
-
-/// The release this binary is (`fanfilter --version`).
-let fanfilterVersion = "0.5.0"
-
-/// Writes `text` and a newline to standard error.
-func printError(_ text: String) {
-    var line = text + "\n"
-    line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
-}
-
-func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }

@@ -1,3 +1,4 @@
+import AgentService
 import ArgumentParser
 import FilterPortClient
 import PortProtocol

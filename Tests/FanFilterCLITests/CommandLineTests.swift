@@ -88,6 +88,22 @@ final class CommandLineTests: XCTestCase {
             : "the policy file is owned by uid \(getuid()), not root (chown root \(file))"))
     }
 
+    /// fanfilterd, the unit's program: run's options and exit statuses without the CLI's parser.
+    func testTheDaemonTakesRunsOptionsAndNamesWhatItDoesNot() throws {
+        let file = try policyFile("allow all : all\n", mode: 0o666)
+        let refused = Child([fanfilterdPath, "--policy", file, "--log-target", "stderr"], mergeStderr: true).wait()
+        XCTAssertEqual(refused.status, 78, refused.output)
+        XCTAssertEqual(refused.lines.last.map(String.init), "fanfilter: refusing to start: the policy has errors")
+        let unknown = Child([fanfilterdPath, "run", "--policy", file], mergeStderr: true).wait()
+        XCTAssertEqual(unknown.status, 64)
+        XCTAssertEqual(unknown.output, "fanfilterd: unexpected argument run (fanfilterd --help lists the options)\n")
+        let help = Child([fanfilterdPath, "--help"]).wait()
+        XCTAssertEqual(help.status, 0)
+        XCTAssertTrue(help.output.hasPrefix("OVERVIEW: "), help.output)
+        let version = Child([fanfilterdPath, "--version"]).wait()
+        XCTAssertEqual(version.output, run(["--version"]).output)
+    }
+
     func testExplainShowsTheDecidingRuleAndWhyEarlierRulesDidNotMatch() throws {
         let file = try policyFile("""
         deny_log perm=execute all : dir=/srv/data/uploads/

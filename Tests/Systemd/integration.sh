@@ -16,7 +16,7 @@ SUITE=systemd-integration
 # Install into the overlay (a DESTDIR install) and write the test's policy.
 make -s -C "$SRC" install DESTDIR="$ROOT" BINARY="$BINARY" > /dev/null
 check "make install put the binary, unit and catalog in place" \
-    test -x "$ROOT/usr/local/sbin/fanfilter" -a -f "$ROOT/usr/local/lib/systemd/system/fanfilter.service" \
+    test -x "$ROOT/usr/local/sbin/fanfilter" -a -x "$ROOT/usr/local/sbin/fanfilterd" -a -f "$ROOT/usr/local/lib/systemd/system/fanfilter.service" \
          -a -f "$ROOT/usr/local/lib/systemd/catalog/fanfilter.catalog" -a -f "$ROOT/etc/fanfilter/policy"
 inside systemd-analyze verify --man=no /usr/local/lib/systemd/system/fanfilter.service > "$BASE.verify" 2>&1
 check "systemd-analyze verify passes on the unit" test ! -s "$BASE.verify"
@@ -128,7 +128,7 @@ deny perm=open all : path=/srv/watched/secret
 P
 inside systemctl reload fanfilter
 main=$(inside systemctl show -p MainPID --value fanfilter)
-hostmain=$(awk '/^NSpid/ { print $2 }' /proc/[0-9]*/status 2>/dev/null | head -0; for p in $(pgrep -f "usr/local/sbin/fanfilter run"); do awk -v p=$p -v m=$main '/^NSpid/ { if ($3 == m) print p }' /proc/$p/status; done | head -1)
+hostmain=$(awk '/^NSpid/ { print $2 }' /proc/[0-9]*/status 2>/dev/null | head -0; for p in $(pgrep -f "usr/local/sbin/fanfilterd --policy"); do awk -v p=$p -v m=$main '/^NSpid/ { if ($3 == m) print p }' /proc/$p/status; done | head -1)
 kill -STOP "$hostmain"
 start=$(date +%s)
 inside cat /srv/watched/open > /dev/null 2>&1 &

@@ -45,7 +45,12 @@ public func staged(_ path: String) -> String {
 }
 
 public let openerPath = staged(productsDirectory + "fanfilter-test-opener")
-public let fanfilterPath = staged(productsDirectory + "fanfilter")
+/// The daemon the unit starts; staged beside fanfilter, where `make install BINARY=` looks for it.
+public let fanfilterdPath = staged(productsDirectory + "fanfilterd")
+public let fanfilterPath: String = {
+    _ = fanfilterdPath
+    return staged(productsDirectory + "fanfilter")
+}()
 
 /// The prefix that runs a child as uid and gid 1000.
 public let asUser1000 = ["/usr/bin/setpriv", "--reuid=1000", "--regid=1000", "--clear-groups"]

@@ -1,9 +1,9 @@
 /// Builds the JSON that `check --json`, `status`, `clients` and `monitor`
 /// print: a flat writer (no Foundation), strings escaped per RFC 8259.
-struct JSONText {
+public struct JSONText {
     private(set) var text = ""
 
-    static func string(_ s: String) -> String {
+    public static func string(_ s: String) -> String {
         var out = "\""
         for scalar in s.unicodeScalars {
             switch scalar {
@@ -24,9 +24,9 @@ struct JSONText {
         return out + "\""
     }
 
-    static func object(_ fields: [(String, String)]) -> String {
+    public static func object(_ fields: [(String, String)]) -> String {
         "{" + fields.map { "\(string($0.0)): \($0.1)" }.joined(separator: ", ") + "}"
     }
 
-    static func array(_ items: [String]) -> String { "[" + items.joined(separator: ", ") + "]" }
+    public static func array(_ items: [String]) -> String { "[" + items.joined(separator: ", ") + "]" }
 }
