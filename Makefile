@@ -160,7 +160,8 @@ install-files:
 	chmod 0644 $(DESTDIR)$(UNITDIR)/fanfilter.service
 	install -D -m 0644 systemd/fanfilter.catalog $(DESTDIR)$(CATALOGDIR)/fanfilter.catalog
 	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
-	install -D -m 0644 docs/port-protocol.md $(DESTDIR)$(DOCDIR)/port-protocol.md
+	install -d $(DESTDIR)$(DOCDIR)/docs
+	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/docs/
 	install -D -m 0644 systemd/fanfilter.policy $(DESTDIR)$(PREFIX)/share/fanfilter/fanfilter.policy
 	install -D -m 0644 systemd/50-fanfilter-memfd-noexec.conf $(DESTDIR)$(PREFIX)/share/fanfilter/sysctl/50-fanfilter-memfd-noexec.conf
 	install -d $(DESTDIR)$(APTCONFDIR)
@@ -195,11 +196,11 @@ package:
 # Removes what install added. The policy goes only when it is still the shipped default.
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/fanfilter $(DESTDIR)$(SBINDIR)/fanfilterd $(DESTDIR)$(UNITDIR)/fanfilter.service \
-		$(DESTDIR)$(CATALOGDIR)/fanfilter.catalog $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/port-protocol.md \
+		$(DESTDIR)$(CATALOGDIR)/fanfilter.catalog $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/docs/*.md \
 		$(DESTDIR)$(PREFIX)/share/fanfilter/fanfilter.policy $(DESTDIR)$(PREFIX)/share/fanfilter/sysctl/50-fanfilter-memfd-noexec.conf \
 		$(DESTDIR)$(MANDIR)/man8/fanfilter.8 $(DESTDIR)$(MANDIR)/man8/fanfilterd.8 $(DESTDIR)$(MANDIR)/man5/fanfilter.policy.5 $(DESTDIR)$(MANDIR)/man7/fanfilter-port.7 \
 		$(DESTDIR)$(BASHCOMPDIR)/fanfilter $(DESTDIR)$(ZSHCOMPDIR)/_fanfilter $(DESTDIR)$(FISHCOMPDIR)/fanfilter.fish
-	-rmdir $(DESTDIR)$(DOCDIR) $(DESTDIR)$(PREFIX)/share/fanfilter/sysctl $(DESTDIR)$(PREFIX)/share/fanfilter 2>/dev/null
+	-rmdir $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR) $(DESTDIR)$(PREFIX)/share/fanfilter/sysctl $(DESTDIR)$(PREFIX)/share/fanfilter 2>/dev/null
 	@if cmp -s systemd/fanfilter.policy $(DESTDIR)/etc/fanfilter/policy; then \
 		rm -f $(DESTDIR)/etc/fanfilter/policy; rmdir $(DESTDIR)/etc/fanfilter/policy.d $(DESTDIR)/etc/fanfilter 2>/dev/null || true; \
 	elif [ -e $(DESTDIR)/etc/fanfilter/policy ]; then \

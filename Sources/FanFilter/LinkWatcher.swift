@@ -26,7 +26,7 @@ final class LinkWatcher: Sendable {
     private let done = DispatchGroup()
 
     /// Watches the filesystems holding `paths`; nil where the kernel cannot
-    /// report names (before 5.9), in which case the README's window is wider.
+    /// report names (before 5.9), in which case docs/security-model.md's window is wider.
     init?(paths: [[UInt8]], group permissionGroup: FanotifyGroup, cache: KernelCache, logger: Logger) {
         let flags = UInt32(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK) | UInt32(FAN_REPORT_DFID_NAME)
         let group = cfan_init(flags)
