@@ -252,7 +252,10 @@ final class DecisionWorkers: Sendable {
             if cfan_fstat_mount(fd, &fresh, &freshMount) == 0 { (st, mountID) = (fresh, freshMount) }
         }
         let changing = lease == .openForWriting
-        let cache = decide == nil && !changing ? event.policy.decisions : nil
+        // A connected decider's own access: `ask` rules are passed over (it would wait on
+        // itself), and what the others decide is its alone, so it is not cached.
+        let decidersOwn = policy.asks && clients?.isClient(event.pid) == true
+        let cache = decide == nil && !changing && !decidersOwn ? event.policy.decisions : nil
         var request = AccessRequest(
             access: event.access,
             subject: ProcFacts.subject(pid: event.pid, pidfd: event.file.pidfdNumber, needs: needs, mounts: mounts, names: names),
@@ -318,7 +321,7 @@ final class DecisionWorkers: Sendable {
         switch hashed {
         case .digest, .late:
             let start = SystemClock().now()
-            decision = decide?(request) ?? policy.decide(request)
+            decision = decide?(request) ?? policy.decide(request, passingOverAsk: decidersOwn)
             latencies.evaluation.record(from: start, to: SystemClock().now())
         case .busy:
             answeredBy = (DecisionLog.overloadSetting(event.access),
@@ -331,7 +334,7 @@ final class DecisionWorkers: Sendable {
         // one that rests on the contents: a write through a shared mapping raises no event
         // that would clear the mark. The agent's own cache keeps those by the file's identity,
         // which such a write moves, once the file is settled.
-        let cacheable = decide == nil && answeredBy == nil && policy.agent.cache == .kernel && event.group.permission
+        let cacheable = decide == nil && answeredBy == nil && !decidersOwn && policy.agent.cache == .kernel && event.group.permission
             && statted && st.st_nlink == 1 && path != nil && content.isEmpty
             && policy.allowsForEveryProcess(request, decision)
         if let (cache, key, mine) = flight {

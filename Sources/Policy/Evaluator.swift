@@ -2,11 +2,16 @@ extension Policy {
     /// First match wins, through the rule index; no match gives the `default`
     /// setting. A test of a fact that is not known gives what
     /// `Rule.unknownSubjectFactMatches` and `Test.matches` say.
-    public func decide(_ request: AccessRequest) -> Decision {
+    ///
+    /// With `passingOverAsk`, `ask` rules are passed over as if they did not
+    /// match: the request is a connected decider's own, which would wait on
+    /// itself, and the other rules decide it (such a decision is the
+    /// decider's alone: never cache it for other processes).
+    public func decide(_ request: AccessRequest, passingOverAsk: Bool = false) -> Decision {
         var found: Rule?
         let rules = rules  // the closure captures the rules alone, not a copy of the whole policy
         index.forEachCandidate(request.access, path: request.object.path) { n in
-            guard rules[n].matches(request) else { return true }
+            guard !(passingOverAsk && rules[n].decision == .ask), rules[n].matches(request) else { return true }
             found = rules[n]
             return false
         }

@@ -10,6 +10,8 @@ public struct Policy: Sendable {
     /// Warnings found while checking it (shadowed rules and the like).
     public let warnings: [PolicyDiagnostic]
     let index: RuleIndex
+    /// Whether a rule sends its accesses to the port's deciders (`ask`).
+    public let asks: Bool
 
     public init(agent: AgentSettings = AgentSettings(), settings: Settings = Settings(), rules: [Rule] = [],
                 source: String = "<none>", warnings: [PolicyDiagnostic] = []) {
@@ -19,6 +21,7 @@ public struct Policy: Sendable {
         self.source = source
         self.warnings = warnings
         self.index = RuleIndex(rules)
+        self.asks = rules.contains { $0.decision == .ask }
     }
 
     /// A warning for a policy that watches nothing (no `watch` or

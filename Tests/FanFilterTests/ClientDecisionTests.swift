@@ -219,6 +219,23 @@ final class ClientDecisionTests: KernelTestCase {
         stop(agent)
     }
 
+    /// docs/port-protocol.md: a decider's own open is decided by the other
+    /// rules, and what they decide is its alone. Before, an `ask` rule gave it
+    /// `on_no_client` (here deny), and no later rule was read.
+    func testADecidersOwnOpenIsDecidedByTheOtherRulesAndCachedForNoOneElse() throws {
+        let file = sandbox.file("data/own")
+        let path = String(decoding: file, as: UTF8.self)
+        let agent = try start("reply_timeout = 2s\non_no_client = deny\nask perm=open all : dir=$ROOT/data/\nallow perm=open all : dir=$ROOT/data/\n")
+        let r = Child([Self.runner, socketPath, "hello:decider:self", "prime:1", "open:\(path)", "open:\(path)"], mergeStderr: true)
+            .wait(timeout: .seconds(20))
+        XCTAssertEqual(r.lines.suffix(2).map(String.init), ["open ok", "open ok"], r.output)
+        XCTAssertTrue(eventually { self.server.clients.isEmpty }, "the decider left")
+        // Another process, with no decider connected: the ask rule decides it, not the decider's allow.
+        XCTAssertEqual(openFromChild([file]), ["EPERM"])
+        XCTAssertNotNil(log.wait { $0.message.contains("setting=on_no_client") })
+        stop(agent)
+    }
+
     func testAnObserverSeesEachDecisionAndASlowOneNeverSlowsTheAgent() throws {
         let denied = sandbox.file("data/denied")
         let files = (0..<20).map { sandbox.file("load/\($0)") }
