@@ -93,10 +93,11 @@ extension Settlement {
     /// event's fd) only while one is connected.
     private func publish(_ message: EventMessage, _ verdict: Verdict, _ enforced: Verdict, rule: Rule?,
                          setting: String?, client: String?, to observers: ObserverFeed) {
-        let source: DecisionRecord.Source = if client != nil { .client } else if let setting {
+        // A setting that answered for a client (a non-zero status gives on_timeout) is the source.
+        let source: DecisionRecord.Source = if let setting {
             setting.hasPrefix("on_timeout") ? .timeout : setting.hasPrefix("on_overload") ? .overload
                 : setting == "on_no_client" ? .noClient : setting == "on_disconnect" ? .disconnect : .unknownPath
-        } else { rule == nil ? .noRule : .rule }
+        } else if client != nil { .client } else { rule == nil ? .noRule : .rule }
         let path = ObjectPath(message.file.fd.rawValue, mounts: log.mounts).path ?? []
         observers.publish(DecisionRecord(access: message.access == .execute ? .execute : .open, pid: message.pid,
                                          verdict: verdict == .deny ? .deny : .allow, notEnforced: verdict != enforced,

@@ -19,7 +19,8 @@ public struct DecisionRecord: Sendable, Equatable {
     /// The rule (0: none).
     public var rule: UInt32
     public var path: [UInt8]
-    /// The client that decided (`source == .client`), else empty.
+    /// The client that decided (`source == .client`), or whose reply with a
+    /// non-zero status left the answer to `on_timeout`; else empty.
     public var client: [UInt8]
 
     public init(sequence: UInt64 = 0, lost: UInt32 = 0, access: WireAccess, pid: Int32, verdict: WireVerdict,

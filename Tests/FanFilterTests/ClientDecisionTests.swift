@@ -236,6 +236,23 @@ final class ClientDecisionTests: KernelTestCase {
         stop(agent)
     }
 
+    /// A client that replies with a non-zero status leaves the answer to
+    /// `on_timeout`: the observer's frame says so, and names the client.
+    /// Before, its source was `client`, as if the client had decided.
+    func testAnObserverSeesOnTimeoutWhenAClientCouldNotDecide() throws {
+        let file = sandbox.file("data/undecided")
+        let agent = try start("reply_timeout = 5s\non_timeout = deny\nask perm=open all : dir=$ROOT/data/\n")
+        let decider = Child([Self.runner, socketPath, "hello:decider:shrug", "prime:1", "get", "reply-status:5"], mergeStderr: true)
+        XCTAssertTrue(decider.waitForOutput(containing: "primed 1"))
+        let watcher = Child([Self.runner, socketPath, "hello:observer:watcher", "decision"], mergeStderr: true)
+        XCTAssertTrue(watcher.waitForOutput(containing: "welcome"))
+        XCTAssertTrue(eventually { self.server.observers.isWatched })
+        XCTAssertEqual(openFromChild([file]), ["EPERM"])
+        XCTAssertEqual(watcher.wait().lines.last.map(String.init), "decision deny on_timeout \(sandbox.root)/data/undecided lost=0 client=shrug")
+        _ = decider.wait()
+        stop(agent)
+    }
+
     func testAnObserverSeesEachDecisionAndASlowOneNeverSlowsTheAgent() throws {
         let denied = sandbox.file("data/denied")
         let files = (0..<20).map { sandbox.file("load/\($0)") }
@@ -244,7 +261,7 @@ final class ClientDecisionTests: KernelTestCase {
         XCTAssertTrue(watcher.waitForOutput(containing: "welcome"))
         XCTAssertTrue(eventually { self.server.observers.isWatched })
         XCTAssertEqual(openFromChild([denied]), ["EPERM"])
-        XCTAssertEqual(watcher.wait().lines.last.map(String.init), "decision deny rule \(sandbox.root)/data/denied lost=0")
+        XCTAssertEqual(watcher.wait().lines.last.map(String.init), "decision deny rule \(sandbox.root)/data/denied lost=0 client=")
 
         // An observer that never reads: the agent answers every event all the same, and the observer loses entries.
         let deaf = try RawObserver(socketPath)

@@ -110,7 +110,7 @@ def main():
                     say("no-decision")
                 else:
                     say(f"decision {'deny' if d.verdict == fp.DENY else 'allow'} {SOURCES[d.source]} "
-                        f"{d.path.decode(errors='replace')} lost={d.lost}")
+                        f"{d.path.decode(errors='replace')} lost={d.lost} client={d.client.decode(errors='replace')}")
             elif verb == "disconnect":
                 port.disconnect()
                 say("disconnected")

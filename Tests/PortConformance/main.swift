@@ -91,7 +91,7 @@ func run(_ path: String, _ steps: ArraySlice<String>) throws(FilterPortClientErr
         case "decision":
             guard let d = try port!.nextDecision(timeout: .seconds(5)) else { say("no-decision"); continue }
             say("decision \(d.verdict == .deny ? "deny" : "allow") \(sources[Int(d.source.rawValue)]) "
-                + "\(String(decoding: d.path, as: UTF8.self)) lost=\(d.lost)")
+                + "\(String(decoding: d.path, as: UTF8.self)) lost=\(d.lost) client=\(String(decoding: d.client, as: UTF8.self))")
         case "disconnect":
             port!.disconnect()
             say("disconnected")

@@ -263,7 +263,7 @@ final class PortConformanceTests: PortTestCase {
             XCTAssertTrue(eventually { self.server.observers.isWatched }, name)
             server.observers.publish(DecisionRecord(access: .open, pid: 5, verdict: .deny, source: .client,
                                                     rule: 2, path: Array("/srv/x".utf8), client: Array("s".utf8)))
-            XCTAssertEqual(c.wait().lines.last.map(String.init), "decision deny client /srv/x lost=0", name)
+            XCTAssertEqual(c.wait().lines.last.map(String.init), "decision deny client /srv/x lost=0 client=s", name)
         }
     }
 }
