@@ -137,7 +137,7 @@ final class PortConnection: @unchecked Sendable {
             return nil
         }
         guard hello.version == PortLimits.version else {
-            refuse(.badVersion, "version \(hello.version) is not spoken here (the agent speaks \(PortLimits.version))")
+            refuse(hello, .badVersion, "version \(hello.version) is not spoken here (the agent speaks \(PortLimits.version))")
             return nil
         }
         var portId: UInt64?
@@ -147,12 +147,12 @@ final class PortConnection: @unchecked Sendable {
                 portId = c.info.id
                 client.withLock { $0 = c }
             } catch {
-                refuse(.tooManyConnections, "\(error) (max_connections \(server.access.maxDeciders))")
+                refuse(hello, .tooManyConnections, "\(error) (max_connections \(server.access.maxDeciders))")
                 return nil
             }
         }
         guard server.register(self, as: hello, portId: portId) else {
-            refuse(.tooManyConnections, "the port already has \(server.access.maxOthers) \(hello.role) connections")
+            refuse(hello, .tooManyConnections, "the port already has \(server.access.maxOthers) \(hello.role) connections")
             return nil
         }
         let welcome = AgentFrame.welcome(version: PortLimits.version, connectionId: portId ?? 0,
@@ -401,9 +401,10 @@ final class PortConnection: @unchecked Sendable {
         if received.descriptor >= 0 { close(received.descriptor) }
     }
 
-    private func refuse(_ code: PortErrorCode, _ reason: String) {
+    /// Refuses a client whose hello was read: logged with the name it gave.
+    private func refuse(_ hello: Hello, _ code: PortErrorCode, _ reason: String) {
         sendWaiting(.refused(code, reason: reason))
-        server.problems.warning("port: refused \(who): \(reason)")
+        server.problems.warning("port: refused client '\(hello.name)' (pid \(peer.pid), uid \(peer.uid)): \(reason)")
         end(nil, "")
     }
 

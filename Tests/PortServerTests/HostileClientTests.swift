@@ -138,6 +138,8 @@ final class HostileClientTests: PortTestCase {
         try second.send(.hello(Hello(role: .decider, name: "second")))
         guard case .refused(.tooManyConnections, let reason) = try second.next() else { return XCTFail() }
         XCTAssertEqual(reason, "the port already has its maximum of 1 connection(s) (max_connections 1)")
+        // Logged with the name its hello gave (it was '?').
+        XCTAssertNotNil(log.wait { $0.message.hasPrefix("port: refused client 'second' (pid \(getpid()), uid \(getuid())): the port already has") })
         // Observers and control connections have room of their own.
         _ = try RawClient(socketPath, Hello(role: .control, name: "ctl"))
         withExtendedLifetime(first) {}
