@@ -13,7 +13,7 @@ extension Fanfilter {
             An observer connection: one line per answered event (verdict, access, path, \
             pid, and the rule, setting or client that decided), until interrupted. It \
             never slows the agent: when it falls behind, the agent drops entries for it \
-            and the next line says how many were lost.
+            and the first line after the gap says how many were lost.
             """)
         @OptionGroup var port: PortOptions
         @Flag(help: "Print one JSON object per line.") var json = false

@@ -13,7 +13,8 @@ import Synchronization
 ///   timeout covers delivery and reply together;
 /// - a reply is matched by message id; an unknown, late or second reply gets
 ///   `PortError.noWaiterForReply` and changes nothing;
-/// - a client that disconnects fails its unanswered messages at once;
+/// - a client that disconnects fails its unanswered messages at once (those
+///   past their deadline as timed out, the others as disconnected);
 /// - with `serves`, a message goes only to a client that serves it, and ends
 ///   `.noClient` when no connected client does.
 public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendable {
@@ -29,6 +30,8 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
         var replyCapacity: Int
         var onOutcome: OutcomeHandler
         var deliveredTo: UInt64?
+        /// When it times out, on the port's clock.
+        var deadline: UInt64
     }
 
     private struct Connection {
@@ -117,7 +120,7 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
             let inbox = popPrimedGet(for: message, in: &s)
             if inbox == nil, !anyServes(message, in: s) { refused = .noClient; return id }
             s.pending[id] = Pending(message: message, replyCapacity: replyCapacity,
-                                    onOutcome: onOutcome, deliveredTo: inbox?.connectionId)
+                                    onOutcome: onOutcome, deliveredTo: inbox?.connectionId, deadline: deadline)
             if let inbox { delivery = Self.deliver(id, to: inbox, in: s) } else { s.undelivered.append(id) }
             return id
         }
@@ -242,12 +245,16 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
         return onMessage(info, bytes)
     }
 
+    /// A message of the client's whose deadline has passed ends timed out,
+    /// as it would have a moment later: its outcome does not depend on which
+    /// of the timer and the disconnect ran first.
     func disconnect(_ connection: UInt64) {
         var failed: [(UInt64, Pending, Outcome)] = []
+        let now = timer.clock.now()
         let gone = state.withLock { s -> Connection? in
             guard let conn = s.connections.removeValue(forKey: connection) else { return nil }
             for (id, p) in s.pending where p.deliveredTo == connection {
-                failed.append((id, p, .disconnected))
+                failed.append((id, p, p.deadline <= now ? .timedOut(delivered: true) : .disconnected))
             }
             if s.connections.isEmpty {
                 for (id, p) in s.pending where p.deliveredTo == nil {

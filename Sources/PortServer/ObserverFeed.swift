@@ -6,7 +6,8 @@ import Synchronization
 /// A copy of every decision for the observers (`fanfilter monitor`), without
 /// ever slowing the agent: `publish` appends to each observer's bounded
 /// queue and never waits; an observer whose queue is full loses the entry,
-/// and its next delivered entry says how many it lost. With no observer,
+/// and the next entry queued for it says how many it lost just before it,
+/// so the count sits at the gap in the sequence numbers. With no observer,
 /// `isWatched` is false and the agent builds no record at all.
 public final class ObserverFeed: Sendable {
     /// Entries an observer may fall behind by before it loses some.
@@ -47,6 +48,8 @@ public final class ObserverFeed: Sendable {
                 }
                 var copy = record
                 copy.sequence = s.sequence
+                copy.lost = queue.lost
+                queue.lost = 0
                 queue.entries.append(copy)
                 wake.append(queue)
             }
@@ -67,15 +70,13 @@ public final class ObserverFeed: Sendable {
         queue.ready.signal()
     }
 
-    /// The observer's next entry, with the count it lost before it; nil once removed.
+    /// The observer's next entry (with the count lost just before it); nil once removed.
     func next(for id: UInt64) -> DecisionRecord? {
         guard let queue = state.withLock({ $0.queues[id] }) else { return nil }
         while true {
             let entry = state.withLock { _ -> DecisionRecord?? in
                 if queue.closed { return .some(nil) }
-                guard var entry = queue.entries.popFirst() else { return nil }
-                entry.lost = queue.lost
-                queue.lost = 0
+                guard let entry = queue.entries.popFirst() else { return nil }
                 return .some(entry)
             }
             if let entry { return entry }

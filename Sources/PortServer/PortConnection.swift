@@ -359,7 +359,13 @@ final class PortConnection: @unchecked Sendable {
                 do {
                     try socket.send(next.frame, passing: next.descriptor?.fd ?? -1, until: next.deadline, stop: server.stopFD)
                 } catch {
-                    if error.errno == ETIMEDOUT { end(.notReading, "it left its messages unread until their deadline") } else { end(nil, "") }
+                    // That message's deadline has passed: the port answers it, and every other
+                    // of the client's past its own, timed out; the rest disconnected.
+                    if error.errno == ETIMEDOUT {
+                        end(.notReading, "it left its messages unread until one found no room by its deadline")
+                    } else {
+                        end(nil, "")
+                    }
                     return
                 }
                 backlog.withLock { _ = $0.popFirst() }

@@ -317,6 +317,25 @@ final class FilterPortTests: XCTestCase {
         XCTAssertLessThan(took, .seconds(2), "the sender does not wait for its timeout")
     }
 
+    /// A client that leaves with a message past its deadline (the port's
+    /// timer not run yet): that one ends timed out, as it would have a moment
+    /// later, the one still in time disconnected. Before, both ended
+    /// disconnected or not depending on which thread ran first.
+    func testADisconnectEndsAMessagePastItsDeadlineTimedOut() throws {
+        let clock = ManualClock()
+        let port = BytesPort(name: "test", maxConnections: 1, backlogCapacity: 8, clock: clock)
+        let client = try port.connect()
+        try client.prime(2)
+        let outcomes = Outcomes()
+        let due = port.send([1], replyCapacity: 1, timeout: .seconds(1), onOutcome: outcomes.handler)
+        let inTime = port.send([2], replyCapacity: 1, timeout: .seconds(10), onOutcome: outcomes.handler)
+        clock.advanceUnseen(by: .seconds(2))
+        client.disconnect()
+        XCTAssertTrue(outcomes.wait(2))
+        guard case .timedOut(delivered: true) = outcomes[due] else { return XCTFail("\(String(describing: outcomes[due]))") }
+        guard case .disconnected = outcomes[inTime] else { return XCTFail("\(String(describing: outcomes[inTime]))") }
+    }
+
     func testLastDisconnectFailsUndeliveredMessagesAsNoClient() throws {
         let port = makePort()
         let client = try port.connect()

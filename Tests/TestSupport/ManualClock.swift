@@ -28,6 +28,13 @@ public final class ManualClock: MonotonicClock {
         for w in waiters { w.signal() }
     }
 
+    /// Moves the clock on without waking a waiter: a timer thread that is
+    /// late (preempted), so a test can show what happens before it runs.
+    public func advanceUnseen(by d: Duration) {
+        let (seconds, attoseconds) = d.components
+        state.withLock { $0.now += UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000) }
+    }
+
     public func wait(_ semaphore: DispatchSemaphore, until deadline: UInt64?) -> Bool {
         let due = state.withLock { s -> Bool in
             if let deadline, s.now >= deadline { return true }
