@@ -20,7 +20,7 @@ import Synchronization
 /// is `busy`, which the worker turns into `on_overload` (deny for
 /// executions), never into a skipped rule.
 final class BackgroundHasher: Sendable {
-    enum Outcome: Equatable {
+    enum HashAnswer: Equatable {
         /// The digest, or nil when the file cannot be hashed (not a regular
         /// file, larger than hash_max_size, no libcrypto): then sha256hash matches no test.
         case digest([UInt8]?)
@@ -144,7 +144,7 @@ final class BackgroundHasher: Sendable {
     /// digest once the file is hashed, on the hasher's thread: a worker need
     /// not wait for it.
     func digest(of file: EventFile, _ algorithm: LibCrypto.Algorithm = .sha256, maxSize: UInt64, subject pid: Int32,
-                until deadline: DispatchTime, whenDone: (@Sendable ([UInt8]?) -> Void)? = nil) -> Outcome {
+                until deadline: DispatchTime, whenDone: (@Sendable ([UInt8]?) -> Void)? = nil) -> HashAnswer {
         guard let identity = hasher.key(of: file.fd.rawValue, maxSize: maxSize) else { return .digest(nil) }
         let key = ObjectHasher.Key(file: identity, algorithm: algorithm)
         if let hit = hasher.cached(key) { return .digest(hit) }
@@ -172,7 +172,7 @@ final class BackgroundHasher: Sendable {
 
     /// What `digest` would answer at once (a kept digest, or none for a file
     /// that is not hashed), or nil when it would have to hash the file.
-    func cachedDigest(of file: EventFile, _ algorithm: LibCrypto.Algorithm, maxSize: UInt64) -> Outcome? {
+    func cachedDigest(of file: EventFile, _ algorithm: LibCrypto.Algorithm, maxSize: UInt64) -> HashAnswer? {
         guard let identity = hasher.key(of: file.fd.rawValue, maxSize: maxSize) else { return .digest(nil) }
         return hasher.cached(ObjectHasher.Key(file: identity, algorithm: algorithm)).map { .digest($0) }
     }

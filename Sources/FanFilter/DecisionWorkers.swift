@@ -101,10 +101,10 @@ final class DecisionWorkers: Sendable {
     private func handle(_ message: PortMessage<EventMessage>, inline: Bool = false) -> Bool {
         let event = message.payload
         let taken = SystemClock().now()
-        let outcome: Outcome
+        let finding: Finding
         let id = message.header.messageId
         switch decision(for: message, inline: inline) {
-        case .decided(let decided): outcome = decided
+        case .decided(let decided): finding = decided
         case .wouldWait: return false
         case .parked:
             // The message no longer holds this thread's get: another message may take it meanwhile.
@@ -116,28 +116,28 @@ final class DecisionWorkers: Sendable {
         // A message parked before has primed its get again already.
         let primes = !parked.decided(id)
         latencies.workerWait.record(from: event.receivedAt, to: taken)
-        var request = outcome.request
-        var reply = outcome.reply
-        reply.setting = outcome.answeredBy?.setting
+        var request = finding.request
+        var reply = finding.reply
+        reply.setting = finding.answeredBy?.setting
         if let clients, let rule = reply.decision.rule, reply.decision.asks, !clients.isClient(event.pid) {
             learnLoggedFacts(&request, event)
-            askClient(clients, message, request, rule: rule, outcome, primes: primes)
+            askClient(clients, message, request, rule: rule, finding, primes: primes)
             return true
         }
         let wouldDeny = reply.decision.verdict == .deny && event.policy.policy.agent.mode != .enforce
         // A decision a setting made because no rule could is always logged.
-        let logs = wouldDeny || reply.decision.logs || outcome.answeredBy != nil
-            || (outcome.openedAs != nil && reply.decision.verdict == .deny)
+        let logs = wouldDeny || reply.decision.logs || finding.answeredBy != nil
+            || (finding.openedAs != nil && reply.decision.verdict == .deny)
         // Read now, while the opener still waits for the answer.
         if logs { learnLoggedFacts(&request, event) }
         do {
             try client.reply(message.header.messageId, reply)
-            if outcome.leased, event.access == .execute, reply.decision.verdict == .allow { ContentLease.outlive(event.file) }
+            if finding.leased, event.access == .execute, reply.decision.verdict == .allow { ContentLease.outlive(event.file) }
             if logs {
                 log.decision(request, reply.decision, wouldDeny: wouldDeny, portMessageID: message.header.messageId,
                              latencyMicroseconds: (SystemClock().now() &- event.receivedAt) / 1000,
-                             setting: outcome.answeredBy?.setting, why: outcome.answeredBy?.why ?? "",
-                             openedAs: outcome.openedAs)
+                             setting: finding.answeredBy?.setting, why: finding.answeredBy?.why ?? "",
+                             openedAs: finding.openedAs)
             }
         } catch {
             counters.increment(.lateReplies)
@@ -166,14 +166,14 @@ final class DecisionWorkers: Sendable {
     /// setting for what happened instead) is the reply to the event's
     /// message; a denial is logged with the client's name.
     private func askClient(_ clients: ClientDecisions, _ message: PortMessage<EventMessage>, _ request: AccessRequest,
-                           rule: Rule, _ outcome: Outcome, primes: Bool) {
+                           rule: Rule, _ finding: Finding, primes: Bool) {
         let event = message.payload
         let messageId = message.header.messageId
         // The answer holds only what it needs (it lives until the client answers).
         let mode = event.policy.policy.agent.mode
         let receivedAt = event.receivedAt
-        let openedAs = outcome.openedAs
-        clients.ask(event, request, rule: rule, stat: outcome.stat) { [client, log, counters] answer in
+        let openedAs = finding.openedAs
+        clients.ask(event, request, rule: rule, stat: finding.stat) { [client, log, counters] answer in
             let decision = Decision(verdict: answer.verdict, rule: rule)
             do {
                 try client.reply(messageId, DecisionReply(decision: decision, cacheable: false,
@@ -193,7 +193,7 @@ final class DecisionWorkers: Sendable {
     }
 
     /// What a worker learned and decided for one event.
-    private struct Outcome {
+    private struct Finding {
         var request: AccessRequest
         var reply: DecisionReply
         /// The path the opener used, when the decision was on another (see `ObjectPath`).
@@ -207,7 +207,7 @@ final class DecisionWorkers: Sendable {
     }
 
     private enum Step {
-        case decided(Outcome)
+        case decided(Finding)
         /// `inline`, and deciding would wait: nothing was changed.
         case wouldWait
         /// Waits for a digest: the hasher hands the message back when it is there.
@@ -234,7 +234,7 @@ final class DecisionWorkers: Sendable {
         if path == nil, policy.testsPath(for: event.access) {
             // Rules would treat the unknown path as matching no test, so every `dir=` deny would be skipped.
             let request = AccessRequest(access: event.access, subject: SubjectFacts(pid: event.pid), path: nil)
-            return .decided(Outcome(request: request,
+            return .decided(Finding(request: request,
                            reply: DecisionReply(decision: Decision(verdict: policy.settings.onUnknownPath(event.access), rule: nil),
                                                 cacheable: false),
                            openedAs: named.openedAs,
@@ -280,13 +280,13 @@ final class DecisionWorkers: Sendable {
             let key = DecisionCache.Key(event.access, st, path: path, subject: request.subject, needs: needs)
             switch cache.lookUp(key) {
             case .hit(let entry):
-                return .decided(Outcome(request: request, reply: DecisionReply(decision: entry.decision(in: policy), cacheable: entry.cacheable),
+                return .decided(Finding(request: request, reply: DecisionReply(decision: entry.decision(in: policy), cacheable: entry.cacheable),
                                openedAs: named.openedAs, stat: st, leased: lease == .held))
             case .wait(let other):
                 if inline { return .wouldWait }
                 client.willBeSlow()
                 if let entry = other.wait(until: .after(policy.agent.replyTimeout)) {
-                    return .decided(Outcome(request: request, reply: DecisionReply(decision: entry.decision(in: policy), cacheable: entry.cacheable),
+                    return .decided(Finding(request: request, reply: DecisionReply(decision: entry.decision(in: policy), cacheable: entry.cacheable),
                                    openedAs: named.openedAs, stat: st, leased: lease == .held))
                 }
             case .miss(let mine):
@@ -342,7 +342,7 @@ final class DecisionWorkers: Sendable {
             cache.finish(key, mine, DecisionCache.Entry(decision, cacheable: cacheable),
                          keep: !decision.asks && answeredBy == nil && settled)
         }
-        return .decided(Outcome(request: request, reply: DecisionReply(decision: decision, cacheable: cacheable),
+        return .decided(Finding(request: request, reply: DecisionReply(decision: decision, cacheable: cacheable),
                        openedAs: named.openedAs, answeredBy: answeredBy, stat: statted ? st : nil, leased: lease == .held))
     }
 
@@ -388,7 +388,7 @@ final class DecisionWorkers: Sendable {
     /// background hasher hashes it and hands the message back (`inline`: a
     /// digest not kept is `.late`, and nothing is queued).
     private func hash(_ message: PortMessage<EventMessage>, _ algorithm: LibCrypto.Algorithm = .sha256,
-                      inline: Bool) -> BackgroundHasher.Outcome {
+                      inline: Bool) -> BackgroundHasher.HashAnswer {
         let event = message.payload
         let id = message.header.messageId
         if let known = parked.digest(of: id, algorithm) { return .digest(known) }

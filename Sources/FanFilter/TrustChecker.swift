@@ -11,7 +11,7 @@ struct TrustChecker: Sendable {
     let database: TrustDatabase?
     let integrity: Integrity
 
-    enum Outcome: Equatable {
+    enum TrustAnswer: Equatable {
         case trusted(Bool)
         /// The digest was not ready by the event's deadline, or the hasher is full.
         case late, busy
@@ -24,7 +24,7 @@ struct TrustChecker: Sendable {
     /// the file's fs-verity digest (nil: it has none), asked only for an entry
     /// that recorded one: then the contents are never read.
     func check(path: [UInt8]?, stat st: stat, verity: () -> [UInt8]? = { nil },
-               digest: (LibCrypto.Algorithm) -> BackgroundHasher.Outcome) -> Outcome {
+               digest: (LibCrypto.Algorithm) -> BackgroundHasher.HashAnswer) -> TrustAnswer {
         guard let path, let entry = database?.lookUp(path) else { return .trusted(false) }
         if integrity == .none { return .trusted(true) }
         guard st.st_mode & S_IFMT == S_IFREG, entry.size.map({ $0 == UInt64(st.st_size) }) ?? false else { return .trusted(false) }

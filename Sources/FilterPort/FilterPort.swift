@@ -18,8 +18,7 @@ import Synchronization
 /// - with `serves`, a message goes only to a client that serves it, and ends
 ///   `.noClient` when no connected client does.
 public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendable {
-    public typealias Outcome = SendOutcome<Reply>
-    public typealias OutcomeHandler = @Sendable (MessageHeader, Message, Outcome) -> Void
+    public typealias OutcomeHandler = @Sendable (MessageHeader, Message, SendOutcome<Reply>) -> Void
 
     public let name: String
     public let maxConnections: Int
@@ -109,7 +108,7 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
         onOutcome: @escaping OutcomeHandler
     ) -> UInt64 {
         let deadline = timer.clock.deadline(after: timeout)
-        var refused: Outcome?
+        var refused: SendOutcome<Reply>?
         var delivery: Delivery?
         let id = state.withLock { s -> UInt64 in
             let id = s.nextMessageId
@@ -135,7 +134,7 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
     }
 
     /// FltSendMessage, blocking until the outcome.
-    public func send(_ message: Message, replyCapacity: Int, timeout: Duration) -> Outcome {
+    public func send(_ message: Message, replyCapacity: Int, timeout: Duration) -> SendOutcome<Reply> {
         let box = OutcomeBox<Reply>()
         send(message, replyCapacity: replyCapacity, timeout: timeout) { _, _, outcome in
             box.set(outcome)
@@ -249,7 +248,7 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
     /// as it would have a moment later: its outcome does not depend on which
     /// of the timer and the disconnect ran first.
     func disconnect(_ connection: UInt64) {
-        var failed: [(UInt64, Pending, Outcome)] = []
+        var failed: [(UInt64, Pending, SendOutcome<Reply>)] = []
         let now = timer.clock.now()
         let gone = state.withLock { s -> Connection? in
             guard let conn = s.connections.removeValue(forKey: connection) else { return nil }
