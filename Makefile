@@ -18,7 +18,7 @@ RELR       := $(shell v=$$(getconf GNU_LIBC_VERSION 2>/dev/null | sed -n 's/^gli
 RELEASE     = -c release --static-swift-stdlib -Xswiftc -cross-module-optimization $(RELR)
 RELEASE_BIN = $$($(SWIFT) build -c release --show-bin-path)
 
-.PHONY: all swift deps deps-test deps-deb build release run test check bench bench-allowlist bench-policy soak hotpath fuzz install install-files deb package uninstall clean
+.PHONY: all swift deps deps-test deps-deb build release run test kernels kernel-subset check bench bench-allowlist bench-policy soak hotpath fuzz install install-files deb package uninstall clean
 
 all: build
 
@@ -56,16 +56,40 @@ run: build
 # The tests run in a private mount namespace: the tmpfs each kernel test mounts
 # is never visible to the rest of the machine. Then the fs-verity tests again,
 # in a virtual machine on Debian's kernel, where they may not skip (this
-# machine's kernel is built without fs-verity; tools/kernel-vm.sh). The VM step
+# machine's kernel is built without fs-verity; tools/kernel-vm.sh). Then the
+# exactly-once subset on each of Debian's kernels (kernel-subset). Each VM step
 # must show that its tests ran: a filter that matched none would pass silently.
 test: deps-test
 	$(SWIFT) build --build-tests
 	$(MAKE) --no-print-directory package
 	unshare --mount --propagation private $(SWIFT) test --skip-build --disable-swift-testing
-	bash tools/kernel-vm.sh -- env FANFILTER_REQUIRE_VERITY=1 unshare --mount --propagation private \
+	bash tools/kernel-vm.sh --needs CONFIG_FS_VERITY -- env FANFILTER_REQUIRE_VERITY=1 unshare --mount --propagation private \
 		$(BUILD_DIR)/fanfilterPackageTests.xctest FanFilterTests.VerityKernelTests > .build/verity-vm.log 2>&1; \
 		status=$$?; cat .build/verity-vm.log; [ $$status -eq 0 ] || exit $$status; \
 		bash tools/ran-tests.sh 2 .build/verity-vm.log
+	$(MAKE) --no-print-directory kernel-subset
+
+# Debian 11's, 12's and 13's kernels, each in a qemu guest (tools/kernel-vm.sh
+# downloads them): kernel-subset runs the exactly-once checks there (start,
+# deny and allow, deny an execution, timeout, overload, reload, clean stop:
+# tools/kernel-tests.sh subset), make kernels every test, there and on this
+# machine's kernel. Each prints the agent's start line: the features found.
+KERNELS ?= bullseye bookworm trixie
+kernel-subset:
+	@for k in $(KERNELS); do \
+		bash tools/kernel-vm.sh --kernel $$k --timeout 900 -- bash tools/kernel-tests.sh subset $(BUILD_DIR) > .build/kernel-$$k.log 2>&1; \
+		status=$$?; grep -E '^kernel-(vm|tests):|Test Case .*(failed|skipped)|error:|Executed [0-9]+ tests' .build/kernel-$$k.log | tail -12; \
+		[ $$status -eq 0 ] || { echo "kernel-subset: $$k failed (status $$status; .build/kernel-$$k.log)"; exit 1; }; \
+		bash tools/ran-tests.sh 6 .build/kernel-$$k.log || exit 1; \
+	done
+
+kernels: deps-test
+	$(SWIFT) build --build-tests
+	@for k in host $(KERNELS); do \
+		if [ $$k = host ]; then bash tools/kernel-tests.sh all $(BUILD_DIR) > .build/kernel-$$k.log 2>&1; \
+		else bash tools/kernel-vm.sh --kernel $$k --timeout 5400 -- bash tools/kernel-tests.sh all $(BUILD_DIR) > .build/kernel-$$k.log 2>&1; fi; \
+		echo "$$k: status $$?"; grep -E '^kernel-tests:|Test Case .*(failed|skipped)|Executed [0-9]+ tests' .build/kernel-$$k.log | tail -40; \
+	done
 
 # The side-by-side benchmark (never part of make test): no agent, the minimal
 # C listener, fanfilter, fapolicyd when installed. ROUNDS, HOT, COLD, EXEC tune it.

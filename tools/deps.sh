@@ -70,9 +70,10 @@ if [ "$purpose" = test ]; then
     [ -d /usr/share/fapolicyd/sample-rules ] || need fapolicyd "fapolicyd's own rule files must pass fanfilter check, and its decisions are compared with fanfilter's (its service is never started or enabled)"
     has fsverity || need fsverity "enables fs-verity on a file of the verity test's ext4 image"
     has mkfs.ext4 || need e2fsprogs "mkfs.ext4 -O verity makes the verity test's image"
-    has qemu-system-x86_64 || need qemu-system-x86 "boots Debian's kernel (built with fs-verity) for the verity test (tools/kernel-vm.sh)"
-    [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || need busybox-static "the verity test's virtual machine starts from a static busybox"
-    has depmod || need kmod "lists the modules the verity test's virtual machine loads"
+    has qemu-system-x86_64 || need qemu-system-x86 "boots Debian's kernels (5.10, 6.1, 6.12; 6.1's has fs-verity) for the kernel and verity tests (tools/kernel-vm.sh)"
+    [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || need busybox-static "the kernel tests' virtual machines start from a static busybox"
+    has depmod || need kmod "lists the modules the kernel tests' virtual machines load"
+    has xz || need xz-utils "unpacks Debian 13's compressed kernel modules for its virtual machine"
     [ -x /usr/sbin/clamd ] || need clamav-daemon "a real clamd behind the port in the Examples/clamd test (its services are never started or enabled; no signatures are downloaded)"
 fi
 

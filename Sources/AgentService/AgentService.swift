@@ -111,25 +111,10 @@ public struct AgentService: Sendable {
         service.ready()
         service.startWatchdog()
         metrics?.start()
-        while true {
-            var sig: Int32 = 0
-            guard sigwait(&signals, &sig) == 0 else { continue }
-            switch AgentSignals.meaning(of: sig) {
-            case .stop: break
-            case .reload:
-                // Read and checked off this thread, so a stop signal is taken at once
-                // whatever the policy's size; reloads run one at a time, in order.
-                reloads.async { [origin, logger] in _ = Self.reload(origin, agent, service, logs, logger, modeOverride) }
-                continue
-            case .report:
-                logger.notice("counters: \(agent.counters.summary) in-flight=\(agent.eventsInFlight)")
-                continue
-            case .ignore:
-                logger.notice("ignored signal \(sig) (\(AgentSignals.name(sig))): SIGTERM or SIGINT stops fanfilter, SIGHUP reloads, SIGUSR1 logs the counters")
-                continue
-            }
-            logger.info("received \(AgentSignals.name(sig))")
-            break
+        Self.takeSignals(&signals, agent: agent, logger: logger) {
+            // Read and checked off this thread, so a stop signal is taken at once
+            // whatever the policy's size; reloads run one at a time, in order.
+            reloads.async { [origin, logger] in _ = Self.reload(origin, agent, service, logs, logger, modeOverride) }
         }
         service.stopping()
         logger.info("stopping: answering the events in flight",
@@ -139,6 +124,24 @@ public struct AgentService: Sendable {
         metrics?.stopWriting()
         logger.info("stopped: \(agent.counters.summary)")
         return 0
+    }
+
+    /// Takes signals on this thread until one means stop: SIGHUP runs
+    /// `reload`, SIGUSR1 logs the counters, any other is logged and ignored.
+    static func takeSignals(_ signals: inout sigset_t, agent: Agent, logger: Logger, reload: () -> Void) {
+        while true {
+            var sig: Int32 = 0
+            guard sigwait(&signals, &sig) == 0 else { continue }
+            switch AgentSignals.meaning(of: sig) {
+            case .stop:
+                logger.info("received \(AgentSignals.name(sig))")
+                return
+            case .reload: reload()
+            case .report: logger.notice("counters: \(agent.counters.summary) in-flight=\(agent.eventsInFlight)")
+            case .ignore:
+                logger.notice("ignored signal \(sig) (\(AgentSignals.name(sig))): SIGTERM or SIGINT stops fanfilter, SIGHUP reloads, SIGUSR1 logs the counters")
+            }
+        }
     }
 
     /// The socket port, where the policy names one (`port_socket`), open to root and `port_group`.

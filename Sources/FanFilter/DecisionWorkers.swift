@@ -231,15 +231,7 @@ final class DecisionWorkers: Sendable {
         // Without the mount the path cannot be trusted: it stays unknown.
         let named = statted ? ObjectPath.of(fd, mountID: mountID, stat: st, mounts: mounts) : ObjectPath()
         let path = named.path
-        if path == nil, policy.testsPath(for: event.access) {
-            // Rules would treat the unknown path as matching no test, so every `dir=` deny would be skipped.
-            let request = AccessRequest(access: event.access, subject: SubjectFacts(pid: event.pid), path: nil)
-            return .decided(Finding(request: request,
-                           reply: DecisionReply(decision: Decision(verdict: policy.settings.onUnknownPath(event.access), rule: nil),
-                                                cacheable: false),
-                           openedAs: named.openedAs,
-                           answeredBy: (DecisionLog.unknownPathSetting(event.access), "the kernel gave no path the agent can use")))
-        }
+        if path == nil, policy.testsPath(for: event.access) { return .decided(unknownPath(event, openedAs: named.openedAs)) }
         let needs = policy.neededFacts(for: event.access, path: path)
         // A decision on the file's contents holds them still until the answer (see ContentLease);
         // a file open for writing has no contents a decision may rest on.
@@ -248,8 +240,7 @@ final class DecisionWorkers: Sendable {
         if lease == .held {
             // Under the lease, the identity the caches key on is the one the contents have.
             var fresh = stat()
-            var freshMount: UInt64 = 0
-            if cfan_fstat_mount(fd, &fresh, &freshMount) == 0 { (st, mountID) = (fresh, freshMount) }
+            if cfan_fstat_mount(fd, &fresh, &mountID) == 0 { st = fresh }
         }
         let changing = lease == .openForWriting
         // A connected decider's own access: `ask` rules are passed over (it would wait on
@@ -261,82 +252,44 @@ final class DecisionWorkers: Sendable {
             subject: ProcFacts.subject(pid: event.pid, pidfd: event.file.pidfdNumber, needs: needs, mounts: mounts, names: names),
             object: ProcFacts.object(path: path, stat: statted ? st : nil, needs: needs, mounts: mounts))
         request.object.contentsChanging = changing
-        guard learnStartAndExecutable(&request, event, id: id, stat: statted ? st : nil, needs: needs, inline: inline) else { return .wouldWait }
-        if needs.contains(.ftype), statted, !changing {
-            // A FUSE file's contents come from a process that can stall them for ever: its type is
-            // not read (unknown: an ftype test does not match), as for an executable's.
-            let onFUSE = mounts.lookUp(device: UInt64(st.st_dev))?.fstype.starts(with: Array("fuse".utf8)) ?? false
-            if let known = fileTypes.cached(st) {
-                request.object.ftype = known
-            } else if !onFUSE {
-                if inline { return .wouldWait }
-                request.object.ftype = fileTypes.mimeType(of: fd, stat: st) { event.policy.trust.lists($0) }
-            }
-        }
-        if inline, statted, !changing, digestsWouldWait(event, stat: st, path: path, needs: needs) { return .wouldWait }
+        guard learnStartAndExecutable(&request, event, id: id, stat: statted ? st : nil, needs: needs, inline: inline),
+              !statted || changing || learnFileType(&request, event, stat: st, needs: needs, inline: inline),
+              !(inline && statted && !changing && digestsWouldWait(event, stat: st, path: path, needs: needs))
+        else { return .wouldWait }
 
         var flight: (DecisionCache, DecisionCache.Key, DecisionCache.Flight)?
         if let cache, statted {
             let key = DecisionCache.Key(event.access, st, path: path, subject: request.subject, needs: needs)
-            switch cache.lookUp(key) {
-            case .hit(let entry):
+            switch lookUp(key, in: cache, inline: inline, timeout: policy.agent.replyTimeout) {
+            case .found(let entry):
                 return .decided(Finding(request: request, reply: DecisionReply(decision: entry.decision(in: policy), cacheable: entry.cacheable),
                                openedAs: named.openedAs, stat: st, leased: lease == .held))
-            case .wait(let other):
-                if inline { return .wouldWait }
-                client.willBeSlow()
-                if let entry = other.wait(until: .after(policy.agent.replyTimeout)) {
-                    return .decided(Finding(request: request, reply: DecisionReply(decision: entry.decision(in: policy), cacheable: entry.cacheable),
-                                   openedAs: named.openedAs, stat: st, leased: lease == .held))
-                }
-            case .miss(let mine):
-                flight = (cache, key, mine)
+            case .wouldWait: return .wouldWait
+            case .mine(let mine): flight = (cache, key, mine)
+            case .gone: break
             }
         }
         var answeredBy: (setting: String, why: String)?
         var decision: Decision
-        var hashed = needs.contains(.sha256) && !changing ? hash(message, inline: inline) : .digest(nil)
-        if case .digest(let digest) = hashed { request.object.sha256 = digest }
-        if case .digest = hashed, needs.contains(.sha512), !changing {
-            hashed = hash(message, .sha512, inline: inline)
-            if case .digest(let digest) = hashed { request.object.sha512 = digest }
-        }
-        if case .digest = hashed, needs.contains(.trust), !(changing && content.contains(.trust)) {
-            let verity = { [counters] () -> [UInt8]? in
-                counters.increment(.verityChecks)
-                return Verity.digest(of: fd)
-            }
-            switch event.policy.trust.check(path: path, stat: st, verity: verity, digest: { hash(message, $0, inline: inline) }) {
-            case .trusted(let yes): request.object.trusted = statted ? yes : nil
-            case .late: hashed = .late
-            case .busy: hashed = .busy
-            }
-        }
+        let hashed = learnDigests(&request, message, stat: statted ? st : nil, needs: needs,
+                                  trustReadsContents: changing && content.contains(.trust), changing: changing, inline: inline)
         if hashed == .late || (inline && hashed == .busy) {
             // Inline: a digest gone from the cache since it was looked for, decided where it may
             // wait. Otherwise the hasher hands the message back with the digest: it is parked.
             if let (cache, key, mine) = flight { cache.abandon(key, mine) }
             return inline ? .wouldWait : .parked
         }
-        switch hashed {
-        case .digest, .late:
-            let start = SystemClock().now()
-            decision = decide?(request) ?? policy.decide(request, passingOverAsk: decidersOwn)
-            latencies.evaluation.record(from: start, to: SystemClock().now())
-        case .busy:
+        if hashed == .busy {
             answeredBy = (DecisionLog.overloadSetting(event.access),
                           "the process already has \(BackgroundHasher.perSubjectLimit) files being hashed, its user its share of a busy hash queue, or the queue is full")
             decision = Decision(verdict: policy.agent.onOverload(event.access), rule: nil)
+        } else {
+            let start = SystemClock().now()
+            decision = decide?(request) ?? policy.decide(request, passingOverAsk: decidersOwn)
+            latencies.evaluation.record(from: start, to: SystemClock().now())
         }
-        // A decision made by `decide` is never cached: the policy did not make it. An
-        // ignore mark covers the inode under every name, so only a file with one name (and a
-        // path the agent knows) is marked: an allow for `ok/h` says nothing of `deny/h`. Nor
-        // one that rests on the contents: a write through a shared mapping raises no event
-        // that would clear the mark. The agent's own cache keeps those by the file's identity,
-        // which such a write moves, once the file is settled.
-        let cacheable = decide == nil && answeredBy == nil && !decidersOwn && policy.agent.cache == .kernel && event.group.permission
-            && statted && st.st_nlink == 1 && path != nil && content.isEmpty
-            && policy.allowsForEveryProcess(request, decision)
+        let cacheable = answeredBy == nil && !decidersOwn && content.isEmpty && statted
+            && mayBecomeIgnoreMark(decision, request, event, stat: st)
         if let (cache, key, mine) = flight {
             let settled = content.isEmpty || FileIdentity(st).isSettled
             cache.finish(key, mine, DecisionCache.Entry(decision, cacheable: cacheable),
@@ -344,6 +297,102 @@ final class DecisionWorkers: Sendable {
         }
         return .decided(Finding(request: request, reply: DecisionReply(decision: decision, cacheable: cacheable),
                        openedAs: named.openedAs, answeredBy: answeredBy, stat: statted ? st : nil, leased: lease == .held))
+    }
+
+    /// Whether a decision the rules made may become a kernel ignore mark. A
+    /// decision made by `decide` never is: the policy did not make it. An
+    /// ignore mark covers the inode under every name, so only a file with one
+    /// name (and a path the agent knows) is marked: an allow for `ok/h` says
+    /// nothing of `deny/h`. The caller leaves out one that rests on the
+    /// contents: a write through a shared mapping raises no event that would
+    /// clear the mark (the agent's own cache keeps those by the file's
+    /// identity, which such a write moves, once the file is settled).
+    private func mayBecomeIgnoreMark(_ decision: Decision, _ request: AccessRequest, _ event: EventMessage, stat st: stat) -> Bool {
+        let policy = event.policy.policy
+        return decide == nil && policy.agent.cache == .kernel && event.group.permission
+            && st.st_nlink == 1 && request.object.path != nil && policy.allowsForEveryProcess(request, decision)
+    }
+
+    /// What answers an event whose path the agent could not learn while a rule
+    /// tests paths: `on_unknown_path` (the rules would treat the unknown path
+    /// as matching no test, so every `dir=` deny would be skipped).
+    private func unknownPath(_ event: EventMessage, openedAs: [UInt8]?) -> Finding {
+        let request = AccessRequest(access: event.access, subject: SubjectFacts(pid: event.pid), path: nil)
+        let verdict = event.policy.policy.settings.onUnknownPath(event.access)
+        return Finding(request: request, reply: DecisionReply(decision: Decision(verdict: verdict, rule: nil), cacheable: false),
+                       openedAs: openedAs,
+                       answeredBy: (DecisionLog.unknownPathSetting(event.access), "the kernel gave no path the agent can use"))
+    }
+
+    /// The file's type, for `ftype` rules: from the cache of types, else read
+    /// through the event's fd. False when `inline` and that would read. A
+    /// FUSE file's contents come from a process that can stall them for ever:
+    /// its type is not read (unknown: an ftype test does not match), as for an
+    /// executable's.
+    private func learnFileType(_ request: inout AccessRequest, _ event: EventMessage, stat st: stat, needs: Facts,
+                               inline: Bool) -> Bool {
+        guard needs.contains(.ftype) else { return true }
+        if let known = fileTypes.cached(st) {
+            request.object.ftype = known
+            return true
+        }
+        let onFUSE = mounts.lookUp(device: UInt64(st.st_dev))?.fstype.starts(with: Array("fuse".utf8)) ?? false
+        guard !onFUSE else { return true }
+        if inline { return false }
+        request.object.ftype = fileTypes.mimeType(of: event.file.fd.rawValue, stat: st) { event.policy.trust.lists($0) }
+        return true
+    }
+
+    /// What the agent's own cache says of a key.
+    private enum CacheLook {
+        /// A decision made before (or by another thread meanwhile).
+        case found(DecisionCache.Entry)
+        /// Another thread is deciding it, and `inline` may not wait for it.
+        case wouldWait
+        /// This thread decides it and must finish or abandon the flight.
+        case mine(DecisionCache.Flight)
+        /// The other thread's evaluation did not end in time: decided here, uncached.
+        case gone
+    }
+
+    private func lookUp(_ key: DecisionCache.Key, in cache: DecisionCache, inline: Bool, timeout: Duration) -> CacheLook {
+        switch cache.lookUp(key) {
+        case .hit(let entry): return .found(entry)
+        case .miss(let mine): return .mine(mine)
+        case .wait(let other):
+            if inline { return .wouldWait }
+            client.willBeSlow()
+            return other.wait(until: .after(timeout)).map(CacheLook.found) ?? .gone
+        }
+    }
+
+    /// The digests the rules test (sha256hash, sha512hash, trust with
+    /// integrity = sha256): `.digest` once each is known (or cannot be);
+    /// `.late` or `.busy` from the hasher when one is not. Contents open for
+    /// writing are never read: their digests stay unknown.
+    private func learnDigests(_ request: inout AccessRequest, _ message: PortMessage<EventMessage>, stat st: stat?,
+                              needs: Facts, trustReadsContents: Bool, changing: Bool,
+                              inline: Bool) -> BackgroundHasher.HashAnswer {
+        var hashed = needs.contains(.sha256) && !changing ? hash(message, inline: inline) : .digest(nil)
+        if case .digest(let digest) = hashed { request.object.sha256 = digest }
+        if case .digest = hashed, needs.contains(.sha512), !changing {
+            hashed = hash(message, .sha512, inline: inline)
+            if case .digest(let digest) = hashed { request.object.sha512 = digest }
+        }
+        guard case .digest = hashed, needs.contains(.trust), !trustReadsContents else { return hashed }
+        let event = message.payload
+        let fd = event.file.fd.rawValue
+        let verity = { [counters] () -> [UInt8]? in
+            counters.increment(.verityChecks)
+            return Verity.digest(of: fd)
+        }
+        switch event.policy.trust.check(path: request.object.path, stat: st ?? stat(), verity: verity,
+                                        digest: { hash(message, $0, inline: inline) }) {
+        case .trusted(let yes): request.object.trusted = st == nil ? nil : yes
+        case .late: return .late
+        case .busy: return .busy
+        }
+        return hashed
     }
 
     /// The subject's facts that need its executable or its start: `ftype`,

@@ -112,20 +112,30 @@ struct LineContext {
         // (`path="glob:/a b/*"`); no absolute path starts with "glob:", so a
         // quoted prefix is a glob for paths, and literal text for names.
         if v.bytes.starts(with: globPrefix), pathLike || !v.quoted.prefix(5).contains(true) {
-            guard [.bytes, .directory].contains(attribute.kind) else {
-                error(v.column, "'\(attribute.name)' takes no glob")
-                return nil
-            }
-            let pattern = Array(v.bytes.dropFirst(5))
-            if pathLike && pattern.first != UInt8(ascii: "/") {
-                error(v.column + 5, "a \(attribute.name) glob must start with /")
-                return nil
-            }
-            do { return .glob(try Glob(pattern)) } catch {
-                self.error(v.column + 5 + error.offset, error.message)
-                return nil
-            }
+            return glob(for: attribute, v, pathLike: pathLike)
         }
+        return literal(for: attribute, v)
+    }
+
+    /// `glob:PATTERN` for a path-like or name attribute.
+    private mutating func glob(for attribute: Attribute, _ v: Word, pathLike: Bool) -> Pattern? {
+        guard [.bytes, .directory].contains(attribute.kind) else {
+            error(v.column, "'\(attribute.name)' takes no glob")
+            return nil
+        }
+        let pattern = Array(v.bytes.dropFirst(5))
+        if pathLike && pattern.first != UInt8(ascii: "/") {
+            error(v.column + 5, "a \(attribute.name) glob must start with /")
+            return nil
+        }
+        do { return .glob(try Glob(pattern)) } catch {
+            self.error(v.column + 5 + error.offset, error.message)
+            return nil
+        }
+    }
+
+    /// A value that is not a glob, checked as its attribute's kind wants it.
+    private mutating func literal(for attribute: Attribute, _ v: Word) -> Pattern? {
         switch attribute.kind {
         case .id:
             if let n = UInt32(v.text) { return .number(UInt64(n)) }

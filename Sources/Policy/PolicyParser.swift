@@ -179,6 +179,14 @@ struct PolicyParser {
             settingLocations[name] = SourceLocation(file: at.file, line: at.line, column: key.column)
         }
         switch name {
+        case "watch", "watch_mount", "watch_fs", "include", "rules_dir": parseWhere(name, value, &at, depth: depth)
+        default: parseValue(name, value, &at)
+        }
+    }
+
+    /// The settings that say where: what to watch, and which files to read next.
+    private mutating func parseWhere(_ name: String, _ value: Word, _ at: inout LineContext, depth: Int) {
+        switch name {
         case "watch", "watch_mount":
             guard let path = at.absolutePath(value) else { return }
             if name == "watch" { agent.watch.append(path) } else { agent.watchMounts.append(path) }
@@ -206,6 +214,13 @@ struct PolicyParser {
             at.diagnostics = []
             include(target, from: SourceLocation(file: at.file, line: at.line, column: value.column), depth: depth + 1,
                     suffix: ".rules")
+        default: break
+        }
+    }
+
+    /// The settings that take one value.
+    private mutating func parseValue(_ name: String, _ value: Word, _ at: inout LineContext) {
+        switch name {
         case "integrity":
             guard let integrity = Integrity(rawValue: value.text) else {
                 return at.error(value.column, "unknown integrity '\(value.text)' (expected none, size or sha256)")
