@@ -132,7 +132,8 @@ public final class MetricsFile: Sendable {
                                                  ("policy_sha256", agent.policyDigest ?? "")])
             info(&last.kernel, "fanfilter_kernel_features_info",
                  [("pidfd", yes(features.pidfd)), ("audit", yes(features.audit)),
-                  ("open_exec_perm", yes(features.openExecPerm)), ("fd_error", yes(features.fdError))])
+                  ("open_exec_perm", yes(features.openExecPerm)), ("fd_error", yes(features.fdError)),
+                  ("ignore_marks", features.ignoreMarks.rawValue)])
         }
         return registry.emitToBuffer()
     }

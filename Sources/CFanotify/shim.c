@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -24,6 +25,11 @@ int cfan_mark(int fanotify_fd, unsigned int flags, uint64_t mask, const char *pa
 
 int cfan_mark_fd(int fanotify_fd, unsigned int flags, uint64_t mask, int fd) {
     return fanotify_mark(fanotify_fd, flags, mask, fd, NULL) < 0 ? -errno : 0;
+}
+
+int cfan_private_inode(void) {
+    int fd = memfd_create("fanfilter-probe", MFD_CLOEXEC);
+    return fd < 0 ? -errno : fd;
 }
 
 /* One write of a whole response: 0, or -errno (-EIO for a short write). */

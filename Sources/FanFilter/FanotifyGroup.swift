@@ -62,8 +62,26 @@ final class FanotifyGroup: KernelGroup {
                 throw AgentError("fanotify_init failed", errno: e)
             }
         }
+        if permission { features.ignoreMarks = Self.probeIgnoreMarks(fd) }
         self.fd = FileDescriptor(rawValue: fd)
         self.features = features
+    }
+
+    /// Which ignore marks the kernel takes, tried on an inode of the agent's
+    /// own (a memfd's, which no one else opens) and removed at once.
+    private static func probeIgnoreMarks(_ group: Int32) -> FanotifyFeatures.IgnoreMarks {
+        let probe = cfan_private_inode()
+        guard probe >= 0 else { return .none }
+        defer { Glibc.close(probe) }
+        let mask = UInt64(FAN_OPEN_PERM)
+        let base = UInt32(FAN_MARK_ADD | FAN_MARK_INODE | FAN_MARK_EVICTABLE)
+        for (flag, kind) in [(UInt32(FAN_MARK_IGNORE), FanotifyFeatures.IgnoreMarks.ignore),
+                             (UInt32(FAN_MARK_IGNORED_MASK), .legacy)]
+        where cfan_mark_fd(group, base | flag, mask, probe) == 0 {
+            _ = cfan_mark_fd(group, UInt32(FAN_MARK_REMOVE | FAN_MARK_INODE) | flag, mask, probe)
+            return kind
+        }
+        return .none
     }
 
     deinit { close() }
@@ -148,13 +166,20 @@ final class FanotifyGroup: KernelGroup {
     /// 5.19 there are no evictable marks, and a mark that pins the inode is
     /// not worth it).
     func ignore(_ eventFD: Int32, _ access: Access) -> Bool {
+        guard let flag = ignoreFlag else { return false }
         let mask = access == .execute ? UInt64(FAN_OPEN_EXEC_PERM) : UInt64(FAN_OPEN_PERM)
-        let base = UInt32(FAN_MARK_ADD | FAN_MARK_INODE | FAN_MARK_EVICTABLE)
-        return whileOpen { group in
-            if cfan_mark_fd(group, base | UInt32(FAN_MARK_IGNORE), mask, eventFD) == 0 { return true }
-            // Before 6.0: the legacy ignored mask.
-            return cfan_mark_fd(group, base | UInt32(FAN_MARK_IGNORED_MASK), mask, eventFD) == 0
-        } ?? false
+        let flags = UInt32(FAN_MARK_ADD | FAN_MARK_INODE | FAN_MARK_EVICTABLE) | flag
+        return whileOpen { group in cfan_mark_fd(group, flags, mask, eventFD) == 0 } ?? false
+    }
+
+    /// The flag that makes a mark an ignore mark on this kernel: FAN_MARK_IGNORE,
+    /// or the legacy ignored mask before 6.0; nil without evictable marks.
+    private var ignoreFlag: UInt32? {
+        switch features.ignoreMarks {
+        case .ignore: UInt32(FAN_MARK_IGNORE)
+        case .legacy: UInt32(FAN_MARK_IGNORED_MASK)
+        case .none: nil
+        }
     }
 
     func unignore(_ eventFD: Int32) {
@@ -169,9 +194,8 @@ final class FanotifyGroup: KernelGroup {
 
     /// `mark(flags, mask)` with the flags that remove ignore marks: FAN_MARK_IGNORE, or the legacy ignored mask before 6.0.
     private func unignore(_ mark: (UInt32, UInt64) -> Int32) {
-        let mask = UInt64(FAN_OPEN_PERM) | UInt64(FAN_OPEN_EXEC_PERM)
-        let base = UInt32(FAN_MARK_REMOVE | FAN_MARK_INODE)
-        if mark(base | UInt32(FAN_MARK_IGNORE), mask) == -EINVAL { _ = mark(base | UInt32(FAN_MARK_IGNORED_MASK), mask) }
+        guard let flag = ignoreFlag else { return }
+        _ = mark(UInt32(FAN_MARK_REMOVE | FAN_MARK_INODE) | flag, UInt64(FAN_OPEN_PERM) | UInt64(FAN_OPEN_EXEC_PERM))
     }
 
     /// Removes every inode mark: all the ignore marks (the watch marks are

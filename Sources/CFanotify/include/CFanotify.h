@@ -55,6 +55,10 @@ int cfan_mark_at(int fanotify_fd, unsigned int flags, uint64_t mask, int dirfd, 
 /// way to put an ignore mark on the inode of an event's file. Returns 0, or -errno.
 int cfan_mark_fd(int fanotify_fd, unsigned int flags, uint64_t mask, int fd);
 
+/// A file only this process can open (a memfd), to probe which marks the
+/// kernel takes; an fd, or -errno.
+int cfan_private_inode(void);
+
 /// Writes one struct fanotify_response. Returns 0, or -errno
 /// (-EIO when the kernel took fewer bytes than a whole response).
 int cfan_respond(int fanotify_fd, int event_fd, uint32_t response);
