@@ -34,15 +34,16 @@ final class FanotifyGroup: KernelGroup {
         // openExecPerm stays true here; the agent withdraws it if a mark finds the kernel without it.
         var features = FanotifyFeatures()
         var flags = base
-        var optional: [(UInt32, WritableKeyPath<FanotifyFeatures, Bool>)] = [
-            (UInt32(FAN_REPORT_PIDFD), \.pidfd),
-            (UInt32(FAN_UNLIMITED_QUEUE), \.unlimitedQueue),
+        let withheld = WithheldFeatures.fromEnvironment
+        var optional: [(UInt32, WritableKeyPath<FanotifyFeatures, Bool>, String)] = [
+            (UInt32(FAN_REPORT_PIDFD), \.pidfd, "pidfd"),
+            (UInt32(FAN_UNLIMITED_QUEUE), \.unlimitedQueue, "unlimited-queue"),
         ]
         if permission {
-            optional.append((UInt32(FAN_ENABLE_AUDIT), \.audit))
-            optional.append((UInt32(FAN_REPORT_FD_ERROR), \.fdError))
+            optional.append((UInt32(FAN_ENABLE_AUDIT), \.audit, "audit"))
+            optional.append((UInt32(FAN_REPORT_FD_ERROR), \.fdError, "fd-error"))
         }
-        for (flag, feature) in optional {
+        for (flag, feature, name) in optional where !withheld.withholds(name) {
             let probe = cfan_init(flags | flag)
             if probe >= 0 {
                 Glibc.close(probe)
@@ -62,14 +63,15 @@ final class FanotifyGroup: KernelGroup {
                 throw AgentError("fanotify_init failed", errno: e)
             }
         }
-        if permission { features.ignoreMarks = Self.probeIgnoreMarks(fd) }
+        if permission { features.ignoreMarks = Self.probeIgnoreMarks(fd, withheld: withheld) }
         self.fd = FileDescriptor(rawValue: fd)
         self.features = features
     }
 
     /// Which ignore marks the kernel takes, tried on an inode of the agent's
     /// own (a memfd's, which no one else opens) and removed at once.
-    private static func probeIgnoreMarks(_ group: Int32) -> FanotifyFeatures.IgnoreMarks {
+    private static func probeIgnoreMarks(_ group: Int32, withheld: WithheldFeatures) -> FanotifyFeatures.IgnoreMarks {
+        guard !withheld.withholds("evictable-marks") else { return .none }
         let probe = cfan_private_inode()
         guard probe >= 0 else { return .none }
         defer { Glibc.close(probe) }
@@ -77,7 +79,7 @@ final class FanotifyGroup: KernelGroup {
         let base = UInt32(FAN_MARK_ADD | FAN_MARK_INODE | FAN_MARK_EVICTABLE)
         for (flag, kind) in [(UInt32(FAN_MARK_IGNORE), FanotifyFeatures.IgnoreMarks.ignore),
                              (UInt32(FAN_MARK_IGNORED_MASK), .legacy)]
-        where cfan_mark_fd(group, base | flag, mask, probe) == 0 {
+        where !(kind == .ignore && withheld.withholds("fan-mark-ignore")) && cfan_mark_fd(group, base | flag, mask, probe) == 0 {
             _ = cfan_mark_fd(group, UInt32(FAN_MARK_REMOVE | FAN_MARK_INODE) | flag, mask, probe)
             return kind
         }

@@ -163,17 +163,23 @@ final class RunCommandTests: XCTestCase {
 
         // Without CAP_SYS_RESOURCE it cannot: it says so at start, and reads no more events than it
         // has descriptors for, so the kernel denies none (regression: with 32 files and 16 openers,
-        // 147 of 48,000 allowed opens were denied by the kernel for want of a descriptor).
-        agent = Child(["/usr/bin/prlimit", "--nofile=32:32", "/usr/bin/setpriv", "--bounding-set=-sys_resource",
-                       fanfilterPath, "run", "--policy", p], mergeStderr: true)
-        XCTAssertTrue(waitUntilDenied(denied, agent), agent.wait(timeout: .seconds(5)).output)
-        let results = load(16)
-        XCTAssertTrue(results.allSatisfy { !$0.hung })
-        XCTAssertEqual(results.map(\.output), Array(repeating: "ok=2000 eperm=0 other=0\n", count: 16), "every allowed open allowed")
-        kill(agent.pid, SIGTERM)
-        r = agent.wait(timeout: .seconds(10))
-        XCTAssertTrue(r.output.contains("RLIMIT_NOFILE is 32 and cannot be raised"), r.output)
-        XCTAssertEqual(counters(r.output)["kernel-denied"], 0, r.output)
+        // 147 of 48,000 allowed opens were denied by the kernel for want of a descriptor). The same
+        // where the kernel does not report an event it could make no fd for (FAN_REPORT_FD_ERROR,
+        // 6.13; withheld by this test build, as on Debian's 5.10 and 6.1).
+        for withheld in ["", "fd-error"] {
+            agent = Child(["/usr/bin/env", "FANFILTER_WITHHOLD_FEATURES=\(withheld)", "/usr/bin/prlimit", "--nofile=32:32",
+                           "/usr/bin/setpriv", "--bounding-set=-sys_resource", fanfilterPath, "run", "--policy", p], mergeStderr: true)
+            XCTAssertTrue(waitUntilDenied(denied, agent), agent.wait(timeout: .seconds(5)).output)
+            XCTAssertTrue(agent.waitForOutput(containing: withheld.isEmpty ? "fd-error=yes" : "fd-error=no", timeout: .seconds(2)),
+                          "the start line says what the kernel reports")
+            let results = load(16)
+            XCTAssertTrue(results.allSatisfy { !$0.hung })
+            XCTAssertEqual(results.map(\.output), Array(repeating: "ok=2000 eperm=0 other=0\n", count: 16), "every allowed open allowed")
+            kill(agent.pid, SIGTERM)
+            r = agent.wait(timeout: .seconds(10))
+            XCTAssertTrue(r.output.contains("RLIMIT_NOFILE is 32 and cannot be raised"), r.output)
+            XCTAssertEqual(counters(r.output)["kernel-denied"], 0, r.output)
+        }
     }
 
     /// Regression: SIGTERM during the reload of a large policy waited for the reload.

@@ -55,7 +55,7 @@ public final class Child {
     /// Reads the child's output until it holds `text` (true), the output
     /// ends, or `timeout` passes (false). The child keeps running.
     public func waitForOutput(containing text: String, timeout: Duration = .seconds(10)) -> Bool {
-        let deadline = ContinuousClock.now + timeout
+        let deadline = ContinuousClock.now + timeout.scaledForTests
         let wanted = Array(text.utf8)
         while !contains(wanted) {
             guard readSome(until: deadline) == .read else { return contains(wanted) }
@@ -88,7 +88,7 @@ public final class Child {
 
     /// Waits at most `timeout` (from the start) for the child to exit.
     public func wait(timeout: Duration = .seconds(30)) -> Result {
-        let deadline = started + timeout
+        let deadline = started + timeout.scaledForTests
         var hung = false
         loop: while true {
             switch readSome(until: deadline) {
