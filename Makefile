@@ -18,7 +18,7 @@ RELR       := $(shell v=$$(getconf GNU_LIBC_VERSION 2>/dev/null | sed -n 's/^gli
 RELEASE     = -c release --static-swift-stdlib -Xswiftc -cross-module-optimization $(RELR)
 RELEASE_BIN = $$($(SWIFT) build -c release --show-bin-path)
 
-.PHONY: all swift deps deps-test deps-deb build release run test kernels kernel-subset check bench bench-allowlist bench-policy soak hotpath fuzz install install-files deb package uninstall clean
+.PHONY: all swift deps deps-test deps-deb build release run test kernels kernel-subset stress check bench bench-allowlist bench-policy soak hotpath fuzz install install-files deb package uninstall clean
 
 all: build
 
@@ -82,6 +82,14 @@ kernel-subset:
 		[ $$status -eq 0 ] || { echo "kernel-subset: $$k failed (status $$status; .build/kernel-$$k.log)"; exit 1; }; \
 		bash tools/ran-tests.sh 6 .build/kernel-$$k.log || exit 1; \
 	done
+
+# The stress scenarios at full size (make test runs them small): storms of
+# 8 and 64 openers, a client deciding a share with and without stalls, a
+# reload storm, SIGSTOP, SIGTERM and SIGKILL mid-storm; each prints its counts.
+stress: deps-test
+	$(SWIFT) build --build-tests
+	FANFILTER_STRESS=full unshare --mount --propagation private $(SWIFT) test --skip-build --disable-swift-testing \
+		--filter FanFilterCLITests.StressTests 2>&1 | tee .build/stress.log | grep -E '^stress:|error:|Executed [0-9]+ tests'
 
 kernels: deps-test
 	$(SWIFT) build --build-tests

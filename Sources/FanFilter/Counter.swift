@@ -17,6 +17,9 @@ public enum Counter: Int, CaseIterable, Sendable {
     case lateReplies
     /// Events left with no worker to decide them (only while stopping).
     case noWorker
+    /// `ask` events no client answered because none served them or the one
+    /// that had them left (`on_no_client`, `on_disconnect`).
+    case clientGone
     /// Events of the agent's own process, allowed at once.
     case ownProcess
     /// Responses the kernel refused.
@@ -66,6 +69,7 @@ public enum Counter: Int, CaseIterable, Sendable {
         case .overloaded: "overloaded"
         case .lateReplies: "late-replies"
         case .noWorker: "no-worker"
+        case .clientGone: "client-gone"
         case .ownProcess: "own-process"
         case .responseErrors: "response-errors"
         case .queueOverflows: "queue-overflows"

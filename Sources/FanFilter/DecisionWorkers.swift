@@ -178,6 +178,7 @@ final class DecisionWorkers: Sendable {
             do {
                 try client.reply(messageId, DecisionReply(decision: decision, cacheable: false,
                                                           setting: answer.setting, client: answer.client))
+                if let setting = answer.setting { counters.increment(Self.counter(forClientSetting: setting)) }
                 // A client's denial is logged with its name, and every answer a setting gave;
                 // its allows are not (a scanner allows nearly everything: `fanfilter monitor` shows them).
                 if answer.verdict == .deny || answer.setting != nil {
@@ -190,6 +191,11 @@ final class DecisionWorkers: Sendable {
             }
         }
         if primes { try? client.prime() }
+    }
+
+    /// The counter of an asked event that a setting answered instead of a client.
+    private static func counter(forClientSetting setting: String) -> Counter {
+        setting.hasPrefix("on_timeout") ? .timedOut : setting.hasPrefix("on_overload") ? .overloaded : .clientGone
     }
 
     /// What a worker learned and decided for one event.

@@ -172,6 +172,7 @@ final class ClientDecisionTests: KernelTestCase {
         XCTAssertNotNil(log.wait { $0.message.contains("setting=on_timeout (the client did not answer in time)") })
         XCTAssertTrue(sleeper.wait().output.contains("notice "), "its late reply found no waiter")
         stop(agent)
+        XCTAssertEqual(agent.counters[.timedOut], 1, "the client's timeout is counted as one")
     }
 
     /// Regression: one user's opens, held by a decider that never answers,
@@ -205,6 +206,7 @@ final class ClientDecisionTests: KernelTestCase {
         XCTAssertEqual(openFromChild([file]), ["EPERM"])
         XCTAssertNotNil(log.wait { $0.message.contains("setting=on_no_client") })
         stop(agent)
+        XCTAssertEqual(agent.counters[.clientGone], 1, "counted as an ask no client answered")
     }
 
     func testADecidersOwnOpensAreNeverSentToItself() throws {
