@@ -133,7 +133,7 @@ final class StressTests: XCTestCase {
     /// than reply_timeout on a share of them, what the client did not answer
     /// in time gets on_timeout (allow), counted: denied + timed out = the third.
     func testAClientDecidingAShareWithStallsIsAnsweredExactlyOnce() throws {
-        for (name, share) in [("client", "0"), ("stalling client", "0.05")] {
+        for (name, share) in [("client", "0"), ("client stalling 300 ms on 1 % of messages", "0.01")] {
             let files = files(Self.asked.files)
             let (agent, _) = startAgent("""
             reply_timeout = 100ms
