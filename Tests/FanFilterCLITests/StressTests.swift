@@ -237,8 +237,81 @@ final class StressTests: XCTestCase {
     }
 }
 
+extension StressTests {
+    static let fuzzFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../fuzz").standardized.path
+
+    /// The policy corpus's rules and sets (its settings left out: a corpus
+    /// `watch` would mark a filesystem the machine uses), mutated by random
+    /// bytes, reloaded one after the other under a storm, and the port frame
+    /// corpus and its mutations sent on connections of their own: the agent
+    /// takes or refuses each and never stops answering the storm right
+    /// (the storm's files are decided by the two rules before the corpus's).
+    func testTheHostileCorporaReplayedUnderAStormChangeNoAnswer() throws {
+        let files = files(300)
+        let (agent, policy) = startAgent("cache = off\ndeny perm=open all : dir=\(sandbox.root)/d/\n")
+        let head = """
+        watch = \(sandbox.root)
+        port_socket = \(sandbox.root)/port
+        cache = off
+        deny perm=open all : dir=\(sandbox.root)/d/
+        allow perm=open all : dir=\(sandbox.root)/a/
+
+        """
+        let corpus = try FileManager.default.contentsOfDirectory(atPath: Self.fuzzFolder + "/corpus").sorted().map { name in
+            Self.rulesOnly((try? String(contentsOfFile: Self.fuzzFolder + "/corpus/" + name, encoding: .utf8)) ?? "")
+        }
+        let load = Load(openers: 4, opens: Self.full ? 150_000 : 15_000, files: 300)
+        let openers = storm(load, files)
+        let frames = Child(["/usr/bin/python3", staged(PortClients.hostileFrames), sandbox.root + "/port",
+                            Self.fuzzFolder + "/port-corpus", Self.full ? "20" : "3", "7"], mergeStderr: true)
+        var generator = SystemRandomNumberGenerator()
+        var reloads = 0
+        for round in 0..<(Self.full ? 200 : 20) {
+            var bytes = Array(corpus[round % corpus.count].utf8)
+            for _ in 0..<(round % 4) where !bytes.isEmpty {
+                bytes[Int.random(in: 0..<bytes.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
+            }
+            // A mutation that made a line into a setting is left out too.
+            let text = Self.rulesOnly(String(decoding: bytes, as: UTF8.self))
+            FileManager.default.createFile(atPath: policy + ".new", contents: Data((head + text + "\n").utf8))
+            rename(policy + ".new", policy)
+            kill(agent.pid, SIGHUP)
+            reloads += 1
+            usleep(50_000)
+        }
+        let sent = frames.wait(timeout: .seconds(900))
+        XCTAssertFalse(sent.hung, "the frames' client finished: \(sent.output)")
+        XCTAssertTrue(sent.output.hasPrefix("connections "), sent.output)
+        let tally = collect(openers)
+        XCTAssertEqual(tally.eperm, load.openers * load.opens / 3, "every third open denied, whatever was reloaded")
+        XCTAssertEqual(tally.ok, load.openers * load.opens * 2 / 3)
+        stop(agent, "hostile corpora (\(reloads) mutated policies, \(sent.output.split(separator: " ").dropFirst().first ?? "?") frames)",
+             tally, rss: peakRSS(agent))
+    }
+}
+
+extension StressTests {
+    /// A policy's rules, sets and comments, without its settings (a line with
+    /// no `:` that is not a set or a comment), nor any line that starts with
+    /// the name of a setting that reaches outside the test (watch, include…).
+    static func rulesOnly(_ text: String) -> String {
+        let reaching = ["watch", "include", "rules_dir", "port_", "metrics_", "trust_db", "mode"]
+        return text.split(separator: "\n", omittingEmptySubsequences: false).filter { line in
+            let trimmed = line.drop { $0 == " " || $0 == "\t" }
+            if trimmed.hasPrefix("#") { return true }
+            if reaching.contains(where: { trimmed.hasPrefix($0) }) { return false }
+            return trimmed.hasPrefix("%") || trimmed.contains(":")
+        }.joined(separator: "\n")
+    }
+}
+
 /// Where the Python clients are.
 enum PortClients {
+    static let hostileFrames: String = {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../PortClients/hostile_frames.py")
+            .standardized.path
+    }()
+
     static let stallingDecider: String = {
         let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../PortClients").standardized.path
         _ = staged(folder + "/fanfilter_port.py")
