@@ -193,15 +193,21 @@ final class StressTests: XCTestCase {
         XCTAssertGreaterThan(c["reloads"] ?? 0, 0)
     }
 
-    /// SIGSTOP for 3 s mid-storm, then SIGCONT: the openers wait, then every
-    /// one is answered, once. SIGTERM mid-storm: a clean exit, all answered.
-    func testSIGSTOPAndSIGTERMMidStormLoseNoAnswer() throws {
+    /// An agent with no cache (every open reaches it) under a storm, sent `signal` 200 ms into it.
+    func signalMidStorm(_ signal: Int32) -> (agent: Child, load: Load, files: [[UInt8]], openers: [Child]) {
         let files = files(300)
         let (agent, _) = startAgent("cache = off\ndeny perm=open all : dir=\(sandbox.root)/d/\n")
         let load = Load(openers: 4, opens: Self.full ? 60_000 : 6_000, files: 300)
         let openers = storm(load, files)
-        usleep(200_000)
-        kill(agent.pid, SIGSTOP)
+        usleep(200_000)  // not to synchronise: the signal must come while the openers are at it
+        kill(agent.pid, signal)
+        return (agent, load, files, openers)
+    }
+
+    /// SIGSTOP for 3 s mid-storm, then SIGCONT: the openers wait, then every
+    /// one is answered, once. SIGTERM mid-storm: a clean exit, all answered.
+    func testSIGSTOPAndSIGTERMMidStormLoseNoAnswer() throws {
+        let (agent, load, files, openers) = signalMidStorm(SIGSTOP)
         sleep(3)
         kill(agent.pid, SIGCONT)
         let tally = collect(openers)
@@ -220,12 +226,7 @@ final class StressTests: XCTestCase {
     /// SIGKILL mid-storm: the group closes with the agent, and the kernel
     /// allows what waited: every opener returns.
     func testSIGKILLMidStormLeavesNoOpenerWaiting() throws {
-        let files = files(300)
-        let (agent, _) = startAgent("cache = off\ndeny perm=open all : dir=\(sandbox.root)/d/\n")
-        let load = Load(openers: 4, opens: Self.full ? 60_000 : 6_000, files: 300)
-        let openers = storm(load, files)
-        usleep(200_000)
-        kill(agent.pid, SIGKILL)
+        let (agent, load, _, openers) = signalMidStorm(SIGKILL)
         let r = agent.wait(timeout: ContinuousClock.now - agent.started + .seconds(10))
         XCTAssertFalse(r.hung)
         let tally = collect(openers, bound: .seconds(120))
