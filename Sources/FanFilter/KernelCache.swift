@@ -19,8 +19,21 @@ import Synchronization
 /// mark is placed and so none needs dropping, until `stormGap` passes with
 /// no full drop asked for. One user renaming folders in a loop thus costs a
 /// few drops, not one per rename.
+///
+/// Where renames cannot be followed (a kernel or filesystem that takes no
+/// rename-watching mark: Debian 11's 5.10 on tmpfs), no mark is placed at
+/// all: a file moved under a denied folder would otherwise keep its allow.
 final class KernelCache: Sendable {
     private let epoch = Atomic<UInt64>(1)
+    /// The filesystems (st_dev) whose renames the `LinkWatcher` in force cannot follow.
+    private let unfollowed = Mutex<Unfollowed>(.nowhere)
+    private let anyUnfollowed = Atomic<Bool>(false)
+
+    enum Unfollowed: Equatable, Sendable {
+        case nowhere
+        case on(Set<UInt64>)
+        case everywhere
+    }
     /// When the last full drop was made, and until when marks wait (monotonic ns).
     private let lastFlush = Atomic<UInt64>(0)
     private let stormUntil = Atomic<UInt64>(0)
@@ -38,10 +51,33 @@ final class KernelCache: Sendable {
 
     func remember(_ message: EventMessage) {
         guard message.cacheEpoch == current, clock.now() >= stormUntil.load(ordering: .relaxed),
+              followsRenames(of: message.file.fd.rawValue),
               message.group.ignore(message.file.fd.rawValue, message.access) else { return }
         counters.increment(.ignoreMarks)
         // A drop that began before the mark went on may have missed it.
         if current != message.cacheEpoch { message.group.unignore(message.file.fd.rawValue) }
+    }
+
+    /// Says which filesystems' renames the rename watcher now in force cannot
+    /// follow: no ignore mark goes on a file there.
+    func renamesUnfollowed(_ where: Unfollowed) {
+        unfollowed.withLock { $0 = `where` }
+        anyUnfollowed.store(`where` != .nowhere, ordering: .sequentiallyConsistent)
+    }
+
+    /// Whether the file open as `fd` lies where renames are followed (one
+    /// fstat, and only while some filesystem's are not).
+    private func followsRenames(of fd: Int32) -> Bool {
+        guard anyUnfollowed.load(ordering: .sequentiallyConsistent) else { return true }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return false }
+        return unfollowed.withLock { u in
+            switch u {
+            case .nowhere: true
+            case .on(let devices): !devices.contains(UInt64(st.st_dev))
+            case .everywhere: false
+            }
+        }
     }
 
     /// Starts a new epoch, then drops every ignore mark of `group` (a reload).

@@ -25,13 +25,20 @@ final class LinkWatcher: Sendable {
     private let stopPipe: StopPipe
     private let done = DispatchGroup()
 
-    /// Watches the filesystems holding `paths`; nil where the kernel cannot
-    /// report names (before 5.9), in which case docs/security-model.md's window is wider.
+    /// Watches the filesystems holding `paths`. Where it cannot (a kernel
+    /// that reports no names, before 5.9, or a filesystem that takes no
+    /// such mark, such as tmpfs on Debian 11's 5.10), it tells `cache`,
+    /// which then places no ignore mark there; nil when it watches none.
     init?(paths: [[UInt8]], group permissionGroup: FanotifyGroup, cache: KernelCache, logger: Logger) {
         let flags = UInt32(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK) | UInt32(FAN_REPORT_DFID_NAME)
-        let group = cfan_init(flags)
-        guard group >= 0 else { return nil }
+        let group = WithheldFeatures.fromEnvironment.withholds("rename-watch") ? -EINVAL : cfan_init(flags)
+        guard group >= 0 else {
+            logger.warning("cannot watch renames (this kernel reports no names): no allow is cached in the kernel")
+            cache.renamesUnfollowed(.everywhere)
+            return nil
+        }
         var mountFDs: [Int32] = []
+        var unfollowed: Set<UInt64> = []
         for path in paths {
             let marked = withCPath(path) { c -> Bool in
                 let mask = UInt64(FAN_MOVED_TO) | UInt64(FAN_CREATE) | UInt64(FAN_ONDIR)
@@ -47,13 +54,19 @@ final class LinkWatcher: Sendable {
                 if m >= 0 { mountFDs.append(m) }
                 return true
             }
-            if !marked { logger.warning("cannot watch renames on the filesystem of \(printable(path)): cached allows there last until a reload") }
+            if !marked {
+                logger.warning("cannot watch renames on the filesystem of \(printable(path)): no allow there is cached in the kernel")
+                var st = stat()
+                if withCPath(path, { stat($0, &st) }) == 0 { unfollowed.insert(UInt64(st.st_dev)) }
+            }
         }
         guard let stopPipe = StopPipe() else {
             close(group)
             mountFDs.forEach { close($0) }
+            cache.renamesUnfollowed(.everywhere)
             return nil
         }
+        cache.renamesUnfollowed(unfollowed.isEmpty ? .nowhere : .on(unfollowed))
         self.fd = FileDescriptor(rawValue: group)
         self.mountFDs = mountFDs
         self.group = permissionGroup

@@ -4,12 +4,14 @@ import Glibc
 /// for older kernels (Ubuntu 22.04's 5.15, RHEL 9's 5.14) run on this one:
 /// FANFILTER_WITHHOLD_FEATURES, a comma-separated list of `pidfd`, `audit`,
 /// `unlimited-queue`, `fd-error`, `fan-mark-ignore` (ignore marks with the
-/// legacy ignored mask) and `evictable-marks` (no kernel cache). Guarantee:
+/// legacy ignored mask), `evictable-marks` (no kernel cache) and
+/// `rename-watch` (no group that reports names, as before 5.9). Guarantee:
 /// a release build reads no such variable and withholds nothing.
 struct WithheldFeatures: Equatable {
     var names: Set<String> = []
 
-    static let known: Set<String> = ["pidfd", "audit", "unlimited-queue", "fd-error", "fan-mark-ignore", "evictable-marks"]
+    static let known: Set<String> = ["pidfd", "audit", "unlimited-queue", "fd-error", "fan-mark-ignore", "evictable-marks",
+                                     "rename-watch"]
 
     /// What the environment withholds, in a debug build; nothing in a release build.
     static var fromEnvironment: WithheldFeatures {

@@ -57,4 +57,23 @@ final class FeatureFallbackTests: KernelTestCase {
             stop(agent)
         }
     }
+
+    /// Where renames cannot be watched (no group reports names before 5.9;
+    /// Debian 11's 5.10 takes no such mark on tmpfs), a file moved under a
+    /// denied folder would keep a cached allow: no allow is cached in the
+    /// kernel there. Before, the agent warned and cached all the same.
+    func testWithoutRenameWatchingNoAllowIsCachedInTheKernel() throws {
+        setenv("FANFILTER_WITHHOLD_FEATURES", "rename-watch", 1)
+        let hot = sandbox.file("open/hot")
+        sandbox.file("denied/placeholder")
+        let log = LogCapture()
+        let agent = try startAgent("watch = $ROOT\ndeny perm=open all : dir=$ROOT/denied/", logger: log.logger)
+        XCTAssertNotNil(log.wait { $0.message.hasPrefix("cannot watch renames") })
+        XCTAssertEqual(openFromChild([hot, hot, hot]), ["ok", "ok", "ok"])
+        XCTAssertEqual(agent.counters[.ignoreMarks], 0, "no ignore mark where renames go unseen")
+        XCTAssertEqual(agent.counters[.open], 3, "every open reached the agent")
+        XCTAssertEqual(rename(sandbox.root + "/open/hot", sandbox.root + "/denied/hot"), 0)
+        XCTAssertEqual(openFromChild([Array((sandbox.root + "/denied/hot").utf8)]), ["EPERM"], "the moved file is denied at once")
+        stop(agent)
+    }
 }
