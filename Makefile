@@ -80,7 +80,7 @@ kernel-subset:
 		bash tools/kernel-vm.sh --kernel $$k --timeout 900 -- env FANFILTER_TEST_TIME_SCALE=4 bash tools/kernel-tests.sh subset $(BUILD_DIR) > .build/kernel-$$k.log 2>&1; \
 		status=$$?; grep -E '^kernel-(vm|tests):|Test Case .*(failed|skipped)|error:|Executed [0-9]+ tests' .build/kernel-$$k.log | tail -12; \
 		[ $$status -eq 0 ] || { echo "kernel-subset: $$k failed (status $$status; .build/kernel-$$k.log)"; exit 1; }; \
-		bash tools/ran-tests.sh 6 .build/kernel-$$k.log || exit 1; \
+		bash tools/ran-tests.sh 7 .build/kernel-$$k.log || exit 1; \
 	done
 
 # The stress scenarios at full size (make test runs them small): storms of

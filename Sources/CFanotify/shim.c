@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/vfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -25,6 +26,19 @@ int cfan_mark(int fanotify_fd, unsigned int flags, uint64_t mask, const char *pa
 
 int cfan_mark_fd(int fanotify_fd, unsigned int flags, uint64_t mask, int fd) {
     return fanotify_mark(fanotify_fd, flags, mask, fd, NULL) < 0 ? -errno : 0;
+}
+
+#ifndef __NR_pidfd_open
+#define __NR_pidfd_open 434
+#endif
+
+int cfan_pidfds_have_inodes(void) {
+    int fd = (int)syscall(__NR_pidfd_open, getpid(), 0);
+    if (fd < 0) return 0;
+    struct statfs fs;
+    int pidfs = fstatfs(fd, &fs) == 0 && (unsigned long)fs.f_type == 0x50494446UL;
+    close(fd);
+    return pidfs;
 }
 
 int cfan_private_inode(void) {

@@ -121,6 +121,18 @@ enum ProcFacts {
         return withProcPath("/proc/", pid, "/status", readSmallFile).flatMap { statusField($0, "Uid:", index: 0) }
     }
 
+    /// When the process started (clock ticks since boot: /proc/PID/stat's
+    /// 22nd field, after the command name, which may hold any byte); nil
+    /// once it has exited.
+    static func startTime(pid: Int32) -> UInt64? {
+        guard let stat = withProcPath("/proc/", pid, "/stat", readSmallFile),
+              let close = stat.lastIndex(of: UInt8(ascii: ")")) else { return nil }
+        // Fields from the 3rd (state) on: the 22nd is the 20th of these.
+        let fields = stat[(close + 1)...].split(separator: 32)
+        guard fields.count > 19 else { return nil }
+        return UInt64(String(decoding: fields[19], as: UTF8.self))
+    }
+
     /// `ids` without `primary` and without repeats, in order.
     static func others(_ primary: UInt32, _ ids: [UInt32]) -> [UInt32] {
         var seen: [UInt32] = [primary]

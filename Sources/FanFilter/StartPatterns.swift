@@ -187,11 +187,22 @@ final class StartPatterns: Sendable {
     }
 
     /// The pidfd's inode (unique per process on pidfs), or the pid without one.
+    /// The process's key: its pidfd's inode where pidfds have inodes of their
+    /// own (pidfs, 6.9); before, every pidfd shares one anonymous inode, and
+    /// a key from it made every process one (found on Debian 11's 5.10: a
+    /// runtime linker named as the command took another process's `normal`).
+    /// Else the pid and the process's start time, which a reused pid does not
+    /// share; the pid alone when /proc cannot say.
     static func processKey(pid: Int32, pidfd: Int32) -> UInt64 {
         var st = stat()
-        if pidfd >= 0, fstat(pidfd, &st) == 0, st.st_ino > 1 { return UInt64(st.st_ino) }
-        return UInt64(UInt32(bitPattern: pid)) | 1 << 63
+        if pidfd >= 0, pidfdsHaveInodes, fstat(pidfd, &st) == 0, st.st_ino > 1 { return UInt64(st.st_ino) }
+        let pidBits = UInt64(UInt32(bitPattern: pid)) & 0x3F_FFFF
+        guard let started = ProcFacts.startTime(pid: pid) else { return pidBits | 1 << 63 }
+        return (started << 22 | pidBits) | 1 << 63
     }
+
+    /// Whether pidfds have inodes of their own (pidfs: its magic number 0x50494446).
+    static let pidfdsHaveInodes = cfan_pidfds_have_inodes() == 1
 
     static func identity(of path: [UInt8]) -> (UInt64, UInt64)? {
         var st = stat()

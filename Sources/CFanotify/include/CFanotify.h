@@ -109,6 +109,10 @@ int cfan_reopen_through_mount(int fd, int mount_fd);
 /// (-ESRCH once it has exited).
 int cfan_pidfd_alive(int pidfd);
 
+/// 1 when pidfds have inodes of their own (pidfs, Linux 6.9: a pidfd of this
+/// process is on the filesystem with pidfs' magic number), else 0.
+int cfan_pidfds_have_inodes(void);
+
 /// A process's credentials and parent, from its pidfd.
 typedef struct cfan_pidfd_creds {
     uint32_t ppid;
