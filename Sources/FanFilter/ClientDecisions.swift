@@ -38,7 +38,7 @@ final class ClientDecisions: Sendable {
     }
 
     /// Whether `pid` is a connected decider's process (its opens are not asked about).
-    func isClient(_ pid: Int32) -> Bool { server.isDeciderProcess(pid) }
+    func isClient(_ pid: Int32) -> Bool { server.hasDeciders && server.isDeciderProcess(pid) }
 
     /// Sends the event; `answer` runs once, on whichever thread settles it.
     func ask(_ event: EventMessage, _ request: AccessRequest, rule: Rule, stat st: stat?,
