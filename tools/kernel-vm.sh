@@ -126,13 +126,20 @@ if ! mount -t overlay -o lowerdir=/lower,upperdir=/upper/data,workdir=/upper/wor
     echo "kernel-vm-status: 125"; poweroff -f
 fi
 for d in proc sys dev; do mount --move /$d /newroot/$d; done
+mount -t cgroup2 cgroup2 /newroot/sys/fs/cgroup
 mount -t tmpfs -o mode=0755 tmpfs /newroot/run
 mkdir -p /newroot/dev/shm && mount -t tmpfs -o mode=1777 tmpfs /newroot/dev/shm
 cp /command /newroot/run/kernel-vm-command
+cat > /newroot/run/kernel-vm-init <<'RUN'
 echo "kernel-vm: running as root on $(uname -r)"
-chroot /newroot /bin/bash /run/kernel-vm-command
+/bin/bash /run/kernel-vm-command
 echo "kernel-vm-status: $?"
-poweroff -f
+/bin/busybox poweroff -f
+RUN
+# switch_root, not chroot: the command's root is its mount namespace's root,
+# as on a booted machine, so it may make user namespaces (the kernel refuses
+# them to a chrooted process).
+exec switch_root /newroot /bin/busybox sh /run/kernel-vm-init
 INIT
 } > "$initramfs/init"
 chmod 755 "$initramfs/init"
