@@ -89,14 +89,14 @@ deny_log perm=open all : path=/srv/watched/open
 P
 inside systemctl reload fanfilter
 check "after systemctl reload the new policy decides (secret allowed)" inside cat /srv/watched/secret
-check "after systemctl reload the new policy decides (open denied)" bash -c "timeout 20 nsenter -t $PID1 -m -p -r -w cat /srv/watched/open 2>&1 | grep -q 'Operation not permitted'"
+check "after systemctl reload the new policy decides (open denied)" bash -c "timeout $BOUND nsenter -t $PID1 -m -p -r -w cat /srv/watched/open 2>&1 | grep -q 'Operation not permitted'"
 check "the journal logged policy-loaded" journal_has 67268b710b7c45519f8135cc78faa67a 'policy loaded'
 policy <<'P'
 watch = /srv/watched
 mode = lax
 P
 inside systemctl reload fanfilter
-check "a broken policy keeps the running one" bash -c "timeout 20 nsenter -t $PID1 -m -p -r -w cat /srv/watched/open 2>&1 | grep -q 'Operation not permitted'"
+check "a broken policy keeps the running one" bash -c "timeout $BOUND nsenter -t $PID1 -m -p -r -w cat /srv/watched/open 2>&1 | grep -q 'Operation not permitted'"
 sleep 0.5
 check "the journal logged the rejection with FILE:LINE" journal_has e60d32656c83427d95073a620f41dc6b '/etc/fanfilter/policy:2:8: error: unknown mode'
 inside /usr/local/sbin/fanfilter reload > "$BASE.reload" 2>&1; rc=$?
@@ -115,10 +115,10 @@ P
 inside systemctl reload fanfilter
 inside sh -c 'for i in $(seq 300); do cat /srv/watched/open /srv/watched/secret > /dev/null; logger -t load "entry $i"; done' &
 loadpid=$!
-for _ in $(seq 300); do kill -0 $loadpid 2>/dev/null || break; sleep 0.1; done
+for _ in $(seq $((3 * TICKS))); do kill -0 $loadpid 2>/dev/null || break; sleep 0.1; done
 check "opens and journald writes under a policy that watches the journal finish" bash -c "! kill -0 $loadpid 2>/dev/null"
 kill -9 $loadpid 2>/dev/null
-check "journald still answers" bash -c "timeout 20 nsenter -t $PID1 -m -p -r -w journalctl -n 1 --no-pager > /dev/null"
+check "journald still answers" bash -c "timeout $BOUND nsenter -t $PID1 -m -p -r -w journalctl -n 1 --no-pager > /dev/null"
 check "the agent still answers" inside cat /srv/watched/open
 
 # Watchdog: a stopped agent is killed and restarted, and the blocked opener returns.
@@ -133,9 +133,9 @@ kill -STOP "$hostmain"
 start=$(date +%s)
 inside cat /srv/watched/open > /dev/null 2>&1 &
 opener=$!
-for _ in $(seq 150); do kill -0 $opener 2>/dev/null || break; sleep 0.1; done
+for _ in $(seq $((3 * TICKS / 2))); do kill -0 $opener 2>/dev/null || break; sleep 0.1; done
 check "the opener blocked on the stopped agent returns" bash -c "! kill -0 $opener 2>/dev/null"
-for _ in $(seq 100); do
+for _ in $(seq $TICKS); do
     [ "$(inside systemctl show -p NRestarts --value fanfilter)" -ge 1 ] 2>/dev/null && \
         [ "$(inside systemctl is-active fanfilter)" = active ] && break
     sleep 0.1
@@ -155,11 +155,11 @@ l2=$!
 sleep 0.3
 inside systemctl stop fanfilter
 check "systemctl stop: inactive" test "$(inside systemctl is-active fanfilter)" = inactive
-for _ in $(seq 300); do kill -0 $l1 2>/dev/null || kill -0 $l2 2>/dev/null || break; sleep 0.1; done
+for _ in $(seq $((3 * TICKS))); do kill -0 $l1 2>/dev/null || kill -0 $l2 2>/dev/null || break; sleep 0.1; done
 check "no opener hangs after systemctl stop" bash -c "! kill -0 $l1 2>/dev/null && ! kill -0 $l2 2>/dev/null"
 kill -9 $l1 $l2 2>/dev/null
 check "the journal logged agent-stopping" journal_has 493983e6329146be90fdd36cbb8a2d62 stopping
 check "the journal has no libdispatch complaint about thread priorities" \
-    bash -c "out=\$(timeout 20 nsenter -t $PID1 -m -p -r -w journalctl -u fanfilter --no-pager) && [ -n \"\$out\" ] && ! grep -q 'Failed to set thread priority' <<< \"\$out\""
+    bash -c "out=\$(timeout $BOUND nsenter -t $PID1 -m -p -r -w journalctl -u fanfilter --no-pager) && [ -n \"\$out\" ] && ! grep -q 'Failed to set thread priority' <<< \"\$out\""
 echo "systemd-analyze security exposure: $score"
 finish

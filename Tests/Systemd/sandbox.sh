@@ -7,10 +7,15 @@
 # journal_has. SUITE names the test in finish's last line. Everything is torn
 # down on exit.
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
+# Bounds stretch by FANFILTER_TEST_TIME_SCALE (make test's qemu guests run
+# under emulation): BOUND seconds for one command inside, TICKS tenths of a
+# second of waiting per 10 s.
+SCALE=${FANFILTER_TEST_TIME_SCALE:-1}
+BOUND=$((20 * SCALE)) TICKS=$((100 * SCALE))
 passed=0 failed=0
 ok() { echo "ok   - $*"; passed=$((passed + 1)); }
 bad() { echo "FAIL - $*"; failed=$((failed + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; return 1; fi; }
 debug_hold() { if [ -n "${HOLD:-}" ]; then echo "holding: PID1=$PID1"; sleep "$HOLD"; fi; }
 finish() { debug_hold; echo "$SUITE: $passed passed, $failed failed"; [ "$failed" = 0 ]; exit $?; }
 
@@ -61,7 +66,7 @@ exec /lib/systemd/systemd --unit=fanfilter-test.target
 BOOT
 unshare --pid --mount --fork --propagation private bash "$BASE.boot" > "$BOOTLOG" 2>&1 &
 UNSHARE=$!
-for _ in $(seq 100); do
+for _ in $(seq $TICKS); do
     PID1=$(pgrep -P "$UNSHARE" -f "lib/systemd/systemd" | head -1)
     [ -n "$PID1" ] && break
     sleep 0.1
@@ -69,17 +74,17 @@ done
 [ -n "$PID1" ] || { cat "$BOOTLOG"; bad "systemd booted in the namespace"; finish; }
 ROOT=/proc/$PID1/root
 
-inside() { timeout 20 nsenter -t "$PID1" -m -p -r -w "$@"; }
+inside() { timeout $BOUND nsenter -t "$PID1" -m -p -r -w "$@"; }
 # The agent logs through a queue of its own: an entry reaches the journal a moment after
 # what it tells of. Waits (at most 10 s) until entries with MESSAGE_ID=$1 hold the text $2.
 journal_has() {
-    for _ in $(seq 100); do
+    for _ in $(seq $TICKS); do
         inside journalctl -u fanfilter --no-pager MESSAGE_ID="$1" | grep -q -- "$2" && return 0
         sleep 0.1
     done
     return 1
 }
-for _ in $(seq 100); do
+for _ in $(seq $TICKS); do
     state=$(inside systemctl is-system-running 2>/dev/null)
     case "$state" in running|degraded) break ;; esac
     sleep 0.2
