@@ -104,6 +104,7 @@ public final class Agent: Sendable {
         do {
             var watch = try Self.watch(agent, context: context, mounts: mounts, kernel: kernel)
             watch.links = Self.linkWatcher(agent, watch.watched, watch.group, cache, logger)
+            for w in watch.watched where w.device == nil { logger.warning("\(Self.missing(w.path))") }
             state = Mutex(State(watch: watch))
         } catch {
             _ = workers.stop(within: .seconds(1))
@@ -129,6 +130,11 @@ public final class Agent: Sendable {
         do {
             for (path, scope, byType) in wanted(agent, mounts) {
                 try refuseProcessFilesystems(path, mounts)
+                // A path that does not exist is watched once it does (`missing`).
+                guard deviceNumber(of: path) != nil else {
+                    watched.append(WatchedPath(path: path, scope: scope.rawValue, byType: byType))
+                    continue
+                }
                 let marked = try group.add(path, scope: scope, openExec: &openExec)
                 watched.append(WatchedPath(path: path, scope: marked.rawValue, byType: byType))
             }
@@ -138,6 +144,11 @@ public final class Agent: Sendable {
             group.close()
             throw error
         }
+    }
+
+    /// What the log says of a watched path that does not exist.
+    static func missing(_ path: [UInt8]) -> String {
+        "not watching \(printable(path)): no such file or directory; it is watched once it exists, from the next mount or unmount anywhere or the next reload"
     }
 
     private static func linkWatcher(_ agent: AgentSettings, _ watched: [WatchedPath], _ group: any KernelGroup,
@@ -317,7 +328,9 @@ public final class Agent: Sendable {
 
     /// `filesystem ext4 /dev/vda1 254:1`: what is marked for a watched path.
     public func describe(_ w: WatchedPath) -> String {
-        guard let device = w.device else { return "nothing: no filesystem mounted there" }
+        guard let device = w.device else {
+            return deviceNumber(of: w.path) == nil ? "nothing: no such file or directory" : "nothing: no filesystem mounted there"
+        }
         let mount = mounts.lookUp(device: device)
         let major = ((device >> 8) & 0xfff) | ((device >> 32) & 0xffff_f000)
         let minor = (device & 0xff) | ((device >> 12) & 0xffff_ff00)
@@ -377,6 +390,11 @@ public final class Agent: Sendable {
         var added: [WatchedPath] = []
         for (path, scope, byType) in Self.wanted(agent, mounts) {
             var w = WatchedPath(path: path, scope: scope.rawValue, byType: byType)
+            if w.device == nil, !w.mountPoint {
+                logger.warning("\(Self.missing(path))")
+                watched.append(w)
+                continue
+            }
             if let before = watch.watched.first(where: { $0.isSetting(w) }), before.mountPoint, !w.mountPoint {
                 // Its own filesystem is gone: never mark the one that holds the path in its place.
                 logger.warning("not watching \(printable(path)): the filesystem mounted there before is gone, and the one that holds the path now is not watched in its place; it is watched again when a filesystem is mounted at \(printable(path))")

@@ -214,11 +214,20 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(r.lines.last.map(String.init), "fanfilter: cannot watch /proc/self: fanfilter reads /proc and /sys to decide, so it cannot decide opens there")
     }
 
-    func testRunReportsAPathItCannotWatch() throws {
-        let p = sandbox.file("p.policy", contents: Array("watch = \(sandbox.root)/missing\n".utf8))
-        let r = Child([fanfilterPath, "run", "--policy", String(decoding: p, as: UTF8.self)], mergeStderr: true).wait()
-        XCTAssertEqual(r.status, 1)
-        XCTAssertEqual(r.lines.last.map(String.init), "fanfilter: cannot watch \(sandbox.root)/missing (filesystem mark): No such file or directory")
+    /// A watched path that does not exist does not leave the others unwatched:
+    /// the agent starts, names it, and says nothing is marked for it.
+    func testRunStartsAndNamesAWatchedPathThatDoesNotExist() throws {
+        let secret = sandbox.file("secret")
+        let text = "watch = \(sandbox.root)/missing\nwatch = \(sandbox.root)\nport_socket = none\ndeny all : path=\(sandbox.root)/secret\n"
+        let p = sandbox.file("p.policy", contents: Array(text.utf8))
+        let agent = Child([fanfilterPath, "run", "--policy", String(decoding: p, as: UTF8.self), "--log-target", "stderr"], mergeStderr: true)
+        XCTAssertTrue(agent.waitForOutput(containing: "started: "), "the agent started")
+        XCTAssertEqual(openFromChild([secret]), ["EPERM"], "the path that exists is watched")
+        kill(agent.pid, SIGTERM)
+        let r = agent.wait()
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertTrue(r.output.contains("not watching \(sandbox.root)/missing: no such file or directory; it is watched once it exists"), r.output)
+        XCTAssertTrue(r.output.contains("\(sandbox.root)/missing (nothing: no such file or directory)"), "the start line says so: \(r.output)")
     }
 }
 
