@@ -39,12 +39,13 @@ final class StressTests: XCTestCase {
         (0..<count).map { i in sandbox.file(i % 3 == 2 ? "d/\(i)" : "a/\(i)") }
     }
 
-    /// Starts `fanfilter run` on `rules` (after `watch` and the port socket); waits until it denies.
-    func startAgent(_ rules: String, name: String = "policy") -> (agent: Child, policy: String) {
+    /// Starts `fanfilter run` on `rules` (after `watch` and the port socket),
+    /// through `launcher` when given; waits until it denies.
+    func startAgent(_ rules: String, name: String = "policy", launcher: [String] = []) -> (agent: Child, policy: String) {
         let denied = sandbox.file("d/probe")
         let text = "watch = \(sandbox.root)\nport_socket = \(sandbox.root)/port\n" + rules
         let policy = String(decoding: sandbox.file(name, contents: Array(text.utf8)), as: UTF8.self)
-        let agent = Child([fanfilterPath, "run", "--policy", policy, "--log-target", "stderr"], mergeStderr: true)
+        let agent = Child(launcher + [fanfilterPath, "run", "--policy", policy, "--log-target", "stderr"], mergeStderr: true)
         XCTAssertTrue(agent.waitForOutput(containing: "started: "), "the agent started")
         XCTAssertEqual(openFromChild([denied]), ["EPERM"], "the agent denies")
         return (agent, policy)

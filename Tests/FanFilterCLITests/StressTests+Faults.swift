@@ -1,0 +1,123 @@
+import Foundation
+import Glibc
+import TestSupport
+import XCTest
+
+/// The stress scenarios of things failing around the agent: a decider that
+/// traps, a cgroup memory limit, filesystems unmounted and mounted again.
+extension StressTests {
+    /// A decider client traps (SIGABRT) mid-storm with messages unanswered:
+    /// those get on_disconnect, the asks after it on_no_client, both deny
+    /// here, so exactly the third is denied whatever the client managed; the
+    /// agent goes on answering.
+    func testADeciderThatTrapsMidStormCostsNoAnswer() throws {
+        let files = files(Self.asked.files)
+        let (agent, _) = startAgent("""
+        on_no_client = deny
+        on_disconnect = deny
+        ask perm=open all : dir=\(sandbox.root)/d/
+        """)
+        let trapAfter = Self.asked.openers * Self.asked.opens / 3 / 4
+        let decider = Child(["/usr/bin/python3", staged(PortClients.stallingDecider), sandbox.root + "/port", "0", "0", String(trapAfter)],
+                            mergeStderr: true)
+        XCTAssertTrue(decider.waitForOutput(containing: "ready"), "the decider connected")
+        let openers = storm(Self.asked, files)
+        let trapped = decider.wait(timeout: .seconds(300))
+        XCTAssertEqual(trapped.status, 128 + SIGABRT, "the decider trapped mid-storm: \(trapped.output)")
+        let tally = collect(openers)
+        let rss = peakRSS(agent)
+        let c = stop(agent, "decider trapping after \(trapAfter) replies", tally, rss: rss)
+        XCTAssertEqual(tally.eperm, Self.asked.openers * Self.asked.opens / 3, "the third denied: by the client, on_disconnect or on_no_client")
+        XCTAssertGreaterThan(c["client-gone"] ?? 0, 0, "asks were answered for the client that was gone")
+    }
+
+    /// The agent in a memory cgroup limited to what it held after a first
+    /// storm plus 256 KiB. A second storm is answered right within it (the
+    /// agent's memory does not grow with load), and the kernel allocates
+    /// every event (a permission event it cannot charge to the agent's
+    /// cgroup would be an open failing with ENOMEM). Then a reload of a
+    /// 20,000-rule policy under a third storm needs more than the limit: the
+    /// OOM killer ends the agent, and every opener still returns, allowed or
+    /// denied, none failed by the kernel.
+    func testUnderACgroupMemoryLimitEveryOpenIsAnswered() throws {
+        let cgroup = try MemoryCgroup()
+        defer { cgroup.remove() }
+        let files = files(Self.storm.files)
+        let rules = "workers = 2\ndeny perm=open all : dir=\(sandbox.root)/d/\n"
+        let (agent, policy) = startAgent(rules, launcher: cgroup.launcher)
+        let warm = collect(storm(Self.storm, files))
+        XCTAssertEqual(warm.other, 0)
+        let limit = cgroup.usage + 256 << 10
+        XCTAssertTrue(cgroup.limit(limit), "the limit is set")
+        let within = collect(storm(Self.storm, files))
+        XCTAssertEqual(within.eperm, Self.storm.openers * Self.storm.opens / 3, "every third open denied")
+        XCTAssertEqual(within.other + within.hangs, 0, "every open answered by the agent")
+        XCTAssertEqual(cgroup.oomKills, 0, "nothing OOM-killed while the load alone ran")
+        let hitsWithin = cgroup.limitHits
+
+        var big = "watch = \(sandbox.root)\nport_socket = \(sandbox.root)/port\n" + rules
+        for i in 0..<20_000 { big += "deny perm=open uid=\(100_000 + i) : path=\(sandbox.root)/x\(i)\n" }
+        FileManager.default.createFile(atPath: policy + ".new", contents: Data(big.utf8))
+        rename(policy + ".new", policy)
+        let openers = storm(Self.storm, files)
+        kill(agent.pid, SIGHUP)
+        let ended = agent.wait(timeout: ContinuousClock.now - agent.started + .seconds(60))
+        let after = collect(openers)
+        XCTAssertFalse(ended.hung, "the agent outgrew its limit and was ended")
+        XCTAssertEqual(ended.status, 128 + SIGKILL, "by the OOM killer")
+        XCTAssertEqual(cgroup.oomKills, 1)
+        XCTAssertEqual(after.hangs, 0, "every opener returned")
+        XCTAssertEqual(after.other, 0, "no open failed: the kernel allows what waited for a killed agent")
+        XCTAssertEqual(after.ok + after.eperm, Self.storm.openers * Self.storm.opens)
+        print("stress: memory limit \(limit >> 10) KiB: storm within it: opens \(within.ok + within.eperm + within.other), "
+              + "allowed \(within.ok), denied \(within.eperm), other \(within.other), hangs \(within.hangs), limit reached \(hitsWithin) times, "
+              + "OOM kills 0; 20,000-rule reload: OOM kills \(cgroup.oomKills), then opens \(after.ok + after.eperm + after.other), "
+              + "allowed \(after.ok), denied \(after.eperm) (denied only while the agent lived), other \(after.other), hangs \(after.hangs)")
+    }
+
+    /// The watched tmpfs at m is unmounted and another mounted there, over and
+    /// over, during a storm on the sandbox's files: the storm is answered
+    /// right, and each new tmpfs is watched (its denied file denied) within
+    /// 10 s of its mount. A watched path missing at start is watched once a
+    /// filesystem is mounted there.
+    func testMountChurnMidStormLosesNoAnswer() throws {
+        let point = sandbox.root + "/m", later = sandbox.root + "/later"
+        XCTAssertEqual(mkdir(point, 0o755), 0)
+        XCTAssertEqual(mount("tmpfs", point, "tmpfs", 0, "size=4m"), 0)
+        let files = files(Self.storm.files)
+        let (agent, _) = startAgent("""
+        watch = \(point)
+        watch = \(later)
+        deny perm=open all : dir=\(sandbox.root)/d/
+        deny perm=open all : path=\(point)/secret,\(later)/secret
+        """)
+        XCTAssertTrue(agent.waitForOutput(containing: "not watching \(later): no such file or directory"), "the missing path is named")
+        // The denied file, made under another name: its own open for writing would be denied.
+        func placeSecret(in folder: String) -> [UInt8] {
+            let made = sandbox.file(folder + "/secret.new")
+            let secret = sandbox.path(folder + "/secret")
+            XCTAssertEqual(rename(String(decoding: made, as: UTF8.self), String(decoding: secret, as: UTF8.self)), 0)
+            return secret
+        }
+        let openers = storm(Self.storm, files)
+        let rounds = Self.full ? 100 : 10
+        var rewatched = 0
+        for _ in 0..<rounds {
+            XCTAssertEqual(umount2(point, Int32(MNT_DETACH)), 0)
+            XCTAssertEqual(mount("tmpfs", point, "tmpfs", 0, "size=4m"), 0)
+            let secret = placeSecret(in: "m")
+            if eventually(timeout: .seconds(10), every: .milliseconds(20), { openFromChild([secret]) == ["EPERM"] }) { rewatched += 1 }
+        }
+        XCTAssertEqual(rewatched, rounds, "each new tmpfs at m was watched")
+        XCTAssertEqual(mkdir(later, 0o755), 0)
+        XCTAssertEqual(mount("tmpfs", later, "tmpfs", 0, "size=4m"), 0)
+        let laterSecret = placeSecret(in: "later")
+        XCTAssertTrue(eventually(timeout: .seconds(10), every: .milliseconds(20)) { openFromChild([laterSecret]) == ["EPERM"] },
+                      "the path missing at start is watched once mounted")
+        let tally = collect(openers)
+        XCTAssertEqual(tally.eperm, Self.storm.openers * Self.storm.opens / 3, "every third open denied")
+        stop(agent, "mount churn (\(rounds) remounts)", tally, rss: peakRSS(agent))
+        umount2(point, Int32(MNT_DETACH))
+        umount2(later, Int32(MNT_DETACH))
+    }
+}
