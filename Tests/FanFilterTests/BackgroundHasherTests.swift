@@ -102,6 +102,9 @@ final class BackgroundHasherTests: KernelTestCase {
     /// allowed binary waiting past reply_timeout, and it was denied (3 of 3
     /// runs). The thread now takes turns between users, a slice each.
     func testOneUsersFloodOfLargeFilesNeverKeepsAnotherUsersSmallFileWaiting() throws {
+        // The turns are the agent's own scheduling, the same on every kernel; what the test holds
+        // them to is hashing speed against reply_timeout, which software emulation is far from.
+        guard testTimeScale == 1 else { throw XCTSkip("hashing under emulation is too slow for reply_timeout: runs on real CPUs only") }
         let flood = sandbox.path("flood")
         XCTAssertEqual(mkdir(printable(flood), 0o755), 0)
         XCTAssertEqual(chown(printable(flood), 1000, 1000), 0)

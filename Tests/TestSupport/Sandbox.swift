@@ -24,7 +24,16 @@ public final class Sandbox {
         mounted = false
     }
 
-    public init() throws {
+    /// What a mounted sandbox is: a tmpfs, or an ext4 image on a tmpfs,
+    /// loop-mounted over it (for what a kernel refuses on tmpfs).
+    public enum Filesystem { case tmpfs, ext4Image }
+
+    /// The filesystems mounted on `root`, one over the other.
+    private var layers = 0
+
+    public convenience init() throws { try self.init(filesystem: .tmpfs) }
+
+    public init(filesystem: Filesystem) throws {
         mounted = true
         guard getuid() == 0 else { throw XCTSkip("kernel tests need root: run `sudo make test`") }
         var template = Array("/tmp/fanfilter-test.XXXXXX".utf8CString)
@@ -35,11 +44,23 @@ public final class Sandbox {
             rmdir(root)
             throw XCTSkip("cannot mount a tmpfs (errno \(e)): kernel tests need root")
         }
+        layers = 1
+        guard filesystem == .ext4Image else { return }
+        let image = root + "/.ext4.img"
+        for step in [["/usr/bin/truncate", "-s", "64M", image], ["/usr/sbin/mkfs.ext4", "-q", image],
+                     ["/bin/mount", "-o", "loop", image, root]] {
+            let r = Child(step, mergeStderr: true).wait(timeout: .seconds(30))
+            guard r.status == 0 else {
+                remove()
+                throw SandboxError(what: "\(step.joined(separator: " ")) failed: \(r.output)")
+            }
+        }
+        layers = 2
     }
 
     public func remove() {
         if mounted {
-            umount2(root, Int32(MNT_DETACH))
+            for _ in 0..<layers { umount2(root, Int32(MNT_DETACH)) }
             rmdir(root)
         } else {
             // rm copes with names that are not UTF-8 and paths near PATH_MAX.
