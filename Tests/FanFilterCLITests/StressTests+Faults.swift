@@ -4,7 +4,8 @@ import TestSupport
 import XCTest
 
 /// The stress scenarios of things failing around the agent: a decider that
-/// traps, a cgroup memory limit, filesystems unmounted and mounted again.
+/// traps, a cgroup memory limit, filesystems unmounted and mounted again,
+/// the agent's own files watched while journald rotates.
 extension StressTests {
     /// A decider client traps (SIGABRT) mid-storm with messages unanswered:
     /// those get on_disconnect, the asks after it on_no_client, both deny
@@ -119,5 +120,16 @@ extension StressTests {
         stop(agent, "mount churn (\(rounds) remounts)", tally, rss: peakRSS(agent))
         umount2(point, Int32(MNT_DETACH))
         umount2(later, Int32(MNT_DETACH))
+    }
+
+    /// The service under a real systemd (Tests/Systemd/own-files.sh), with a
+    /// policy that watches the filesystems holding its binary, policy, trust
+    /// database and the journal, under load while journald rotates and
+    /// restarts and the policy reloads: no self-deadlock, one response per
+    /// event.
+    func testItsOwnFilesWatchedWhileJournaldRotatesNeverDeadlock() throws {
+        guard access("/lib/systemd/systemd", X_OK) == 0 else { throw XCTSkip("needs systemd installed (apt-get install systemd)") }
+        let r = runTestScript("Systemd/own-files.sh", [fanfilterPath, Self.full ? "3000" : "300"], timeout: .seconds(600))
+        XCTAssertTrue(r.output.contains(", 0 failed"), r.output)
     }
 }
