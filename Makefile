@@ -77,15 +77,16 @@ test: deps-test
 KERNELS ?= bullseye bookworm trixie
 kernel-subset:
 	@for k in $(KERNELS); do \
-		bash tools/kernel-vm.sh --kernel $$k --timeout 900 -- env FANFILTER_TEST_TIME_SCALE=4 bash tools/kernel-tests.sh subset $(BUILD_DIR) > .build/kernel-$$k.log 2>&1; \
+		bash tools/kernel-vm.sh --kernel $$k --timeout 900 -- env FANFILTER_TEST_TIME_SCALE=4 FANFILTER_TEST_AUDITD=1 bash tools/kernel-tests.sh subset $(BUILD_DIR) > .build/kernel-$$k.log 2>&1; \
 		status=$$?; grep -E '^kernel-(vm|tests):|Test Case .*(failed|skipped)|error:|Executed [0-9]+ tests' .build/kernel-$$k.log | tail -12; \
 		[ $$status -eq 0 ] || { echo "kernel-subset: $$k failed (status $$status; .build/kernel-$$k.log)"; exit 1; }; \
-		bash tools/ran-tests.sh 7 .build/kernel-$$k.log || exit 1; \
+		bash tools/ran-tests.sh 8 .build/kernel-$$k.log || exit 1; \
 	done
 
 # The stress scenarios at full size (make test runs them small): storms of
 # 8 and 64 openers, a client deciding a share with and without stalls, a
-# reload storm, SIGSTOP, SIGTERM and SIGKILL mid-storm; each prints its counts.
+# decider that traps, a reload storm, SIGSTOP, SIGTERM and SIGKILL mid-storm,
+# a cgroup memory limit, mount churn, the hostile corpora; each prints its counts.
 stress: deps-test
 	$(SWIFT) build --build-tests
 	FANFILTER_STRESS=full unshare --mount --propagation private $(SWIFT) test --skip-build --disable-swift-testing \
@@ -95,7 +96,7 @@ kernels: deps-test
 	$(SWIFT) build --build-tests
 	@for k in host $(KERNELS); do \
 		if [ $$k = host ]; then bash tools/kernel-tests.sh all $(BUILD_DIR) > .build/kernel-$$k.log 2>&1; \
-		else bash tools/kernel-vm.sh --kernel $$k --timeout 5400 -- env FANFILTER_TEST_TIME_SCALE=4 bash tools/kernel-tests.sh all $(BUILD_DIR) > .build/kernel-$$k.log 2>&1; fi; \
+		else bash tools/kernel-vm.sh --kernel $$k --timeout 5400 -- env FANFILTER_TEST_TIME_SCALE=4 FANFILTER_TEST_AUDITD=1 bash tools/kernel-tests.sh all $(BUILD_DIR) > .build/kernel-$$k.log 2>&1; fi; \
 		echo "$$k: status $$?"; grep -E '^kernel-tests:|Test Case .*(failed|skipped)|Executed [0-9]+ tests' .build/kernel-$$k.log | tail -40; \
 	done
 

@@ -74,6 +74,7 @@ if [ "$purpose" = test ]; then
     [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || need busybox-static "the kernel tests' virtual machines start from a static busybox"
     has depmod || need kmod "lists the modules the kernel tests' virtual machines load"
     has xz || need xz-utils "unpacks Debian 13's compressed kernel modules for its virtual machine"
+    has auditd && has ausearch || need auditd "the audit test runs auditd in make test's virtual machines and reads the agent's FANOTIFY records back with ausearch (its service is never started or enabled)"
     [ -x /usr/sbin/clamd ] || need clamav-daemon "a real clamd behind the port in the Examples/clamd test (its services are never started or enabled; no signatures are downloaded)"
 fi
 
@@ -119,6 +120,7 @@ for p in "${missing[@]}"; do
     prometheus-node-exporter) services="prometheus-node-exporter" ;;
     clamav-daemon) services="clamav-daemon.socket clamav-daemon clamav-freshclam" ;;
     fapolicyd) services="fapolicyd" ;;
+    auditd) services="auditd" ;;
     *) continue ;;
     esac
     systemctl disable --now $services >/dev/null 2>&1 || true

@@ -10,14 +10,15 @@
 # the agent does without the others. Then `subset` runs the exactly-once
 # checks make test runs on every kernel (start, deny and allow an open, deny
 # an execution, a timeout, an overload, a reload, a clean stop under load)
-# and the runtime linker named as the command (pattern=ld_so);
+# the runtime linker named as the command (pattern=ld_so), and the kernel's
+# audit records of `_audit` decisions (with FANFILTER_TEST_AUDITD=1: auditd runs);
 # `all` runs every test, those that need root included. Exits with XCTest's
 # status (125 when the agent did not start).
 set -u
 [ $# -eq 2 ] || { echo "usage: tools/kernel-tests.sh subset|all BUILD_DIR" >&2; exit 2; }
 mode=$1 build=$2
 case "$mode" in
-    subset) filter=FanFilterTests.AllowListingKernelTests/testTheRuntimeLinkerNamedAsTheCommandLDPreloadAndLDAudit,FanFilterTests.AgentKernelTests/testDeniedOpenFailsWithEPERMAndAllowedOpenSucceeds,FanFilterTests.AgentKernelTests/testDeniedExecutionFails,FanFilterTests.ClientDecisionTests/testALateClientGetsOnTimeoutNamedInTheLog,FanFilterTests.ClientDecisionTests/testOneUsersFloodLeavesRoomForTheOthersEvents,FanFilterCLITests.ReloadCommandTests/testSIGHUPReloadsAndABrokenPolicyKeepsTheRunningOne,FanFilterCLITests.RunCommandTests/testSIGTERMUnderLoadAnswersEveryEventAndExitsZero ;;
+    subset) filter=FanFilterTests.AllowListingKernelTests/testTheRuntimeLinkerNamedAsTheCommandLDPreloadAndLDAudit,FanFilterTests.AgentKernelTests/testDeniedOpenFailsWithEPERMAndAllowedOpenSucceeds,FanFilterTests.AgentKernelTests/testDeniedExecutionFails,FanFilterTests.ClientDecisionTests/testALateClientGetsOnTimeoutNamedInTheLog,FanFilterTests.ClientDecisionTests/testOneUsersFloodLeavesRoomForTheOthersEvents,FanFilterCLITests.ReloadCommandTests/testSIGHUPReloadsAndABrokenPolicyKeepsTheRunningOne,FanFilterCLITests.RunCommandTests/testSIGTERMUnderLoadAnswersEveryEventAndExitsZero,FanFilterTests.AuditRecordTests ;;
     all) filter= ;;
     *) echo "kernel-tests: unknown mode '$mode' (subset or all)" >&2; exit 2 ;;
 esac
