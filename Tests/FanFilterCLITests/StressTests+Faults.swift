@@ -43,15 +43,16 @@ extension StressTests {
     func testUnderACgroupMemoryLimitEveryOpenIsAnswered() throws {
         let cgroup = try MemoryCgroup()
         defer { cgroup.remove() }
-        let files = files(Self.storm.files)
+        let load = Self.asked
+        let files = files(load.files)
         let rules = "workers = 2\ndeny perm=open all : dir=\(sandbox.root)/d/\n"
         let (agent, policy) = startAgent(rules, launcher: cgroup.launcher)
-        let warm = collect(storm(Self.storm, files))
+        let warm = collect(storm(load, files))
         XCTAssertEqual(warm.other, 0)
         let limit = cgroup.usage + 256 << 10
         XCTAssertTrue(cgroup.limit(limit), "the limit is set")
-        let within = collect(storm(Self.storm, files))
-        XCTAssertEqual(within.eperm, Self.storm.openers * Self.storm.opens / 3, "every third open denied")
+        let within = collect(storm(load, files))
+        XCTAssertEqual(within.eperm, load.openers * load.opens / 3, "every third open denied")
         XCTAssertEqual(within.other + within.hangs, 0, "every open answered by the agent")
         XCTAssertEqual(cgroup.oomKills, 0, "nothing OOM-killed while the load alone ran")
         let hitsWithin = cgroup.limitHits
@@ -60,7 +61,7 @@ extension StressTests {
         for i in 0..<20_000 { big += "deny perm=open uid=\(100_000 + i) : path=\(sandbox.root)/x\(i)\n" }
         FileManager.default.createFile(atPath: policy + ".new", contents: Data(big.utf8))
         rename(policy + ".new", policy)
-        let openers = storm(Self.storm, files)
+        let openers = storm(load, files)
         kill(agent.pid, SIGHUP)
         let ended = agent.wait(timeout: ContinuousClock.now - agent.started + .seconds(60))
         let after = collect(openers)
@@ -69,7 +70,7 @@ extension StressTests {
         XCTAssertEqual(cgroup.oomKills, 1)
         XCTAssertEqual(after.hangs, 0, "every opener returned")
         XCTAssertEqual(after.other, 0, "no open failed: the kernel allows what waited for a killed agent")
-        XCTAssertEqual(after.ok + after.eperm, Self.storm.openers * Self.storm.opens)
+        XCTAssertEqual(after.ok + after.eperm, load.openers * load.opens)
         print("stress: memory limit \(limit >> 10) KiB: storm within it: opens \(within.ok + within.eperm + within.other), "
               + "allowed \(within.ok), denied \(within.eperm), other \(within.other), hangs \(within.hangs), limit reached \(hitsWithin) times, "
               + "OOM kills 0; 20,000-rule reload: OOM kills \(cgroup.oomKills), then opens \(after.ok + after.eperm + after.other), "

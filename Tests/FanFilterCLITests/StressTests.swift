@@ -262,10 +262,10 @@ extension StressTests {
         let corpus = try FileManager.default.contentsOfDirectory(atPath: Self.fuzzFolder + "/corpus").sorted().map { name in
             Self.rulesOnly((try? String(contentsOfFile: Self.fuzzFolder + "/corpus/" + name, encoding: .utf8)) ?? "")
         }
-        let load = Load(openers: 4, opens: Self.full ? 150_000 : 15_000, files: 300)
+        let load = Load(openers: 4, opens: Self.full ? 75_000 : 15_000, files: 300)
         let openers = storm(load, files)
         let frames = Child(["/usr/bin/python3", staged(PortClients.hostileFrames), sandbox.root + "/port",
-                            Self.fuzzFolder + "/port-corpus", Self.full ? "20" : "3", "7"], mergeStderr: true)
+                            Self.fuzzFolder + "/port-corpus", Self.full ? "10" : "3", "7"], mergeStderr: true)
         var generator = SystemRandomNumberGenerator()
         var reloads = 0
         for round in 0..<(Self.full ? 200 : 20) {

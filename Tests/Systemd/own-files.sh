@@ -47,21 +47,21 @@ for n in 1 2 3 4; do
     inside sh -c "for i in \$(seq $ROUNDS); do cat /srv/open > /dev/null; cat /srv/denied/secret > /dev/null 2>&1; logger -t load$n \"entry \$i\"; done" &
     loads+=($!)
 done
-# Meanwhile journald rotates, is restarted (its binary is executed from the
-# watched root), and the agent reloads its policy from it.
-for i in $(seq 10); do
-    inside journalctl --rotate > /dev/null 2>&1
-    [ "$i" = 5 ] && inside systemctl restart systemd-journald
-    inside systemctl reload fanfilter
-    sleep 0.2
-done
-for _ in $(seq $((12 * TICKS))); do
+# While they run, journald rotates its files every half second and is
+# restarted every fifth time (its binary executed from the watched root),
+# and the agent reloads its policy from it every third.
+rotations=0 restarts=0 reloads=0 running=1
+for _ in $(seq $((12 * TICKS / 5))); do
     running=0
     for p in "${loads[@]}"; do kill -0 "$p" 2>/dev/null && running=1; done
     [ $running = 0 ] && break
-    sleep 0.1
+    inside journalctl --rotate > /dev/null 2>&1 && rotations=$((rotations + 1))
+    if [ $((rotations % 5)) = 0 ]; then inside systemctl restart systemd-journald && restarts=$((restarts + 1)); fi
+    if [ $((rotations % 3)) = 0 ]; then inside systemctl reload fanfilter && reloads=$((reloads + 1)); fi
+    sleep 0.5
 done
-check "every load finished: no self-deadlock" test $running = 0
+check "every load finished: no self-deadlock ($rotations rotations, $restarts journald restarts, $reloads reloads)" test $running = 0
+check "journald rotated and restarted, and the policy reloaded, while the loads ran" test $restarts -gt 0 -a $reloads -gt 0
 kill -9 "${loads[@]}" 2>/dev/null
 check "journald still answers" bash -c "timeout $BOUND nsenter -t $PID1 -m -p -r -w journalctl -n 1 --no-pager > /dev/null"
 check "fanfilter status answers" bash -c "timeout $BOUND nsenter -t $PID1 -m -p -r -w /usr/local/sbin/fanfilter status > /dev/null"
@@ -78,5 +78,5 @@ kdenied=$(sed -n 's/.* kernel-denied=\([0-9]*\).*/\1/p' <<< "$summary")
 check "one response per event ($events events, $responses responses)" test -n "$events" -a "$events" = "$responses"
 check "the kernel denied nothing behind the agent's back (kernel-denied=$kdenied)" test "$kdenied" = 0
 denials=$(inside journalctl -u fanfilter --no-pager -o cat MESSAGE_ID=5ff9ce5337e04d65a849e0eb560f125b | grep -c '^deny open /srv/denied/secret')
-echo "stress: own files: rounds $((4 * ROUNDS)), events $events, responses $responses, kernel-denied $kdenied, denials in the journal $denials, journal files rotated $rotated, journald restarts 2, policy reloads 10"
+echo "stress: own files: rounds $((4 * ROUNDS)), events $events, responses $responses, kernel-denied $kdenied, denials in the journal $denials, rotations $rotations ($rotated rotated files kept), journald restarts $restarts, policy reloads $reloads"
 finish
