@@ -404,6 +404,7 @@ public final class Agent: Sendable {
                 continue
             }
             do {
+                try refuseProcessFilesystems(path, mounts)
                 let marked = try watch.group.add(path, scope: scope, openExec: &openExec)
                 w.scope = marked.rawValue
                 watched.append(w)

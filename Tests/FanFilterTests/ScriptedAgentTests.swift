@@ -242,11 +242,16 @@ final class ScriptedAgentTests: ScriptedTestCase {
                        "each mode's new group is marked")
 
         let before = kernel.marks
-        XCTAssertThrowsError(try agent.reload(try policy("watch = \(other.root)/missing\nallow all : all", in: sandbox)))
+        XCTAssertThrowsError(try agent.reload(try policy("watch = /proc/self\nallow all : all", in: sandbox)),
+                             "the agent reads /proc to decide: a reload may not watch it either")
         XCTAssertEqual(kernel.marks, before, "a reload that fails changes no mark")
         XCTAssertEqual(answers([there]), [.deny], "and keeps the running policy")
+
+        _ = try agent.reload(try policy("watch = \(other.root)\nwatch = \(other.root)/missing\ndeny all : all", in: sandbox))
+        XCTAssertEqual(kernel.marks, before + ["add filesystem \(other.root)"], "a path that does not exist is not marked, and the reload holds")
+        XCTAssertEqual(agent.watched.map { $0.device == nil }, [false, true])
         stop(agent)
-        XCTAssertEqual(agent.counters[.reloads], 3)
+        XCTAssertEqual(agent.counters[.reloads], 4)
     }
 
     /// Reloads while three processes open files as fast as they are answered:
