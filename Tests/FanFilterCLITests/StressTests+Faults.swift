@@ -32,6 +32,36 @@ extension StressTests {
         XCTAssertGreaterThan(c["client-gone"] ?? 0, 0, "asks were answered for the client that was gone")
     }
 
+    /// A full queue: room for 4 events for 8 openers, the denied third asked
+    /// of a client that stalls 300 ms on 5 % of them. What finds the queue
+    /// full is answered `on_overload` (allow) at once, counted; every ask
+    /// was denied by the client, timed out, or overloaded.
+    func testAFullQueueIsAnsweredAtOnceAndCounted() throws {
+        let load = Self.full ? Load(openers: 8, opens: 30_000, files: 3_000) : Load(openers: 8, opens: 1_500, files: 150)
+        let files = files(load.files)
+        let (agent, _) = startAgent("""
+        queue_size = 4
+        queue_per_user = 0
+        reply_timeout = 100ms
+        on_no_client = deny
+        ask perm=open all : dir=\(sandbox.root)/d/
+        """)
+        let decider = Child(["/usr/bin/python3", staged(PortClients.stallingDecider), sandbox.root + "/port", "0.05", "300"],
+                            mergeStderr: true)
+        XCTAssertTrue(decider.waitForOutput(containing: "ready"), "the decider connected")
+        let tally = collect(storm(load, files))
+        let rss = peakRSS(agent)
+        let c = stop(agent, "a full queue (queue_size 4, 8 openers, the client stalling on 5 %)", tally, rss: rss)
+        kill(decider.pid, SIGKILL)
+        _ = decider.wait()
+        let third = UInt64(load.openers * load.opens / 3)
+        let (timedOut, overloaded) = (c["timed-out"] ?? 0, c["overloaded"] ?? 0)
+        XCTAssertGreaterThan(overloaded, 0, "the queue was full")
+        XCTAssertLessThanOrEqual(UInt64(tally.eperm) + timedOut, third, "only asks were denied or timed out")
+        XCTAssertGreaterThanOrEqual(UInt64(tally.eperm) + timedOut + overloaded, third,
+                                    "every ask was denied by the client, timed out, or overloaded")
+    }
+
     /// The agent in a memory cgroup limited to what it held after a first
     /// storm plus 256 KiB. A second storm is answered right within it (the
     /// agent's memory does not grow with load), and the kernel allocates

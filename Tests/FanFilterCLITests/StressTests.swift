@@ -29,7 +29,7 @@ final class StressTests: XCTestCase {
     }
 
     static let storm = full ? Load(openers: 8, opens: 100_002, files: 10_002) : Load(openers: 4, opens: 6_000, files: 300)
-    static let crowd = full ? Load(openers: 64, opens: 15_000, files: 10_002) : Load(openers: 16, opens: 1_500, files: 300)
+    static let crowd = full ? Load(openers: 64, opens: 12_000, files: 10_002) : Load(openers: 16, opens: 1_500, files: 300)
     static let asked = full ? Load(openers: 8, opens: 30_000, files: 3_000) : Load(openers: 4, opens: 1_500, files: 150)
     static let opener = [UInt8](openerPath.utf8)
 
