@@ -71,7 +71,8 @@ final class ClientDecisionTests: KernelTestCase {
 
     func testAClientKilledWithMessagesInHandHasThemAnsweredAtOnce() throws {
         let files = (0..<50).map { sandbox.file("data/\($0)") }
-        let agent = try start("reply_timeout = 10s\non_disconnect = deny\ncache = off\nask perm=open all : dir=$ROOT/data/\n")
+        // Under emulation (testTimeScale) the timeout and the bound below stretch alike.
+        let agent = try start("reply_timeout = \(10 * testTimeScale)s\non_disconnect = deny\ncache = off\nask perm=open all : dir=$ROOT/data/\n")
         let holder = Child([Self.runner, socketPath, "hello:decider:holder", "prime:100", "gets:50", "sleep:60000"], mergeStderr: true)
         XCTAssertTrue(holder.waitForOutput(containing: "primed 100"))
         let openers = files.map { Child([Array(openerPath.utf8), Array("open".utf8), $0]) }
@@ -84,7 +85,7 @@ final class ClientDecisionTests: KernelTestCase {
             XCTAssertFalse(r.hung)
             XCTAssertEqual(r.lines, ["EPERM"], "on_disconnect = deny")
         }
-        XCTAssertLessThan(ContinuousClock.now - killed, .seconds(5), "answered at the disconnect, not at reply_timeout")
+        XCTAssertLessThan(ContinuousClock.now - killed, .seconds(5).scaledForTests, "answered at the disconnect, not at reply_timeout")
         _ = holder.wait()
         stop(agent)
     }
@@ -114,7 +115,7 @@ final class ClientDecisionTests: KernelTestCase {
         XCTAssertTrue(eventually { notices.load(ordering: .relaxed) > 1000 }, "the flood is under way")
         let started = ContinuousClock.now
         XCTAssertEqual(openFromChild(files), Array(repeating: "ok", count: 200), "each decided by the scanner, none by on_timeout")
-        XCTAssertLessThan(ContinuousClock.now - started, .seconds(20))
+        XCTAssertLessThan(ContinuousClock.now - started, .seconds(20).scaledForTests)
         XCTAssertGreaterThan(notices.load(ordering: .relaxed), 2000)
         XCTAssertEqual(server.clients.filter { $0.name == "chatty" }.count, 1, "a client that reads its notices is not ended")
         chatty.shutdown()
@@ -211,12 +212,12 @@ final class ClientDecisionTests: KernelTestCase {
 
     func testADecidersOwnOpensAreNeverSentToItself() throws {
         let file = sandbox.file("data/own")
-        let agent = try start("reply_timeout = 2s\non_timeout = deny\nask perm=open all : dir=$ROOT/data/\n")
+        let agent = try start("reply_timeout = \(2 * testTimeScale)s\non_timeout = deny\nask perm=open all : dir=$ROOT/data/\n")
         for client in [[Self.runner], ["/usr/bin/python3", PortClientsPath.conformance]] {
             let r = Child(client + [socketPath, "hello:decider:self", "prime:1", "open:\(String(decoding: file, as: UTF8.self))"], mergeStderr: true)
                 .wait(timeout: .seconds(20))
             XCTAssertEqual(r.lines.last.map(String.init), "open ok", "\(client[0]): \(r.output)")
-            XCTAssertLessThan(r.elapsed, .seconds(2), "not after reply_timeout")
+            XCTAssertLessThan(r.elapsed, .seconds(2).scaledForTests, "not after reply_timeout")
         }
         stop(agent)
     }
