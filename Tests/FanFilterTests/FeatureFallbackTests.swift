@@ -12,6 +12,9 @@ import XCTest
 /// make kernels. Without FAN_REPORT_FD_ERROR and with few descriptors:
 /// RunCommandTests.testALowFileLimitIsRaisedAndWhatTheKernelDeniesIsCounted.)
 final class FeatureFallbackTests: KernelTestCase {
+    /// The feature sets with evictable marks expect ignore marks, which need renames followed.
+    override var sandboxNeedsRenameReports: Bool { true }
+
     /// The features each older kernel lacks, by what the agent withholds.
     static let kernels: [(name: String, withheld: String, pidfd: Bool, ignoreMarks: FanotifyFeatures.IgnoreMarks)] = [
         ("RHEL 9 (5.14)", "pidfd,fd-error,evictable-marks,fan-mark-ignore", false, .none),

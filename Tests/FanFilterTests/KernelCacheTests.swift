@@ -8,17 +8,9 @@ import XCTest
 /// cache = kernel: ignore marks after allows that depend on the file alone,
 /// and the agent's own cache for the rest; cache = user: the agent's own cache.
 final class KernelCacheTests: KernelTestCase {
-    /// The sandbox is a tmpfs where this kernel reports renames on it, else
-    /// an ext4 image: the agent places ignore marks only where renames are
-    /// followed, and Debian 11's 5.10 refuses the rename watcher's mark on
-    /// tmpfs (FeatureFallbackTests covers a filesystem without it).
-    override func setUpWithError() throws {
-        try super.setUpWithError()
-        guard !renamesAreReported(onFilesystemOf: sandbox.root) else { return }
-        sandbox.remove()
-        sandbox = try Sandbox(filesystem: .ext4Image)
-        XCTAssertTrue(renamesAreReported(onFilesystemOf: sandbox.root), "ext4 takes the rename watcher's mark")
-    }
+    /// Ignore marks need renames followed (FeatureFallbackTests covers a
+    /// filesystem without it).
+    override var sandboxNeedsRenameReports: Bool { true }
 
     func testAnAllowForEveryProcessIsCachedUntilTheFileChanges() throws {
         let file = sandbox.file("hot")

@@ -23,7 +23,9 @@ final class ScriptedAgentTests: ScriptedTestCase {
     /// An agent watching the folder, its policy naming the folder `$DIR`.
     private func agent(_ text: String, clock: any MonotonicClock = SystemClock(),
                        decide: (@Sendable (AccessRequest) -> Decision)? = nil) throws -> Agent {
-        try startAgent("watch = $ROOT\n" + text.replacingOccurrences(of: "$DIR", with: "$ROOT"), clock: clock, decide: decide)
+        // Under emulation a decision may outlast the default 250 ms: a test that sets no timeout gets it stretched.
+        let timeout = testTimeScale > 1 && !text.contains("reply_timeout") ? "reply_timeout = \(250 * testTimeScale)ms\n" : ""
+        return try startAgent("watch = $ROOT\n" + timeout + text.replacingOccurrences(of: "$DIR", with: "$ROOT"), clock: clock, decide: decide)
     }
 
     func testEveryEventIsAnsweredOnceByThePolicy() throws {
