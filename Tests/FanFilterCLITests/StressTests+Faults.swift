@@ -62,6 +62,28 @@ extension StressTests {
                                     "every ask was denied by the client, timed out, or overloaded")
     }
 
+    /// Every catchable signal but those that stop it (TERM, INT, QUIT), 20
+    /// times each during a storm with no cache: none ends or stops the agent
+    /// (HUP reloads the same policy), and every open is answered right.
+    func testEveryOtherCatchableSignalMidStormChangesNoAnswer() throws {
+        let load = Load(openers: 4, opens: Self.full ? 60_000 : 6_000, files: 300)
+        let files = files(load.files)
+        let (agent, _) = startAgent("cache = off\ndeny perm=open all : dir=\(sandbox.root)/d/\n")
+        let openers = storm(load, files)
+        let rtmin = __libc_current_sigrtmin(), rtmax = __libc_current_sigrtmax()
+        let signals = [SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGPIPE, SIGCHLD, SIGCONT, SIGTSTP, SIGTTIN, SIGTTOU, SIGURG, SIGXCPU,
+                       SIGXFSZ, SIGVTALRM, SIGPROF, SIGWINCH, SIGIO, SIGPWR, SIGSTKFLT] + Array(rtmin...rtmax)
+        var sent = 0
+        for _ in 0..<20 {
+            for signal in signals where kill(agent.pid, signal) == 0 { sent += 1 }
+            usleep(20_000)  // spread over the storm, not to synchronise
+        }
+        let tally = collect(openers)
+        XCTAssertEqual(tally.eperm, load.openers * load.opens / 3, "every third open denied")
+        let c = stop(agent, "every other catchable signal mid-storm (\(signals.count) signals, \(sent) sent)", tally, rss: peakRSS(agent))
+        XCTAssertGreaterThan(c["reloads"] ?? 0, 0, "SIGHUP reloaded")
+    }
+
     /// The agent in a memory cgroup limited to what it held after a first
     /// storm plus 256 KiB. A second storm is answered right within it (the
     /// agent's memory does not grow with load), and the kernel allocates
