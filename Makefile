@@ -85,8 +85,9 @@ kernel-subset:
 
 # The stress scenarios at full size (make test runs them small): storms of
 # 8 and 64 openers, a client deciding a share with and without stalls, a
-# decider that traps, a reload storm, SIGSTOP, SIGTERM and SIGKILL mid-storm,
-# a cgroup memory limit, mount churn, the hostile corpora; each prints its counts.
+# decider that traps, a full queue, a reload storm, SIGSTOP, SIGTERM, SIGKILL
+# and every other signal mid-storm, a cgroup memory limit, mount churn, its own
+# files watched while journald rotates, the hostile corpora; each prints its counts.
 stress: deps-test
 	$(SWIFT) build --build-tests
 	FANFILTER_STRESS=full unshare --mount --propagation private $(SWIFT) test --skip-build --disable-swift-testing \
