@@ -68,10 +68,13 @@ R
 { cat "$WORK/rules.d/05-subjects.rules"
 fapolicyd_sample_rules "$WORK/rules.d" 10-languages 20-dracut 21-updaters 30-patterns 40-bad-elf 41-shared-obj \
     43-known-elf 71-known-python 72-shell 73-known-perl 90-deny-execute 91-deny-lang 95-allow-open; } > "$F/compiled.rules"
+# The decisions are compared, not their speed: a second to decide (stretched
+# under emulation by FANFILTER_TEST_TIME_SCALE), so no answer is on_timeout's.
 cat > "$WORK/policy" <<P
 watch_mount = $D
 mode = permissive
 cache = user
+reply_timeout = $((1000 * ${FANFILTER_TEST_TIME_SCALE:-1}))ms
 port_socket = $WORK/port
 trust_db = $WORK/trust.mdb
 integrity = sha256
