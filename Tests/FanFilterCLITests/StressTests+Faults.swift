@@ -42,11 +42,11 @@ extension StressTests {
         let (agent, _) = startAgent("""
         queue_size = 4
         queue_per_user = 0
-        reply_timeout = 100ms
+        reply_timeout = \(100 * testTimeScale)ms
         on_no_client = deny
         ask perm=open all : dir=\(sandbox.root)/d/
         """)
-        let decider = Child(["/usr/bin/python3", staged(PortClients.stallingDecider), sandbox.root + "/port", "0.05", "300"],
+        let decider = Child(["/usr/bin/python3", staged(PortClients.stallingDecider), sandbox.root + "/port", "0.05", String(300 * testTimeScale)],
                             mergeStderr: true)
         XCTAssertTrue(decider.waitForOutput(containing: "ready"), "the decider connected")
         let tally = collect(storm(load, files))

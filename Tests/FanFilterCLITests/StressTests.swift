@@ -134,15 +134,16 @@ final class StressTests: XCTestCase {
     /// The denied third goes to a client through the port; with stalls longer
     /// than reply_timeout on a share of them, what the client did not answer
     /// in time gets on_timeout (allow), counted: denied + timed out = the third.
+    /// Under emulation the timeout and the stalls stretch alike (testTimeScale).
     func testAClientDecidingAShareWithStallsIsAnsweredExactlyOnce() throws {
         for (name, share) in [("client", "0"), ("client stalling 300 ms on 1 % of messages", "0.01")] {
             let files = files(Self.asked.files)
             let (agent, _) = startAgent("""
-            reply_timeout = 100ms
+            reply_timeout = \(100 * testTimeScale)ms
             on_no_client = deny
             ask perm=open all : dir=\(sandbox.root)/d/
             """, name: "policy-\(share)")
-            let decider = Child(["/usr/bin/python3", staged(PortClients.stallingDecider), sandbox.root + "/port", share, "300"],
+            let decider = Child(["/usr/bin/python3", staged(PortClients.stallingDecider), sandbox.root + "/port", share, String(300 * testTimeScale)],
                                 mergeStderr: true)
             XCTAssertTrue(decider.waitForOutput(containing: "ready"), "the decider connected")
             let tally = collect(storm(Self.asked, files))
