@@ -290,7 +290,16 @@ public final class Agent: Sendable {
             for i in watched.indices where !watched[i].byType {
                 let w = watched[i]
                 let device = deviceNumber(of: w.path)
-                guard device != w.device else { continue }
+                guard device != w.device else {
+                    // A filesystem mounted in place of one just unmounted can get its freed device
+                    // number back (tmpfs does), so the same number may be a new filesystem. Marking
+                    // again changes nothing on the same one and covers a new one.
+                    guard device != nil, w.mountPoint else { continue }
+                    do { _ = try watch.group.add(w.path, scope: .init(rawValue: w.scope)!, openExec: &openExec) } catch {
+                        reports.append((.error, "cannot mark the filesystem at \(printable(w.path)) again: \(error)"))
+                    }
+                    continue
+                }
                 let mountPoint = isMountPoint(w.path)
                 if device == nil || (w.mountPoint && !mountPoint) {
                     if w.device != nil {

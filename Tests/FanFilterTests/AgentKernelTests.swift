@@ -121,6 +121,37 @@ final class MountFollowingTests: KernelTestCase {
         stop(agent)
     }
 
+    /// Regression (a bypass, found on 5.10 by the mount-churn stress test): a
+    /// tmpfs unmounted and another mounted in its place at once can get the
+    /// freed device number back, so the watched path's device looked
+    /// unchanged and the new filesystem went unwatched. With `cache = user`
+    /// nothing of the agent holds the old one, so its number is freed at the
+    /// unmount. Now every mount change marks each watched mount point again.
+    func testANewTmpfsWithTheOldOnesDeviceNumberIsWatched() throws {
+        let point = sandbox.path("m")
+        XCTAssertEqual(mkdir(cString(point), 0o755), 0)
+        mountTmpfs(point)
+        let path = String(decoding: point, as: UTF8.self)
+        let agent = try startAgent("watch = $ROOT/m\ncache = user\ndeny perm=open all : path=$ROOT/m/secret")
+        var rewatched = 0, sameNumber = 0
+        for _ in 0..<10 {
+            var before = stat(), after = stat()
+            stat(path, &before)
+            XCTAssertEqual(umount2(path, Int32(MNT_DETACH)), 0)
+            mountTmpfs(point)
+            stat(path, &after)
+            if before.st_dev == after.st_dev { sameNumber += 1 }
+            // Made under another name: its own open for writing may already be denied.
+            let made = sandbox.file("m/secret.new")
+            XCTAssertEqual(rename(cString(made), cString(sandbox.path("m/secret"))), 0)
+            if eventually(timeout: .seconds(10), { openFromChild([sandbox.path("m/secret")]) == ["EPERM"] }) { rewatched += 1 }
+        }
+        XCTAssertGreaterThan(sameNumber, 0, "the kernel gave a new tmpfs the old one's number (the case under test)")
+        XCTAssertEqual(rewatched, 10, "each new tmpfs was watched")
+        stop(agent)
+        umount2(path, Int32(MNT_DETACH))
+    }
+
     func testAFilesystemMountedAgainWhereOneWasWatchedIsWatchedAgain() throws {
         let point = sandbox.path("m")
         XCTAssertEqual(mkdir(cString(point), 0o755), 0)
