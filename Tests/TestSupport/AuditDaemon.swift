@@ -15,13 +15,13 @@ public final class AuditDaemon {
 
     public init() throws {
         for tool in ["/usr/sbin/auditd", "/usr/sbin/auditctl", "/usr/sbin/ausearch"] where access(tool, X_OK) != 0 {
-            throw SandboxError(what: "\(tool) is missing (sudo tools/deps.sh test installs auditd)")
+            throw SetupError(what: "\(tool) is missing (sudo tools/deps.sh test installs auditd)")
         }
         enabledBefore = Child(["/usr/sbin/auditctl", "-s"]).wait().lines.first { $0.hasPrefix("enabled ") }.map { String($0.dropFirst(8)) } ?? "0"
         folder = try Sandbox(unmountedIn: "/run")
         let conf = "log_file = \(folder.root)/audit.log\nlog_format = ENRICHED\nflush = SYNC\nwrite_logs = yes\nlocal_events = yes\nmax_log_file_action = IGNORE\nspace_left = 2\nadmin_space_left = 1\nspace_left_action = IGNORE\nadmin_space_left_action = IGNORE\ndisk_full_action = IGNORE\ndisk_error_action = IGNORE\n"
         let fd = open(folder.root + "/auditd.conf", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { throw SandboxError(what: "cannot write auditd.conf: errno \(errno)") }
+        guard fd >= 0 else { throw SetupError(what: "cannot write auditd.conf: errno \(errno)") }
         _ = conf.utf8CString.withUnsafeBytes { write(fd, $0.baseAddress, $0.count - 1) }
         close(fd)
         // -n: in the foreground, writing the log (-f would send the records to stderr instead).
@@ -33,7 +33,7 @@ public final class AuditDaemon {
             kill(pid, SIGKILL)
             let r = daemon.wait(timeout: .seconds(10))
             folder.remove()
-            throw SandboxError(what: "auditd did not take the kernel's audit log: \(r.output)")
+            throw SetupError(what: "auditd did not take the kernel's audit log: \(r.output)")
         }
         let rule = Child(["/usr/sbin/auditctl", "-a", "always,exit", "-F", "arch=b64", "-S", "kexec_load", "-k", "fanfilter-test"],
                          mergeStderr: true).wait()

@@ -16,15 +16,15 @@ public final class MemoryCgroup {
         if unified {
             let controllers = (try? String(contentsOfFile: parent + "/cgroup.controllers", encoding: .utf8)) ?? ""
             guard controllers.split(separator: " ").contains(where: { $0.hasPrefix("memory") }) else {
-                throw SandboxError(what: "cgroup v2 without the memory controller")
+                throw SetupError(what: "cgroup v2 without the memory controller")
             }
             // Children of the root get the memory controller only when the root hands it down.
             Self.write("+memory", to: parent + "/cgroup.subtree_control")
         } else if access(parent + "/memory.limit_in_bytes", F_OK) != 0 {
-            throw SandboxError(what: "no memory cgroup hierarchy under /sys/fs/cgroup")
+            throw SetupError(what: "no memory cgroup hierarchy under /sys/fs/cgroup")
         }
         path = parent + "/fanfilter-test.\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
-        guard mkdir(path, 0o755) == 0 else { throw SandboxError(what: "mkdir \(path): errno \(errno)") }
+        guard mkdir(path, 0o755) == 0 else { throw SetupError(what: "mkdir \(path): errno \(errno)") }
         v2 = unified
     }
 

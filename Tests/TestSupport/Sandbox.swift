@@ -52,7 +52,7 @@ public final class Sandbox {
             let r = Child(step, mergeStderr: true).wait(timeout: .seconds(30))
             guard r.status == 0 else {
                 remove()
-                throw SandboxError(what: "\(step.joined(separator: " ")) failed: \(r.output)")
+                throw SetupError(what: "\(step.joined(separator: " ")) failed: \(r.output)")
             }
         }
         layers = 2
