@@ -16,7 +16,11 @@ import Synchronization
 /// - a client that disconnects fails its unanswered messages at once (those
 ///   past their deadline as timed out, the others as disconnected);
 /// - with `serves`, a message goes only to a client that serves it, and ends
-///   `.noClient` when no connected client does.
+///   `.noClient` when no connected client does;
+/// - with `lanes`, a message goes only to a client connected in its lane:
+///   each lane keeps its own primed gets and waiting messages, so a send
+///   looks at none of another lane's (the agent's in-process workers and its
+///   socket deciders share one port in two lanes).
 public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendable {
     public typealias OutcomeHandler = @Sendable (MessageHeader, Message, SendOutcome<Reply>) -> Void
 
@@ -36,6 +40,7 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
     private struct Connection {
         var info: ConnectionInfo
         var inbox: ClientInbox<Message>
+        var lane: Int
     }
 
     private struct State {
@@ -45,10 +50,15 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
         var connections: [UInt64: Connection] = [:]
         /// Every unanswered message, delivered or not.
         var pending: [UInt64: Pending] = [:]
-        /// Messages waiting for a primed get, oldest first (answered ones are skipped).
-        var undelivered = Deque<UInt64>()
-        /// One entry per primed get, by connection id (gone connections are skipped).
-        var primedGets = Deque<UInt64>()
+        /// Each lane's messages waiting for a primed get, oldest first (answered ones are skipped).
+        var undelivered: [Deque<UInt64>]
+        /// Each lane's primed gets, one entry per get, by connection id (gone connections are skipped).
+        var primedGets: [Deque<UInt64>]
+
+        init(lanes: Int) {
+            undelivered = Array(repeating: Deque(), count: lanes)
+            primedGets = Array(repeating: Deque(), count: lanes)
+        }
     }
 
     private let state: Mutex<State>
@@ -56,6 +66,7 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
     private let onDisconnect: @Sendable (ConnectionInfo) -> Void
     private let onMessage: (@Sendable (ConnectionInfo, [UInt8]) -> [UInt8])?
     private let serves: (@Sendable (ConnectionInfo, Message) -> Bool)?
+    private let lane: (@Sendable (Message) -> Int)?
     private let timer: DeadlineTimer
 
     /// Creates a named port.
@@ -65,7 +76,8 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
     ///   - onConnect: sees each client's context and may refuse it.
     ///   - onDisconnect: runs once for each accepted client when it disconnects.
     ///   - onMessage: serves client-to-filter messages; without it they fail with `.noMessageHandler`.
-    ///   - serves: which clients a message may go to (nil: any); it runs under the port's lock, so it must be quick.
+    ///   - serves: which clients of its lane a message may go to (nil: any); it runs under the port's lock, so it must be quick.
+    ///   - lanes: how many lanes the port has (at least 1); `lane` says which a message goes in (nil: the first).
     ///   - clock: when timeouts fall due (tests pass a clock they advance by hand).
     public init(
         name: String,
@@ -75,9 +87,12 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
         onDisconnect: @escaping @Sendable (ConnectionInfo) -> Void = { _ in },
         onMessage: (@Sendable (ConnectionInfo, [UInt8]) -> [UInt8])? = nil,
         serves: (@Sendable (ConnectionInfo, Message) -> Bool)? = nil,
+        lanes: Int = 1,
+        lane: (@Sendable (Message) -> Int)? = nil,
         clock: any MonotonicClock = SystemClock()
     ) {
         precondition(maxConnections > 0, "a port needs maxConnections > 0")
+        precondition(lanes > 0, "a port needs lanes > 0")
         precondition(backlogCapacity > 0, "a port needs backlogCapacity > 0")
         self.name = name
         self.maxConnections = maxConnections
@@ -86,7 +101,8 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
         self.onDisconnect = onDisconnect
         self.onMessage = onMessage
         self.serves = serves
-        self.state = Mutex(State())
+        self.lane = lane
+        self.state = Mutex(State(lanes: lanes))
         let expiry = WeakPortBox()
         self.timer = DeadlineTimer(name: "fanfilter.port.\(name).timer", clock: clock) { id in
             expiry.expire?(id)
@@ -116,11 +132,12 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
             if s.connections.isEmpty { refused = .noClient; return id }
             if s.pending.count >= backlogCapacity { refused = anyServes(message, in: s) ? .backlogFull : .noClient; return id }
             // A primed get that takes it proves a client serves it; else it is asked of them all.
-            let inbox = popPrimedGet(for: message, in: &s)
+            let lane = lane(of: message, in: s)
+            let inbox = popPrimedGet(for: message, lane: lane, in: &s)
             if inbox == nil, !anyServes(message, in: s) { refused = .noClient; return id }
             s.pending[id] = Pending(message: message, replyCapacity: replyCapacity,
                                     onOutcome: onOutcome, deliveredTo: inbox?.connectionId, deadline: deadline)
-            if let inbox { delivery = Self.deliver(id, to: inbox, in: s) } else { s.undelivered.append(id) }
+            if let inbox { delivery = Self.deliver(id, to: inbox, in: s) } else { s.undelivered[lane].append(id) }
             return id
         }
         let header = MessageHeader(replyLength: UInt32(clamping: replyCapacity), messageId: id)
@@ -172,8 +189,8 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
     /// thread that delivers it (the sender's, or the one that primed the get),
     /// outside the port's lock, instead of waiting for a `getMessage`: for a
     /// client that forwards its messages elsewhere (a socket), no thread of
-    /// its own has to be woken for each.
-    public func connect(context: [UInt8] = [],
+    /// its own has to be woken for each. The client takes the messages of lane `lane`.
+    public func connect(context: [UInt8] = [], lane: Int = 0,
                         push: (@Sendable (PortMessage<Message>) -> Void)? = nil) throws(PortError) -> ClientPort<Message, Reply> {
         let info = try state.withLock { s throws(PortError) -> ConnectionInfo in
             if s.closed { throw .portClosed }
@@ -188,7 +205,8 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
         try state.withLock { s throws(PortError) in
             if s.closed { throw .portClosed }
             if s.connections.count >= maxConnections { throw .tooManyConnections(max: maxConnections) }
-            s.connections[info.id] = Connection(info: info, inbox: inbox)
+            precondition(lane >= 0 && lane < s.primedGets.count, "a client's lane must be one of the port's")
+            s.connections[info.id] = Connection(info: info, inbox: inbox, lane: lane)
         }
         return ClientPort(port: self, info: info, inbox: inbox)
     }
@@ -259,9 +277,11 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
                 for (id, p) in s.pending where p.deliveredTo == nil {
                     failed.append((id, p, .noClient))
                 }
-                s.undelivered.removeAll()
-                s.primedGets.removeAll()
-            } else if serves != nil {
+                for lane in s.undelivered.indices {
+                    s.undelivered[lane].removeAll()
+                    s.primedGets[lane].removeAll()
+                }
+            } else if serves != nil || s.primedGets.count > 1 {
                 // Waiting messages that no client left serves will never be delivered.
                 for (id, p) in s.pending where p.deliveredTo == nil && !anyServes(p.message, in: s) {
                     failed.append((id, p, .noClient))
@@ -315,43 +335,55 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
     /// A new get from `inbox`: it takes the oldest waiting message still
     /// unanswered that it serves (returning its delivery), or waits among the primed gets.
     private func prime(_ inbox: ClientInbox<Message>, in s: inout State) -> Delivery? {
+        let connection = s.connections[inbox.connectionId]!
+        let lane = connection.lane
         if let serves {
-            let info = s.connections[inbox.connectionId]!.info
-            var index = s.undelivered.startIndex
-            while index < s.undelivered.endIndex {
-                let id = s.undelivered[index]
-                guard let p = s.pending[id] else { s.undelivered.remove(at: index); continue }
-                if serves(info, p.message) {
-                    s.undelivered.remove(at: index)
+            var index = s.undelivered[lane].startIndex
+            while index < s.undelivered[lane].endIndex {
+                let id = s.undelivered[lane][index]
+                guard let p = s.pending[id] else { s.undelivered[lane].remove(at: index); continue }
+                if serves(connection.info, p.message) {
+                    s.undelivered[lane].remove(at: index)
                     s.pending[id]!.deliveredTo = inbox.connectionId
                     return Self.deliver(id, to: inbox, in: s)
                 }
                 index += 1
             }
         } else {
-            while let id = s.undelivered.popFirst() {
+            while let id = s.undelivered[lane].popFirst() {
                 guard s.pending[id] != nil else { continue }
                 s.pending[id]!.deliveredTo = inbox.connectionId
                 return Self.deliver(id, to: inbox, in: s)
             }
         }
-        s.primedGets.append(inbox.connectionId)
+        s.primedGets[lane].append(inbox.connectionId)
         return nil
     }
 
-    /// The first primed get of a connected client that serves `message`, if any.
-    private func popPrimedGet(for message: Message, in s: inout State) -> ClientInbox<Message>? {
+    /// The lane `message` goes in.
+    private func lane(of message: Message, in s: State) -> Int {
+        guard let lane else { return 0 }
+        let n = lane(message)
+        precondition(n >= 0 && n < s.primedGets.count, "a message's lane must be one of the port's")
+        return n
+    }
+
+    /// The first primed get in `lane` of a connected client that serves `message`, if any.
+    private func popPrimedGet(for message: Message, lane: Int, in s: inout State) -> ClientInbox<Message>? {
         guard let serves else {
-            while let connection = s.primedGets.popFirst() {
+            while let connection = s.primedGets[lane].popFirst() {
                 if let inbox = s.connections[connection]?.inbox { return inbox }
             }
             return nil
         }
-        var index = s.primedGets.startIndex
-        while index < s.primedGets.endIndex {
-            guard let connection = s.connections[s.primedGets[index]] else { s.primedGets.remove(at: index); continue }
+        var index = s.primedGets[lane].startIndex
+        while index < s.primedGets[lane].endIndex {
+            guard let connection = s.connections[s.primedGets[lane][index]] else {
+                s.primedGets[lane].remove(at: index)
+                continue
+            }
             if serves(connection.info, message) {
-                s.primedGets.remove(at: index)
+                s.primedGets[lane].remove(at: index)
                 return connection.inbox
             }
             index += 1
@@ -359,9 +391,10 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
         return nil
     }
 
+    /// Whether a connected client of the message's lane serves it.
     private func anyServes(_ message: Message, in s: State) -> Bool {
-        guard let serves else { return true }
-        return s.connections.values.contains { serves($0.info, message) }
+        let lane = lane(of: message, in: s)
+        return s.connections.values.contains { $0.lane == lane && (serves?($0.info, message) ?? true) }
     }
 
     /// Messages delivered to `connection` and not answered yet.

@@ -265,6 +265,42 @@ final class FilterPortTests: XCTestCase {
         XCTAssertEqual(outcomes.count, 6)
     }
 
+    /// `lanes`: a message goes only to a client of its lane (first byte 0 or
+    /// 1), whatever gets the other lane primed; a lane with no client ends its
+    /// message `.noClient` at once; a message waiting in a lane is taken by
+    /// the next get primed in that lane, and ends `.noClient` when the lane's
+    /// last client leaves, while the other lane's go on.
+    func testAMessageGoesOnlyToAClientOfItsLane() throws {
+        let port = BytesPort(name: "test", maxConnections: 3, backlogCapacity: 8, lanes: 2, lane: { Int($0[0]) })
+        let outcomes = Outcomes()
+        let first = try port.connect(lane: 0)
+        try first.prime(4)
+        let alone = port.send([1], replyCapacity: 1, timeout: .seconds(5), onOutcome: outcomes.handler)
+        guard case .noClient = outcomes[alone] else { return XCTFail("lane 1 has no client: \(String(describing: outcomes[alone]))") }
+        let second = try port.connect(lane: 1)
+        let waiting = port.send([1, 7], replyCapacity: 1, timeout: .seconds(5), onOutcome: outcomes.handler)
+        XCTAssertNil(try first.tryGetMessage(), "lane 0's gets never take lane 1's message")
+        let zero = port.send([0], replyCapacity: 1, timeout: .seconds(5), onOutcome: outcomes.handler)
+        XCTAssertEqual(try first.getMessage(timeout: .seconds(5))?.header.messageId, zero)
+        try second.prime()
+        let taken = try XCTUnwrap(try second.getMessage(timeout: .seconds(5)))
+        XCTAssertEqual(taken.header.messageId, waiting)
+        XCTAssertEqual(taken.payload, [1, 7])
+        try second.reply(waiting, [9])
+        guard case .replied(_, let reply)? = outcomes[waiting] else { return XCTFail("\(String(describing: outcomes[waiting]))") }
+        XCTAssertEqual(reply, [9])
+        // Lane 1's last client leaves: its waiting message ends noClient, lane 0's stays.
+        let orphan = port.send([1], replyCapacity: 1, timeout: .seconds(5), onOutcome: outcomes.handler)
+        let kept = port.send([0], replyCapacity: 1, timeout: .seconds(5), onOutcome: outcomes.handler)
+        second.disconnect()
+        guard case .noClient = outcomes[orphan] else { return XCTFail("\(String(describing: outcomes[orphan]))") }
+        XCTAssertNil(outcomes[kept])
+        try first.reply(zero, [0])
+        XCTAssertEqual(try first.getMessage(timeout: .seconds(5))?.header.messageId, kept)
+        try first.reply(kept, [0])
+        XCTAssertEqual(outcomes.count, 5)
+    }
+
     // MARK: priming and ordering
 
     func testPrimedGetsBoundDeliveryAndCompletionsMayComeInAnyOrder() throws {
