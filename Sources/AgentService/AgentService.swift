@@ -159,7 +159,7 @@ public struct AgentService: Sendable {
         do {
             return try PortServer(access: PortAccess(path: String(decoding: path, as: UTF8.self), group: group,
                                                      maxDeciders: settings.maxConnections),
-                                  backlogCapacity: settings.queueSize, logger: logger)
+                                  logger: logger)
         } catch {
             throw AgentError("cannot open the port's socket: \(error) (port_socket = none runs without one)")
         }

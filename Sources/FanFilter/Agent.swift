@@ -8,7 +8,9 @@ import PortServer
 import Synchronization
 
 /// fanfilter's agent: a fanotify group with the policy's marks, an event
-/// reader, a port, and the decision workers behind it.
+/// reader, one port, and the deciders behind it: the in-process decision
+/// workers in the port's first lane, the socket port's deciders (for `ask`
+/// rules) in its second.
 ///
 /// Guarantees: every event read gets exactly one answer, within
 /// `reply_timeout` plus scheduling delay, whatever the workers do; `reload`
@@ -82,22 +84,24 @@ public final class Agent: Sendable {
         Self.loadHasher(for: active, logger)
         if let warning = MemfdExecution.warning(for: policy) { logger.warning("\(warning)") }
         policies = PolicyHolder(active)
-        port = FilterPort(name: "fanfilter", maxConnections: 1, backlogCapacity: agent.queueSize, clock: portClock)
+        port = Self.port(queueSize: agent.queueSize, clients: clients, clock: portClock)
+        clients?.attach(DeciderPort(port, lane: Self.decidersLane))
         responder = Responder(counters: counters)
         cache = KernelCache(counters: counters)
         let log = DecisionLog(logger: logger, mounts: mounts, names: names)
         do {
             workers = try DecisionWorkers(port: port, count: agent.workers, prime: agent.prime,
                                           counters: counters, latencies: latencies, log: log, mounts: mounts, names: names, decide: decide,
-                                          clients: clients.map { [latencies] in ClientDecisions(server: $0, latency: latencies.client) })
+                                          clients: clients.map { ClientDecisions(server: $0) })
         } catch {
             throw AgentError("cannot connect the workers to the port: \(error)")
         }
         BusyCPU.shared.allowSpinning(agent.spin == .auto)
         context = EventReader.Context(
             port: port, responder: responder,
-            settlement: Settlement(responder: responder, counters: counters, log: log, cache: cache,
-                                   observers: clients?.observers, latency: latencies.decision, userShare: UserShare()),
+            settlement: Settlement(port: port, responder: responder, counters: counters, log: log, cache: cache,
+                                   observers: clients?.observers, latency: latencies.decision, clientLatency: latencies.client,
+                                   userShare: UserShare()),
             counters: counters, policies: policies, cache: cache, workers: workers, deciderFrames: clients, logger: logger)
         // The reader, awake for the opener's next event anyway, takes the deciders' replies.
         clients?.takeDeciderFramesElsewhere()
@@ -110,6 +114,23 @@ public final class Agent: Sendable {
             _ = workers.stop(within: .seconds(1))
             throw error
         }
+    }
+
+    /// The port's lane of the in-process decision workers, and of the socket port's deciders.
+    static let workersLane = 0
+    static let decidersLane = 1
+
+    /// The agent's one port: the workers take the events, in their lane; an
+    /// event an `ask` rule leaves to the deciders goes in theirs, to one that
+    /// serves its access and rule.
+    private static func port(queueSize: Int, clients: PortServer?, clock: any MonotonicClock) -> FilterPort<EventMessage, DecisionReply> {
+        let services = clients?.services
+        let serves: @Sendable (ConnectionInfo, EventMessage) -> Bool = { info, message in
+            message.ask == nil || services?.serves(info, message) == true
+        }
+        let lane: @Sendable (EventMessage) -> Int = { $0.ask == nil ? workersLane : decidersLane }
+        return FilterPort(name: "fanfilter", maxConnections: 1 + (clients?.maxDeciders ?? 0), backlogCapacity: queueSize,
+                          serves: serves, lanes: 2, lane: lane, clock: clock)
     }
 
     /// Loads libcrypto now, off the event path, when a rule needs a digest,

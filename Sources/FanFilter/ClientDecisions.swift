@@ -6,43 +6,38 @@ import PortProtocol
 import PortServer
 
 /// `ask` rules answered by the socket port's deciders (a scanner, an
-/// approval tool): the event goes, as a wire message with the file's first
+/// approval tool): what a decider is sent, and what each outcome of that
+/// message answers. The event goes, as a wire message with the file's first
 /// `content_bytes` (read through the event's fd, never a new open) and with
-/// `pass_fd` a duplicate of that fd, to a decider that serves its access and
-/// rule, with the time left before the event's own deadline, less a margin.
+/// `pass_fd` a duplicate of that fd, in the agent's port's deciders' lane, to
+/// a decider that serves its access and rule, with the time left before the
+/// event's own deadline, less a margin.
 ///
-/// Guarantee: `answer` runs exactly once for each event asked: with the
-/// client's verdict, or with the setting for what happened instead:
+/// Guarantee: each outcome of an asked event's message gives one answer:
+/// the client's verdict, or the setting for what happened instead:
 /// `on_no_client` (no decider serves it), `on_timeout`/`on_timeout_execute`
 /// (late, or a reply it could not use), `on_disconnect` (the decider left with
 /// it), `on_overload`/`on_overload_execute` (the port's backlog is full).
 /// A decider's own process is never asked about (it would wait on itself).
-final class ClientDecisions: Sendable {
+struct ClientDecisions: Sendable {
     let server: PortServer
-    /// From an event sent to the deciders to what answered it.
-    let latency: LatencyHistogram
 
     /// What answered an asked event.
     struct Answer {
         var verdict: Verdict
-        /// The client that decided, when one did.
+        /// The client that decided, or whose reply with a non-zero status left the answer to `on_timeout`.
         var client: String?
         /// The setting that answered instead, and why.
         var setting: String?
         var why: String
     }
 
-    init(server: PortServer, latency: LatencyHistogram) {
-        self.server = server
-        self.latency = latency
-    }
-
     /// Whether `pid` is a connected decider's process (its opens are not asked about).
-    func isClient(_ pid: Int32) -> Bool { server.hasDeciders && server.isDeciderProcess(pid) }
+    func isClient(_ pid: Int32) -> Bool { server.isDeciderProcess(pid) }
 
-    /// Sends the event; `answer` runs once, on whichever thread settles it.
-    func ask(_ event: EventMessage, _ request: AccessRequest, rule: Rule, stat st: stat?,
-             answer: @escaping @Sendable (Answer) -> Void) {
+    /// What the deciders are sent for `event`, which `rule` asks about.
+    static func question(_ event: EventMessage, _ request: AccessRequest, rule: Rule, stat st: stat?,
+                         openedAs: [UInt8]?) -> AskedEvent {
         // Fields read where they are (a whole Policy or AgentSettings copied is dozens of retains).
         let active = event.policy
         let s = request.subject
@@ -59,66 +54,46 @@ final class ClientDecisions: Sendable {
         // The client's deadline comes first, so what happened is logged with its name.
         let total = UInt64(active.policy.agent.replyTimeout.nanoseconds)
         let deadline = event.receivedAt &+ total &- min(total / 10, 20_000_000)
-        let now = SystemClock().now()
-        let left = deadline > now ? deadline - now : 0
-        let message = WireMessage(event: record, descriptor: descriptor, deadline: deadline)
-        // The closure holds what its answer needs, not the event or the policy: it lives as long as the message.
-        let fallbacks = Fallbacks(access: event.access, policy: active.policy)
-        server.port.send(message, replyCapacity: PortLimits.replyPayloadSize, timeout: .nanoseconds(Int64(left))) { [latency] _, _, outcome in
-            latency.record(from: now, to: SystemClock().now())
-            answer(fallbacks.answer(for: outcome))
-        }
+        return AskedEvent(wire: WireMessage(event: record, descriptor: descriptor, deadline: deadline),
+                          rule: rule, request: request, openedAs: openedAs)
     }
 
-    /// The verdicts the settings give an asked event that no client decided.
-    private struct Fallbacks {
-        var onTimeout: Verdict
-        var timeoutSetting: String
-        var onOverload: Verdict
-        var overloadSetting: String
-        var onDisconnect: Verdict
-        var onNoClient: Verdict
-
-        init(access: Access, policy: Policy) {
-            onTimeout = policy.agent.onTimeout(access)
-            timeoutSetting = DecisionLog.timeoutSetting(access)
-            onOverload = policy.agent.onOverload(access)
-            overloadSetting = DecisionLog.overloadSetting(access)
-            onDisconnect = policy.settings.onDisconnect
-            onNoClient = policy.settings.onNoClient
-        }
-
-        func answer(for outcome: SendOutcome<ClientReply>) -> Answer {
-            switch outcome {
-            case .replied(let header, let reply):
-                let name = reply.client
-                guard header.status == 0, let verdict = ClientFrame.verdict(of: reply.payload) else {
-                    return Answer(verdict: onTimeout, client: name, setting: timeoutSetting,
-                                  why: "client '\(name)' could not decide (status \(header.status))")
-                }
-                return Answer(verdict: verdict == .deny ? .deny : .allow, client: name, setting: nil, why: "")
-            case .timedOut(let delivered):
-                return Answer(verdict: onTimeout, client: nil, setting: timeoutSetting,
-                              why: delivered ? "the client did not answer in time" : "no client primed a get in time")
-            case .replyTooLarge(let count, let capacity):
-                return Answer(verdict: onTimeout, client: nil, setting: timeoutSetting,
-                              why: "the client's reply was \(count) bytes, more than \(capacity)")
-            case .disconnected:
-                return Answer(verdict: onDisconnect, client: nil, setting: "on_disconnect",
-                              why: "the client disconnected before answering")
-            case .noClient:
-                return Answer(verdict: onNoClient, client: nil, setting: "on_no_client",
-                              why: "no connected client serves this rule")
-            case .backlogFull:
-                return Answer(verdict: onOverload, client: nil, setting: overloadSetting,
-                              why: "the clients' port already holds queue_size unanswered messages")
+    /// The answer an outcome of an asked event's message gives, under `policy`.
+    static func answer(for outcome: SendOutcome<DecisionReply>, _ access: Access, _ policy: Policy) -> Answer {
+        let onTimeout = Answer(verdict: policy.agent.onTimeout(access), client: nil,
+                               setting: DecisionLog.timeoutSetting(access), why: "")
+        switch outcome {
+        case .replied(let header, .client(let reply)):
+            let name = reply.client
+            guard header.status == 0, let verdict = ClientFrame.verdict(of: reply.payload) else {
+                return Answer(verdict: onTimeout.verdict, client: name, setting: onTimeout.setting,
+                              why: "client '\(name)' could not decide (status \(header.status))")
             }
+            return Answer(verdict: verdict == .deny ? .deny : .allow, client: name, setting: nil, why: "")
+        case .replied:
+            // Only deciders take the deciders' lane: a worker's reply cannot come here.
+            return Answer(verdict: onTimeout.verdict, client: nil, setting: onTimeout.setting, why: "no client's reply")
+        case .timedOut(let delivered):
+            return Answer(verdict: onTimeout.verdict, client: nil, setting: onTimeout.setting,
+                          why: delivered ? "the client did not answer in time" : "no client primed a get in time")
+        case .replyTooLarge(let count, let capacity):
+            return Answer(verdict: onTimeout.verdict, client: nil, setting: onTimeout.setting,
+                          why: "the client's reply was \(count) bytes, more than \(capacity)")
+        case .disconnected:
+            return Answer(verdict: policy.settings.onDisconnect, client: nil, setting: "on_disconnect",
+                          why: "the client disconnected before answering")
+        case .noClient:
+            return Answer(verdict: policy.settings.onNoClient, client: nil, setting: "on_no_client",
+                          why: "no connected client serves this rule")
+        case .backlogFull:
+            return Answer(verdict: policy.agent.onOverload(access), client: nil, setting: DecisionLog.overloadSetting(access),
+                          why: "the port already holds queue_size unanswered messages")
         }
     }
 
     /// The file's first `count` bytes, through the event's fd (pread: no new
     /// open, no event, the fd's offset untouched); fewer at end of file or on an error.
-    private func readStart(of fd: Int32, count: Int) -> [UInt8] {
+    private static func readStart(of fd: Int32, count: Int) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
         var got = 0
         while got < count {

@@ -7,14 +7,17 @@ import Policy
 import Synchronization
 import TrustStore
 
-/// The decision threads: one client of the port, `count` threads, each
+/// The decision threads: one client of the port (its workers' lane), `count` threads, each
 /// holding `prime` primed gets (the WDK scanner's requests per thread). A
 /// worker takes a message, gathers through the event's fds the facts that the
 /// rules which could match the file read, looks the decision up in the
 /// policy's decision cache or decides it (hashing the file if a rule asks),
 /// replies by message id and primes again. A reply that finds no waiter (its
 /// event was already answered on timeout) is counted, never written to the
-/// kernel. Logged decisions are logged by the worker, after its reply.
+/// kernel. Logged decisions are logged by the worker, after its reply. A
+/// decision an `ask` rule leaves to the socket port's deciders is the
+/// worker's reply too (`DecisionReply.ask`): the port sends the event on to
+/// them, and the worker goes on at once.
 final class DecisionWorkers: Sendable {
     typealias Decide = @Sendable (AccessRequest) -> Decision
 
@@ -117,24 +120,25 @@ final class DecisionWorkers: Sendable {
         let primes = !parked.decided(id)
         latencies.workerWait.record(from: event.receivedAt, to: taken)
         var request = finding.request
-        var reply = finding.reply
-        reply.setting = finding.answeredBy?.setting
-        if let clients, let rule = reply.decision.rule, reply.decision.asks, !clients.isClient(event.pid) {
+        let decision = finding.decision
+        if let clients, let rule = decision.rule, decision.asks, !clients.isClient(event.pid) {
             learnLoggedFacts(&request, event)
-            askClient(clients, message, request, rule: rule, finding, primes: primes)
+            let asked = ClientDecisions.question(event, request, rule: rule, stat: finding.stat, openedAs: finding.openedAs)
+            do { try client.reply(id, .ask(asked)) } catch { counters.increment(.lateReplies) }
+            if primes { try? client.prime() }
             return true
         }
-        let wouldDeny = reply.decision.verdict == .deny && event.policy.policy.agent.mode != .enforce
+        let wouldDeny = decision.verdict == .deny && event.policy.policy.agent.mode != .enforce
         // A decision a setting made because no rule could is always logged.
-        let logs = wouldDeny || reply.decision.logs || finding.answeredBy != nil
-            || (finding.openedAs != nil && reply.decision.verdict == .deny)
+        let logs = wouldDeny || decision.logs || finding.answeredBy != nil
+            || (finding.openedAs != nil && decision.verdict == .deny)
         // Read now, while the opener still waits for the answer.
         if logs { learnLoggedFacts(&request, event) }
         do {
-            try client.reply(message.header.messageId, reply)
-            if finding.leased, event.access == .execute, reply.decision.verdict == .allow { ContentLease.outlive(event.file) }
+            try client.reply(id, .decided(decision, cacheable: finding.cacheable, setting: finding.answeredBy?.setting))
+            if finding.leased, event.access == .execute, decision.verdict == .allow { ContentLease.outlive(event.file) }
             if logs {
-                log.decision(request, reply.decision, wouldDeny: wouldDeny, portMessageID: message.header.messageId,
+                log.decision(request, decision, wouldDeny: wouldDeny, portMessageID: id,
                              latencyMicroseconds: (SystemClock().now() &- event.receivedAt) / 1000,
                              setting: finding.answeredBy?.setting, why: finding.answeredBy?.why ?? "",
                              openedAs: finding.openedAs)
@@ -161,47 +165,12 @@ final class DecisionWorkers: Sendable {
         request.subject.gid = request.subject.gid ?? more.gid
     }
 
-    /// Hands an `ask` event to the socket port's deciders and primes again at
-    /// once: the worker never waits for a client. Their answer (or the
-    /// setting for what happened instead) is the reply to the event's
-    /// message; a denial is logged with the client's name.
-    private func askClient(_ clients: ClientDecisions, _ message: PortMessage<EventMessage>, _ request: AccessRequest,
-                           rule: Rule, _ finding: Finding, primes: Bool) {
-        let event = message.payload
-        let messageId = message.header.messageId
-        // The answer holds only what it needs (it lives until the client answers).
-        let mode = event.policy.policy.agent.mode
-        let receivedAt = event.receivedAt
-        let openedAs = finding.openedAs
-        clients.ask(event, request, rule: rule, stat: finding.stat) { [client, log, counters] answer in
-            let decision = Decision(verdict: answer.verdict, rule: rule)
-            do {
-                try client.reply(messageId, DecisionReply(decision: decision, cacheable: false,
-                                                          setting: answer.setting, client: answer.client))
-                if let setting = answer.setting { counters.increment(Self.counter(forClientSetting: setting)) }
-                // A client's denial is logged with its name, and every answer a setting gave;
-                // its allows are not (a scanner allows nearly everything: `fanfilter monitor` shows them).
-                if answer.verdict == .deny || answer.setting != nil {
-                    log.decision(request, decision, wouldDeny: answer.verdict == .deny && mode != .enforce,
-                                 portMessageID: messageId, latencyMicroseconds: (SystemClock().now() &- receivedAt) / 1000,
-                                 setting: answer.setting, why: answer.why, openedAs: openedAs, client: answer.client)
-                }
-            } catch {
-                counters.increment(.lateReplies)
-            }
-        }
-        if primes { try? client.prime() }
-    }
-
-    /// The counter of an asked event that a setting answered instead of a client.
-    private static func counter(forClientSetting setting: String) -> Counter {
-        setting.hasPrefix("on_timeout") ? .timedOut : setting.hasPrefix("on_overload") ? .overloaded : .clientGone
-    }
-
     /// What a worker learned and decided for one event.
     private struct Finding {
         var request: AccessRequest
-        var reply: DecisionReply
+        var decision: Decision
+        /// An allow any process would get for this file: the kernel may cache it.
+        var cacheable: Bool
         /// The path the opener used, when the decision was on another (see `ObjectPath`).
         var openedAs: [UInt8]?
         /// The setting that answered because no rule could, and why (always logged).
@@ -268,8 +237,8 @@ final class DecisionWorkers: Sendable {
             let key = DecisionCache.Key(event.access, st, path: path, subject: request.subject, needs: needs)
             switch lookUp(key, in: cache, inline: inline, timeout: policy.agent.replyTimeout) {
             case .found(let entry):
-                return .decided(Finding(request: request, reply: DecisionReply(decision: entry.decision(in: policy), cacheable: entry.cacheable),
-                               openedAs: named.openedAs, stat: st, leased: lease == .held))
+                return .decided(Finding(request: request, decision: entry.decision(in: policy), cacheable: entry.cacheable,
+                                        openedAs: named.openedAs, stat: st, leased: lease == .held))
             case .wouldWait: return .wouldWait
             case .mine(let mine): flight = (cache, key, mine)
             case .gone: break
@@ -301,8 +270,8 @@ final class DecisionWorkers: Sendable {
             cache.finish(key, mine, DecisionCache.Entry(decision, cacheable: cacheable),
                          keep: !decision.asks && answeredBy == nil && settled)
         }
-        return .decided(Finding(request: request, reply: DecisionReply(decision: decision, cacheable: cacheable),
-                       openedAs: named.openedAs, answeredBy: answeredBy, stat: statted ? st : nil, leased: lease == .held))
+        return .decided(Finding(request: request, decision: decision, cacheable: cacheable,
+                                openedAs: named.openedAs, answeredBy: answeredBy, stat: statted ? st : nil, leased: lease == .held))
     }
 
     /// Whether a decision the rules made may become a kernel ignore mark. A
@@ -325,7 +294,7 @@ final class DecisionWorkers: Sendable {
     private func unknownPath(_ event: EventMessage, openedAs: [UInt8]?) -> Finding {
         let request = AccessRequest(access: event.access, subject: SubjectFacts(pid: event.pid), path: nil)
         let verdict = event.policy.policy.settings.onUnknownPath(event.access)
-        return Finding(request: request, reply: DecisionReply(decision: Decision(verdict: verdict, rule: nil), cacheable: false),
+        return Finding(request: request, decision: Decision(verdict: verdict, rule: nil), cacheable: false,
                        openedAs: openedAs,
                        answeredBy: (DecisionLog.unknownPathSetting(event.access), "the kernel gave no path the agent can use"))
     }

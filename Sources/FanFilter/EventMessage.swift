@@ -1,13 +1,15 @@
 import FilterPort
 import Glibc
 import Policy
+import PortServer
 
 /// What crosses the port from the event reader to a worker, as a minifilter
 /// sends a scanner the file and process to look at: the access, the process
 /// id, the policy to decide it under (the one in force when it was read), and
 /// the event it answers. The worker gathers the facts itself, through the
-/// event's fds; only the port's outcome handler answers the event.
-struct EventMessage: PortPayload {
+/// event's fds; only the port's outcome handler answers the event. With
+/// `ask` set it goes in the deciders' lane, to a socket decider.
+struct EventMessage: WireCarrying {
     var file: EventFile
     var group: any KernelGroup
     var policy: ActivePolicy
@@ -23,6 +25,9 @@ struct EventMessage: PortPayload {
     /// The user (real uid) this event is counted for in the busy queue's
     /// `UserShare`, released when it is answered (nil: not counted).
     var countedUser: UInt32?
+    /// Set when an `ask` rule left the event to the socket port's deciders.
+    var ask: AskedEvent?
 
-    var byteCount: Int { 40 }
+    var byteCount: Int { ask?.wire.byteCount ?? 40 }
+    var wire: WireMessage? { ask?.wire }
 }

@@ -11,9 +11,18 @@ import Synchronization
 /// worker's verdict (always allow in permissive and observe modes),
 /// `on_timeout` (`on_timeout_execute` for an execution) when no reply came in
 /// time, `on_overload` (`on_overload_execute`) when the queue was full, each
-/// under the policy the event was read with. (The worker logs the
-/// decisions a rule asks to log; this logs timeouts and overloads.)
+/// under the policy the event was read with. A worker's `ask` sends the
+/// event on, in the port's deciders' lane; that message's outcome is a
+/// decider's verdict or the setting `ClientDecisions` names for it. (The
+/// worker logs the decisions a rule asks to log; this logs timeouts,
+/// overloads and the deciders' denials and settings.)
+///
+/// Guarantee: each event ends in exactly one answer to the kernel: a
+/// message's outcome either answers it or sends it on once, as an asked
+/// event, whose outcome answers it.
 struct Settlement: Sendable {
+    /// The agent's port, for asked events.
+    let port: FilterPort<EventMessage, DecisionReply>
     let responder: Responder
     let counters: Counters
     let log: DecisionLog
@@ -22,6 +31,8 @@ struct Settlement: Sendable {
     let observers: ObserverFeed?
     /// From the event read to its answer.
     let latency: LatencyHistogram
+    /// From an event sent to the deciders to what answered it.
+    let clientLatency: LatencyHistogram
     /// Each user's counted events in a busy queue; an event counted there is released here.
     let userShare: UserShare
     /// Overloaded events logged with their file and process: at most `log_rate` a second,
@@ -29,25 +40,21 @@ struct Settlement: Sendable {
     let overloadLog = RateGate()
 
     func settle(_ header: MessageHeader, _ message: EventMessage, _ outcome: SendOutcome<DecisionReply>) {
+        if case .replied(_, .ask(let asked)) = outcome, message.ask == nil { return ask(message, asked) }
         defer {
             if let user = message.countedUser { userShare.release(user) }
             latency.record(from: message.receivedAt, to: SystemClock().now())
         }
+        if let asked = message.ask { return answerAsked(header, message, asked, outcome) }
         let agent = message.policy.policy.agent
         switch outcome {
-        case .replied(_, let reply):
-            let decision = reply.decision
-            if let rule = decision.rule { message.policy.ruleHits.hit(rule.number) }
+        case .replied(_, .decided(let decision, let cacheable, let setting)):
             let enforced = agent.mode == .enforce ? decision.verdict : .allow
             // The ignore mark goes on before the answer, so the opener's next open is already cached.
-            if reply.cacheable && enforced == .allow { cache.remember(message) }
-            responder.answer(message.file, on: message.group, enforced,
-                             auditRule: decision.audits ? decision.rule?.number : nil)
-            if decision.verdict == .deny && enforced == .allow { counters.increment(.wouldDeny) }
-            if let observers, observers.isWatched {
-                publish(message, decision.verdict, enforced, rule: decision.rule, setting: reply.setting, client: reply.client, to: observers)
-            }
-        case .timedOut, .replyTooLarge:
+            if cacheable && enforced == .allow { cache.remember(message) }
+            answer(message, decision, enforced, setting: setting, client: nil)
+        case .replied, .timedOut, .replyTooLarge:
+            // (A worker's reply is a decision or an ask; a decider's never comes to the workers' lane.)
             let verdict = enforced(agent.onTimeout(message.access), agent)
             // Logged (with the file and the process) before the answer, while the opener still waits.
             log.timedOut(message, verdict, replyTimeout: agent.replyTimeout)
@@ -67,6 +74,50 @@ struct Settlement: Sendable {
 }
 
 extension Settlement {
+    /// The kernel's answer for a decision, counted and shown to the observers.
+    private func answer(_ message: EventMessage, _ decision: Decision, _ enforced: Verdict, setting: String?, client: String?) {
+        if let rule = decision.rule { message.policy.ruleHits.hit(rule.number) }
+        responder.answer(message.file, on: message.group, enforced,
+                         auditRule: decision.audits ? decision.rule?.number : nil)
+        if decision.verdict == .deny && enforced == .allow { counters.increment(.wouldDeny) }
+        if let observers, observers.isWatched {
+            publish(message, decision.verdict, enforced, rule: decision.rule, setting: setting, client: client, to: observers)
+        }
+    }
+
+    /// Sends an event an `ask` rule matched to the deciders, with the time
+    /// left before its deadline; the outcome comes back here.
+    private func ask(_ message: EventMessage, _ asked: AskedEvent) {
+        var message = message
+        message.ask = asked
+        let now = SystemClock().now()
+        let left = asked.wire.deadline > now ? asked.wire.deadline - now : 0
+        port.send(message, replyCapacity: PortLimits.replyPayloadSize, timeout: .nanoseconds(Int64(left))) { [self] header, message, outcome in
+            clientLatency.record(from: now, to: SystemClock().now())
+            settle(header, message, outcome)
+        }
+    }
+
+    /// The answer to an asked event: the decider's verdict, or the setting
+    /// for what happened instead. A decider's denial is logged with its name,
+    /// and every answer a setting gave; its allows are not (a scanner allows
+    /// nearly everything: `fanfilter monitor` shows them).
+    private func answerAsked(_ header: MessageHeader, _ message: EventMessage, _ asked: AskedEvent, _ outcome: SendOutcome<DecisionReply>) {
+        let agent = message.policy.policy.agent
+        let answer = ClientDecisions.answer(for: outcome, message.access, message.policy.policy)
+        let decision = Decision(verdict: answer.verdict, rule: asked.rule)
+        self.answer(message, decision, agent.mode == .enforce ? answer.verdict : .allow,
+                    setting: answer.setting, client: answer.client)
+        if let setting = answer.setting {
+            counters.increment(setting.hasPrefix("on_timeout") ? .timedOut : setting.hasPrefix("on_overload") ? .overloaded : .clientGone)
+        }
+        if answer.verdict == .deny || answer.setting != nil {
+            log.decision(asked.request, decision, wouldDeny: answer.verdict == .deny && agent.mode != .enforce,
+                         portMessageID: header.messageId, latencyMicroseconds: (SystemClock().now() &- message.receivedAt) / 1000,
+                         setting: answer.setting, why: answer.why, openedAs: asked.openedAs, client: answer.client)
+        }
+    }
+
     /// An event its user's share of a busy queue had no room for (never sent
     /// to the port): answered as one that found the queue full.
     func refuseOverShare(_ message: EventMessage, user: UInt32, bound: Int) {

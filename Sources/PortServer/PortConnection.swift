@@ -28,7 +28,8 @@ final class PortConnection: @unchecked Sendable {
     private unowned let server: PortServer
     /// Set once, before the connection is seen by others as registered.
     private let helloBox = Mutex<Hello?>(nil)
-    private let client = Mutex<PortServer.Client?>(nil)
+    /// This decider's connection on the agent's port.
+    private let client = Mutex<DeciderLink?>(nil)
     private let primed = Atomic<Int>(0)
     private let handled = Atomic<UInt64>(0)
     private let ended = Atomic<Bool>(false)
@@ -87,11 +88,11 @@ final class PortConnection: @unchecked Sendable {
 
     func registered(_ hello: Hello) { helloBox.withLock { $0 = hello } }
 
-    func summary(port: PortServer.Port) -> ClientSummary? {
+    func summary(port: DeciderPort?) -> ClientSummary? {
         guard let hello else { return nil }
-        let id = client.withLock { $0?.info.id }
+        let id = client.withLock { $0?.id }
         return ClientSummary(name: hello.name, role: hello.role, pid: peer.pid, uid: peer.uid,
-                             inFlight: id.map { port.unansweredCount(of: $0) } ?? 0,
+                             inFlight: id.flatMap { id in port.map { $0.unanswered(id) } } ?? 0,
                              primed: primed.load(ordering: .relaxed), handled: handled.load(ordering: .relaxed))
     }
 
@@ -142,9 +143,13 @@ final class PortConnection: @unchecked Sendable {
         }
         var portId: UInt64?
         if hello.role == .decider {
+            guard let port = server.attachedPort else {
+                refuse(hello, .tooManyConnections, "the agent takes no deciders (no port is attached)")
+                return nil
+            }
             do {
-                let c = try server.port.connect(context: Array(hello.name.utf8)) { [weak self] in self?.write($0) }
-                portId = c.info.id
+                let c = try port.connect(hello.name) { [weak self] in self?.write($0, $1) }
+                portId = c.id
                 client.withLock { $0 = c }
             } catch {
                 refuse(hello, .tooManyConnections, "\(error) (max_connections \(server.access.maxDeciders))")
@@ -272,7 +277,7 @@ final class PortConnection: @unchecked Sendable {
                 throw FrameError(.malformed, "reply to message \(id): the payload must be a verdict (u32 1 allow, 2 deny)")
             }
             do {
-                try c.reply(id, status: status, ClientReply(payload: payload, client: helloBox.withLock { $0?.name } ?? "?"))
+                try c.reply(id, status, ClientReply(payload: payload, client: helloBox.withLock { $0?.name } ?? "?"))
                 handled.add(1, ordering: .relaxed)
             } catch {
                 try notify(.error(.noWaiter, messageId: id, reason: "no waiter is present for the reply to message \(id) (late, already answered, or not sent to this client)"))
@@ -287,7 +292,7 @@ final class PortConnection: @unchecked Sendable {
     }
 
     /// Primes `count` more gets of this decider's, within `PortLimits.maxPrimed`.
-    private func prime(_ count: UInt32, on c: PortServer.Client) throws(FrameError) {
+    private func prime(_ count: UInt32, on c: DeciderLink) throws(FrameError) {
         let now = primed.add(Int(count), ordering: .relaxed).newValue
         guard now <= PortLimits.maxPrimed else {
             throw FrameError(.tooManyPrimed, "\(now) gets primed (at most \(PortLimits.maxPrimed))")
@@ -331,10 +336,9 @@ final class PortConnection: @unchecked Sendable {
 
     /// A message given to one of this decider's gets (the port's push): written
     /// now if the socket has room and nothing waits before it, else queued for the pump.
-    private func write(_ message: PortMessage<WireMessage>) {
+    private func write(_ header: MessageHeader, _ m: WireMessage) {
         primed.subtract(1, ordering: .relaxed)
-        let m = message.payload
-        let out = Outbound(frame: AgentFrame.message(replyLength: message.header.replyLength, messageId: message.header.messageId,
+        let out = Outbound(frame: AgentFrame.message(replyLength: header.replyLength, messageId: header.messageId,
                                                      event: m.event).encode(),
                            descriptor: m.descriptor, deadline: m.deadline)
         var failed = false
@@ -440,7 +444,7 @@ final class PortConnection: @unchecked Sendable {
         end(nil, "")
         if quietEnd { server.logger.log(level: quiet ? .debug : .info, "port: \(who) disconnected") }
         socket.shutdown()
-        server.unregister(self, portId: client.withLock { $0?.info.id })
+        server.unregister(self, portId: client.withLock { $0?.id })
         client.withLock { $0 = nil }
         backlog.withLock { $0.removeAll() }
     }

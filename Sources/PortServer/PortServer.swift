@@ -12,8 +12,11 @@ import Synchronization
 /// programs in any language decide `ask` events, watch decisions and send
 /// control requests (docs/port-protocol.md).
 ///
+/// It holds no port of its own: each decider is a connection of the agent's
+/// one `FilterPort` (`attach`), in the deciders' lane.
+///
 /// Guarantees, whatever a client sends or fails to send: every message the
-/// agent sends through `port` ends in exactly one outcome within its timeout
+/// agent sends its deciders ends in exactly one outcome within its timeout
 /// (the `FilterPort` contract: a client that disconnects, breaks the
 /// protocol or stops reading fails its unanswered messages at once); a
 /// client may reply only to messages delivered to it; each connection holds
@@ -22,12 +25,10 @@ import Synchronization
 /// entries); only root and `port_group` connect; and
 /// every broken connection is logged with the client's name, pid and uid.
 public final class PortServer: Sendable {
-    public typealias Port = FilterPort<WireMessage, ClientReply>
-    public typealias Client = ClientPort<WireMessage, ClientReply>
     public typealias ControlHandler = @Sendable (ControlCommand, [UInt8]) -> ControlAnswer
 
-    /// The port `ask` events go through; its clients are this server's decider connections.
-    public let port: Port
+    /// The agent's port, where deciders connect (nil until `attach`: deciders are refused).
+    private let deciderPort = Mutex<DeciderPort?>(nil)
     /// Decisions for the observer connections.
     public let observers = ObserverFeed()
     let access: PortAccess
@@ -41,11 +42,14 @@ public final class PortServer: Sendable {
     private let stopWriter = Mutex<Int32>(-1)
     private let threads = DispatchGroup()
     private let registry = Mutex(Registry())
-    /// The deciders' hellos, for the port's `serves`.
-    private let services: DeciderServices
+    /// The deciders' hellos, for the agent's port's `serves` in the deciders' lane.
+    public let services = DeciderServices()
     /// An epoll set of the deciders' sockets: readable while a decider's frame waits to be taken.
     public let deciderFramesFD: Int32
+    /// Deciders whose frames are taken now (a paused one is not counted).
     private let deciders = Atomic<Int>(0)
+    /// Deciders registered, from their hello (before their welcome) to their end.
+    private let registeredDeciders = Atomic<Int>(0)
     /// The agent's event reader takes the deciders' frames; else a thread of the server's does.
     private let framesTakenByCaller = Atomic<Bool>(false)
 
@@ -57,7 +61,7 @@ public final class PortServer: Sendable {
 
     /// Listens at `access.path` (a stale socket there is replaced; a folder
     /// that holds it is made 0755 if missing). Accepting begins with `start()`.
-    public init(access: PortAccess, backlogCapacity: Int, logger: Logger) throws(TransportError) {
+    public init(access: PortAccess, logger: Logger) throws(TransportError) {
         self.access = access
         self.logger = logger
         self.problems = ClientProblemLog(logger: logger)
@@ -91,10 +95,6 @@ public final class PortServer: Sendable {
         listener = fd
         stopFD = ends[0]
         stopWriter.withLock { $0 = ends[1] }
-        let services = DeciderServices()
-        self.services = services
-        port = Port(name: "fanfilter-clients", maxConnections: access.maxDeciders, backlogCapacity: backlogCapacity,
-                    serves: { info, message in services.serves(info.id, message.event) })
     }
 
     deinit {
@@ -103,6 +103,12 @@ public final class PortServer: Sendable {
         close(stopFD)
         stopWriter.withLock { if $0 >= 0 { close($0) } }
     }
+
+    /// Connects the deciders to the agent's port from now on (before `start()`).
+    public func attach(_ port: DeciderPort) { deciderPort.withLock { $0 = port } }
+
+    /// The agent's port, when attached.
+    var attachedPort: DeciderPort? { deciderPort.withLock { $0 } }
 
     /// Sets what answers control requests (status, reload, …); until then they fail.
     public func onControl(_ handler: @escaping ControlHandler) { control.withLock { $0 = handler } }
@@ -120,6 +126,9 @@ public final class PortServer: Sendable {
     /// `deciderFramesFD` and calls `takeDeciderFrames()`, so that a reply is
     /// taken by a thread that is awake anyway, and no thread is woken for it.
     public func takeDeciderFramesElsewhere() { framesTakenByCaller.store(true, ordering: .releasing) }
+
+    /// The most decider connections at once (`max_connections`).
+    public var maxDeciders: Int { access.maxDeciders }
 
     /// Whether a decider is connected (no frame of one can wait otherwise).
     public var hasDeciders: Bool { deciders.load(ordering: .relaxed) > 0 }
@@ -194,7 +203,8 @@ public final class PortServer: Sendable {
     /// The connected clients, deciders first.
     public var clients: [ClientSummary] {
         // Read outside the registry's lock: the port's lock is taken before it, never after.
-        registry.withLock { Array($0.connections.values) }.compactMap { $0.summary(port: port) }
+        let port = attachedPort
+        return registry.withLock { Array($0.connections.values) }.compactMap { $0.summary(port: port) }
             .sorted { ($0.role.rawValue, $0.name) < ($1.role.rawValue, $1.name) }
     }
 
@@ -202,7 +212,8 @@ public final class PortServer: Sendable {
     /// never sent to a client (it would wait on itself). The decider's pidfd
     /// tells a live process from a later one that reused its pid.
     public func isDeciderProcess(_ pid: Int32) -> Bool {
-        registry.withLock { r in r.connections.values.contains { $0.isDecider && $0.peer.isProcess(pid) } }
+        guard registeredDeciders.load(ordering: .acquiring) > 0 else { return false }
+        return registry.withLock { r in r.connections.values.contains { $0.isDecider && $0.peer.isProcess(pid) } }
     }
 
     private func acceptLoop() {
@@ -261,14 +272,16 @@ public final class PortServer: Sendable {
             }
             connection.registered(hello)
             if let portId { services.set(portId, hello) }
+            if hello.role == .decider { registeredDeciders.add(1, ordering: .releasing) }
             return true
         }
     }
 
     func unregister(_ connection: PortConnection, portId: UInt64?) {
         registry.withLock { r in
-            r.connections[connection.serial] = nil
+            guard r.connections.removeValue(forKey: connection.serial) != nil else { return }
             if let portId { services.set(portId, nil) }
+            if connection.isDecider { registeredDeciders.subtract(1, ordering: .releasing) }
         }
     }
 

@@ -51,8 +51,7 @@ final class ClamdChainTests: KernelTestCase {
         let big = (0..<2).map { i in sandbox.file("data/big\(i).bin", contents: Array(random.readData(ofLength: 40 << 20))) }
         let text = "watch = $ROOT\nreply_timeout = 20s\npass_fd = yes\nask perm=open all : dir=$ROOT/data/\n"
         let p = try policy(text, in: sandbox)
-        server = try PortServer(access: PortAccess(path: sandbox.root + "/port", group: nil, maxDeciders: 4),
-                                backlogCapacity: p.agent.queueSize, logger: log.logger)
+        server = try PortServer(access: PortAccess(path: sandbox.root + "/port", group: nil, maxDeciders: 4), logger: log.logger)
         let agent = try startAgent(text, logger: log.logger, clients: server)
         server.start()
         let client = Child([productsDirectory + "fanfilter-clamd", "5", "2", "--clamd", clamdSocket, "--socket", sandbox.root + "/port"],

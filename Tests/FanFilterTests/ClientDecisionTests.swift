@@ -29,8 +29,7 @@ final class ClientDecisionTests: KernelTestCase {
 
     func start(_ rules: String) throws -> Agent {
         let p = try policy("watch = $ROOT\n" + rules, in: sandbox)
-        server = try PortServer(access: PortAccess(path: socketPath, group: nil, maxDeciders: p.agent.maxConnections),
-                                backlogCapacity: p.agent.queueSize, logger: log.logger)
+        server = try PortServer(access: PortAccess(path: socketPath, group: nil, maxDeciders: p.agent.maxConnections), logger: log.logger)
         let agent = try startAgent("watch = $ROOT\n" + rules, logger: log.logger, clients: server)
         server.start()
         return agent

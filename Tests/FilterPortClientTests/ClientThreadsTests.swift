@@ -14,13 +14,15 @@ import XCTest
 final class ClientThreadsTests: XCTestCase {
     var folder = ""
     var server: PortServer!
+    var port: FilterPort<WireMessage, ClientReply>!
 
     override func setUpWithError() throws {
         var template = Array("/tmp/fanfilter-client.XXXXXX".utf8CString)
         folder = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
         chmod(folder, 0o755)
         let access = PortAccess(path: folder + "/port", group: getuid() == 0 ? nil : getgid(), maxDeciders: 4)
-        server = try PortServer(access: access, backlogCapacity: 1024, logger: quietLogger())
+        server = try PortServer(access: access, logger: quietLogger())
+        port = attachTestPort(to: server, backlogCapacity: 1024)
         server.onControl { command, _ in .ok("\(command)") }
         server.start()
     }
@@ -57,7 +59,7 @@ final class ClientThreadsTests: XCTestCase {
         let sent = DispatchGroup()
         for i in 0..<500 {
             sent.enter()
-            server.port.send(message(i), replyCapacity: PortLimits.replyPayloadSize, timeout: .seconds(20)) { _, _, outcome in
+            port.send(message(i), replyCapacity: PortLimits.replyPayloadSize, timeout: .seconds(20)) { _, _, outcome in
                 if case .replied = outcome { replies.add(1, ordering: .relaxed) }
                 sent.leave()
             }

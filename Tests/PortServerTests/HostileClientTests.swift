@@ -165,6 +165,25 @@ final class HostileClientTests: PortTestCase {
         XCTAssertEqual(String(decoding: body, as: UTF8.self), "done")
     }
 
+    /// A decider's own opens are never sent to it: it is known as a decider
+    /// from its welcome to its end, also while its frames are left untaken
+    /// because a notice waits for room on its socket. (It was known only
+    /// while its frames were taken: an open right after the welcome, or while
+    /// it lagged, was asked of itself and waited until on_timeout.)
+    func testADeciderIsKnownAsOneFromItsWelcomeToItsEndEvenWhileItLags() throws {
+        let c = try RawClient(socketPath, Hello(role: .decider, name: "self"))
+        XCTAssertTrue(server.isDeciderProcess(getpid()), "right after its welcome")
+        var lagging = false
+        for id in 1...20_000 where !lagging {
+            _ = try? c.socket.trySend(ClientFrame.reply(messageId: UInt64(id), .allow).encode())
+            lagging = !server.hasDeciders
+        }
+        XCTAssertTrue(lagging, "its no-waiter notices never filled its socket")
+        XCTAssertTrue(server.isDeciderProcess(getpid()), "while its frames are left untaken")
+        c.socket.close()
+        XCTAssertTrue(eventually { !self.server.isDeciderProcess(getpid()) }, "after its end")
+    }
+
     /// Replies to messages it never got earn a decider no-waiter notices; one
     /// that never reads them is ended once they pile up, and holds no more.
     func testADeciderThatLetsItsNoticesPileUpIsEnded() throws {
