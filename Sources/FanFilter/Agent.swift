@@ -96,7 +96,7 @@ public final class Agent: Sendable {
         } catch {
             throw AgentError("cannot connect the workers to the port: \(error)")
         }
-        BusyCPU.shared.allowSpinning(agent.spin == .auto)
+        port.busy.allowSpinning(agent.spin == .auto)
         context = EventReader.Context(
             port: port, responder: responder,
             settlement: Settlement(port: port, responder: responder, counters: counters, log: log, cache: cache,
@@ -404,7 +404,7 @@ public final class Agent: Sendable {
                     $0.watch.links = links
                 }
             }
-            BusyCPU.shared.allowSpinning(new.agent.spin == .auto)
+            port.busy.allowSpinning(new.agent.spin == .auto)
             counters.increment(.reloads)
             if started { watchTrustDatabase() }
             return notes

@@ -78,7 +78,8 @@ final class EventReader: Sendable {
         var fds = [pollfd(fd: group.pollFD, events: Int16(POLLIN), revents: 0)]
         if let frames { fds.append(pollfd(fd: frames.deciderFramesFD, events: Int16(POLLIN), revents: 0)) }
         fds.append(stopPipe.entry)
-        let batches = ArrivalGap()
+        // Whether spinning pays is one question for the reader and the port's waiting threads.
+        let batches = ArrivalGap(busy: context.port.busy)
         let budget = DescriptorBudget(perEvent: group.features.pidfd ? 2 : 1)
         // A buffer of N of these holds N events at most (an event of another size would not fit:
         // the read after such a refusal takes the whole buffer).

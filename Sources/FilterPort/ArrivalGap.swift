@@ -21,7 +21,7 @@ public final class ArrivalGap: Sendable {
     public let busy: BusyCPU
 
     /// Arrivals are timed on `clock` (tests pass one they advance, with a `BusyCPU` on it).
-    public init(clock: any MonotonicClock = SystemClock(), busy: BusyCPU = .shared) {
+    public init(clock: any MonotonicClock = SystemClock(), busy: BusyCPU) {
         self.clock = clock
         self.busy = busy
     }

@@ -26,9 +26,6 @@ public final class BusyCPU: Sendable {
     public static let window: UInt64 = 50_000_000
     /// How long (ns) spinning stays off after that.
     public static let backOff: UInt64 = 100_000_000
-    /// The process's detector: the event reader and every client inbox share it.
-    public static let shared = BusyCPU()
-
     private let clock: any MonotonicClock
     private let spinningOffUntil = Atomic<UInt64>(0)
     private let allowed = Atomic<Bool>(true)

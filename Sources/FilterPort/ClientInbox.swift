@@ -24,7 +24,7 @@ final class ClientInbox<Message: Sendable>: @unchecked Sendable {
     private let sleepers = Atomic<Int>(0)
     /// 0: no thread spins; 1: one spins; 2: a delivery was handed to the spinning thread.
     private let spinner = Atomic<Int>(0)
-    private let deliveries = ArrivalGap()
+    private let deliveries: ArrivalGap
     /// How many threads take this client's messages (0: not said, every delivery wakes one).
     let threads = Atomic<Int>(0)
     /// Threads in `wait`, spinning or asleep.
@@ -35,8 +35,9 @@ final class ClientInbox<Message: Sendable>: @unchecked Sendable {
     /// A push client's callback (see `FilterPort.connect(context:push:)`): its messages never wait here.
     let push: (@Sendable (PortMessage<Message>) -> Void)?
 
-    init(connectionId: UInt64, push: (@Sendable (PortMessage<Message>) -> Void)? = nil) {
+    init(connectionId: UInt64, busy: BusyCPU, push: (@Sendable (PortMessage<Message>) -> Void)? = nil) {
         self.connectionId = connectionId
+        deliveries = ArrivalGap(busy: busy)
         self.push = push
     }
 

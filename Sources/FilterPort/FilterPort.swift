@@ -67,6 +67,8 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
     private let onMessage: (@Sendable (ConnectionInfo, [UInt8]) -> [UInt8])?
     private let serves: (@Sendable (ConnectionInfo, Message) -> Bool)?
     private let lane: (@Sendable (Message) -> Int)?
+    /// Whether a client's waiting thread may spin now (shared by its inboxes, and by whoever made the port).
+    public let busy: BusyCPU
     private let timer: DeadlineTimer
 
     /// Creates a named port.
@@ -78,6 +80,7 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
     ///   - onMessage: serves client-to-filter messages; without it they fail with `.noMessageHandler`.
     ///   - serves: which clients of its lane a message may go to (nil: any); it runs under the port's lock, so it must be quick.
     ///   - lanes: how many lanes the port has (at least 1); `lane` says which a message goes in (nil: the first).
+    ///   - busy: whether spinning pays now, for the clients' waiting threads (see `BusyCPU`).
     ///   - clock: when timeouts fall due (tests pass a clock they advance by hand).
     public init(
         name: String,
@@ -89,6 +92,7 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
         serves: (@Sendable (ConnectionInfo, Message) -> Bool)? = nil,
         lanes: Int = 1,
         lane: (@Sendable (Message) -> Int)? = nil,
+        busy: BusyCPU = BusyCPU(),
         clock: any MonotonicClock = SystemClock()
     ) {
         precondition(maxConnections > 0, "a port needs maxConnections > 0")
@@ -102,6 +106,7 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
         self.onMessage = onMessage
         self.serves = serves
         self.lane = lane
+        self.busy = busy
         self.state = Mutex(State(lanes: lanes))
         let expiry = WeakPortBox()
         self.timer = DeadlineTimer(name: "fanfilter.port.\(name).timer", clock: clock) { id in
@@ -201,7 +206,7 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
         }
         // The callback runs outside the lock, so it may call back into the port.
         if case .reject(let reason) = onConnect(info) { throw .connectionRefused(reason: reason) }
-        let inbox = ClientInbox<Message>(connectionId: info.id, push: push)
+        let inbox = ClientInbox<Message>(connectionId: info.id, busy: busy, push: push)
         try state.withLock { s throws(PortError) in
             if s.closed { throw .portClosed }
             if s.connections.count >= maxConnections { throw .tooManyConnections(max: maxConnections) }

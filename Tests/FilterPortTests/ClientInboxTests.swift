@@ -8,20 +8,20 @@ import XCTest
 /// thread at work, a wait ends at its deadline, closing wakes every waiter.
 final class ClientInboxTests: XCTestCase {
     func testADeliveryBeforeTheWaitIsTakenAtOnce() {
-        let inbox = ClientInbox<Int>(connectionId: 1)
+        let inbox = ClientInbox<Int>(connectionId: 1, busy: BusyCPU())
         inbox.signal()
         XCTAssertTrue(inbox.wait(until: .now() + .seconds(5)))
     }
 
     func testAWaitWithoutADeliveryEndsAtItsDeadline() {
-        let inbox = ClientInbox<Int>(connectionId: 1)
+        let inbox = ClientInbox<Int>(connectionId: 1, busy: BusyCPU())
         let deadline = DispatchTime.now() + .milliseconds(20)
         XCTAssertFalse(inbox.wait(until: deadline))
         XCTAssertGreaterThanOrEqual(DispatchTime.now(), deadline)
     }
 
     func testClosingWakesASleepingWaiter() {
-        let inbox = ClientInbox<Int>(connectionId: 1)
+        let inbox = ClientInbox<Int>(connectionId: 1, busy: BusyCPU())
         let result = Mutex<Bool?>(nil)
         let done = DispatchSemaphore(value: 0)
         DispatchQueue.global().async {
@@ -37,7 +37,7 @@ final class ClientInboxTests: XCTestCase {
     }
 
     func testADeliveryWhileTheOnlyThreadWorksIsLeftForItsNextLook() {
-        let inbox = ClientInbox<Int>(connectionId: 1)
+        let inbox = ClientInbox<Int>(connectionId: 1, busy: BusyCPU())
         inbox.threads.store(1, ordering: .relaxed)
         inbox.signal()  // the one thread is at work: no wake-up, the delivery is deferred
         XCTAssertTrue(inbox.wait(until: .now()), "its next look takes it without sleeping")
@@ -45,7 +45,7 @@ final class ClientInboxTests: XCTestCase {
     }
 
     func testReleaseDeferredWakesASleeperForADeferredDelivery() {
-        let inbox = ClientInbox<Int>(connectionId: 1)
+        let inbox = ClientInbox<Int>(connectionId: 1, busy: BusyCPU())
         inbox.threads.store(2, ordering: .relaxed)
         inbox.signal()  // deferred: fewer than two threads wait
         inbox.releaseDeferred()
