@@ -24,6 +24,9 @@ let package = Package(
         .target(name: "CFanotify"),
         // The one monotonic clock (and the protocol tests use to move time by hand).
         .target(name: "Clocks"),
+        // The system calls swift-system's FileDescriptor does not make whole: a file read to its
+        // end, a pread of a prefix, poll(2); each retries EINTR and throws an Errno.
+        .target(name: "SystemCall", dependencies: [.product(name: "SystemPackage", package: "swift-system")]),
         // The minifilter-style communication port: send with timeout, get/reply by message id.
         .target(name: "FilterPort", dependencies: [
             "Clocks",
@@ -35,10 +38,10 @@ let package = Package(
         // Thin wrappers over the Unix-socket calls Swift cannot reach (sockaddr_un, SCM_RIGHTS, SO_PEERCRED).
         .target(name: "CPortSocket"),
         // One SOCK_SEQPACKET connection: whole frames in and out, with deadlines.
-        .target(name: "PortTransport", dependencies: ["CPortSocket", "Clocks", "PortProtocol"]),
+        .target(name: "PortTransport", dependencies: ["CPortSocket", "Clocks", "PortProtocol", "SystemCall"]),
         // The agent's end of the socket port: access checks, connections, observers, control requests.
         .target(name: "PortServer", dependencies: [
-            "CPortSocket", "Clocks", "FilterPort", "PortProtocol", "PortTransport",
+            "CPortSocket", "Clocks", "FilterPort", "PortProtocol", "PortTransport", "SystemCall",
             .product(name: "DequeModule", package: "swift-collections"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -59,18 +62,18 @@ let package = Package(
         // libmagic, found with pkg-config.
         .systemLibrary(name: "CMagic", pkgConfig: "libmagic", providers: [.apt(["libmagic-dev"])]),
         // A file's MIME type as fapolicyd's ftype names it: ELF headers, #! lines, libmagic.
-        .target(name: "FileType", dependencies: ["CMagic"]),
+        .target(name: "FileType", dependencies: ["CMagic", "SystemCall", .product(name: "SystemPackage", package: "swift-system")]),
         // LMDB, found with pkg-config.
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
         // The trust database: LMDB built from dpkg, rpm and trust files, read without locks.
-        .target(name: "TrustStore", dependencies: ["CLMDB", "CVerity"]),
+        .target(name: "TrustStore", dependencies: ["CLMDB", "CVerity", "SystemCall", .product(name: "SystemPackage", package: "swift-system")]),
         // fs-verity's measurement ioctl (a C shim: ioctl is variadic).
         .target(name: "CVerity"),
         // The policy file: parser, compiled rules, evaluator.
-        .target(name: "Policy"),
+        .target(name: "Policy", dependencies: ["SystemCall", .product(name: "SystemPackage", package: "swift-system")]),
         // The agent: fanotify event source, dispatch over the port, workers, responses.
         .target(name: "FanFilter", dependencies: [
-            "CFanotify", "CSystemd", "Clocks", "FilterPort", "Policy", "AgentLog", "PortProtocol", "PortServer", "FileType", "TrustStore",
+            "CFanotify", "SystemCall", "CSystemd", "Clocks", "FilterPort", "Policy", "AgentLog", "PortProtocol", "PortServer", "FileType", "TrustStore",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "DequeModule", package: "swift-collections"),
             .product(name: "SystemPackage", package: "swift-system"),
@@ -78,7 +81,7 @@ let package = Package(
         // The agent's numbers for Prometheus: swift-metrics with swift-prometheus behind it,
         // written for node_exporter's textfile collector off the event path.
         .target(name: "AgentMetrics", dependencies: [
-            "FanFilter", "Clocks",
+            "FanFilter", "Clocks", "SystemCall", .product(name: "SystemPackage", package: "swift-system"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
@@ -97,6 +100,7 @@ let package = Package(
         .executableTarget(
             name: "FanFilterCLI",
             dependencies: [
+                "SystemCall", .product(name: "SystemPackage", package: "swift-system"),
                 "AgentService", "FanFilter", "Policy", "AgentLog", "AgentMetrics", "PortProtocol", "PortServer", "FilterPortClient", "TrustStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -115,6 +119,7 @@ let package = Package(
         // A child process the kernel tests use as the opener (the agent allows its own process).
         .executableTarget(name: "fanfilter-test-opener", path: "Tests/Opener"),
         .testTarget(name: "FilterPortTests", dependencies: ["Clocks", "FilterPort", "TestSupport"]),
+        .testTarget(name: "SystemCallTests", dependencies: ["SystemCall", .product(name: "SystemPackage", package: "swift-system")]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
         .testTarget(name: "FileTypeTests", dependencies: ["FileType"]),
         .testTarget(name: "TrustStoreTests", dependencies: ["TrustStore"]),

@@ -3,9 +3,10 @@ import CoreMetrics
 import Dispatch
 import FanFilter
 import Glibc
-import struct Prometheus.PrometheusMetricsFactory
 import class Prometheus.PrometheusCollectorRegistry
+import struct Prometheus.PrometheusMetricsFactory
 import Synchronization
+import SystemPackage
 
 /// The agent's numbers in Prometheus' text format, in one file that
 /// node_exporter's textfile collector reads (`metrics_file`), written anew
@@ -180,17 +181,10 @@ public final class MetricsFile: Sendable {
         let temporary = path + ".tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard fd >= 0 else { return "open \(temporary): \(String(cString: strerror(errno)))" }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
-            if n < 0, errno == EINTR { continue }
-            guard n > 0 else {
-                let e = errno
-                close(fd)
-                unlink(temporary)
-                return "write \(temporary): \(String(cString: strerror(e)))"
-            }
-            written += n
+        do { _ = try FileDescriptor(rawValue: fd).writeAll(bytes) } catch {
+            close(fd)
+            unlink(temporary)
+            return "write \(temporary): \(error)"
         }
         close(fd)
         guard rename(temporary, path) == 0 else {

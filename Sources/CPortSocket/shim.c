@@ -102,7 +102,8 @@ ssize_t cport_send(int fd, const void *buffer, size_t length, int pass_fd, int f
         c->cmsg_len = CMSG_LEN(sizeof(int));
         memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
     }
-    ssize_t n = sendmsg(fd, &msg, flags | MSG_NOSIGNAL);
+    ssize_t n;
+    do { n = sendmsg(fd, &msg, flags | MSG_NOSIGNAL); } while (n < 0 && errno == EINTR);
     return n < 0 ? -errno : n;
 }
 
@@ -130,7 +131,8 @@ ssize_t cport_receive(int fd, void *buffer, size_t capacity, size_t *record_leng
     struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.bytes, .msg_controllen = sizeof(control.bytes) };
     *received_fd = -1;
     /* MSG_TRUNC: the record's real length comes back even when it did not fit. */
-    ssize_t n = recvmsg(fd, &msg, flags | MSG_TRUNC | MSG_CMSG_CLOEXEC);
+    ssize_t n;
+    do { n = recvmsg(fd, &msg, flags | MSG_TRUNC | MSG_CMSG_CLOEXEC); } while (n < 0 && errno == EINTR);
     if (n < 0) return -errno;
     *received_fd = first_descriptor(&msg);
     *record_length = (size_t)n;

@@ -74,19 +74,5 @@ final class ActivePolicy: Sendable {
     }
 
     /// A policy file's bytes, read now, at most 16 MiB; nil when it cannot be read.
-    static func bytes(ofFile path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while bytes.count <= 16 << 20 {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { return nil }
-            if n == 0 { return bytes }
-            bytes += chunk[0..<n]
-        }
-        return nil
-    }
+    static func bytes(ofFile path: String) -> [UInt8]? { readWholeFile(path, limit: 16 << 20) }
 }

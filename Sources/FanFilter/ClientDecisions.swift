@@ -4,6 +4,8 @@ import Glibc
 import Policy
 import PortProtocol
 import PortServer
+import SystemCall
+import SystemPackage
 
 /// `ask` rules answered by the socket port's deciders (a scanner, an
 /// approval tool): what a decider is sent, and what each outcome of that
@@ -48,7 +50,8 @@ struct ClientDecisions: Sendable {
                                  rule: UInt32(rule.number), moreEventsWaiting: event.moreEventsWaiting, fileSize: st.map { UInt64($0.st_size) } ?? 0,
                                  path: request.object.path ?? [], comm: s.comm ?? [], exe: s.exe ?? [])
         let contentBytes = active.policy.agent.contentBytes
-        if contentBytes > 0 { record.content = readStart(of: fd, count: contentBytes) }
+        // Through the event's fd (pread: no new open, no event, the fd's offset untouched).
+        if contentBytes > 0 { record.content = (try? FileDescriptor(rawValue: fd).read(count: contentBytes, at: 0)) ?? [] }
         let descriptor = active.policy.agent.passDescriptor ? SharedDescriptor(duplicating: fd) : nil
         record.hasDescriptor = descriptor != nil
         // The client's deadline comes first, so what happened is logged with its name.
@@ -89,20 +92,5 @@ struct ClientDecisions: Sendable {
             return Answer(verdict: policy.agent.onOverload(access), client: nil, setting: DecisionLog.overloadSetting(access),
                           why: "the port already holds queue_size unanswered messages")
         }
-    }
-
-    /// The file's first `count` bytes, through the event's fd (pread: no new
-    /// open, no event, the fd's offset untouched); fewer at end of file or on an error.
-    private static func readStart(of fd: Int32, count: Int) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        var got = 0
-        while got < count {
-            let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + got, count - got, off_t(got)) }
-            if n > 0 { got += n; continue }
-            if n < 0 && errno == EINTR { continue }
-            break
-        }
-        bytes.removeSubrange(got...)
-        return bytes
     }
 }

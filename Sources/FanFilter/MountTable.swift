@@ -1,8 +1,9 @@
-import Clocks
 import CFanotify
+import Clocks
 import Glibc
 import Policy
 import Synchronization
+import SystemCall
 import SystemPackage
 
 /// The agent's view of the mounts: for a device number, the source
@@ -172,16 +173,12 @@ func unescapeOctal(_ field: ArraySlice<UInt8>) -> [UInt8] {
     return out
 }
 
-/// The whole of a (small) file such as mountinfo, or nil when it cannot be
-/// opened (also for the command line, which stays free of Foundation: the
-/// agent's resident size is what a binary without it keeps).
-public func readWholeFile(_ path: String) -> [UInt8]? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    let file = FileDescriptor(rawValue: fd)
-    while let n = try? chunk.withUnsafeMutableBytes({ try file.read(into: $0) }), n > 0 { bytes += chunk[..<n] }
-    return bytes
+/// The whole of a file such as mountinfo or a policy, at most `limit` bytes,
+/// or nil when it cannot be read whole (also for the command line, which
+/// stays free of Foundation: the agent's resident size is what a binary
+/// without it keeps).
+public func readWholeFile(_ path: String, limit: Int = 64 << 20) -> [UInt8]? {
+    guard let file = try? FileDescriptor.open(path, .readOnly, options: .closeOnExec) else { return nil }
+    defer { try? file.close() }
+    return try? file.readToEnd(limit: limit)
 }

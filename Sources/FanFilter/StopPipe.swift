@@ -1,4 +1,5 @@
 import Glibc
+import SystemCall
 import SystemPackage
 
 /// A pipe whose read end a thread polls beside its own descriptors, so that
@@ -43,14 +44,9 @@ final class StopPipe: Sendable {
     /// `milliseconds` (-1: no bound), again when a signal interrupts it.
     func poll(_ fds: inout [pollfd], milliseconds: Int32) -> PollResult {
         precondition(fds.last?.fd == readFD, "the stop pipe is the last entry")
-        while true {
-            let n = Glibc.poll(&fds, nfds_t(fds.count), milliseconds)
-            if n < 0 {
-                if errno == EINTR { continue }
-                return .failed(Errno(rawValue: errno))
-            }
-            if fds[fds.count - 1].revents != 0 { return .stopped }
-            return n == 0 ? .timedOut : .ready
-        }
+        let n: Int
+        do { n = try Poll.wait(&fds, milliseconds: milliseconds) } catch { return .failed(error) }
+        if fds[fds.count - 1].revents != 0 { return .stopped }
+        return n == 0 ? .timedOut : .ready
     }
 }

@@ -5,6 +5,7 @@ import FilterPortClient
 import Glibc
 import Policy
 import PortProtocol
+import SystemPackage
 import TrustStore
 
 extension Fanfilter {
@@ -250,14 +251,8 @@ private enum TrustFileText {
         let temporary = path + ".new"
         let bytes = Array((lines.joined(separator: "\n") + "\n").utf8)
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        var written = 0
-        while fd >= 0, written < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, bytes.count - written) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { break }
-            written += n
-        }
-        let failed = fd < 0 || written < bytes.count || fsync(fd) != 0
+        let written = fd >= 0 && (try? FileDescriptor(rawValue: fd).writeAll(bytes)) != nil
+        let failed = !written || fsync(fd) != 0
         let saved = errno
         if fd >= 0 { close(fd) }
         guard !failed else {

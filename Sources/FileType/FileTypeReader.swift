@@ -1,4 +1,6 @@
 import Glibc
+import SystemCall
+import SystemPackage
 
 /// The MIME type of a file as fapolicyd's `ftype` names it, read through an
 /// open descriptor (the event's, never a new open by path): devices and FIFOs
@@ -40,15 +42,6 @@ public struct FileTypeReader: Sendable {
     /// Up to `count` bytes at `offset` (fewer at the end of the file or on an error).
     public static func read(_ fd: Int32, at offset: UInt64, count: Int) -> [UInt8] {
         guard count > 0, offset < UInt64(Int64.max) else { return [] }
-        var bytes = [UInt8](repeating: 0, count: count)
-        var done = 0
-        while done < count {
-            let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset) + off_t(done)) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { break }
-            done += n
-        }
-        bytes.removeLast(count - done)
-        return bytes
+        return (try? FileDescriptor(rawValue: fd).read(count: count, at: Int64(offset))) ?? []
     }
 }

@@ -1,5 +1,7 @@
 #if canImport(Glibc)
 import Glibc
+import SystemCall
+import SystemPackage
 #endif
 
 extension Policy {
@@ -80,19 +82,12 @@ func readPolicyFile(_ path: String, limit: Int = maximumPolicySize) throws(ReadF
         }
     }
     if st.st_size > limit { throw ReadFailure(message: "the policy is larger than \(sizeText(limit))") }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        // Never more than one byte past the limit, whatever the file turns out to hold.
-        let want = min(chunk.count, limit + 1 - bytes.count)
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, want) }
-        if n < 0 {
-            if errno == EINTR { continue }
-            throw ReadFailure(message: "cannot read the policy: \(String(cString: strerror(errno)))")
-        }
-        if n == 0 { return (bytes, unsafe) }
-        bytes += chunk[..<n]
-        if bytes.count > limit { throw ReadFailure(message: "the policy is larger than \(sizeText(limit))") }
+    do {
+        return (try FileDescriptor(rawValue: fd).readToEnd(limit: limit), unsafe)
+    } catch .fileTooLarge {
+        throw ReadFailure(message: "the policy is larger than \(sizeText(limit))")
+    } catch {
+        throw ReadFailure(message: "cannot read the policy: \(error)")
     }
 }
 

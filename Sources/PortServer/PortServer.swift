@@ -1,5 +1,5 @@
-import CPortSocket
 import Clocks
+import CPortSocket
 import Dispatch
 import FilterPort
 import Glibc
@@ -7,6 +7,7 @@ import Logging
 import PortProtocol
 import PortTransport
 import Synchronization
+import SystemCall
 
 /// The port's other end: a SOCK_SEQPACKET Unix socket through which client
 /// programs in any language decide `ask` events, watch decisions and send
@@ -160,7 +161,7 @@ public final class PortServer: Sendable {
         while true {
             fds[0].revents = 0
             fds[1].revents = 0
-            if poll(&fds, 2, -1) < 0 { if errno == EINTR { continue }; return }
+            guard (try? Poll.wait(&fds, milliseconds: -1)) != nil else { return }
             if fds[1].revents != 0 { return }
             body()
         }

@@ -1,7 +1,8 @@
-import CPortSocket
 import Clocks
+import CPortSocket
 import Glibc
 import PortProtocol
+import SystemCall
 
 /// One end of a port connection: a SOCK_SEQPACKET Unix socket, where each
 /// send is one whole frame and each receive takes one whole frame. Owns its
@@ -41,7 +42,6 @@ public final class SeqPacketSocket: @unchecked Sendable {
             let n = frame.withUnsafeBytes { cport_send(fd, $0.baseAddress, $0.count, descriptor, Int32(MSG_DONTWAIT)) }
             if n >= 0 { return }
             let err = Int32(-n)
-            if err == EINTR { continue }
             guard err == EAGAIN else { throw TransportError(operation: "send", errno: err) }
             guard try wait(for: Int16(POLLOUT), until: deadline, stop: stop) else { throw TransportError(operation: "send", errno: ETIMEDOUT) }
         }
@@ -50,14 +50,10 @@ public final class SeqPacketSocket: @unchecked Sendable {
     /// Sends one frame if the socket has room now: true when sent, false when
     /// it has none (EAGAIN); never waits. Throws on any other error.
     public func trySend(_ frame: [UInt8], passing descriptor: Int32 = -1) throws(TransportError) -> Bool {
-        while true {
-            let n = frame.withUnsafeBytes { cport_send(fd, $0.baseAddress, $0.count, descriptor, Int32(MSG_DONTWAIT)) }
-            if n >= 0 { return true }
-            let err = Int32(-n)
-            if err == EINTR { continue }
-            if err == EAGAIN { return false }
-            throw TransportError(operation: "send", errno: err)
-        }
+        let n = frame.withUnsafeBytes { cport_send(fd, $0.baseAddress, $0.count, descriptor, Int32(MSG_DONTWAIT)) }
+        if n >= 0 { return true }
+        if Int32(-n) == EAGAIN { return false }
+        throw TransportError(operation: "send", errno: Int32(-n))
     }
 
     /// One received frame: its bytes (at most the capacity asked for), its whole length, and a descriptor it carried.
@@ -94,26 +90,23 @@ public final class SeqPacketSocket: @unchecked Sendable {
         return n
     }
 
-    /// One receive (EINTR retried); nil on EAGAIN.
+    /// One receive (the shim retries EINTR); nil on EAGAIN.
     private func receiveOnce(capacity: Int, flags: Int32) throws(TransportError) -> Received? {
-        while true {
-            var length = 0
-            var received: Int32 = -1
-            // Into uninitialised room (no memset of the whole capacity), then copied to its own size.
-            var error: Int32 = 0
-            let bytes = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
-                let n = cport_receive(fd, buffer.baseAddress, capacity, &length, &received, flags)
-                count = max(0, n)
-                error = n < 0 ? Int32(-n) : 0
-            }
-            if error == 0, !bytes.isEmpty || length > 0 {
-                return Received(bytes: Array(bytes[...]), length: length, descriptor: received)
-            }
-            if error == 0 { throw TransportError(operation: "receive", errno: 0) }
-            if error == EINTR { continue }
-            guard error == EAGAIN else { throw TransportError(operation: "receive", errno: error) }
-            return nil
+        var length = 0
+        var received: Int32 = -1
+        // Into uninitialised room (no memset of the whole capacity), then copied to its own size.
+        var error: Int32 = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+            let n = cport_receive(fd, buffer.baseAddress, capacity, &length, &received, flags)
+            count = max(0, n)
+            error = n < 0 ? Int32(-n) : 0
         }
+        if error == 0, !bytes.isEmpty || length > 0 {
+            return Received(bytes: Array(bytes[...]), length: length, descriptor: received)
+        }
+        if error == 0 { throw TransportError(operation: "receive", errno: 0) }
+        guard error == EAGAIN else { throw TransportError(operation: "receive", errno: error) }
+        return nil
     }
 
     /// Polls for `events`; false when the deadline passed or `stop` fired.
@@ -126,10 +119,9 @@ public final class SeqPacketSocket: @unchecked Sendable {
                 if now >= deadline { return false }
                 timeout = Int32(clamping: (deadline - now + 999_999) / 1_000_000)
             }
-            let r = poll(&fds, stop >= 0 ? 2 : 1, timeout)
-            if r < 0 {
-                if errno == EINTR { continue }
-                throw TransportError(operation: "poll", errno: errno)
+            // A stop of -1 is an entry poll(2) passes over.
+            do { _ = try Poll.wait(&fds, milliseconds: timeout) } catch {
+                throw TransportError(operation: "poll", errno: error.rawValue)
             }
             if stop >= 0, fds[1].revents != 0 { return false }
             if fds[0].revents != 0 { return true }

@@ -1,4 +1,6 @@
 import Glibc
+import SystemCall
+import SystemPackage
 
 /// Every regular file of the installed RPM packages, as `rpm -qa` lists them
 /// with `queryFormat`: path, size, mode, the package's digest algorithm and
@@ -47,20 +49,17 @@ public enum RpmSource {
         close(fds[1])
         defer { close(fds[0]) }
         guard rc == 0 else { throw TrustDatabaseError(path: rpm, what: "cannot run it", errno: rc) }
-        var output: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fds[0], $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { break }
-            output += chunk[..<n]
-        }
+        // Read to its end (or the read's error) before the wait, so the child never blocks on a full pipe.
+        let output = Result { () throws(Errno) in try FileDescriptor(rawValue: fds[0]).readToEnd(limit: 1 << 30) }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let exited = status & 0x7f == 0
         guard exited, (status >> 8) & 0xff == 0 else {
             throw TrustDatabaseError(path: rpm, what: "-qa failed (\(exited ? "exit \((status >> 8) & 0xff)" : "signal \(status & 0x7f)")): the RPM database was not read", code: 0)
         }
-        return output
+        switch output {
+        case .success(let bytes): return bytes
+        case .failure(let error): throw TrustDatabaseError(path: rpm, what: "cannot read its output", errno: error.rawValue)
+        }
     }
 }

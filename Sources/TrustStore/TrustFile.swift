@@ -1,4 +1,6 @@
 import Glibc
+import SystemCall
+import SystemPackage
 
 /// A trust file in fapolicyd's format: one `PATH SIZE SHA256` a line (the
 /// path may hold spaces: the size and digest are the last two words), `#`
@@ -77,14 +79,6 @@ public struct TrustFile {
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_size < 256 << 20 else { return nil }
-        var out: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { break }
-            out += buffer[..<n]
-        }
-        return out
+        return try? FileDescriptor(rawValue: fd).readToEnd(limit: 256 << 20)
     }
 }

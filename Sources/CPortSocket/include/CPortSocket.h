@@ -32,13 +32,13 @@ int cport_peer(int fd, uint32_t *uid, uint32_t *gid, int32_t *pid, int *pidfd);
 int cport_peer_in_group(int fd, uint32_t gid);
 
 /// One record, with `pass_fd` (>= 0) attached as SCM_RIGHTS. `flags` goes to
-/// sendmsg (MSG_DONTWAIT). Bytes sent, or -errno.
+/// sendmsg (MSG_DONTWAIT). Bytes sent, or -errno (EINTR retried).
 ssize_t cport_send(int fd, const void *buffer, size_t length, int pass_fd, int flags);
 
 /// One record into `buffer`. Its whole length comes back in `*record_length`
 /// (larger than `capacity` when it did not fit: the rest is dropped), and a
 /// descriptor it carried in `*received_fd` (else -1; a second one is closed).
-/// Bytes stored, 0 at end of stream, or -errno.
+/// Bytes stored, 0 at end of stream, or -errno (EINTR retried).
 ssize_t cport_receive(int fd, void *buffer, size_t capacity, size_t *record_length, int *received_fd, int flags);
 
 /// The most records one cport_receive_many takes.

@@ -1,0 +1,69 @@
+import Glibc
+import SystemCall
+import SystemPackage
+import XCTest
+
+final class SystemCallTests: XCTestCase {
+    /// A file of `count` bytes (0, 1, 2, …) in a temporary folder, open for reading.
+    private func file(_ count: Int) throws -> FileDescriptor {
+        var template = Array("/tmp/fanfilter-systemcall.XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw Errno(rawValue: errno) }
+        unlink(String(cString: template))
+        let file = FileDescriptor(rawValue: fd)
+        _ = try file.writeAll((0..<count).map { UInt8(truncatingIfNeeded: $0) })
+        _ = try file.seek(offset: 0, from: .start)
+        return file
+    }
+
+    func testAFileIsReadToItsEndAcrossChunks() throws {
+        let f = try file(200_000)
+        defer { try? f.close() }
+        let bytes = try f.readToEnd(limit: 200_000)
+        XCTAssertEqual(bytes.count, 200_000)
+        XCTAssertEqual(bytes[70_000], UInt8(truncatingIfNeeded: 70_000))
+    }
+
+    func testOneBytePastTheLimitIsTooLarge() throws {
+        let f = try file(1025)
+        defer { try? f.close() }
+        XCTAssertThrowsError(try f.readToEnd(limit: 1024)) { XCTAssertEqual($0 as? Errno, .fileTooLarge) }
+        // It read at most one byte past the limit: the rest is still there.
+        XCTAssertEqual(try f.seek(offset: 0, from: .current), 1025)
+    }
+
+    func testAReadThatFailsSaysWhy() throws {
+        let f = try FileDescriptor.open("/", .readOnly)
+        defer { try? f.close() }
+        XCTAssertThrowsError(try f.readToEnd(limit: 10)) { XCTAssertEqual($0 as? Errno, .isDirectory) }
+    }
+
+    func testAPrefixReadAtAnOffsetLeavesTheDescriptorsOffsetAlone() throws {
+        let f = try file(10)
+        defer { try? f.close() }
+        XCTAssertEqual(try f.read(count: 4, at: 3), [3, 4, 5, 6])
+        XCTAssertEqual(try f.read(count: 100, at: 8), [8, 9], "short at end of file")
+        XCTAssertEqual(try f.read(count: 4, at: 20), [], "past the end")
+        XCTAssertEqual(try f.seek(offset: 0, from: .current), 0)
+    }
+
+    func testPollSaysWhichDescriptorIsReadyOrThatTheTimePassed() throws {
+        var ends: [Int32] = [-1, -1]
+        XCTAssertEqual(pipe(&ends), 0)
+        defer { ends.forEach { close($0) } }
+        var fds = [pollfd(fd: ends[0], events: Int16(POLLIN), revents: 0), pollfd(fd: -1, events: Int16(POLLIN), revents: 0)]
+        XCTAssertEqual(try Poll.wait(&fds, milliseconds: 0), 0, "nothing written yet")
+        var byte: UInt8 = 1
+        XCTAssertEqual(write(ends[1], &byte, 1), 1)
+        XCTAssertEqual(try Poll.wait(&fds, milliseconds: -1), 1)
+        XCTAssertNotEqual(fds[0].revents & Int16(POLLIN), 0)
+        XCTAssertEqual(fds[1].revents, 0, "a negative descriptor is passed over")
+    }
+
+    func testPollReportsADescriptorThatIsNotOpenInItsEvents() {
+        var fds = [pollfd(fd: 1 << 30, events: Int16(POLLIN), revents: 0)]
+        // poll(2) reports a descriptor that is not open in revents (POLLNVAL), not as a failure.
+        XCTAssertEqual(try Poll.wait(&fds, milliseconds: 0), 1)
+        XCTAssertNotEqual(fds[0].revents & Int16(POLLNVAL), 0)
+    }
+}
