@@ -87,7 +87,7 @@ policy <<'P'
 watch = /srv/watched
 deny_log perm=open all : path=/srv/watched/open
 P
-inside systemctl reload fanfilter
+check "systemctl reload returns (within the bound) once the new policy is in force" inside systemctl reload fanfilter
 check "after systemctl reload the new policy decides (secret allowed)" inside cat /srv/watched/secret
 check "after systemctl reload the new policy decides (open denied)" bash -c "timeout $BOUND nsenter -t $PID1 -m -p -r -w cat /srv/watched/open 2>&1 | grep -q 'Operation not permitted'"
 check "the journal logged policy-loaded" journal_has 67268b710b7c45519f8135cc78faa67a 'policy loaded'
