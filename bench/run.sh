@@ -114,12 +114,13 @@ s.send(struct.pack("<IIIIIHH", 1, 1, 1, 0, 0, 4, 0) + b"slow"); print("connected
             for _ in $(seq 200); do grep -q "connected" "$WORK/client.out" 2>/dev/null && break; sleep 0.05; done ;;
     esac
 }
-# Sets RSS and CPU, then stops the agent and waits until it has exited (in
-# this shell, not a subshell: only the parent can wait for it).
+# Sets RSS (peak), RSS_END (resident at the end of the run) and CPU, then stops the agent
+# and waits until it has exited (in this shell, not a subshell: only the parent can wait for it).
 stop_agent() {
-    RSS=0 CPU=0
+    RSS=0 RSS_END=0 CPU=0
     [ -z "$AGENT_PID" ] && return
     RSS=$(awk '/^VmHWM/ { print $2 }' /proc/$AGENT_PID/status)
+    RSS_END=$(awk '/^VmRSS/ { print $2 }' /proc/$AGENT_PID/status)
     CPU=$(awk '{ print $14 + $15 }' /proc/$AGENT_PID/stat)
     if [ -n "$CLIENT_PID" ]; then
         case $1 in fanfilter-ask*) CPU=$((CPU + $(awk '{ print $14 + $15 }' /proc/$CLIENT_PID/stat))) ;; esac
@@ -175,7 +176,7 @@ measure_round() {  # ROUND MODE
             ns=$("$WORK/openbench" "$workload" "$threads" "$D" "$count" | sed -n 's/ns_per_op=\([0-9]*\).*/\1/p')
             machine=$(( $(machine_jiffies) - before ))
             stop_agent "$c"
-            echo "$1 $2 $workload $threads $c $ns $RSS $CPU $count $machine" >> "$RAW"
+            echo "$1 $2 $workload $threads $c $ns $RSS $CPU $count $machine $RSS_END" >> "$RAW"
         done
     done
 }
@@ -187,11 +188,11 @@ raw, out, cpus, kernel = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 rows = {}
 tick_ns = 1e9 / 100  # USER_HZ
 for line in open(raw):
-    r, m, w, t, c, ns, rss, cpu, count, machine = line.split()
+    r, m, w, t, c, ns, rss, cpu, count, machine, rss_end = line.split()
     rows.setdefault((m, w, int(t), c), []).append((int(ns), int(rss), int(cpu) * tick_ns / int(count),
-                                                   int(machine) * tick_ns / int(count), int(r)))
+                                                   int(machine) * tick_ns / int(count), int(r), int(rss_end)))
 table = []
-print(f"{'mode':<5} {'workload':<8} {'thr':>3} {'contender':<15} {'ns/op':>9} {'spread':>15} {'ops/s':>9} {'x bare':>7} {'x C':>6} {'RSS KiB':>8} {'agent CPU ns/op':>16} {'machine CPU ns/op':>18}")
+print(f"{'mode':<5} {'workload':<8} {'thr':>3} {'contender':<15} {'ns/op':>9} {'spread':>15} {'ops/s':>9} {'x bare':>7} {'x C':>6} {'RSS KiB':>8} {'end KiB':>8} {'agent CPU ns/op':>16} {'machine CPU ns/op':>18}")
 order = lambda kv: (["busy", "idle"].index(kv[0][0]), ["hot", "cold", "read", "exec"].index(kv[0][1]), kv[0][2],
                     ["none", "c-listener", "fanfilter", "fanfilter-ask", "fanfilter-ask-plain", "fanfilter-ask-rt", "fanfilter-ask-batch", "fanfilter-observed", "fanfilter-metrics", "fanfilter-before", "fanfilter-cache", "fanfilter-before-cache", "fapolicyd"].index(kv[0][3]))
 for (m, w, t, c), v in sorted(rows.items(), key=order):
@@ -199,12 +200,13 @@ for (m, w, t, c), v in sorted(rows.items(), key=order):
     bare = statistics.median(x[0] for x in rows[(m, w, t, "none")])
     cl = statistics.median(x[0] for x in rows[(m, w, t, "c-listener")])
     rss = max(x[1] for x in v)
+    rss_end = max(x[5] for x in v)
     cpu = statistics.median(x[2] for x in v)
     machine = statistics.median(x[3] for x in v)
     spread = f"{min(x[0] for x in v)}-{max(x[0] for x in v)}"
-    print(f"{m:<5} {w:<8} {t:>3} {c:<15} {ns:>9.0f} {spread:>15} {1e9/ns:>9.0f} {ns/bare:>7.2f} {ns/cl:>6.2f} {rss:>8} {cpu:>16.0f} {machine:>18.0f}")
+    print(f"{m:<5} {w:<8} {t:>3} {c:<15} {ns:>9.0f} {spread:>15} {1e9/ns:>9.0f} {ns/bare:>7.2f} {ns/cl:>6.2f} {rss:>8} {rss_end:>8} {cpu:>16.0f} {machine:>18.0f}")
     table.append(dict(mode=m, workload=w, threads=t, contender=c, ns_per_op=ns, min=min(x[0] for x in v), max=max(x[0] for x in v),
-                      ratio_bare=ns / bare, ratio_c_listener=ns / cl, peak_rss_kib=rss, agent_cpu_ns_per_op=cpu,
+                      ratio_bare=ns / bare, ratio_c_listener=ns / cl, peak_rss_kib=rss, end_rss_kib=rss_end, agent_cpu_ns_per_op=cpu,
                       machine_cpu_ns_per_op=machine))
 # A client's decisions against the same ones in process (the port's target: at most 2×): the
 # ratio of the medians, and each round's own ratio (a round runs the two one after the other,
