@@ -111,7 +111,6 @@ public struct AgentService: Sendable {
         service.ready()
         service.startWatchdog()
         metrics?.start()
-        StartupPages.release()
         Self.takeSignals(&signals, agent: agent, logger: logger) {
             // Read and checked off this thread, so a stop signal is taken at once
             // whatever the policy's size; reloads run one at a time, in order.
