@@ -126,13 +126,7 @@ final class EventReader: Sendable {
                     refusedShort = true  // an event larger than this group's usual: made room for
                     continue
                 }
-                readErrors += 1
-                if error.errno == .tooManyOpenFiles || error.errno == .tooManyOpenFilesInSystem {
-                    // The kernel denied the event it could not make an fd for.
-                    kernelDenied(error)
-                } else if readErrors & (readErrors - 1) == 0 {
-                    context.logger.error("\(error) [\(readErrors) so far]")
-                }
+                readFailed(error, count: &readErrors)
                 idle = true
                 continue
             }
@@ -147,24 +141,46 @@ final class EventReader: Sendable {
             batches.arrived()
             idle = batches.spinBudget == 0
             spinUntil = 0
-            var offset = 0
-            var event = cfan_event()
-            var decidedHere = 0
-            while true {
-                let r = cfan_next_event(buffer.baseAddress, length, &offset, &event)
-                if r == 1 {
-                    dispatch(event, moreEventsWaiting: offset < length)
-                    // The message left for a thread at work (no worker spun for it) is this thread's to
-                    // decide, when it may: in turn, as the C listener does, which costs less than waking
-                    // a worker, up to a few a batch; the rest go to workers in parallel.
-                    if decidedHere < Self.decidedPerBatch, context.workers.decideOneInline() { decidedHere += 1 }
-                    continue
-                }
-                if r < 0 { context.logger.critical("fanotify metadata version mismatch: the reader stops"); return }
-                break
+            guard dispatchBatch(UnsafeRawBufferPointer(rebasing: buffer[..<length])) else { return }
+        }
+    }
+
+    /// Sends each event of a batch on the port, and decides up to
+    /// `decidedPerBatch` of them on this thread. False when the kernel's
+    /// metadata version is not this build's: the reader stops.
+    private func dispatchBatch(_ batch: UnsafeRawBufferPointer) -> Bool {
+        var offset = 0
+        var event = cfan_event()
+        var decidedHere = 0
+        while true {
+            let r = cfan_next_event(batch.baseAddress, batch.count, &offset, &event)
+            if r == 1 {
+                dispatch(event, moreEventsWaiting: offset < batch.count)
+                // The message left for a thread at work (no worker spun for it) is this thread's to
+                // decide, when it may: in turn, as the C listener does, which costs less than waking
+                // a worker, up to a few a batch; the rest go to workers in parallel.
+                if decidedHere < Self.decidedPerBatch, context.workers.decideOneInline() { decidedHere += 1 }
+                continue
             }
-            // A message still left for a thread at work waits for no one: a worker takes it now.
-            if decidedHere == Self.decidedPerBatch { context.port.releaseDeferred() }
+            if r < 0 {
+                context.logger.critical("fanotify metadata version mismatch: the reader stops")
+                return false
+            }
+            break
+        }
+        // A message still left for a thread at work waits for no one: a worker takes it now.
+        if decidedHere == Self.decidedPerBatch { context.port.releaseDeferred() }
+        return true
+    }
+
+    /// A read of the group that failed: for want of a descriptor the kernel
+    /// denied the event itself (counted); any other failure is logged at 1, 2, 4, 8 … of them.
+    private func readFailed(_ error: AgentError, count: inout UInt64) {
+        count += 1
+        if error.errno == .tooManyOpenFiles || error.errno == .tooManyOpenFilesInSystem {
+            kernelDenied(error)
+        } else if count & (count - 1) == 0 {
+            context.logger.error("\(error) [\(count) so far]")
         }
     }
 
