@@ -5,11 +5,21 @@ import PortServer
 /// hands it back to the port: its wire form (the frame a decider reads), the
 /// rule, and what the answer is logged with. The port sends it again, in the
 /// deciders' lane, and that message's outcome answers the event.
-struct AskedEvent: Sendable {
-    var wire: WireMessage
-    var rule: Rule
+/// Immutable, and a class: every `EventMessage` holds one optionally, and the
+/// port copies messages, so an event that asks no one carries one nil
+/// pointer, not the learned facts' room.
+final class AskedEvent: Sendable {
+    let wire: WireMessage
+    let rule: Rule
     /// The facts the worker learned, for the log.
-    var request: AccessRequest
+    let request: AccessRequest
     /// The path the opener used, when the decision was on another (see `ObjectPath`).
-    var openedAs: [UInt8]?
+    let openedAs: [UInt8]?
+
+    init(wire: WireMessage, rule: Rule, request: AccessRequest, openedAs: [UInt8]?) {
+        self.wire = wire
+        self.rule = rule
+        self.request = request
+        self.openedAs = openedAs
+    }
 }

@@ -47,19 +47,25 @@ public enum RpmSource {
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, rpm, &actions, nil, argv, environ)
         close(fds[1])
-        defer { close(fds[0]) }
-        guard rc == 0 else { throw TrustDatabaseError(path: rpm, what: "cannot run it", errno: rc) }
-        // Read to its end (or the read's error) before the wait, so the child never blocks on a full pipe.
+        guard rc == 0 else {
+            close(fds[0])
+            throw TrustDatabaseError(path: rpm, what: "cannot run it", errno: rc)
+        }
+        // Read to its end (or the read's error, or past the limit); the read end is closed before
+        // the wait, so a child with more to write gets EPIPE and ends instead of blocking on a full pipe.
         let output = Result { () throws(Errno) in try FileDescriptor(rawValue: fds[0]).readToEnd(limit: 1 << 30) }
+        close(fds[0])
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let bytes: [UInt8]
+        switch output {
+        case .success(let read): bytes = read
+        case .failure(let error): throw TrustDatabaseError(path: rpm, what: "cannot read its output", errno: error.rawValue)
+        }
         let exited = status & 0x7f == 0
         guard exited, (status >> 8) & 0xff == 0 else {
             throw TrustDatabaseError(path: rpm, what: "-qa failed (\(exited ? "exit \((status >> 8) & 0xff)" : "signal \(status & 0x7f)")): the RPM database was not read", code: 0)
         }
-        switch output {
-        case .success(let bytes): return bytes
-        case .failure(let error): throw TrustDatabaseError(path: rpm, what: "cannot read its output", errno: error.rawValue)
-        }
+        return bytes
     }
 }
