@@ -71,17 +71,44 @@ let package = Package(
         .target(name: "CVerity"),
         // The policy file: parser, compiled rules, evaluator.
         .target(name: "Policy", dependencies: ["SystemCall", .product(name: "SystemPackage", package: "swift-system")]),
-        // The agent: fanotify event source, dispatch over the port, workers, responses.
-        .target(name: "FanFilter", dependencies: [
-            "CFanotify", "SystemCall", "CSystemd", "Clocks", "FilterPort", "Policy", "AgentLog", "PortProtocol", "PortServer", "FileType", "TrustStore",
+        // What the agent counts (events, answers, hashes, cache hits) and its latency histograms:
+        // atomics any thread adds to without a lock, read by `status` and the metrics.
+        .target(name: "AgentCounts"),
+        // The kernel side: the fanotify group and its marks, the mounts it follows, the
+        // kernel's ignore-mark cache, and the one response each event gets.
+        .target(name: "Fanotify", dependencies: [
+            "AgentCounts", "AgentLog", "CFanotify", "Clocks", "Policy", "SystemCall",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "SystemPackage", package: "swift-system"),
+        ]),
+        // The facts a decision rests on, each known now or "would wait": the subject from
+        // /proc, the object's path, identity, type and digests, trust, start patterns.
+        .target(name: "EventFacts", dependencies: [
+            "AgentCounts", "CFanotify", "Clocks", "Fanotify", "FileType", "Policy", "SystemCall", "TrustStore",
+            .product(name: "DequeModule", package: "swift-collections"),
+            .product(name: "SystemPackage", package: "swift-system"),
+        ]),
+        // Deciding an event: the policy in force, its caches, the workers that learn the facts
+        // and decide, what an `ask` rule sends a decider, and the decision's log line.
+        .target(name: "Deciding", dependencies: [
+            "AgentCounts", "AgentLog", "CFanotify", "Clocks", "EventFacts", "Fanotify", "FilterPort", "Policy",
+            "PortProtocol", "PortServer", "SystemCall", "TrustStore",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "DequeModule", package: "swift-collections"),
+            .product(name: "SystemPackage", package: "swift-system"),
+        ]),
+        // The agent: where an event enters (EventReader), is handed to the deciders over the
+        // one port, and is answered (Settlement); start, reload and stop (Agent).
+        .target(name: "FanFilter", dependencies: [
+            "AgentCounts", "AgentLog", "CFanotify", "CSystemd", "Clocks", "Deciding", "EventFacts", "Fanotify",
+            "FilterPort", "Policy", "PortProtocol", "PortServer", "SystemCall", "TrustStore",
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         // The agent's numbers for Prometheus: swift-metrics with swift-prometheus behind it,
         // written for node_exporter's textfile collector off the event path.
         .target(name: "AgentMetrics", dependencies: [
-            "FanFilter", "Clocks", "SystemCall", .product(name: "SystemPackage", package: "swift-system"),
+            "AgentCounts", "Deciding", "FanFilter", "Clocks", "SystemCall", .product(name: "SystemPackage", package: "swift-system"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
@@ -89,7 +116,7 @@ let package = Package(
         .target(
             name: "AgentService",
             dependencies: [
-                "FanFilter", "Policy", "AgentLog", "AgentMetrics", "PortProtocol", "PortServer",
+                "AgentCounts", "EventFacts", "FanFilter", "Fanotify", "Policy", "AgentLog", "AgentMetrics", "PortProtocol", "PortServer",
                 .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.embedInCode("fanfilter.policy")]
@@ -101,7 +128,7 @@ let package = Package(
             name: "FanFilterCLI",
             dependencies: [
                 "SystemCall", .product(name: "SystemPackage", package: "swift-system"),
-                "AgentService", "FanFilter", "Policy", "AgentLog", "AgentMetrics", "PortProtocol", "PortServer", "FilterPortClient", "TrustStore",
+                "AgentService", "EventFacts", "Fanotify", "Policy", "AgentLog", "AgentMetrics", "PortProtocol", "PortServer", "FilterPortClient", "TrustStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -137,17 +164,20 @@ let package = Package(
         // What the kernel and command-line tests share: a private tmpfs, child processes with
         // bounded waits, the agent under test, a log that keeps what it is given.
         .target(name: "TestSupport", dependencies: [
-            "Clocks", "FanFilter", "Policy", "FilterPort", "PortServer",
+            "Clocks", "FanFilter", "Fanotify", "Policy", "FilterPort", "PortServer",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "SystemPackage", package: "swift-system"),
         ], path: "Tests/TestSupport"),
+        .testTarget(name: "FanotifyTests", dependencies: ["AgentCounts", "Fanotify", "TestSupport"]),
+        .testTarget(name: "EventFactsTests", dependencies: ["EventFacts", "Fanotify", "Policy", "TestSupport"]),
+        .testTarget(name: "DecidingTests", dependencies: ["AgentCounts", "Deciding", "Policy", "TestSupport"]),
         .testTarget(name: "FanFilterTests", dependencies: [
-            "Clocks", "FanFilter", "Policy", "FilterPort", "TestSupport", "fanfilter-test-opener",
+            "AgentCounts", "Clocks", "Deciding", "EventFacts", "FanFilter", "Fanotify", "Policy", "FilterPort", "TestSupport", "fanfilter-test-opener",
             "PortServer", "PortProtocol", "PortTransport", "fanfilter-scanner", "fanfilter-port-conformance", "fanfilter-clamd",
             "TrustStore",
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .testTarget(name: "FanFilterCLITests", dependencies: ["TestSupport", "FanFilterCLI", "fanfilter-test-opener", "PortProtocol"]),
-        .testTarget(name: "AgentMetricsTests", dependencies: ["AgentMetrics", "FanFilter", "Policy", "TestSupport"]),
+        .testTarget(name: "AgentMetricsTests", dependencies: ["AgentCounts", "AgentMetrics", "FanFilter", "Policy", "TestSupport"]),
     ]
 )

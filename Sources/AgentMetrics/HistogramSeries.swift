@@ -1,6 +1,6 @@
-import FanFilter
-import class Prometheus.PrometheusCollectorRegistry
+import AgentCounts
 import typealias Prometheus.DurationHistogram
+import class Prometheus.PrometheusCollectorRegistry
 import Synchronization
 
 /// One `LatencyHistogram` as a Prometheus histogram (swift-prometheus's own:

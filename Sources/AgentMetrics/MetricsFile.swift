@@ -1,5 +1,7 @@
+import AgentCounts
 import Clocks
 import CoreMetrics
+import Deciding
 import Dispatch
 import FanFilter
 import Glibc
@@ -30,7 +32,7 @@ public final class MetricsFile: Sendable {
     private let agent: Agent
     private let version: String
     private let registry = PrometheusCollectorRegistry()
-    private let counters: [(FanFilter.Counter, CoreMetrics.Counter)]
+    private let counters: [(AgentCounts.Counter, CoreMetrics.Counter)]
     private let last = Mutex<[UInt64]>([])
     private let inFlight: CoreMetrics.Gauge
     private let ruleCount: CoreMetrics.Gauge
@@ -62,11 +64,11 @@ public final class MetricsFile: Sendable {
         self.onError = onError
         let factory = PrometheusMetricsFactory(registry: registry)
         self.factory = factory
-        counters = FanFilter.Counter.allCases.map {
+        counters = AgentCounts.Counter.allCases.map {
             ($0, CoreMetrics.Counter(label: "fanfilter_" + String($0.name.map { $0 == "-" ? "_" : $0 }) + "_total",
                                      factory: factory))
         }
-        last.withLock { $0 = Array(repeating: 0, count: FanFilter.Counter.allCases.count) }
+        last.withLock { $0 = Array(repeating: 0, count: AgentCounts.Counter.allCases.count) }
         inFlight = CoreMetrics.Gauge(label: "fanfilter_events_in_flight", factory: factory)
         ruleCount = CoreMetrics.Gauge(label: "fanfilter_policy_rules", factory: factory)
         watched = CoreMetrics.Gauge(label: "fanfilter_watched_paths", factory: factory)

@@ -1,4 +1,6 @@
+import AgentCounts
 import AgentMetrics
+import EventFacts
 import FanFilter
 import Glibc
 import Policy

@@ -1,7 +1,9 @@
 import AgentLog
 import AgentMetrics
 import Dispatch
+import EventFacts
 import FanFilter
+import Fanotify
 import Glibc
 import Logging
 import Policy

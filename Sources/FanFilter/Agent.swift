@@ -1,5 +1,9 @@
+import AgentCounts
 import Clocks
+import Deciding
 import Dispatch
+import EventFacts
+import Fanotify
 import FilterPort
 import Glibc
 import Logging
@@ -500,24 +504,6 @@ public final class Agent: Sendable {
     public var eventsInFlight: Int { responder.outstanding }
 }
 
-extension Duration {
-    var nanoseconds: Int64 {
-        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
-    }
-}
-
-/// Whether `path` is the root of a mount of its own: its device differs from its parent folder's.
-func isMountPoint(_ path: [UInt8]) -> Bool {
-    guard path != [UInt8(ascii: "/")], let own = deviceNumber(of: path),
-          let slash = path.dropLast().lastIndex(of: UInt8(ascii: "/")) else { return false }
-    return deviceNumber(of: slash == 0 ? [UInt8(ascii: "/")] : Array(path[..<slash])) != own
-}
-
-func deviceNumber(of path: [UInt8]) -> UInt64? {
-    var st = stat()
-    return withCPath(path, { stat($0, &st) }) == 0 ? UInt64(st.st_dev) : nil
-}
-
 /// The agent reads /proc to decide; an open there would wait for the agent itself.
 private func refuseProcessFilesystems(_ path: [UInt8], _ mounts: MountTable) throws(AgentError) {
     guard let device = deviceNumber(of: path), let fstype = mounts.lookUp(device: device)?.fstype else { return }
@@ -546,5 +532,3 @@ private func raiseFileLimit(atLeast wanted: Int, _ logger: Logger) {
         logger.error("RLIMIT_NOFILE is \(limit.rlim_cur) and cannot be raised to \(wanted) (queue_size plus the agent's own files): once that many events are in flight the kernel denies further opens without asking fanfilter (counted as kernel-denied); raise LimitNOFILE or run with CAP_SYS_RESOURCE, or lower queue_size")
     }
 }
-
-let RLIMIT_NOFILE_ = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)

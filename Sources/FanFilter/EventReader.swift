@@ -1,6 +1,10 @@
-import Clocks
+import AgentCounts
 import CFanotify
+import Clocks
+import Deciding
 import Dispatch
+import EventFacts
+import Fanotify
 import FilterPort
 import Glibc
 import Logging

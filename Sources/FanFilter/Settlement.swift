@@ -1,5 +1,9 @@
+import AgentCounts
 import AgentLog
 import Clocks
+import Deciding
+import EventFacts
+import Fanotify
 import FilterPort
 import Glibc
 import Policy
@@ -51,7 +55,7 @@ struct Settlement: Sendable {
         case .replied(_, .decided(let decision, let cacheable, let setting)):
             let enforced = agent.mode == .enforce ? decision.verdict : .allow
             // The ignore mark goes on before the answer, so the opener's next open is already cached.
-            if cacheable && enforced == .allow { cache.remember(message) }
+            if cacheable && enforced == .allow { cache.remember(message.file, on: message.group, message.access, readIn: message.cacheEpoch) }
             answer(message, decision, enforced, setting: setting, client: nil)
         case .replied, .timedOut, .replyTooLarge:
             // (A worker's reply is a decision or an ask; a decider's never comes to the workers' lane.)

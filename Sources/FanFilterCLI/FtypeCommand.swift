@@ -1,6 +1,6 @@
 import AgentService
 import ArgumentParser
-import FanFilter
+import EventFacts
 import TrustStore
 
 extension Fanfilter {

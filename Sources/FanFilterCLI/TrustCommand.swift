@@ -1,6 +1,7 @@
 import AgentService
 import ArgumentParser
-import FanFilter
+import EventFacts
+import Fanotify
 import FilterPortClient
 import Glibc
 import Policy

@@ -1,10 +1,11 @@
+import AgentCounts
 import AgentMetrics
 import FanFilter
 import Foundation
 import Glibc
 import Policy
-import TestSupport
 import Synchronization
+import TestSupport
 import XCTest
 
 /// The metrics file: what it holds after events, that each write replaces it

@@ -1,5 +1,5 @@
 import Dispatch
-import FanFilter
+import Fanotify
 import Foundation
 import Glibc
 import Policy

@@ -1,4 +1,4 @@
-import FanFilter
+import EventFacts
 import Foundation
 import Glibc
 import TestSupport

@@ -1,4 +1,3 @@
-@testable import FanFilter
 import Foundation
 import Glibc
 import Policy

@@ -1,4 +1,4 @@
-import FanFilter
+import Fanotify
 import Glibc
 import Policy
 import TestSupport

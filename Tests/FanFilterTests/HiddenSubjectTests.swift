@@ -1,4 +1,4 @@
-import FanFilter
+import EventFacts
 import Glibc
 import Policy
 import TestSupport

@@ -1,5 +1,4 @@
 import Dispatch
-import FanFilter
 import Foundation
 import Glibc
 import Policy

@@ -1,4 +1,3 @@
-import FanFilter
 import Foundation
 import Glibc
 import Policy

@@ -1,4 +1,3 @@
-import FanFilter
 import Glibc
 import Policy
 import TestSupport

@@ -1,6 +1,5 @@
 import Dispatch
 import Foundation
-import FanFilter
 import Glibc
 import Logging
 import Policy

@@ -1,0 +1,69 @@
+import Clocks
+import Glibc
+import Synchronization
+
+/// How many events the reader may take from the kernel now. The kernel makes
+/// an event's file descriptors (the file's, and a pidfd) as the reader reads
+/// it; when the agent has none left, it denies the event itself, an allowed
+/// open refused for want of a descriptor. So the reader reads no more events
+/// than there are descriptors for, and leaves the rest in the kernel's queue,
+/// their openers waiting, until answered events close theirs.
+///
+/// Guarantee: the count never takes more than the soft RLIMIT_NOFILE allows,
+/// less the agent's other open files (counted in /proc/self/fd when the
+/// budget runs low, at most every `recount` nanoseconds) and `slack` for the
+/// files other threads open for a moment; and while no event waits for an
+/// answer it is at least one, so the reader always makes progress (an
+/// answered event whose descriptors are still held, by a hash under way,
+/// closes them soon).
+package final class DescriptorBudget: Sendable {
+    /// Descriptors held by events now (`EventFile`).
+    static let held = Atomic<Int>(0)
+
+    private let limit: Int
+    private let perEvent: Int
+    /// The agent's open files besides events', as last counted.
+    private let others = Atomic<Int>(0)
+    private let countedAt = Atomic<UInt64>(0)
+    private let clock: any MonotonicClock
+    static let slack = 8
+    static let recount: UInt64 = 10_000_000
+
+    /// - Parameter perEvent: descriptors one event takes (2 with pidfds).
+    package init(perEvent: Int, clock: any MonotonicClock = SystemClock()) {
+        var rl = rlimit()
+        limit = getrlimit(RLIMIT_NOFILE_, &rl) == 0 && rl.rlim_cur < rlim_t(Int.max) ? Int(rl.rlim_cur) : Int.max
+        self.perEvent = max(1, perEvent)
+        self.clock = clock
+        others.store(Self.openFiles() - Self.held.load(ordering: .relaxed), ordering: .relaxed)
+        countedAt.store(clock.now(), ordering: .relaxed)
+    }
+
+    /// How many events fit now (at least one while none is `inFlight`: read and not answered).
+    package func eventsThatFit(inFlight: Int) -> Int {
+        guard limit != Int.max else { return Int.max }
+        let held = Self.held.load(ordering: .relaxed)
+        var free = limit - others.load(ordering: .relaxed) - held - Self.slack
+        if free < 64 * perEvent, clock.now() &- countedAt.load(ordering: .relaxed) >= Self.recount {
+            // Low: count again what else is open (a client connected, a log file).
+            others.store(max(0, Self.openFiles() - Self.held.load(ordering: .relaxed)), ordering: .relaxed)
+            countedAt.store(clock.now(), ordering: .relaxed)
+            free = limit - others.load(ordering: .relaxed) - held - Self.slack
+        }
+        return max(inFlight == 0 ? 1 : 0, free / perEvent)
+    }
+
+    /// The process's open files, from /proc/self/fd (less the folder's own).
+    static func openFiles() -> Int {
+        guard let folder = opendir("/proc/self/fd") else { return 0 }
+        defer { closedir(folder) }
+        var count = 0
+        while let entry = readdir(folder) {
+            if entry.pointee.d_name.0 != 46 { count += 1 }  // not "." or ".."
+        }
+        return max(0, count - 1)
+    }
+}
+
+/// RLIMIT_NOFILE as getrlimit(2) and setrlimit(2) take it from Swift.
+package let RLIMIT_NOFILE_ = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
