@@ -34,6 +34,10 @@ public final class MemoryCgroup {
     /// Bytes charged to the cgroup now.
     public var usage: Int { read(v2 ? "memory.current" : "memory.usage_in_bytes") ?? 0 }
 
+    /// The most the cgroup has held since it was made (memory.peak needs
+    /// Linux 5.19; before it, what it holds now).
+    public var peakUsage: Int { max(read(v2 ? "memory.peak" : "memory.max_usage_in_bytes") ?? 0, usage) }
+
     /// Sets the cgroup's hard limit.
     public func limit(_ bytes: Int) -> Bool {
         Self.write(String(bytes), to: path + "/" + (v2 ? "memory.max" : "memory.limit_in_bytes"))
