@@ -1,10 +1,9 @@
-import CFanotify
-import Glibc
-import Policy
-import Synchronization
 import SystemPackage
 
-/// An error from the kernel, saying what was being done.
+/// Why the agent could not do what it was asked (make its fanotify group,
+/// watch a path, read events, start, reload): what was being done, and the
+/// Errno when a system call refused it (nil when the agent itself refused:
+/// a group that does not exist, a path under /proc, a reload while stopping).
 public struct AgentError: Error, CustomStringConvertible, Sendable {
     public var message: String
     public var errno: Errno?

@@ -7,8 +7,7 @@ import Synchronization
 /// `slowYield` means another thread ran a whole time slice there (the
 /// scheduler's slice is 0.75 ms or more): a CPU-bound neighbour, on a busy
 /// machine, where a spinner waits behind it for milliseconds at such looks
-/// (measured: a median of 3 to 13 times the minimal listener's latency, and
-/// runs 10 times slower than others). Quick yields between slow ones prove
+/// (docs/performance.md has what that cost). Quick yields between slow ones prove
 /// nothing: a spinner that waits for another process's answer (a client's
 /// reply) hands the CPU to that process one time and to the busy neighbour
 /// the next. So two slow yields less than `window` apart, whatever came
@@ -16,9 +15,8 @@ import Synchronization
 /// waiting threads sleep at once; the next spin after that finds out again.
 /// On an idle machine a yield hands the CPU at most to a thread that does a
 /// little work and blocks (an opener, the reader): microseconds; a virtual
-/// CPU the host takes away for a moment stays under `slowYield` (measured on
-/// an idle 2-vCPU VM: 10 to 25 yields a second of 50 to 200 µs, none longer;
-/// beside two CPU-bound processes, about 180 a second of 1 to 8 ms).
+/// CPU the host takes away for a moment stays under `slowYield` (the yields
+/// measured, idle and busy, are in docs/performance.md).
 public final class BusyCPU: Sendable {
     /// A yield longer than this (ns) is a time slice given to another thread.
     public static let slowYield: UInt64 = 500_000
