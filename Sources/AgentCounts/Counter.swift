@@ -45,7 +45,7 @@ public enum Counter: Int, CaseIterable, Sendable {
     /// descriptors, until answered events closed theirs (`DescriptorBudget`).
     case descriptorWaits
     /// Events the event reader decided itself, through the port, with no
-    /// worker woken (see `DecisionWorkers.decideOneInline`).
+    /// worker woken (see `DecisionWorkers.sendAndDecide`).
     case readerDecided
     /// Files whose contents were read for a digest (sha256hash, trust with
     /// integrity = sha256); a cached digest is not counted.

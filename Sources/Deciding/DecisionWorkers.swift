@@ -24,6 +24,7 @@ import TrustStore
 package final class DecisionWorkers: Sendable {
     package typealias Decide = @Sendable (AccessRequest) -> Decision
 
+    private let port: FilterPort<EventMessage, DecisionReply>
     private let client: ClientPort<EventMessage, DecisionReply>
     private let counters: Counters
     private let latencies: Latencies
@@ -39,7 +40,7 @@ package final class DecisionWorkers: Sendable {
     /// `pattern`: each process's start.
     private let starts = StartPatterns()
     private let count: Int
-    /// Whether the event reader decides messages itself (see `decideOneInline`):
+    /// Whether the event reader decides messages itself (see `sendAndDecide`):
     /// always, but with a `decide` hook (an in-process decider may take any time).
     private let readerDecides: Bool
     /// Where a message the reader took goes on when deciding it would wait
@@ -53,6 +54,7 @@ package final class DecisionWorkers: Sendable {
     /// - Parameter decide: replaces the policy's decision, and bypasses the cache.
     package init(port: FilterPort<EventMessage, DecisionReply>, count: Int, prime: Int, counters: Counters, latencies: Latencies,
          log: DecisionLog, mounts: MountTable, names: ProcessNames, decide: Decide?, clients: ClientDecisions?) throws(PortError) {
+        self.port = port
         client = try port.connect(context: Array("fanfilter-workers".utf8))
         self.counters = counters
         hasher = BackgroundHasher(hasher: ObjectHasher(counters: counters))
@@ -66,9 +68,6 @@ package final class DecisionWorkers: Sendable {
         self.count = count
         readerDecides = decide == nil
         spill = SpillThreads(count: count, group: done)
-        // While the reader decides, it counts as one more thread of the port's client, at work:
-        // a message it sends while no worker spins is left for its next look, not given to a sleeper.
-        client.setThreads(readerDecides ? count + 1 : count)
         try client.prime(count * prime)
         for n in 0..<count {
             DispatchQueue(label: "fanfilter.worker.\(n)").async(group: done) { [self] in work() }
@@ -80,20 +79,27 @@ package final class DecisionWorkers: Sendable {
         while let message = try? client.getMessage() { handle(message) }
     }
 
-    /// Called by the event reader after it sent an event: decides, on the
-    /// reader's thread, the message left for a thread at work (the one the
-    /// reader just sent, when no worker was spinning for it), so that events
-    /// that come one or a few at a time cost no wake-up of another thread:
-    /// the message still goes through the port, and its reply settles it.
-    /// Events that come meanwhile wait in the kernel's queue for the
-    /// microseconds this takes. A decision that would wait (see `spill`) is
-    /// handed to a spill thread instead. False when there was none to decide.
-    package func decideOneInline() -> Bool {
-        guard readerDecides, let message = try? client.tryGetMessage() else { return false }
-        if handle(message, inline: true) {
+    /// Sends `message` on the port for the reader, which then decides it
+    /// itself when no worker spins for it (`ClientPort.sendAndTake`): events
+    /// that come one or a few at a time cost no wake-up of another thread,
+    /// and the message still has its deadline and is settled by its reply,
+    /// as a worker's. Events that come meanwhile wait in the kernel's queue
+    /// for the microseconds this takes. A decision that would wait (see
+    /// `spill`) is handed to a spill thread instead. True when the reader
+    /// decided it or handed it on; false when the port delivered it to a
+    /// worker, kept it for one, or refused it (its outcome says which).
+    package func sendAndDecide(_ message: EventMessage, timeout: Duration,
+                               onOutcome: @escaping FilterPort<EventMessage, DecisionReply>.OutcomeHandler) -> Bool {
+        guard readerDecides else {
+            port.send(message, replyCapacity: DecisionReply.capacity, timeout: timeout, onOutcome: onOutcome)
+            return false
+        }
+        guard let taken = client.sendAndTake(message, replyCapacity: DecisionReply.capacity, timeout: timeout,
+                                             onOutcome: onOutcome) else { return false }
+        if handle(taken, inline: true) {
             counters.increment(.readerDecided)
         } else {
-            spill.push(message)
+            spill.push(taken)
         }
         return true
     }
@@ -339,7 +345,6 @@ package final class DecisionWorkers: Sendable {
         case .miss(let mine): return .mine(mine)
         case .wait(let other):
             if inline { return .wouldWait }
-            client.willBeSlow()
             return other.wait(until: .after(timeout)).map(CacheLook.found) ?? .gone
         }
     }
@@ -391,7 +396,6 @@ package final class DecisionWorkers: Sendable {
             if needs.contains(.pattern) { request.subject.pattern = pattern }
         }
         guard !needs.isDisjoint(with: [.exeType, .exeDevice, .exeTrust]) else { return true }
-        if !inline { client.willBeSlow() }
         return ExecutableFacts.learn(&request.subject, pidfd: event.file.pidfdNumber, needs: needs, mounts: mounts, types: fileTypes,
                                      trust: active.trust, hasher: hasher.hasher, hashMaxSize: active.policy.settings.hashMaxSize,
                                      mayOpen: !inline)

@@ -16,11 +16,11 @@ import SystemPackage
 /// The fanotify loop: where events enter. One thread per group reads events
 /// in batches, answers the agent's own process at once, and sends each other
 /// event over the port with the policy in force. From the send on, the port's
-/// outcome (reply, timeout, overload) decides who answers. After each send
-/// the reader may take the message from the port as a thread of the workers'
-/// client and decide it (`DecisionWorkers.decideOneInline`), up to
-/// `decidedPerBatch` a batch: the reply still settles it through the port,
-/// exactly as a worker's would. It also takes the replies of the socket
+/// outcome (reply, timeout, overload) decides who answers. Up to
+/// `decidedPerBatch` events a batch, the reader sends as a thread of the
+/// workers' client and takes the message itself when no worker spins for it
+/// (`DecisionWorkers.sendAndDecide`): the reply still settles it through the
+/// port, exactly as a worker's would. It also takes the replies of the socket
 /// port's deciders (`PortServer.takeDeciderFrames`): the reply to an `ask`
 /// is what the opener, and so its next event, waits for, so the reader is
 /// the thread to wake for it, and no other is.
@@ -96,8 +96,6 @@ final class EventReader: Sendable {
         while !stopping.load(ordering: .acquiring) {
             heartbeat.add(1, ordering: .relaxed)
             if idle {
-                // Nothing left to read: no message may wait for a busy worker now.
-                context.port.releaseDeferred()
                 switch stopPipe.poll(&fds, milliseconds: 1000) {
                 case .stopped: return
                 case .timedOut: continue
@@ -159,11 +157,11 @@ final class EventReader: Sendable {
         while true {
             let r = cfan_next_event(batch.baseAddress, batch.count, &offset, &event)
             if r == 1 {
-                dispatch(event, moreEventsWaiting: offset < batch.count)
-                // The message left for a thread at work (no worker spun for it) is this thread's to
-                // decide, when it may: in turn, as the C listener does, which costs less than waking
-                // a worker, up to a few a batch; the rest go to workers in parallel.
-                if decidedHere < Self.decidedPerBatch, context.workers.decideOneInline() { decidedHere += 1 }
+                // Decided on this thread when no worker spins for it: in turn, as the C listener does,
+                // which costs less than waking a worker, up to a few a batch; the rest go to workers in parallel.
+                if dispatch(event, moreEventsWaiting: offset < batch.count, decideHere: decidedHere < Self.decidedPerBatch) {
+                    decidedHere += 1
+                }
                 continue
             }
             if r < 0 {
@@ -172,8 +170,6 @@ final class EventReader: Sendable {
             }
             break
         }
-        // A message still left for a thread at work waits for no one: a worker takes it now.
-        if decidedHere == Self.decidedPerBatch { context.port.releaseDeferred() }
         return true
     }
 
@@ -198,8 +194,9 @@ final class EventReader: Sendable {
     }
 
     /// Turns one event into a message on the port; nothing here reads /proc
-    /// or the file, so the one reader keeps up with many workers.
-    private func dispatch(_ event: cfan_event, moreEventsWaiting: Bool) {
+    /// or the file, so the one reader keeps up with many workers. With
+    /// `decideHere`, the reader decides it when no worker spins for it: true then.
+    private func dispatch(_ event: cfan_event, moreEventsWaiting: Bool, decideHere: Bool) -> Bool {
         let c = context
         guard event.fd >= 0 else {
             if event.pidfd >= 0 { close(event.pidfd) }
@@ -210,7 +207,7 @@ final class EventReader: Sendable {
                 kernelDenied(AgentError("the kernel could not make a file descriptor for an event of pid \(event.pid)",
                                         errno: Errno(rawValue: -event.fd)))
             }
-            return
+            return false
         }
         let receivedAt = SystemClock().now()
         c.counters.increment(.events)
@@ -222,7 +219,7 @@ final class EventReader: Sendable {
         if event.pid == ownPid {
             c.counters.increment(.ownProcess)
             c.responder.answer(file, on: group, .allow)
-            return
+            return false
         }
         let policy = c.policies.load()
         var message = EventMessage(file: file, group: group, policy: policy, access: access, pid: event.pid,
@@ -232,12 +229,15 @@ final class EventReader: Sendable {
         let bound = policy.policy.agent.perUserBound(queueCapacity: c.port.backlogCapacity)
         if bound > 0, queueIsBusy(c), let user = ProcFacts.realUID(pid: event.pid, pidfd: event.pidfd) {
             guard c.settlement.userShare.admit(user, bound: bound) else {
-                return c.settlement.refuseOverShare(message, user: user, bound: bound)
+                c.settlement.refuseOverShare(message, user: user, bound: bound)
+                return false
             }
             message.countedUser = user
         }
-        c.port.send(message, replyCapacity: DecisionReply.capacity, timeout: policy.policy.agent.replyTimeout,
-                    onOutcome: settle)
+        let timeout = policy.policy.agent.replyTimeout
+        if decideHere { return c.workers.sendAndDecide(message, timeout: timeout, onOutcome: settle) }
+        c.port.send(message, replyCapacity: DecisionReply.capacity, timeout: timeout, onOutcome: settle)
+        return false
     }
 
     /// Whether at least half the queue is taken: events read and not yet

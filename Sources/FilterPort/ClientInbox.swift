@@ -8,14 +8,9 @@ import Synchronization
 /// deliveries come close together (see `ArrivalGap`), one waiting thread
 /// spins a little before it sleeps, yielding the CPU to any thread that has
 /// work, and a delivery handed to it costs no system call and no wake-up; any
-/// other waiter sleeps on a semaphore that counts deliveries. When the client
-/// said how many threads it runs (`threads`), a delivery that comes while one
-/// of them is at work and no other delivery waits unwoken is left for that
-/// thread, which looks for the next message before it waits (an I/O
-/// completion port's concurrency limit, by another name): waking a second
-/// thread costs more than the first one's next look. A second such delivery,
-/// `releaseDeferred()` from a thread about to do slow work, or the filter
-/// going idle (`FilterPort.releaseDeferred()`) wakes a sleeper for it.
+/// other waiter sleeps on a semaphore that counts deliveries. No delivery
+/// ever waits for a thread that is at work: who sends decides nothing about
+/// who wakes.
 final class ClientInbox<Message: Sendable>: @unchecked Sendable {
     let connectionId: UInt64
     var delivered = Deque<UInt64>()
@@ -25,12 +20,8 @@ final class ClientInbox<Message: Sendable>: @unchecked Sendable {
     /// 0: no thread spins; 1: one spins; 2: a delivery was handed to the spinning thread.
     private let spinner = Atomic<Int>(0)
     private let deliveries: ArrivalGap
-    /// How many threads take this client's messages (0: not said, every delivery wakes one).
-    let threads = Atomic<Int>(0)
     /// Threads in `wait`, spinning or asleep.
     private let waiting = Atomic<Int>(0)
-    /// Deliveries for which no thread was woken: 0 or 1.
-    private let deferred = Atomic<Int>(0)
 
     /// A push client's callback (see `FilterPort.connect(context:push:)`): its messages never wait here.
     let push: (@Sendable (PortMessage<Message>) -> Void)?
@@ -46,37 +37,21 @@ final class ClientInbox<Message: Sendable>: @unchecked Sendable {
     /// Threads in `wait` now, spinning or asleep.
     var waitingThreads: Int { waiting.load(ordering: .relaxed) }
 
-    /// Wakes one waiting thread for one delivery: the spinning one if there
-    /// is one, else none if a thread at work will look next, else a sleeper.
+    /// Whether a thread spins for the next delivery now (it would take one
+    /// without a wake-up).
+    var hasSpinner: Bool { spinner.load(ordering: .acquiring) == 1 }
+
+    /// Wakes one waiting thread for one delivery: the spinning one if there is one, else a sleeper.
     func signal() {
         deliveries.arrived()
         if spinner.compareExchange(expected: 1, desired: 2, ordering: .acquiringAndReleasing).exchanged { return }
-        let threads = threads.load(ordering: .relaxed)
-        if threads > 0, waiting.load(ordering: .sequentiallyConsistent) < threads,
-           deferred.compareExchange(expected: 0, desired: 1, ordering: .sequentiallyConsistent).exchanged {
-            // The thread at work may have begun to wait meanwhile (after its wait's own look): then wake one.
-            if waiting.load(ordering: .sequentiallyConsistent) >= threads { releaseDeferred() }
-            return
-        }
-        for _ in 0...deferred.exchange(0, ordering: .sequentiallyConsistent) { available.signal() }
-    }
-
-    /// A thread took a message without waiting for it: one delivery left unwoken fewer.
-    func tookWithoutWaiting() {
-        _ = deferred.compareExchange(expected: 1, desired: 0, ordering: .sequentiallyConsistent)
-    }
-
-    /// Wakes a sleeper for a delivery left for a thread that is about to be slow.
-    func releaseDeferred() {
-        if deferred.exchange(0, ordering: .sequentiallyConsistent) > 0 { available.signal() }
+        available.signal()
     }
 
     /// Waits for a delivery; false when the deadline passed or the inbox closed.
     func wait(until deadline: DispatchTime) -> Bool {
         waiting.add(1, ordering: .sequentiallyConsistent)
         defer { waiting.subtract(1, ordering: .sequentiallyConsistent) }
-        // A delivery left for a thread at work: this thread is that look.
-        if deferred.compareExchange(expected: 1, desired: 0, ordering: .sequentiallyConsistent).exchanged { return true }
         if spin(until: deadline) { return true }
         sleepers.add(1, ordering: .sequentiallyConsistent)
         defer { sleepers.subtract(1, ordering: .sequentiallyConsistent) }
@@ -85,7 +60,7 @@ final class ClientInbox<Message: Sendable>: @unchecked Sendable {
     }
 
     /// Spins while deliveries come close together, if no other thread
-    /// spins; true when a delivery was handed over (or left over) meanwhile.
+    /// spins; true when a delivery was handed over meanwhile.
     private func spin(until deadline: DispatchTime) -> Bool {
         let budget = deliveries.spinBudget
         guard budget > 0,
@@ -93,11 +68,9 @@ final class ClientInbox<Message: Sendable>: @unchecked Sendable {
         else { return false }
         var end = min(DispatchTime.now().uptimeNanoseconds + budget, deadline.uptimeNanoseconds)
         while spinner.load(ordering: .acquiring) == 1 {
-            // A delivery left for a busy thread while this one began to spin: take it.
-            let leftOver = deferred.compareExchange(expected: 1, desired: 0, ordering: .sequentiallyConsistent).exchanged
-            if leftOver || isClosed || DispatchTime.now().uptimeNanoseconds >= end {
+            if isClosed || DispatchTime.now().uptimeNanoseconds >= end {
                 if spinner.compareExchange(expected: 1, desired: 0, ordering: .acquiringAndReleasing).exchanged {
-                    return leftOver
+                    return false
                 }
                 break  // handed over at the last moment
             }

@@ -10,18 +10,12 @@ import Synchronization
 /// Reply with `reply(_:status:_:)`, then prime again (the scanner sample's
 /// re-armed FilterGetMessage). Safe to use from many threads.
 ///
-/// Wake-up policy, in one place. A delivery wakes one waiting thread: the
-/// one spinning, if any (while deliveries come close together, see
-/// `ArrivalGap`), else a sleeper, except that a client that said how many
-/// threads it runs (`setThreads`) has a delivery that comes while one of
-/// them is at work left for that thread's next look (at most one such
-/// delivery at a time). Guarantee, whatever the caller does: a delivered
-/// message waits for a busy thread only until the next delivery (which
-/// wakes a sleeper for both) or until the filter goes idle and calls
-/// `FilterPort.releaseDeferred()` (which the filter must do before it waits
-/// for more work of its own; fanfilter's event reader does). `willBeSlow()`
-/// is an optimisation a thread may add before slow work: it hands the
-/// waiting delivery on at once instead of at one of those two points.
+/// Wake-up policy, in one place: a delivery wakes one waiting thread, the
+/// one spinning if any (while deliveries come close together, see
+/// `ArrivalGap`), else a sleeper. A thread that sends on the port and also
+/// serves this client (the agent's event reader, deciding in turn) takes its
+/// own message with `sendAndTake` when no thread spins for it: no wake-up at
+/// all, and no state another thread must later release.
 public final class ClientPort<Message: PortPayload, Reply: PortPayload>: Sendable {
     public let info: ConnectionInfo
     private let port: FilterPort<Message, Reply>
@@ -35,15 +29,6 @@ public final class ClientPort<Message: PortPayload, Reply: PortPayload>: Sendabl
 
     deinit { port.disconnect(info.id) }
 
-    /// Says how many threads take this client's messages, so that a delivery
-    /// that one of them, at work, will take next wakes no other (see ClientInbox).
-    public func setThreads(_ count: Int) { inbox.threads.store(count, ordering: .relaxed) }
-
-    /// Before slow work on a message (hashing a large file): lets a sleeping
-    /// thread take a delivery that was left for this one now, rather than at
-    /// the next delivery or when the filter goes idle (see the wake-up policy above).
-    public func willBeSlow() { inbox.releaseDeferred() }
-
     /// How many of this client's threads wait in `getMessage` now (idle deciders).
     public var waitingThreads: Int { inbox.waitingThreads }
 
@@ -56,16 +41,12 @@ public final class ClientPort<Message: PortPayload, Reply: PortPayload>: Sendabl
     /// Returns nil when `timeout` passes; throws `.disconnected` once disconnected.
     public func getMessage(timeout: Duration? = nil) throws(PortError) -> PortMessage<Message>? {
         let deadline = timeout.map(DispatchTime.after) ?? .distantFuture
-        var waited = false
         while true {
             switch port.takeDelivered(by: info.id) {
-            case .message(let m):
-                if !waited { inbox.tookWithoutWaiting() }
-                return m
+            case .message(let m): return m
             case .disconnected: throw .disconnected
             case .empty: break
             }
-            waited = true
             if !inbox.wait(until: deadline) {
                 if inbox.isClosed { throw .disconnected }
                 if DispatchTime.now() >= deadline { return nil }
@@ -73,16 +54,25 @@ public final class ClientPort<Message: PortPayload, Reply: PortPayload>: Sendabl
         }
     }
 
-    /// The next delivered message if one is there now; never waits. A thread
-    /// of the client that is at work (one `setThreads` counts) looks with it.
+    /// The next delivered message if one is there now; never waits.
     public func tryGetMessage() throws(PortError) -> PortMessage<Message>? {
         switch port.takeDelivered(by: info.id) {
-        case .message(let m):
-            inbox.tookWithoutWaiting()
-            return m
+        case .message(let m): return m
         case .disconnected: throw .disconnected
         case .empty: return nil
         }
+    }
+
+    /// FltSendMessage from a thread that also serves this client: `message`
+    /// is sent exactly as `FilterPort.send` sends it (its deadline set,
+    /// `onOutcome` its one settler) and, when a primed get of this client
+    /// takes it and no thread of the client spins for it, it is returned: the
+    /// caller now holds it as the client's thread that took it, and replies
+    /// to it (or not: the deadline still ends it). Otherwise it is delivered
+    /// or waits as any send's, and nil is returned.
+    public func sendAndTake(_ message: Message, replyCapacity: Int, timeout: Duration,
+                            onOutcome: @escaping FilterPort<Message, Reply>.OutcomeHandler) -> PortMessage<Message>? {
+        port.send(message, replyCapacity: replyCapacity, timeout: timeout, takenBy: info.id, onOutcome: onOutcome).taken
     }
 
     /// FilterReplyMessage: answers message `messageId` with `status` and `payload`.

@@ -128,9 +128,20 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
         _ message: Message, replyCapacity: Int, timeout: Duration,
         onOutcome: @escaping OutcomeHandler
     ) -> UInt64 {
+        send(message, replyCapacity: replyCapacity, timeout: timeout, takenBy: nil, onOutcome: onOutcome).id
+    }
+
+    /// `send`; when a primed get of connection `takenBy` takes the message
+    /// and no thread of that client spins for it, the message is not put in
+    /// its inbox but returned, as that client's thread would take it.
+    func send(
+        _ message: Message, replyCapacity: Int, timeout: Duration, takenBy: UInt64?,
+        onOutcome: @escaping OutcomeHandler
+    ) -> (id: UInt64, taken: PortMessage<Message>?) {
         let deadline = timer.clock.deadline(after: timeout)
         var refused: SendOutcome<Reply>?
         var delivery: Delivery?
+        var taken = false
         let id = state.withLock { s -> UInt64 in
             let id = s.nextMessageId
             s.nextMessageId += 1
@@ -142,17 +153,25 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
             if inbox == nil, !anyServes(message, in: s) { refused = .noClient; return id }
             s.pending[id] = Pending(message: message, replyCapacity: replyCapacity,
                                     onOutcome: onOutcome, deliveredTo: inbox?.connectionId, deadline: deadline)
-            if let inbox { delivery = Self.deliver(id, to: inbox, in: s) } else { s.undelivered[lane].append(id) }
+            if let inbox {
+                if inbox.connectionId == takenBy, inbox.push == nil, !inbox.hasSpinner {
+                    taken = true
+                } else {
+                    delivery = Self.deliver(id, to: inbox, in: s)
+                }
+            } else {
+                s.undelivered[lane].append(id)
+            }
             return id
         }
         let header = MessageHeader(replyLength: UInt32(clamping: replyCapacity), messageId: id)
         if let refused {
             onOutcome(header, message, refused)
-            return id
+            return (id, nil)
         }
         delivery?.run()
         timer.schedule(id, at: deadline)
-        return id
+        return (id, taken ? PortMessage(header: header, payload: message) : nil)
     }
 
     /// FltSendMessage, blocking until the outcome.
@@ -171,18 +190,6 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
 
     /// How many messages are unanswered.
     public var unansweredCount: Int { state.withLock { $0.pending.count } }
-
-    /// Wakes a waiting thread of each client for a delivery left for one of
-    /// its busy threads (see `ClientPort.setThreads`). The filter calls it
-    /// when it goes idle, so a delivery waits for a busy thread only while
-    /// deliveries flow, never behind a thread that is stuck.
-    public func releaseDeferred() {
-        // Called each time the filter goes idle: no allocation, no key path (a generic one is
-        // instantiated at run time on every call).
-        state.withLock { s in
-            for connection in s.connections.values { connection.inbox.releaseDeferred() }
-        }
-    }
 
     /// How many clients are connected.
     public var connectionCount: Int { state.withLock { $0.connections.count } }

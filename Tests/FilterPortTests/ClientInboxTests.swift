@@ -36,19 +36,14 @@ final class ClientInboxTests: XCTestCase {
         XCTAssertTrue(inbox.isClosed)
     }
 
-    func testADeliveryWhileTheOnlyThreadWorksIsLeftForItsNextLook() {
+    func testADeliveryWakesASleeperEvenWhileAnotherThreadIsAtWork() {
         let inbox = ClientInbox<Int>(connectionId: 1, busy: BusyCPU())
-        inbox.threads.store(1, ordering: .relaxed)
-        inbox.signal()  // the one thread is at work: no wake-up, the delivery is deferred
-        XCTAssertTrue(inbox.wait(until: .now()), "its next look takes it without sleeping")
-        XCTAssertFalse(inbox.wait(until: .now() + .milliseconds(10)), "and it was one delivery, not two")
-    }
-
-    func testReleaseDeferredWakesASleeperForADeferredDelivery() {
-        let inbox = ClientInbox<Int>(connectionId: 1, busy: BusyCPU())
-        inbox.threads.store(2, ordering: .relaxed)
-        inbox.signal()  // deferred: fewer than two threads wait
-        inbox.releaseDeferred()
-        XCTAssertTrue(inbox.wait(until: .now() + .seconds(5)))
+        let woke = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            if inbox.wait(until: .now() + .seconds(10)) { woke.signal() }
+        }
+        XCTAssertTrue(eventually { inbox.waitingThreads == 1 }, "it waits")
+        inbox.signal()  // no delivery is left for a thread at work: the waiting one wakes
+        XCTAssertEqual(woke.wait(timeout: .now() + .seconds(5)), .success)
     }
 }

@@ -409,47 +409,52 @@ final class FilterPortTests: XCTestCase {
 
     // MARK: exactly one outcome under concurrency
 
-    func testADeliveryLeftForAThreadAtWorkIsTakenByItOrByASleeperWhenItIsSlow() throws {
-        let port = makePort()
+    func testASendersOwnMessageIsTakenByItAndStillEndsExactlyOnce() throws {
+        // On a clock the test moves: the deadline of a message the sender took falls due without a sleep.
+        let clock = ManualClock()
+        let port = BytesPort(name: "test", maxConnections: 2, backlogCapacity: 8, clock: clock)
         let client = try port.connect()
-        client.setThreads(2)  // this one, and a sleeper
-        try client.prime(4)
+        let other = try port.connect()
         let outcomes = Outcomes()
-        let sleeperTook = Mutex<[UInt64]>([])
-        let sleeperDone = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
-            while let m = try? client.getMessage(timeout: .seconds(2)) {
-                sleeperTook.withLock { $0.append(m.header.messageId) }
-                try? client.reply(m.header.messageId, [2])
-            }
-            sleeperDone.signal()
+
+        // No primed get: the message waits in the backlog, as any send's, and is not handed back.
+        XCTAssertNil(client.sendAndTake([1], replyCapacity: 1, timeout: .seconds(5), onOutcome: outcomes.handler))
+        try client.prime()
+        let waited = try XCTUnwrap(client.tryGetMessage(), "the new get took the waiting message")
+        try client.reply(waited.header.messageId, [1])
+
+        // A get of the sender's client, no thread spinning: the sender holds the message, nothing is in the inbox.
+        try client.prime()
+        let taken = try XCTUnwrap(client.sendAndTake([2], replyCapacity: 1, timeout: .seconds(5), onOutcome: outcomes.handler))
+        XCTAssertEqual(taken.payload, [2])
+        XCTAssertNil(try client.tryGetMessage(), "taken, not delivered to the inbox")
+        XCTAssertEqual(port.unansweredCount(of: client.info.id), 1, "it is the client's, unanswered")
+        try client.reply(taken.header.messageId, [3])
+        guard case .replied(_, let reply) = outcomes[taken.header.messageId] else { return XCTFail("answered by its reply") }
+        XCTAssertEqual(reply, [3])
+        XCTAssertThrowsError(try client.reply(taken.header.messageId, [4])) {
+            XCTAssertEqual($0 as? PortError, .noWaiterForReply(messageId: taken.header.messageId))
         }
-        XCTAssertTrue(eventually { client.waitingThreads == 1 }, "the sleeper waits")
 
-        // This thread is at work: a delivery is left for it, and it finds it at once.
-        let a = port.send([1], replyCapacity: 1, timeout: .seconds(5), onOutcome: outcomes.handler)
-        let first = try XCTUnwrap(client.getMessage(timeout: .milliseconds(100)))
-        XCTAssertEqual(first.header.messageId, a)
-        let b = port.send([1], replyCapacity: 1, timeout: .seconds(5), onOutcome: outcomes.handler)
-        try client.reply(a, [1])
-        let second = try XCTUnwrap(client.getMessage(timeout: .milliseconds(100)))
-        XCTAssertEqual(second.header.messageId, b)
-        XCTAssertEqual(sleeperTook.withLock { $0 }, [], "the sleeper was not woken")
+        // Taken and never answered: its deadline ends it, once, and a late reply has no waiter.
+        try client.prime()
+        let dropped = try XCTUnwrap(client.sendAndTake([5], replyCapacity: 1, timeout: .milliseconds(100), onOutcome: outcomes.handler))
+        clock.advance(by: .milliseconds(100))
+        XCTAssertTrue(eventually { outcomes[dropped.header.messageId] != nil })
+        guard case .timedOut(delivered: true) = outcomes[dropped.header.messageId] else { return XCTFail("a delivered timeout") }
+        XCTAssertThrowsError(try client.reply(dropped.header.messageId, [1]))
 
-        // About to be slow: the sleeper takes what was left for this thread.
-        let c = port.send([1], replyCapacity: 1, timeout: .seconds(5), onOutcome: outcomes.handler)
-        client.willBeSlow()
-        XCTAssertTrue(eventually { !sleeperTook.withLock { $0.isEmpty } })
-        XCTAssertEqual(sleeperTook.withLock { $0 }, [c], "the sleeper took c")
-        try client.reply(b, [1])
-        XCTAssertTrue(outcomes.wait(3))
-        XCTAssertEqual(sleeperDone.wait(timeout: .now() + 5), .success)
+        // Another client's primed get: delivered to it as any send's, not handed back.
+        try other.prime()
+        XCTAssertNil(client.sendAndTake([6], replyCapacity: 1, timeout: .seconds(5), onOutcome: outcomes.handler))
+        let delivered = try XCTUnwrap(other.tryGetMessage())
+        try other.reply(delivered.header.messageId, [1])
+        XCTAssertEqual(outcomes.count, 4, "four messages, four outcomes")
     }
 
     func testEveryMessageGetsExactlyOneOutcomeUnderRacingRepliesTimeoutsAndDisconnect() throws {
         let port = makePort(max: 1, backlog: 10_000)
         let client = try port.connect()
-        client.setThreads(4)
         try client.prime(8)
         let outcomes = Outcomes()
         let workers = DispatchGroup()
