@@ -38,10 +38,13 @@ let package = Package(
         // Thin wrappers over the Unix-socket calls Swift cannot reach (sockaddr_un, SCM_RIGHTS, SO_PEERCRED).
         .target(name: "CPortSocket"),
         // One SOCK_SEQPACKET connection: whole frames in and out, with deadlines.
-        .target(name: "PortTransport", dependencies: ["CPortSocket", "Clocks", "PortProtocol", "SystemCall"]),
+        .target(name: "PortTransport", dependencies: [
+            "CPortSocket", "Clocks", "PortProtocol", "SystemCall", .product(name: "SystemPackage", package: "swift-system"),
+        ]),
         // The agent's end of the socket port: access checks, connections, observers, control requests.
         .target(name: "PortServer", dependencies: [
             "CPortSocket", "Clocks", "FilterPort", "PortProtocol", "PortTransport", "SystemCall",
+            .product(name: "SystemPackage", package: "swift-system"),
             .product(name: "DequeModule", package: "swift-collections"),
             .product(name: "Logging", package: "swift-log"),
         ]),

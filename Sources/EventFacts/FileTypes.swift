@@ -2,6 +2,7 @@ import AgentCounts
 import FileType
 import Glibc
 import Synchronization
+import SystemPackage
 
 /// `ftype` for the agent: the file type of an event's file, read through its
 /// descriptor and kept by the file's identity (device, inode, size, mtime,
@@ -52,10 +53,10 @@ public final class FileTypes: Sendable {
     /// `fanfilter ftype` and `explain`; the agent never opens by path).
     public func mimeType(ofPath path: String, interpreterIsTrusted: ([UInt8]) -> Bool) throws(FileTypeError) -> String {
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
-        guard fd >= 0 else { throw FileTypeError(path: path, errno: errno) }
+        guard fd >= 0 else { throw FileTypeError(path: path, errno: Errno(rawValue: errno)) }
         defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0 else { throw FileTypeError(path: path, errno: errno) }
+        guard fstat(fd, &st) == 0 else { throw FileTypeError(path: path, errno: Errno(rawValue: errno)) }
         guard let type = mimeType(of: fd, stat: st, interpreterIsTrusted: interpreterIsTrusted) else {
             return "unknown (an ELF file of no class fapolicyd names, or libmagic could not say)"
         }
@@ -66,6 +67,6 @@ public final class FileTypes: Sendable {
 /// A file `fanfilter ftype` could not open or stat.
 public struct FileTypeError: Error, CustomStringConvertible {
     public let path: String
-    public let errno: Int32
-    public var description: String { "\(path): \(String(cString: strerror(errno)))" }
+    public let errno: Errno
+    public var description: String { "\(path): \(errno)" }
 }

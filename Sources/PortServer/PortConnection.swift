@@ -7,6 +7,7 @@ import Logging
 import PortProtocol
 import PortTransport
 import Synchronization
+import SystemPackage
 
 /// One client of the socket port, from its hello to its end: this
 /// connection's thread, and a pump. A message given to one of a decider's
@@ -365,7 +366,7 @@ final class PortConnection: @unchecked Sendable {
                 } catch {
                     // That message's deadline has passed: the port answers it, and every other
                     // of the client's past its own, timed out; the rest disconnected.
-                    if error.errno == ETIMEDOUT {
+                    if error.errno == .timedOut {
                         end(.notReading, "it left its messages unread until one found no room by its deadline")
                     } else {
                         end(nil, "")
@@ -397,7 +398,7 @@ final class PortConnection: @unchecked Sendable {
     /// a thread that may wait); a client that leaves it unread that long is ended.
     private func deliver(_ frame: AgentFrame) {
         do { try socket.send(frame.encode(), until: SystemClock().now() + 1_000_000_000, stop: server.stopFD) } catch {
-            if error.errno == ETIMEDOUT { end(.notReading, "it left a notice or a control answer unread for a second") } else { end(nil, "") }
+            if error.errno == .timedOut { end(.notReading, "it left a notice or a control answer unread for a second") } else { end(nil, "") }
         }
     }
 

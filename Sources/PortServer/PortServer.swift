@@ -8,6 +8,7 @@ import PortProtocol
 import PortTransport
 import Synchronization
 import SystemCall
+import SystemPackage
 
 /// The port's other end: a SOCK_SEQPACKET Unix socket through which client
 /// programs in any language decide `ask` events, watch decisions and send
@@ -73,16 +74,16 @@ public final class PortServer: Sendable {
         // A socket that answers belongs to an agent that runs: never take it over.
         if let live = try? SeqPacketSocket(connectingTo: access.path) {
             live.close()
-            throw TransportError(operation: "listen at \(access.path) (another fanfilter is listening there)", errno: EADDRINUSE)
+            throw TransportError(operation: "listen at \(access.path) (another fanfilter is listening there)", errno: .addressInUse)
         }
         let fd = cport_listen(access.path, access.mode, access.group.map(Int32.init(bitPattern:)) ?? -1, 64)
-        guard fd >= 0 else { throw TransportError(operation: "listen at \(access.path)", errno: -fd) }
+        guard fd >= 0 else { throw TransportError(operation: "listen at \(access.path)", errno: Errno(rawValue: -fd)) }
         var ends: [Int32] = [-1, -1]
         guard pipe(&ends) == 0 else {
             let err = errno
             close(fd)
             unlink(access.path)
-            throw TransportError(operation: "pipe", errno: err)
+            throw TransportError(operation: "pipe", errno: Errno(rawValue: err))
         }
         for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
         let frames = cport_ready_set_create()
@@ -90,7 +91,7 @@ public final class PortServer: Sendable {
             close(fd)
             for end in ends { close(end) }
             unlink(access.path)
-            throw TransportError(operation: "epoll_create1", errno: -frames)
+            throw TransportError(operation: "epoll_create1", errno: Errno(rawValue: -frames))
         }
         deciderFramesFD = frames
         listener = fd

@@ -3,6 +3,7 @@ import CPortSocket
 import Glibc
 import PortProtocol
 import SystemCall
+import SystemPackage
 
 /// One end of a port connection: a SOCK_SEQPACKET Unix socket, where each
 /// send is one whole frame and each receive takes one whole frame. Owns its
@@ -17,7 +18,7 @@ public final class SeqPacketSocket: @unchecked Sendable {
     /// Connects to the port at `path`.
     public convenience init(connectingTo path: String) throws(TransportError) {
         let fd = cport_connect(path)
-        guard fd >= 0 else { throw TransportError(operation: "connect to \(path)", errno: -fd) }
+        guard fd >= 0 else { throw TransportError(operation: "connect to \(path)", errno: Errno(rawValue: -fd)) }
         self.init(adopting: fd)
     }
 
@@ -42,8 +43,8 @@ public final class SeqPacketSocket: @unchecked Sendable {
             let n = frame.withUnsafeBytes { cport_send(fd, $0.baseAddress, $0.count, descriptor, Int32(MSG_DONTWAIT)) }
             if n >= 0 { return }
             let err = Int32(-n)
-            guard err == EAGAIN else { throw TransportError(operation: "send", errno: err) }
-            guard try wait(for: Int16(POLLOUT), until: deadline, stop: stop) else { throw TransportError(operation: "send", errno: ETIMEDOUT) }
+            guard err == EAGAIN else { throw TransportError(operation: "send", errno: Errno(rawValue: err)) }
+            guard try wait(for: Int16(POLLOUT), until: deadline, stop: stop) else { throw TransportError(operation: "send", errno: .timedOut) }
         }
     }
 
@@ -53,7 +54,7 @@ public final class SeqPacketSocket: @unchecked Sendable {
         let n = frame.withUnsafeBytes { cport_send(fd, $0.baseAddress, $0.count, descriptor, Int32(MSG_DONTWAIT)) }
         if n >= 0 { return true }
         if Int32(-n) == EAGAIN { return false }
-        throw TransportError(operation: "send", errno: Int32(-n))
+        throw TransportError(operation: "send", errno: Errno(rawValue: Int32(-n)))
     }
 
     /// One received frame: its bytes (at most the capacity asked for), its whole length, and a descriptor it carried.
@@ -86,7 +87,7 @@ public final class SeqPacketSocket: @unchecked Sendable {
     public func tryReceive(into batch: ReceiveBatch, limit: Int) throws(TransportError) -> Int {
         let n = batch.receive(from: fd, limit: limit)
         if n == -Int(EAGAIN) { return 0 }
-        if n < 0 { throw TransportError(operation: "receive", errno: Int32(-n)) }
+        if n < 0 { throw TransportError(operation: "receive", errno: Errno(rawValue: Int32(-n))) }
         return n
     }
 
@@ -104,8 +105,8 @@ public final class SeqPacketSocket: @unchecked Sendable {
         if error == 0, !bytes.isEmpty || length > 0 {
             return Received(bytes: Array(bytes[...]), length: length, descriptor: received)
         }
-        if error == 0 { throw TransportError(operation: "receive", errno: 0) }
-        guard error == EAGAIN else { throw TransportError(operation: "receive", errno: error) }
+        if error == 0 { throw TransportError(operation: "receive", errno: nil) }
+        guard error == EAGAIN else { throw TransportError(operation: "receive", errno: Errno(rawValue: error)) }
         return nil
     }
 
@@ -121,7 +122,7 @@ public final class SeqPacketSocket: @unchecked Sendable {
             }
             // A stop of -1 is an entry poll(2) passes over.
             do { _ = try Poll.wait(&fds, milliseconds: timeout) } catch {
-                throw TransportError(operation: "poll", errno: error.rawValue)
+                throw TransportError(operation: "poll", errno: error)
             }
             if stop >= 0, fds[1].revents != 0 { return false }
             if fds[0].revents != 0 { return true }

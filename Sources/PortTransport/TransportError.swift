@@ -1,19 +1,21 @@
-import Glibc
+import SystemPackage
 
-/// A socket call that failed: which, and the errno it gave (0: the other end closed).
+/// A socket call that failed: which, and the errno it gave (nil: the other
+/// end closed the connection).
 public struct TransportError: Error, Equatable, CustomStringConvertible {
     public var operation: String
-    public var errno: Int32
+    public var errno: Errno?
 
-    public init(operation: String, errno: Int32) {
+    public init(operation: String, errno: Errno?) {
         self.operation = operation
         self.errno = errno
     }
 
-    public var isEndOfStream: Bool { errno == 0 || errno == ECONNRESET || errno == EPIPE }
+    /// The other end is gone: closed, reset, or no longer reading.
+    public var isEndOfStream: Bool { errno == nil || errno == .connectionReset || errno == .brokenPipe }
 
     public var description: String {
-        errno == 0 ? "\(operation): the other end closed the connection"
-            : "\(operation): \(String(cString: strerror(errno))) (errno \(errno))"
+        guard let errno else { return "\(operation): the other end closed the connection" }
+        return "\(operation): \(errno) (errno \(errno.rawValue))"
     }
 }

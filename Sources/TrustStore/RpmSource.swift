@@ -34,7 +34,7 @@ public enum RpmSource {
     /// an error says what failed when it cannot run or does not exit 0.
     public static func query(rpm: String) throws(TrustDatabaseError) -> [UInt8] {
         var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else { throw TrustDatabaseError(path: rpm, what: "cannot make a pipe", errno: errno) }
+        guard pipe(&fds) == 0 else { throw TrustDatabaseError(path: rpm, what: "cannot make a pipe", errno: Errno(rawValue: errno)) }
         for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -49,7 +49,7 @@ public enum RpmSource {
         close(fds[1])
         guard rc == 0 else {
             close(fds[0])
-            throw TrustDatabaseError(path: rpm, what: "cannot run it", errno: rc)
+            throw TrustDatabaseError(path: rpm, what: "cannot run it", errno: Errno(rawValue: rc))
         }
         // Read to its end (or the read's error, or past the limit); the read end is closed before
         // the wait, so a child with more to write gets EPIPE and ends instead of blocking on a full pipe.
@@ -60,7 +60,7 @@ public enum RpmSource {
         let bytes: [UInt8]
         switch output {
         case .success(let read): bytes = read
-        case .failure(let error): throw TrustDatabaseError(path: rpm, what: "cannot read its output", errno: error.rawValue)
+        case .failure(let error): throw TrustDatabaseError(path: rpm, what: "cannot read its output", errno: error)
         }
         let exited = status & 0x7f == 0
         guard exited, (status >> 8) & 0xff == 0 else {

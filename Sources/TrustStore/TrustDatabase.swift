@@ -1,5 +1,6 @@
 import CLMDB
 import Glibc
+import SystemPackage
 
 /// A trust database open for reading: an LMDB file mapped read-only and
 /// never written while open (`TrustDatabaseWriter` builds a new file and
@@ -18,7 +19,7 @@ public final class TrustDatabase: @unchecked Sendable {
     public init(path: String) throws(TrustDatabaseError) {
         self.path = path
         var st = stat()
-        guard stat(path, &st) == 0 else { throw TrustDatabaseError(path: path, what: "cannot open it", errno: errno) }
+        guard stat(path, &st) == 0 else { throw TrustDatabaseError(path: path, what: "cannot open it", errno: Errno(rawValue: errno)) }
         guard st.st_mode & S_IFMT == S_IFREG else { throw TrustDatabaseError(path: path, what: "it is not a regular file", code: 0) }
         identity = (UInt64(st.st_dev), UInt64(st.st_ino))
         var env: OpaquePointer?
@@ -99,10 +100,10 @@ public struct TrustDatabaseError: Error, CustomStringConvertible {
         reason = code == 0 ? "" : String(cString: mdb_strerror(code))
     }
 
-    init(path: String, what: String, errno: Int32) {
+    init(path: String, what: String, errno: Errno) {
         self.path = path
         self.what = what
-        reason = String(cString: strerror(errno))
+        reason = errno.description
     }
 
     public var description: String { "\(path): \(what)" + (reason.isEmpty ? "" : ": \(reason)") }

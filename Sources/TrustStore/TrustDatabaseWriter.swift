@@ -1,5 +1,6 @@
 import CLMDB
 import Glibc
+import SystemPackage
 
 /// Builds a trust database off the event path and puts it in place whole:
 /// written to `PATH.new`, synced, then renamed over `PATH`, so an agent
@@ -12,9 +13,9 @@ public enum TrustDatabaseWriter {
     @discardableResult
     public static func write(_ entries: [TrustEntry], to path: String) throws(TrustDatabaseError) -> Int {
         let lock = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard lock >= 0 else { throw TrustDatabaseError(path: path + ".lock", what: "cannot create the update lock", errno: errno) }
+        guard lock >= 0 else { throw TrustDatabaseError(path: path + ".lock", what: "cannot create the update lock", errno: Errno(rawValue: errno)) }
         defer { close(lock) }
-        guard flock(lock, LOCK_EX) == 0 else { throw TrustDatabaseError(path: path + ".lock", what: "cannot lock it", errno: errno) }
+        guard flock(lock, LOCK_EX) == 0 else { throw TrustDatabaseError(path: path + ".lock", what: "cannot lock it", errno: Errno(rawValue: errno)) }
 
         // The last entry for each key, in LMDB's key order (bytewise), so each put appends.
         var byKey: [[UInt8]: Int] = [:]
@@ -61,7 +62,7 @@ public enum TrustDatabaseWriter {
         guard rename(temporary, path) == 0 else {
             let saved = errno
             unlink(temporary)
-            throw TrustDatabaseError(path: path, what: "cannot put the new database in place", errno: saved)
+            throw TrustDatabaseError(path: path, what: "cannot put the new database in place", errno: Errno(rawValue: saved))
         }
         let folder = path.lastIndex(of: "/").map { String(path[..<$0]) }.flatMap { $0.isEmpty ? "/" : $0 } ?? "."
         let dir = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)

@@ -14,7 +14,7 @@ final class RawClient {
     convenience init(_ path: String, _ hello: Hello) throws {
         try self.init(path)
         try send(ClientFrame.hello(hello))
-        guard case .welcome = try next() else { throw TransportError(operation: "hello", errno: 0) }
+        guard case .welcome = try next() else { throw TransportError(operation: "hello", errno: nil) }
     }
 
     func send(_ frame: ClientFrame) throws { try socket.send(frame.encode()) }
@@ -24,7 +24,7 @@ final class RawClient {
     /// The next frame within `seconds`; throws at end of stream or when none came.
     func next(within seconds: UInt64 = 10) throws -> AgentFrame {
         guard let r = try socket.receive(capacity: PortLimits.maxAgentFrame, until: SystemClock().now() + seconds * 1_000_000_000) else {
-            throw TransportError(operation: "receive (nothing within \(seconds) s)", errno: 0)
+            throw TransportError(operation: "receive (nothing within \(seconds) s)", errno: nil)
         }
         return try AgentFrame.decode(r.bytes)
     }
