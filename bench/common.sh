@@ -62,4 +62,5 @@ agent_command() {
     else eval "$1=(\"\$2\" run)"; fi
 }
 agent_command AGENTD "$FANFILTER"
-[ -n "${FANFILTER_BEFORE:-}" ] && agent_command AGENTD_BEFORE "$FANFILTER_BEFORE"
+# (an if, not an &&: the last command of a file sourced under set -e must not fail)
+if [ -n "${FANFILTER_BEFORE:-}" ]; then agent_command AGENTD_BEFORE "$FANFILTER_BEFORE"; fi
