@@ -15,7 +15,7 @@ final class DebianPackageTests: XCTestCase {
         guard let deb = debs.first(where: { $0.hasPrefix("fanfilter_") && $0.hasSuffix(".deb") }) else {
             throw XCTSkip("no package in .build/deb: make test builds it (make package)")
         }
-        let r = runTestScript("Systemd/package.sh", [root + "/.build/deb/" + deb], timeout: .seconds(600))
+        let r = runTestScript("Systemd/package.sh", [root + "/.build/deb/" + deb], timeout: .seconds(900))
         XCTAssertTrue(r.output.contains("debian-package: ") && r.output.contains(", 0 failed"), r.output)
     }
 }

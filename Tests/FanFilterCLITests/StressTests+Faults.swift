@@ -184,7 +184,7 @@ extension StressTests {
     /// event.
     func testItsOwnFilesWatchedWhileJournaldRotatesNeverDeadlock() throws {
         guard access("/lib/systemd/systemd", X_OK) == 0 else { throw XCTSkip("needs systemd installed (apt-get install systemd)") }
-        let r = runTestScript("Systemd/own-files.sh", [fanfilterPath, Self.full ? "3000" : "300"], timeout: .seconds(600))
+        let r = runTestScript("Systemd/own-files.sh", [fanfilterPath, Self.full ? "3000" : "300"], timeout: .seconds(900))
         XCTAssertTrue(r.output.contains(", 0 failed"), r.output)
     }
 }

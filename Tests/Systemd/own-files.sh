@@ -33,8 +33,9 @@ allow_log perm=any all : all
 P
 chmod 0644 "$ROOT/etc/fanfilter/policy"
 inside systemctl restart systemd-journald
-# From dpkg's records of 100,000 files: minutes under emulation, where each stat crosses 9p.
-timeout $((15 * BOUND)) nsenter -t "$PID1" -m -p -r -w /usr/local/sbin/fanfilter trust update > "$BASE.trust" 2>&1
+# From dpkg's records of 100,000 files: minutes under emulation, where each stat crosses 9p
+# (as long as the package test's, see package.sh).
+timeout $((30 * BOUND)) nsenter -t "$PID1" -m -p -r -w /usr/local/sbin/fanfilter trust update > "$BASE.trust" 2>&1
 check "the trust database is built in the watched root" test -s "$ROOT/var/lib/fanfilter/trust.mdb/data.mdb" -o -s "$ROOT/var/lib/fanfilter/trust.mdb"
 inside systemctl daemon-reload
 inside systemctl start fanfilter
