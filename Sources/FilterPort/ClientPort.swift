@@ -80,11 +80,6 @@ public final class ClientPort<Message: PortPayload, Reply: PortPayload>: Sendabl
         try port.reply(ReplyHeader(status: status, messageId: messageId), payload, from: info.id)
     }
 
-    /// FilterSendMessage: a synchronous message to the filter's message-notify callback.
-    public func sendToFilter(_ bytes: [UInt8]) throws(PortError) -> [UInt8] {
-        try port.messageFromClient(bytes, connection: info.id)
-    }
-
     /// Closes this connection: its unanswered messages end `.disconnected` at
     /// once and every thread in `getMessage` returns. Idempotent.
     public func disconnect() { port.disconnect(info.id) }

@@ -62,9 +62,6 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
     }
 
     private let state: Mutex<State>
-    private let onConnect: @Sendable (ConnectionInfo) -> ConnectDecision
-    private let onDisconnect: @Sendable (ConnectionInfo) -> Void
-    private let onMessage: (@Sendable (ConnectionInfo, [UInt8]) -> [UInt8])?
     private let serves: (@Sendable (ConnectionInfo, Message) -> Bool)?
     private let lane: (@Sendable (Message) -> Int)?
     /// Whether a client's waiting thread may spin now (shared by its inboxes, and by whoever made the port).
@@ -75,9 +72,6 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
     /// - Parameters:
     ///   - maxConnections: how many clients may be connected at once (at least 1).
     ///   - backlogCapacity: how many messages may be unanswered at once; a send beyond it ends `.backlogFull` at once.
-    ///   - onConnect: sees each client's context and may refuse it.
-    ///   - onDisconnect: runs once for each accepted client when it disconnects.
-    ///   - onMessage: serves client-to-filter messages; without it they fail with `.noMessageHandler`.
     ///   - serves: which clients of its lane a message may go to (nil: any); it runs under the port's lock, so it must be quick.
     ///   - lanes: how many lanes the port has (at least 1); `lane` says which a message goes in (nil: the first).
     ///   - busy: whether spinning pays now, for the clients' waiting threads (see `BusyCPU`).
@@ -86,9 +80,6 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
         name: String,
         maxConnections: Int,
         backlogCapacity: Int,
-        onConnect: @escaping @Sendable (ConnectionInfo) -> ConnectDecision = { _ in .accept },
-        onDisconnect: @escaping @Sendable (ConnectionInfo) -> Void = { _ in },
-        onMessage: (@Sendable (ConnectionInfo, [UInt8]) -> [UInt8])? = nil,
         serves: (@Sendable (ConnectionInfo, Message) -> Bool)? = nil,
         lanes: Int = 1,
         lane: (@Sendable (Message) -> Int)? = nil,
@@ -101,9 +92,6 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
         self.name = name
         self.maxConnections = maxConnections
         self.backlogCapacity = backlogCapacity
-        self.onConnect = onConnect
-        self.onDisconnect = onDisconnect
-        self.onMessage = onMessage
         self.serves = serves
         self.lane = lane
         self.busy = busy
@@ -174,15 +162,6 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
         return (id, taken ? PortMessage(header: header, payload: message) : nil)
     }
 
-    /// FltSendMessage, blocking until the outcome.
-    public func send(_ message: Message, replyCapacity: Int, timeout: Duration) -> SendOutcome<Reply> {
-        let box = OutcomeBox<Reply>()
-        send(message, replyCapacity: replyCapacity, timeout: timeout) { _, _, outcome in
-            box.set(outcome)
-        }
-        return box.wait()
-    }
-
     /// Closes the server port to new connections; connected clients stay.
     public func close() {
         state.withLock { $0.closed = true }
@@ -204,21 +183,15 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
     /// its own has to be woken for each. The client takes the messages of lane `lane`.
     public func connect(context: [UInt8] = [], lane: Int = 0,
                         push: (@Sendable (PortMessage<Message>) -> Void)? = nil) throws(PortError) -> ClientPort<Message, Reply> {
-        let info = try state.withLock { s throws(PortError) -> ConnectionInfo in
-            if s.closed { throw .portClosed }
-            if s.connections.count >= maxConnections { throw .tooManyConnections(max: maxConnections) }
-            let info = ConnectionInfo(id: s.nextConnectionId, context: context)
-            s.nextConnectionId += 1
-            return info
-        }
-        // The callback runs outside the lock, so it may call back into the port.
-        if case .reject(let reason) = onConnect(info) { throw .connectionRefused(reason: reason) }
-        let inbox = ClientInbox<Message>(connectionId: info.id, busy: busy, push: push)
-        try state.withLock { s throws(PortError) in
+        let (info, inbox) = try state.withLock { s throws(PortError) -> (ConnectionInfo, ClientInbox<Message>) in
             if s.closed { throw .portClosed }
             if s.connections.count >= maxConnections { throw .tooManyConnections(max: maxConnections) }
             precondition(lane >= 0 && lane < s.primedGets.count, "a client's lane must be one of the port's")
+            let info = ConnectionInfo(id: s.nextConnectionId, context: context)
+            s.nextConnectionId += 1
+            let inbox = ClientInbox<Message>(connectionId: info.id, busy: busy, push: push)
             s.connections[info.id] = Connection(info: info, inbox: inbox, lane: lane)
+            return (info, inbox)
         }
         return ClientPort(port: self, info: info, inbox: inbox)
     }
@@ -268,12 +241,6 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
         }
     }
 
-    func messageFromClient(_ bytes: [UInt8], connection: UInt64) throws(PortError) -> [UInt8] {
-        guard let info = state.withLock({ $0.connections[connection]?.info }) else { throw .disconnected }
-        guard let onMessage else { throw .noMessageHandler }
-        return onMessage(info, bytes)
-    }
-
     /// A message of the client's whose deadline has passed ends timed out,
     /// as it would have a moment later: its outcome does not depend on which
     /// of the timer and the disconnect ran first.
@@ -308,7 +275,6 @@ public final class FilterPort<Message: PortPayload, Reply: PortPayload>: Sendabl
             timer.cancel(id)
             p.onOutcome(MessageHeader(replyLength: UInt32(clamping: p.replyCapacity), messageId: id), p.message, outcome)
         }
-        onDisconnect(gone.info)
     }
 
     // MARK: Internals

@@ -7,21 +7,15 @@ public enum PortError: Error, Equatable, CustomStringConvertible {
     case portClosed
     /// `maxConnections` clients are connected already.
     case tooManyConnections(max: Int)
-    /// The filter's connect callback refused the client.
-    case connectionRefused(reason: String)
     /// This client port is disconnected.
     case disconnected
-    /// The filter has no message-notify callback, so client-to-filter messages fail.
-    case noMessageHandler
 
     public var description: String {
         switch self {
         case .noWaiterForReply(let id): "no waiter is present for the reply to message \(id)"
         case .portClosed: "the port is closed to new connections"
         case .tooManyConnections(let max): "the port already has its maximum of \(max) connection(s)"
-        case .connectionRefused(let reason): "the filter refused the connection: \(reason)"
         case .disconnected: "the client port is disconnected"
-        case .noMessageHandler: "the filter takes no messages from clients"
         }
     }
 }

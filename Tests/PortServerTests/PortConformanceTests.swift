@@ -103,7 +103,7 @@ final class PortConformanceTests: PortTestCase {
         eachClient { name, argv in
             let c = client(argv, ["hello:decider:\(name)-scanner", "prime:1", "get", "reply:deny", "notice"])
             XCTAssertTrue(c.waitForOutput(containing: "primed 1"), name)
-            let outcome = port.send(message(), replyCapacity: 4, timeout: .seconds(10))
+            let outcome = port.sendAndWait(message(), replyCapacity: 4, timeout: .seconds(10))
             guard case .replied(let header, let reply) = outcome else { return XCTFail("\(name): \(outcome)") }
             XCTAssertEqual(header.status, 0)
             XCTAssertEqual(ClientFrame.verdict(of: reply.payload), .deny, name)
@@ -130,7 +130,7 @@ final class PortConformanceTests: PortTestCase {
         eachClient { name, argv in
             let c = client(argv, ["hello:decider:\(name)", "prime:1", "get", "sleep:400", "reply:deny", "notice"])
             XCTAssertTrue(c.waitForOutput(containing: "primed 1"), name)
-            let outcome = port.send(message(), replyCapacity: 4, timeout: .milliseconds(100))
+            let outcome = port.sendAndWait(message(), replyCapacity: 4, timeout: .milliseconds(100))
             guard case .timedOut(delivered: true) = outcome else { return XCTFail("\(name): \(outcome)") }
             let r = c.wait()
             let id = r.lines.first { $0.hasPrefix("message ") }.map { String($0.split(separator: " ")[1]) } ?? "?"
@@ -142,7 +142,7 @@ final class PortConformanceTests: PortTestCase {
         eachClient { name, argv in
             let c = client(argv, ["hello:decider:\(name)", "prime:1", "get", "reply:deny", "reply:allow", "notice"])
             XCTAssertTrue(c.waitForOutput(containing: "primed 1"), name)
-            let outcome = port.send(message(), replyCapacity: 4, timeout: .seconds(10))
+            let outcome = port.sendAndWait(message(), replyCapacity: 4, timeout: .seconds(10))
             guard case .replied(let header, let reply) = outcome else { return XCTFail("\(name): \(outcome)") }
             XCTAssertEqual(ClientFrame.verdict(of: reply.payload), .deny, "the first reply counts")
             XCTAssertEqual(c.wait().lines.last.map(String.init), "notice \(header.messageId)", name)
@@ -173,7 +173,7 @@ final class PortConformanceTests: PortTestCase {
         eachClient { name, argv in
             let c = client(argv, ["hello:decider:\(name)", "prime:1", "get", "reply-large", "notice"])
             XCTAssertTrue(c.waitForOutput(containing: "primed 1"), name)
-            let outcome = port.send(message(), replyCapacity: 4, timeout: .seconds(10))
+            let outcome = port.sendAndWait(message(), replyCapacity: 4, timeout: .seconds(10))
             guard case .replyTooLarge(byteCount: 8, capacity: 4) = outcome else { return XCTFail("\(name): \(outcome)") }
             XCTAssertEqual(c.wait().lines.last.map(String.init), "no-notice", name)
         }
@@ -188,7 +188,7 @@ final class PortConformanceTests: PortTestCase {
             guard let (outcome, after) = held.wait() else { return XCTFail("\(name): no outcome") }
             guard case .disconnected = outcome else { return XCTFail("\(name): \(outcome)") }
             XCTAssertLessThan(after, .seconds(5), "\(name): answered at the disconnect, not at the 20 s timeout")
-            guard case .noClient = port.send(message(), replyCapacity: 4, timeout: .seconds(5)) else {
+            guard case .noClient = port.sendAndWait(message(), replyCapacity: 4, timeout: .seconds(5)) else {
                 return XCTFail("\(name): with the client gone a new message finds no client")
             }
             _ = c.wait()
@@ -199,7 +199,7 @@ final class PortConformanceTests: PortTestCase {
         eachClient { name, argv in
             let c = client(argv, ["hello:decider:\(name)", "prime:1", "get", "reply-status:5"])
             XCTAssertTrue(c.waitForOutput(containing: "primed 1"), name)
-            guard case .replied(let header, _) = port.send(message(), replyCapacity: 4, timeout: .seconds(10)) else { return XCTFail(name) }
+            guard case .replied(let header, _) = port.sendAndWait(message(), replyCapacity: 4, timeout: .seconds(10)) else { return XCTFail(name) }
             XCTAssertEqual(header.status, 5)
             _ = c.wait()
         }
@@ -209,13 +209,13 @@ final class PortConformanceTests: PortTestCase {
         eachClient { name, argv in
             let c = client(argv, ["hello:decider:\(name)", "prime:1", "get", "reply:deny"])
             XCTAssertTrue(c.waitForOutput(containing: "primed 1"), name)
-            _ = port.send(message(rule: 3), replyCapacity: 4, timeout: .seconds(10))
+            _ = port.sendAndWait(message(rule: 3), replyCapacity: 4, timeout: .seconds(10))
             _ = c.wait()
         }
         // A decider for rule 7 only: a rule-3 message finds no client, a rule-7 one goes to it.
         let only7 = try RawClient(socketPath, Hello(role: .decider, rules: [7], name: "seven"))
         try only7.prime(1)
-        guard case .noClient = port.send(message(rule: 3), replyCapacity: 4, timeout: .seconds(2)) else { return XCTFail() }
+        guard case .noClient = port.sendAndWait(message(rule: 3), replyCapacity: 4, timeout: .seconds(2)) else { return XCTFail() }
         let waiter = sendInBackground(message(rule: 7), timeout: .seconds(10))
         let frame = try only7.next()
         guard case .message(_, let id, let event) = frame else { return XCTFail("\(frame)") }
