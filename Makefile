@@ -97,7 +97,7 @@ kernels: deps-test
 	$(SWIFT) build --build-tests
 	@for k in host $(KERNELS); do \
 		if [ $$k = host ]; then bash tools/kernel-tests.sh all $(BUILD_DIR) > .build/kernel-$$k.log 2>&1; \
-		else bash tools/kernel-vm.sh --kernel $$k --timeout 5400 -- env FANFILTER_TEST_TIME_SCALE=4 FANFILTER_TEST_AUDITD=1 bash tools/kernel-tests.sh all $(BUILD_DIR) > .build/kernel-$$k.log 2>&1; fi; \
+		else bash tools/kernel-vm.sh --kernel $$k --timeout 10800 -- env FANFILTER_TEST_TIME_SCALE=4 FANFILTER_TEST_AUDITD=1 bash tools/kernel-tests.sh all $(BUILD_DIR) > .build/kernel-$$k.log 2>&1; fi; \
 		echo "$$k: status $$?"; grep -E '^kernel-tests:|Test Case .*(failed|skipped)|Executed [0-9]+ tests' .build/kernel-$$k.log | tail -40; \
 	done
 
