@@ -113,6 +113,8 @@ public struct AgentService: Sendable {
         service.ready()
         service.startWatchdog()
         metrics?.start()
+        // A second on, when the threads the start began have run their own start-up code too.
+        reloads.asyncAfter(deadline: .now() + .seconds(1)) { StartupPages.release() }
         Self.takeSignals(&signals, agent: agent, logger: logger) {
             // Read and checked off this thread, so a stop signal is taken at once
             // whatever the policy's size; reloads run one at a time, in order.
@@ -178,7 +180,10 @@ public struct AgentService: Sendable {
     static func reload(_ origin: PolicyOrigin, _ agent: Agent, _ service: ServiceManager, _ logs: LogQueue,
                        _ logger: Logger, _ modeOverride: ModeOverride) -> String? {
         service.reloading()
-        defer { service.ready() }
+        defer {
+            service.ready()
+            StartupPages.release()
+        }
         logger.info("reloading: reading \(origin.path.map { printable(Array($0.utf8)) } ?? PolicyOrigin.builtInName)")
         let rejected: Logger.Metadata = [Field.messageID: "\(MessageID.policyRejected.rawValue)"]
         let policy: Policy
