@@ -24,8 +24,8 @@ let package = Package(
         .target(name: "CFanotify"),
         // The one monotonic clock (and the protocol tests use to move time by hand).
         .target(name: "Clocks"),
-        // The system calls swift-system's FileDescriptor does not make whole: a file read to its
-        // end, a pread of a prefix, poll(2); each retries EINTR and throws an Errno.
+        // The system calls swift-system's FileDescriptor does not make whole, and SystemCallError,
+        // the one error of a failed call (what was done, and its Errno); EINTR is retried.
         .target(name: "SystemCall", dependencies: [.product(name: "SystemPackage", package: "swift-system")]),
         // The minifilter-style communication port: send with timeout, get/reply by message id.
         .target(name: "FilterPort", dependencies: [
@@ -156,7 +156,7 @@ let package = Package(
         .testTarget(name: "PortProtocolTests", dependencies: ["PortProtocol"]),
         .testTarget(name: "PortTransportTests", dependencies: ["PortTransport"]),
         .testTarget(name: "PortServerTests", dependencies: [
-            "PortServer", "PortProtocol", "PortTransport", "Clocks", "FilterPort", "TestSupport", "fanfilter-port-conformance",
+            "PortServer", "PortProtocol", "PortTransport", "Clocks", "FilterPort", "SystemCall", "TestSupport", "fanfilter-port-conformance",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "FilterPortClientTests", dependencies: [
@@ -167,7 +167,7 @@ let package = Package(
         // What the kernel and command-line tests share: a private tmpfs, child processes with
         // bounded waits, the agent under test, a log that keeps what it is given.
         .target(name: "TestSupport", dependencies: [
-            "Clocks", "FanFilter", "Fanotify", "Policy", "FilterPort", "PortServer",
+            "Clocks", "FanFilter", "Fanotify", "Policy", "FilterPort", "PortServer", "SystemCall",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "SystemPackage", package: "swift-system"),
         ], path: "Tests/TestSupport"),

@@ -155,7 +155,7 @@ public struct AgentService: Sendable {
         if let name = settings.portGroup {
             if let number = UInt32(name) { group = number } else {
                 guard let entry = getgrnam(name) else {
-                    throw AgentError("port_group \(name): no such group (getent group \(name) finds none)")
+                    throw AgentError.refused("port_group \(name): no such group (getent group \(name) finds none)")
                 }
                 group = entry.pointee.gr_gid
             }
@@ -165,7 +165,7 @@ public struct AgentService: Sendable {
                                                      maxDeciders: settings.maxConnections),
                                   logger: logger)
         } catch {
-            throw AgentError("cannot open the port's socket: \(error) (port_socket = none runs without one)")
+            throw AgentError.refused("cannot open the port's socket: \(error) (port_socket = none runs without one)")
         }
     }
 

@@ -2,6 +2,7 @@ import AgentCounts
 import FileType
 import Glibc
 import Synchronization
+import SystemCall
 import SystemPackage
 
 /// `ftype` for the agent: the file type of an event's file, read through its
@@ -51,22 +52,15 @@ public final class FileTypes: Sendable {
 
     /// The type of the file at `path`, opened read-only and non-blocking (for
     /// `fanfilter ftype` and `explain`; the agent never opens by path).
-    public func mimeType(ofPath path: String, interpreterIsTrusted: ([UInt8]) -> Bool) throws(FileTypeError) -> String {
+    public func mimeType(ofPath path: String, interpreterIsTrusted: ([UInt8]) -> Bool) throws(SystemCallError) -> String {
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
-        guard fd >= 0 else { throw FileTypeError(path: path, errno: Errno(rawValue: errno)) }
+        guard fd >= 0 else { throw SystemCallError("open \(path)", Errno(rawValue: errno)) }
         defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0 else { throw FileTypeError(path: path, errno: Errno(rawValue: errno)) }
+        guard fstat(fd, &st) == 0 else { throw SystemCallError("fstat \(path)", Errno(rawValue: errno)) }
         guard let type = mimeType(of: fd, stat: st, interpreterIsTrusted: interpreterIsTrusted) else {
             return "unknown (an ELF file of no class fapolicyd names, or libmagic could not say)"
         }
         return String(decoding: type, as: UTF8.self)
     }
-}
-
-/// A file `fanfilter ftype` could not open or stat.
-public struct FileTypeError: Error, CustomStringConvertible {
-    public let path: String
-    public let errno: Errno
-    public var description: String { "\(path): \(errno)" }
 }

@@ -8,6 +8,7 @@ import FilterPort
 import Glibc
 import Logging
 import Policy
+import SystemCall
 import PortServer
 import Synchronization
 
@@ -98,7 +99,7 @@ public final class Agent: Sendable {
                                           counters: counters, latencies: latencies, log: log, mounts: mounts, names: names, decide: decide,
                                           clients: clients.map { ClientDecisions(server: $0) })
         } catch {
-            throw AgentError("cannot connect the workers to the port: \(error)")
+            throw .refused("cannot connect the workers to the port: \(error)")
         }
         port.busy.allowSpinning(agent.spin == .auto)
         context = EventReader.Context(
@@ -149,7 +150,8 @@ public final class Agent: Sendable {
     /// A new group of the class `agent.mode` needs, with its marks and a reader (not started).
     private static func watch(_ agent: AgentSettings, context: EventReader.Context,
                               mounts: MountTable, kernel: KernelGroupFactory) throws(AgentError) -> Watch {
-        let group = try kernel(agent.mode != .observe)
+        let group: any KernelGroup
+        do { group = try kernel(agent.mode != .observe) } catch { throw .failed(error) }
         var openExec = true
         var watched: [WatchedPath] = []
         do {
@@ -160,7 +162,7 @@ public final class Agent: Sendable {
                     watched.append(WatchedPath(path: path, scope: scope.rawValue, byType: byType))
                     continue
                 }
-                let marked = try group.add(path, scope: scope, openExec: &openExec)
+                let marked = try mark(group, path, scope: scope, openExec: &openExec)
                 watched.append(WatchedPath(path: path, scope: marked.rawValue, byType: byType))
             }
             return Watch(group: group, reader: try EventReader(group: group, context: context),
@@ -169,6 +171,12 @@ public final class Agent: Sendable {
             group.close()
             throw error
         }
+    }
+
+    /// Marks the filesystem (or mount) of `path` in `group` (see `KernelGroup.add`).
+    private static func mark(_ group: any KernelGroup, _ path: [UInt8], scope: MarkScope,
+                             openExec: inout Bool) throws(AgentError) -> MarkScope {
+        do { return try group.add(path, scope: scope, openExec: &openExec) } catch { throw .failed(error) }
     }
 
     /// What the log says of a watched path that does not exist.
@@ -379,7 +387,7 @@ public final class Agent: Sendable {
     public func reload(_ new: Policy) throws(AgentError) -> [String] {
         try control.withLock { _ throws(AgentError) -> [String] in
             let (old, started, stopped) = state.withLock { ($0.watch, $0.started, $0.stopped) }
-            guard !stopped else { throw AgentError("the agent is stopping: the policy was not loaded") }
+            guard !stopped else { throw .refused("the agent is stopping: the policy was not loaded") }
             let running = policies.load().policy.agent
             let notes = AgentSettings.restartOnly.filter { $0.differs(running, new.agent) }.map {
                 "\($0.name) changed: it takes effect on restart"
@@ -439,7 +447,7 @@ public final class Agent: Sendable {
             }
             do {
                 try refuseProcessFilesystems(path, mounts)
-                let marked = try watch.group.add(path, scope: scope, openExec: &openExec)
+                let marked = try Self.mark(watch.group, path, scope: scope, openExec: &openExec)
                 w.scope = marked.rawValue
                 watched.append(w)
                 if !watch.watched.contains(where: { $0.isSetting(w) && $0.device == w.device }) { added.append(w) }
@@ -508,7 +516,7 @@ public final class Agent: Sendable {
 private func refuseProcessFilesystems(_ path: [UInt8], _ mounts: MountTable) throws(AgentError) {
     guard let device = deviceNumber(of: path), let fstype = mounts.lookUp(device: device)?.fstype else { return }
     if fstype == Array("proc".utf8) || fstype == Array("sysfs".utf8) {
-        throw AgentError("cannot watch \(printable(path)): fanfilter reads /proc and /sys to decide, so it cannot decide opens there")
+        throw .refused("cannot watch \(printable(path)): fanfilter reads /proc and /sys to decide, so it cannot decide opens there")
     }
 }
 

@@ -11,6 +11,7 @@ import Logging
 import Policy
 import PortServer
 import Synchronization
+import SystemCall
 import SystemPackage
 
 /// The fanotify loop: where events enter. One thread per group reads events
@@ -60,7 +61,7 @@ final class EventReader: Sendable {
         settle = { [settlement = context.settlement] header, message, outcome in
             settlement.settle(header, message, outcome)
         }
-        guard let stopPipe = StopPipe() else { throw AgentError("pipe failed", errno: .init(rawValue: errno)) }
+        guard let stopPipe = StopPipe() else { throw .failed(SystemCallError("pipe (for the reader's stop)", Errno(rawValue: errno))) }
         self.stopPipe = stopPipe
     }
 
@@ -175,7 +176,7 @@ final class EventReader: Sendable {
 
     /// A read of the group that failed: for want of a descriptor the kernel
     /// denied the event itself (counted); any other failure is logged at 1, 2, 4, 8 … of them.
-    private func readFailed(_ error: AgentError, count: inout UInt64) {
+    private func readFailed(_ error: SystemCallError, count: inout UInt64) {
         count += 1
         if error.errno == .tooManyOpenFiles || error.errno == .tooManyOpenFilesInSystem {
             kernelDenied(error)
@@ -185,7 +186,7 @@ final class EventReader: Sendable {
     }
 
     /// An event the kernel denied without the agent: counted, and logged at 1, 2, 4, 8 … of them.
-    private func kernelDenied(_ error: AgentError) {
+    private func kernelDenied(_ error: SystemCallError) {
         let n = context.counters.increment(.kernelDenied)
         guard n & (n - 1) == 0 else { return }
         var limit = rlimit()
@@ -204,8 +205,8 @@ final class EventReader: Sendable {
                 c.counters.increment(.queueOverflows)
             } else if group.features.fdError {
                 // FAN_REPORT_FD_ERROR: the fd field holds -errno, and the kernel has denied the event.
-                kernelDenied(AgentError("the kernel could not make a file descriptor for an event of pid \(event.pid)",
-                                        errno: Errno(rawValue: -event.fd)))
+                kernelDenied(SystemCallError("the kernel could not make a file descriptor for an event of pid \(event.pid)",
+                                             Errno(rawValue: -event.fd)))
             }
             return false
         }

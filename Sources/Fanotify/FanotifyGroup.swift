@@ -2,6 +2,7 @@ import CFanotify
 import Glibc
 import Policy
 import Synchronization
+import SystemCall
 import SystemPackage
 
 /// One fanotify group: its fd, its marks, and the one way to answer a
@@ -28,7 +29,7 @@ package final class FanotifyGroup: KernelGroup {
     /// Whether responses may carry the FAN_INFO audit-rule record (cleared by the first refusal).
     private let auditRuleRecords = Atomic<Bool>(true)
 
-    init(permission: Bool = true) throws(AgentError) {
+    init(permission: Bool = true) throws(SystemCallError) {
         self.permission = permission
         let base = UInt32((permission ? FAN_CLASS_CONTENT : FAN_CLASS_NOTIF) | FAN_CLOEXEC | FAN_NONBLOCK)
         // openExecPerm stays true here; the agent withdraws it if a mark finds the kernel without it.
@@ -56,11 +57,11 @@ package final class FanotifyGroup: KernelGroup {
             let e = Errno(rawValue: -fd)
             switch e {
             case .notPermitted:
-                throw AgentError("fanotify permission events need CAP_SYS_ADMIN (run as root)", errno: e)
+                throw SystemCallError("fanotify_init (permission events need CAP_SYS_ADMIN: run as root)", e)
             case .invalidArgument:
-                throw AgentError("this kernel has no fanotify permission events (CONFIG_FANOTIFY_ACCESS_PERMISSIONS)", errno: e)
+                throw SystemCallError("fanotify_init (this kernel has no permission events: CONFIG_FANOTIFY_ACCESS_PERMISSIONS)", e)
             default:
-                throw AgentError("fanotify_init failed", errno: e)
+                throw SystemCallError("fanotify_init", e)
             }
         }
         if permission { features.ignoreMarks = Self.probeIgnoreMarks(fd, withheld: withheld) }
@@ -119,7 +120,7 @@ package final class FanotifyGroup: KernelGroup {
     /// marked: a filesystem mark falls back to the mount where the kernel or
     /// the filesystem cannot take one. Without FAN_OPEN_EXEC(_PERM) only opens
     /// are marked, and `openExec` turns false.
-    package func add(_ path: [UInt8], scope: MarkScope, openExec: inout Bool) throws(AgentError) -> MarkScope {
+    package func add(_ path: [UInt8], scope: MarkScope, openExec: inout Bool) throws(SystemCallError) -> MarkScope {
         var result = mark(UInt32(FAN_MARK_ADD) | Self.flag(scope), mask(openExec: openExec), path)
         if result == -EINVAL, openExec {
             // A kernel before 5.0 has no FAN_OPEN_EXEC(_PERM): decide executions as opens.
@@ -130,14 +131,14 @@ package final class FanotifyGroup: KernelGroup {
         if scope == .filesystem, result == -EINVAL || result == -EXDEV || result == -ENODEV {
             return try add(path, scope: .mount, openExec: &openExec)
         }
-        throw AgentError("cannot watch \(printable(path)) (\(scope.rawValue) mark)", errno: Errno(rawValue: -result))
+        throw SystemCallError("cannot watch \(printable(path)) (\(scope.rawValue) mark)", Errno(rawValue: -result))
     }
 
     /// Removes the mark `add` put on the filesystem (or mount) of `path`.
-    package func remove(_ path: [UInt8], scope: MarkScope, openExec: Bool) throws(AgentError) {
+    package func remove(_ path: [UInt8], scope: MarkScope, openExec: Bool) throws(SystemCallError) {
         let result = mark(UInt32(FAN_MARK_REMOVE) | Self.flag(scope), mask(openExec: openExec), path)
         if result != 0, result != -ENOENT {
-            throw AgentError("cannot stop watching \(printable(path)) (\(scope.rawValue) mark)", errno: Errno(rawValue: -result))
+            throw SystemCallError("cannot stop watching \(printable(path)) (\(scope.rawValue) mark)", Errno(rawValue: -result))
         }
     }
 
@@ -145,19 +146,13 @@ package final class FanotifyGroup: KernelGroup {
         withCPath(path) { cfan_mark(fd.rawValue, flags, mask, $0) }
     }
 
-    /// Reads a batch of events into `buffer`; returns the bytes read, 0 when none are queued.
-    /// An empty queue is the reader's common case (it reads again while it
-    /// spins), so it is told apart by errno, not by a thrown error: an untyped
-    /// throw allocates a box and a `catch` pattern casts it, on every look.
-    package func read(into buffer: UnsafeMutableRawBufferPointer) throws(AgentError) -> Int {
-        while true {
+    /// Reads a batch of events into `buffer`; returns the bytes read, 0 when
+    /// none are queued (the reader's common case while it spins: told apart
+    /// by errno, before anything is thrown).
+    package func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemCallError) -> Int {
+        try systemCall("reading fanotify events") {
             let n = Glibc.read(fd.rawValue, buffer.baseAddress, buffer.count)
-            if n >= 0 { return n }
-            switch errno {
-            case EINTR: continue
-            case EAGAIN: return 0
-            case let code: throw AgentError("reading fanotify events failed", errno: Errno(rawValue: code))
-            }
+            return n < 0 && errno == EAGAIN ? 0 : n
         }
     }
 

@@ -1,5 +1,6 @@
 import Glibc
 import Policy
+import SystemCall
 import SystemPackage
 
 /// The agent's one boundary with the kernel: a group of file-access events,
@@ -24,7 +25,7 @@ public protocol KernelGroup: AnyObject, Sendable {
     var inFlight: Int { get }
     func received()
     func answered()
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws(AgentError) -> Int
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemCallError) -> Int
     func respond(to eventFD: Int32, _ verdict: Verdict, auditRule: Int?) -> Errno?
     func ignore(_ eventFD: Int32, _ access: Access) -> Bool
     /// Drops the ignore marks of the event's file alone (for opens and executions).
@@ -32,15 +33,15 @@ public protocol KernelGroup: AnyObject, Sendable {
     func flushIgnoreMarks()
     /// Marks what holds `path`; returns the scope marked. Without executions
     /// reported apart from opens, `openExec` turns false.
-    func add(_ path: [UInt8], scope: MarkScope, openExec: inout Bool) throws(AgentError) -> MarkScope
-    func remove(_ path: [UInt8], scope: MarkScope, openExec: Bool) throws(AgentError)
+    func add(_ path: [UInt8], scope: MarkScope, openExec: inout Bool) throws(SystemCallError) -> MarkScope
+    func remove(_ path: [UInt8], scope: MarkScope, openExec: Bool) throws(SystemCallError)
     func close()
 }
 
 /// Makes the group of each class the agent needs (permission or notification).
-public typealias KernelGroupFactory = @Sendable (_ permission: Bool) throws(AgentError) -> any KernelGroup
+public typealias KernelGroupFactory = @Sendable (_ permission: Bool) throws(SystemCallError) -> any KernelGroup
 
 /// The real kernel's groups.
-public let fanotifyGroups: KernelGroupFactory = { (permission: Bool) throws(AgentError) -> any KernelGroup in
+public let fanotifyGroups: KernelGroupFactory = { (permission: Bool) throws(SystemCallError) -> any KernelGroup in
     try FanotifyGroup(permission: permission)
 }

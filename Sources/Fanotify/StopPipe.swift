@@ -12,7 +12,7 @@ package final class StopPipe: Sendable {
         case timedOut
         /// `signal()` ran: the thread stops.
         case stopped
-        case failed(Errno)
+        case failed(SystemCallError)
     }
     /// Readable once `signal()` ran.
     private let readFD: Int32

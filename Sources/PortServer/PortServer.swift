@@ -63,7 +63,7 @@ public final class PortServer: Sendable {
 
     /// Listens at `access.path` (a stale socket there is replaced; a folder
     /// that holds it is made 0755 if missing). Accepting begins with `start()`.
-    public init(access: PortAccess, logger: Logger) throws(TransportError) {
+    public init(access: PortAccess, logger: Logger) throws(SystemCallError) {
         self.access = access
         self.logger = logger
         self.problems = ClientProblemLog(logger: logger)
@@ -74,16 +74,16 @@ public final class PortServer: Sendable {
         // A socket that answers belongs to an agent that runs: never take it over.
         if let live = try? SeqPacketSocket(connectingTo: access.path) {
             live.close()
-            throw TransportError(operation: "listen at \(access.path) (another fanfilter is listening there)", errno: .addressInUse)
+            throw SystemCallError("listen at \(access.path) (another fanfilter is listening there)", .addressInUse)
         }
         let fd = cport_listen(access.path, access.mode, access.group.map(Int32.init(bitPattern:)) ?? -1, 64)
-        guard fd >= 0 else { throw TransportError(operation: "listen at \(access.path)", errno: Errno(rawValue: -fd)) }
+        guard fd >= 0 else { throw SystemCallError("listen at \(access.path)", Errno(rawValue: -fd)) }
         var ends: [Int32] = [-1, -1]
         guard pipe(&ends) == 0 else {
             let err = errno
             close(fd)
             unlink(access.path)
-            throw TransportError(operation: "pipe", errno: Errno(rawValue: err))
+            throw SystemCallError("pipe", Errno(rawValue: err))
         }
         for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
         let frames = cport_ready_set_create()
@@ -91,7 +91,7 @@ public final class PortServer: Sendable {
             close(fd)
             for end in ends { close(end) }
             unlink(access.path)
-            throw TransportError(operation: "epoll_create1", errno: Errno(rawValue: -frames))
+            throw SystemCallError("epoll_create1", Errno(rawValue: -frames))
         }
         deciderFramesFD = frames
         listener = fd

@@ -18,7 +18,7 @@ public final class SeqPacketSocket: @unchecked Sendable {
     /// Connects to the port at `path`.
     public convenience init(connectingTo path: String) throws(TransportError) {
         let fd = cport_connect(path)
-        guard fd >= 0 else { throw TransportError(operation: "connect to \(path)", errno: Errno(rawValue: -fd)) }
+        guard fd >= 0 else { throw .failed(SystemCallError("connect to \(path)", Errno(rawValue: -fd))) }
         self.init(adopting: fd)
     }
 
@@ -43,8 +43,8 @@ public final class SeqPacketSocket: @unchecked Sendable {
             let n = frame.withUnsafeBytes { cport_send(fd, $0.baseAddress, $0.count, descriptor, Int32(MSG_DONTWAIT)) }
             if n >= 0 { return }
             let err = Int32(-n)
-            guard err == EAGAIN else { throw TransportError(operation: "send", errno: Errno(rawValue: err)) }
-            guard try wait(for: Int16(POLLOUT), until: deadline, stop: stop) else { throw TransportError(operation: "send", errno: .timedOut) }
+            guard err == EAGAIN else { throw .failed(SystemCallError("send", Errno(rawValue: err))) }
+            guard try wait(for: Int16(POLLOUT), until: deadline, stop: stop) else { throw .failed(SystemCallError("send", .timedOut)) }
         }
     }
 
@@ -54,7 +54,7 @@ public final class SeqPacketSocket: @unchecked Sendable {
         let n = frame.withUnsafeBytes { cport_send(fd, $0.baseAddress, $0.count, descriptor, Int32(MSG_DONTWAIT)) }
         if n >= 0 { return true }
         if Int32(-n) == EAGAIN { return false }
-        throw TransportError(operation: "send", errno: Errno(rawValue: Int32(-n)))
+        throw .failed(SystemCallError("send", Errno(rawValue: Int32(-n))))
     }
 
     /// One received frame: its bytes (at most the capacity asked for), its whole length, and a descriptor it carried.
@@ -67,8 +67,8 @@ public final class SeqPacketSocket: @unchecked Sendable {
 
     /// Receives one frame, waiting until `deadline` (nil: forever) or until
     /// `stop` (a descriptor, >= 0) becomes readable. nil: the deadline passed
-    /// or `stop` fired. Throws at end of stream (`errno` 0, also after
-    /// `shutdown()`) or on an error.
+    /// or `stop` fired. Throws `.closed` at end of stream (also after
+    /// `shutdown()`), or the call that failed.
     public func receive(capacity: Int, until deadline: UInt64? = nil, stop: Int32 = -1) throws(TransportError) -> Received? {
         // With nothing to wait for but the frame, the receive itself blocks (one system
         // call, not three); `shutdown()` from another thread ends it.
@@ -87,7 +87,7 @@ public final class SeqPacketSocket: @unchecked Sendable {
     public func tryReceive(into batch: ReceiveBatch, limit: Int) throws(TransportError) -> Int {
         let n = batch.receive(from: fd, limit: limit)
         if n == -Int(EAGAIN) { return 0 }
-        if n < 0 { throw TransportError(operation: "receive", errno: Errno(rawValue: Int32(-n))) }
+        if n < 0 { throw .failed(SystemCallError("receive", Errno(rawValue: Int32(-n)))) }
         return n
     }
 
@@ -105,8 +105,8 @@ public final class SeqPacketSocket: @unchecked Sendable {
         if error == 0, !bytes.isEmpty || length > 0 {
             return Received(bytes: Array(bytes[...]), length: length, descriptor: received)
         }
-        if error == 0 { throw TransportError(operation: "receive", errno: nil) }
-        guard error == EAGAIN else { throw TransportError(operation: "receive", errno: Errno(rawValue: error)) }
+        if error == 0 { throw .closed(operation: "receive") }
+        guard error == EAGAIN else { throw .failed(SystemCallError("receive", Errno(rawValue: error))) }
         return nil
     }
 
@@ -121,9 +121,7 @@ public final class SeqPacketSocket: @unchecked Sendable {
                 timeout = Int32(clamping: (deadline - now + 999_999) / 1_000_000)
             }
             // A stop of -1 is an entry poll(2) passes over.
-            do { _ = try Poll.wait(&fds, milliseconds: timeout) } catch {
-                throw TransportError(operation: "poll", errno: error)
-            }
+            do { _ = try Poll.wait(&fds, milliseconds: timeout) } catch { throw .failed(error) }
             if stop >= 0, fds[1].revents != 0 { return false }
             if fds[0].revents != 0 { return true }
         }

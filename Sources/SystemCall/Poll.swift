@@ -6,11 +6,7 @@ public enum Poll {
     /// Waits until one of `fds` is ready or `milliseconds` pass (-1: no
     /// bound); EINTR is retried. Returns how many are ready (0: the time
     /// passed); each entry's `revents` says what.
-    public static func wait(_ fds: inout [pollfd], milliseconds: Int32) throws(Errno) -> Int {
-        while true {
-            let n = Glibc.poll(&fds, nfds_t(fds.count), milliseconds)
-            if n >= 0 { return Int(n) }
-            if errno != EINTR { throw Errno(rawValue: errno) }
-        }
+    public static func wait(_ fds: inout [pollfd], milliseconds: Int32) throws(SystemCallError) -> Int {
+        Int(try systemCall("poll") { Glibc.poll(&fds, nfds_t(fds.count), milliseconds) })
     }
 }

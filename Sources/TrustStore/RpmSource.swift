@@ -56,7 +56,7 @@ public enum RpmSource {
         let output = Result { () throws(Errno) in try FileDescriptor(rawValue: fds[0]).readToEnd(limit: 1 << 30) }
         close(fds[0])
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        _ = try? systemCall("waitpid") { waitpid(pid, &status, 0) }
         let bytes: [UInt8]
         switch output {
         case .success(let read): bytes = read

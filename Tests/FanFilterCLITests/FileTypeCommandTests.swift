@@ -51,7 +51,7 @@ final class FileTypeCommandTests: XCTestCase {
     func testAFileThatCannotBeReadIsNamed() {
         let r = Child([fanfilterPath, "ftype", "/nonexistent/x", "/dev/null"], mergeStderr: true).wait()
         XCTAssertEqual(r.status, 1)
-        XCTAssertTrue(r.output.contains("fanfilter ftype: /nonexistent/x: No such file or directory"), r.output)
+        XCTAssertTrue(r.output.contains("fanfilter ftype: open /nonexistent/x: No such file or directory (errno 2)"), r.output)
         XCTAssertTrue(r.output.contains("/dev/null: inode/chardevice"), r.output)
     }
 }

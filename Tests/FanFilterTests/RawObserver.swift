@@ -10,7 +10,7 @@ final class RawObserver {
         socket = try SeqPacketSocket(connectingTo: path)
         try socket.send(ClientFrame.hello(Hello(role: .observer, name: "deaf")).encode())
         guard let r = try socket.receive(capacity: PortLimits.maxAgentFrame, until: SystemClock().now() + 5_000_000_000),
-              case .welcome = try AgentFrame.decode(r.bytes) else { throw TransportError(operation: "hello", errno: nil) }
+              case .welcome = try AgentFrame.decode(r.bytes) else { throw TransportError.closed(operation: "hello") }
     }
 
     /// Reads what piled up, then, after `next` makes one more decision, what

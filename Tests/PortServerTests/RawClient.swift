@@ -1,6 +1,7 @@
 import Clocks
 import PortProtocol
 import PortTransport
+import SystemCall
 
 /// A client that sends any frame, well-formed or not, and reads the agent's
 /// frames one at a time: for the tests of what the server does with a
@@ -14,7 +15,7 @@ final class RawClient {
     convenience init(_ path: String, _ hello: Hello) throws {
         try self.init(path)
         try send(ClientFrame.hello(hello))
-        guard case .welcome = try next() else { throw TransportError(operation: "hello", errno: nil) }
+        guard case .welcome = try next() else { throw TransportError.closed(operation: "hello") }
     }
 
     func send(_ frame: ClientFrame) throws { try socket.send(frame.encode()) }
@@ -24,7 +25,7 @@ final class RawClient {
     /// The next frame within `seconds`; throws at end of stream or when none came.
     func next(within seconds: UInt64 = 10) throws -> AgentFrame {
         guard let r = try socket.receive(capacity: PortLimits.maxAgentFrame, until: SystemClock().now() + seconds * 1_000_000_000) else {
-            throw TransportError(operation: "receive (nothing within \(seconds) s)", errno: nil)
+            throw TransportError.failed(SystemCallError("receive (nothing within \(seconds) s)", .timedOut))
         }
         return try AgentFrame.decode(r.bytes)
     }

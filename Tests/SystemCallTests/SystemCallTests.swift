@@ -66,4 +66,33 @@ final class SystemCallTests: XCTestCase {
         XCTAssertEqual(try Poll.wait(&fds, milliseconds: 0), 1)
         XCTAssertNotEqual(fds[0].revents & Int16(POLLNVAL), 0)
     }
+
+    func testAFailedCallNamesItsOperationAndErrno() {
+        XCTAssertThrowsError(try systemCall("close fd 999999") { Glibc.close(999_999) }) { error in
+            XCTAssertEqual(error as? SystemCallError, SystemCallError("close fd 999999", .badFileDescriptor))
+            XCTAssertEqual("\(error)", "close fd 999999: Bad file descriptor (errno 9)")
+        }
+        XCTAssertThrowsError(try shimCall("a shim's call") { Int32(-ENOENT) }) { error in
+            XCTAssertEqual(error as? SystemCallError, SystemCallError("a shim's call", .noSuchFileOrDirectory))
+        }
+    }
+
+    func testAnInterruptedCallIsMadeAgainAndAnyOtherResultIsReturned() throws {
+        var calls = 0
+        let result = try systemCall("interrupted once") { () -> Int32 in
+            calls += 1
+            if calls == 1 { errno = EINTR; return -1 }
+            return 7
+        }
+        XCTAssertEqual(result, 7)
+        XCTAssertEqual(calls, 2)
+        calls = 0
+        XCTAssertEqual(try shimCall("interrupted once") { () -> Int in
+            calls += 1
+            return calls == 1 ? -Int(EINTR) : 0
+        }, 0)
+        XCTAssertEqual(calls, 2)
+        // Only -1 is a failure of a system call: another negative result is its answer.
+        XCTAssertEqual(try systemCall("returns -2") { Int32(-2) }, -2)
+    }
 }

@@ -2,6 +2,7 @@ import Fanotify
 import Glibc
 import Policy
 import Synchronization
+import SystemCall
 import SystemPackage
 
 /// A kernel for tests, behind the agent's `KernelGroup` seam: the test queues
@@ -51,7 +52,7 @@ public final class ScriptedKernel: Sendable {
 
     /// Makes the groups the agent asks for (pass as `Agent(kernel:)`).
     public var groups: KernelGroupFactory {
-        { [self] (permission: Bool) throws(AgentError) -> any KernelGroup in
+        { [self] (permission: Bool) throws(SystemCallError) -> any KernelGroup in
             let group = Group(kernel: self, permission: permission)
             state.withLock { $0.groups.append(group) }
             return group
@@ -188,7 +189,7 @@ public final class ScriptedKernel: Sendable {
 
         /// Whole events in fanotify's format: struct fanotify_event_metadata
         /// (event_len, vers 3, reserved, metadata_len, mask, fd, pid), 24 bytes each.
-        func read(into buffer: UnsafeMutableRawBufferPointer) throws(AgentError) -> Int {
+        func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemCallError) -> Int {
             let taken = state.withLock { s -> [Queued] in
                 let n = min(s.queue.count, buffer.count / 24)
                 defer {
@@ -228,16 +229,16 @@ public final class ScriptedKernel: Sendable {
 
         func flushIgnoreMarks() { kernel.flush() }
 
-        func add(_ path: [UInt8], scope: MarkScope, openExec: inout Bool) throws(AgentError) -> MarkScope {
+        func add(_ path: [UInt8], scope: MarkScope, openExec: inout Bool) throws(SystemCallError) -> MarkScope {
             // As fanotify_mark(2): a path that does not exist cannot be marked.
             guard Glibc.access(cString(path), F_OK) == 0 else {
-                throw AgentError("cannot watch \(printable(path)) (\(scope.rawValue) mark)", errno: .noSuchFileOrDirectory)
+                throw SystemCallError("cannot watch \(printable(path)) (\(scope.rawValue) mark)", .noSuchFileOrDirectory)
             }
             kernel.mark("add \(scope.rawValue) \(printable(path))")
             return scope
         }
 
-        func remove(_ path: [UInt8], scope: MarkScope, openExec: Bool) throws(AgentError) {
+        func remove(_ path: [UInt8], scope: MarkScope, openExec: Bool) throws(SystemCallError) {
             kernel.mark("remove \(scope.rawValue) \(printable(path))")
         }
 
