@@ -108,8 +108,6 @@ public final class Agent: Sendable {
                                    observers: clients?.observers, latency: latencies.decision, clientLatency: latencies.client,
                                    userShare: UserShare()),
             counters: counters, policies: policies, cache: cache, workers: workers, deciderFrames: clients, logger: logger)
-        // The reader, awake for the opener's next event anyway, takes the deciders' replies.
-        clients?.takeDeciderFramesElsewhere()
         do {
             var watch = try Self.watch(agent, context: context, mounts: mounts, kernel: kernel)
             watch.links = Self.linkWatcher(agent, watch.watched, watch.group, cache, logger)

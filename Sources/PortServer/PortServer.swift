@@ -46,14 +46,15 @@ public final class PortServer: Sendable {
     private let registry = Mutex(Registry())
     /// The deciders' hellos, for the agent's port's `serves` in the deciders' lane.
     public let services = DeciderServices()
-    /// An epoll set of the deciders' sockets: readable while a decider's frame waits to be taken.
+    /// An epoll set of the deciders' sockets: readable while a decider's frame
+    /// waits to be taken. The server has no thread for it: whoever runs the
+    /// loop the port is part of (the agent's event reader) polls it and calls
+    /// `takeDeciderFrames()`.
     public let deciderFramesFD: Int32
     /// Deciders whose frames are taken now (a paused one is not counted).
     private let deciders = Atomic<Int>(0)
     /// Deciders registered, from their hello (before their welcome) to their end.
     private let registeredDeciders = Atomic<Int>(0)
-    /// The agent's event reader takes the deciders' frames; else a thread of the server's does.
-    private let framesTakenByCaller = Atomic<Bool>(false)
 
     struct Registry {
         var nextSerial: UInt64 = 1
@@ -115,19 +116,10 @@ public final class PortServer: Sendable {
     /// Sets what answers control requests (status, reload, …); until then they fail.
     public func onControl(_ handler: @escaping ControlHandler) { control.withLock { $0 = handler } }
 
-    /// Starts accepting connections, on a thread of its own; and taking the
-    /// deciders' frames on another, unless `takeDeciderFramesElsewhere()` was called.
+    /// Starts accepting connections, on a thread of its own.
     public func start() {
         DispatchQueue(label: "fanfilter.port.accept").async(group: threads) { [self] in acceptLoop() }
-        if !framesTakenByCaller.load(ordering: .acquiring) {
-            DispatchQueue(label: "fanfilter.port.frames").async(group: threads) { [self] in frameLoop() }
-        }
     }
-
-    /// Leaves the deciders' frames to the caller (before `start()`): it polls
-    /// `deciderFramesFD` and calls `takeDeciderFrames()`, so that a reply is
-    /// taken by a thread that is awake anyway, and no thread is woken for it.
-    public func takeDeciderFramesElsewhere() { framesTakenByCaller.store(true, ordering: .releasing) }
 
     /// The most decider connections at once (`max_connections`).
     public var maxDeciders: Int { access.maxDeciders }
@@ -149,11 +141,6 @@ public final class PortServer: Sendable {
                 registry.withLock { $0.connections[key] }?.takeWaitingFrames(budget: budget)
             }
         }
-    }
-
-    /// The server's own taker of decider frames, when no one else takes them.
-    private func frameLoop() {
-        whileReadable(deciderFramesFD) { takeDeciderFrames() }
     }
 
     /// Runs `body` each time `fd` is readable, until the server stops.

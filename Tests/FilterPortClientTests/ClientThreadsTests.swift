@@ -15,6 +15,7 @@ final class ClientThreadsTests: XCTestCase {
     var folder = ""
     var server: PortServer!
     var port: FilterPort<WireMessage, ClientReply>!
+    var frameTaker: DeciderFrameTaker?
 
     override func setUpWithError() throws {
         var template = Array("/tmp/fanfilter-client.XXXXXX".utf8CString)
@@ -24,10 +25,12 @@ final class ClientThreadsTests: XCTestCase {
         server = try PortServer(access: access, logger: quietLogger())
         port = attachTestPort(to: server, backlogCapacity: 1024)
         server.onControl { command, _ in .ok("\(command)") }
+        frameTaker = DeciderFrameTaker(server)
         server.start()
     }
 
     override func tearDown() {
+        frameTaker?.stop()
         server?.stop()
         _ = Child(["/bin/rm", "-rf", folder]).wait()
     }

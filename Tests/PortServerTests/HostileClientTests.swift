@@ -33,7 +33,7 @@ final class HostileClientTests: PortTestCase {
     }
 
     func testAClientThatNeverSaysHelloIsCutOff() throws {
-        server.stop()
+        stopServer()
         try makeServer(handshake: .milliseconds(200))
         let c = try RawClient(socketPath)
         let start = ContinuousClock.now
@@ -71,7 +71,7 @@ final class HostileClientTests: PortTestCase {
 
     func testNothingAfterABrokenFrameIsTakenEvenWhenTheyArriveTogether() throws {
         // This test takes the deciders' frames itself: all three below are queued before any is read.
-        server.stop()
+        stopServer()
         try makeServer(framesTakenByTest: true)
         let c = try RawClient(socketPath, Hello(role: .decider, name: "burst"))
         try c.prime(3)
@@ -131,7 +131,7 @@ final class HostileClientTests: PortTestCase {
     }
 
     func testMaxConnectionsRefusesOneMoreDeciderWithAReason() throws {
-        server.stop()
+        stopServer()
         try makeServer(maxDeciders: 1)
         let first = try RawClient(socketPath, Hello(role: .decider, name: "first"))
         let second = try RawClient(socketPath)

@@ -32,7 +32,7 @@ final class PortAccessTests: PortTestCase {
     }
 
     func testAMemberOfPortGroupIsLetInAndOthersAreNot() throws {
-        server.stop()
+        stopServer()
         try makeServer(group: Self.group)
         var st = stat()
         XCTAssertEqual(stat(socketPath, &st), 0)

@@ -18,6 +18,7 @@ class PortTestCase: XCTestCase {
     var socketPath: String { folder + "/port" }
     var server: PortServer!
     var port: FilterPort<WireMessage, ClientReply>!
+    var frameTaker: DeciderFrameTaker?
     let log = LogCapture()
 
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
@@ -35,7 +36,7 @@ class PortTestCase: XCTestCase {
         access.handshakeTimeout = handshake
         server = try PortServer(access: access, logger: log.logger)
         port = attachTestPort(to: server, backlogCapacity: 64)
-        if framesTakenByTest { server.takeDeciderFramesElsewhere() }
+        frameTaker = framesTakenByTest ? nil : DeciderFrameTaker(server)
         server.start()
     }
 
@@ -47,8 +48,14 @@ class PortTestCase: XCTestCase {
     }
 
     override func tearDown() {
-        server?.stop()
+        stopServer()
         _ = Child(["/bin/rm", "-rf", folder]).wait()
+    }
+
+    /// Stops the frame taker, then the server.
+    func stopServer() {
+        frameTaker?.stop()
+        server?.stop()
     }
 
     func client(_ kind: [String], _ steps: [String]) -> Child {
@@ -164,7 +171,7 @@ final class PortConformanceTests: PortTestCase {
             XCTAssertEqual(ClientFrame.verdict(of: reply.payload), .allow, "a's answer stands")
             XCTAssertEqual(reply.client, "\(name)-a")
             _ = a.wait()
-            server.stop()
+            stopServer()
             try? makeServer()
         }
     }
