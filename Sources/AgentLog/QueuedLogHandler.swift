@@ -19,13 +19,12 @@ public struct QueuedLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    public func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?,
-                    source: String, file: String, function: String, line: UInt) {
+    public func log(event: LogEvent) {
         var fields: [(name: String, value: [UInt8])] = []
-        for (key, value) in self.metadata.merging(explicit ?? [:], uniquingKeysWith: { $1 }) {
+        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
             fields.append((key, bytes(of: value)))
         }
-        queue.enqueue(LogEntry(priority: Self.priority(level), message: message.description, fields: fields, label: label))
+        queue.enqueue(LogEntry(priority: Self.priority(event.level), message: event.message.description, fields: fields, label: label))
     }
 
     static func priority(_ level: Logger.Level) -> Int32 {

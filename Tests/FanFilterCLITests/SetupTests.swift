@@ -25,7 +25,7 @@ final class SetupTests: XCTestCase {
             exit 0
 
             """
-        FileManager.default.createFile(atPath: fakeBin + "/pkg-config", contents: Data(fake.utf8),
+        _ = FileManager.default.createFile(atPath: fakeBin + "/pkg-config", contents: Data(fake.utf8),
                                        attributes: [.posixPermissions: 0o755])
     }
 

@@ -113,7 +113,7 @@ extension StressTests {
 
         var big = "watch = \(sandbox.root)\nport_socket = \(sandbox.root)/port\n" + rules
         for i in 0..<20_000 { big += "deny perm=open uid=\(100_000 + i) : path=\(sandbox.root)/x\(i)\n" }
-        FileManager.default.createFile(atPath: policy + ".new", contents: Data(big.utf8))
+        _ = FileManager.default.createFile(atPath: policy + ".new", contents: Data(big.utf8))
         rename(policy + ".new", policy)
         let openers = storm(load, files)
         kill(agent.pid, SIGHUP)

@@ -176,7 +176,7 @@ final class StressTests: XCTestCase {
         let head = "watch = \(sandbox.root)\nport_socket = \(sandbox.root)/port\n"
         while flips < (Self.full ? 400 : 40) {
             let text = head + texts[flips % texts.count]
-            FileManager.default.createFile(atPath: policy + ".new", contents: Data(text.utf8))
+            _ = FileManager.default.createFile(atPath: policy + ".new", contents: Data(text.utf8))
             rename(policy + ".new", policy)
             kill(agent.pid, SIGHUP)
             flips += 1
@@ -276,7 +276,7 @@ extension StressTests {
             }
             // A mutation that made a line into a setting is left out too.
             let text = Self.rulesOnly(String(decoding: bytes, as: UTF8.self))
-            FileManager.default.createFile(atPath: policy + ".new", contents: Data((head + text + "\n").utf8))
+            _ = FileManager.default.createFile(atPath: policy + ".new", contents: Data((head + text + "\n").utf8))
             rename(policy + ".new", policy)
             kill(agent.pid, SIGHUP)
             reloads += 1

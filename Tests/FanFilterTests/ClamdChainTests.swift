@@ -49,7 +49,6 @@ final class ClamdChainTests: KernelTestCase {
         let random = FileHandle(forReadingAtPath: "/dev/urandom")!
         let big = (0..<2).map { i in sandbox.file("data/big\(i).bin", contents: Array(random.readData(ofLength: 40 << 20))) }
         let text = "watch = $ROOT\nreply_timeout = 20s\npass_fd = yes\nask perm=open all : dir=$ROOT/data/\n"
-        let p = try policy(text, in: sandbox)
         server = try PortServer(access: PortAccess(path: sandbox.root + "/port", group: nil, maxDeciders: 4), logger: log.logger)
         let agent = try startAgent(text, logger: log.logger, clients: server)
         server.start()

@@ -301,7 +301,7 @@ final class ScriptedAgentTests: ScriptedTestCase {
 
     func testTheAgentsCacheAnswersARepeatAndDecidesAModifiedFileAfresh() throws {
         let grows = dir + "/grows"
-        FileManager.default.createFile(atPath: grows, contents: Data("small\n".utf8))
+        _ = FileManager.default.createFile(atPath: grows, contents: Data("small\n".utf8))
         let agent = try agent("cache = user\ndeny perm=open all : dir=$DIR/ size>10")
         func answers(_ n: Int) -> [Verdict?] {
             for _ in 0..<n { kernel.access(grows) }
@@ -311,7 +311,7 @@ final class ScriptedAgentTests: ScriptedTestCase {
         XCTAssertEqual(answers(3), [.allow, .allow, .allow])
         XCTAssertEqual(agent.counters[.cacheMisses], 1)
         XCTAssertEqual(agent.counters[.cacheHits], 2)
-        FileManager.default.createFile(atPath: grows, contents: Data("no longer small\n".utf8))
+        _ = FileManager.default.createFile(atPath: grows, contents: Data("no longer small\n".utf8))
         XCTAssertEqual(answers(2), [.deny, .deny], "a modified file is decided afresh")
         XCTAssertEqual(agent.counters[.cacheMisses], 2)
         _ = try agent.reload(try Policy.parse(Array("watch = \(dir)\ncache = user\nallow all : all\n".utf8), file: "test.policy"))

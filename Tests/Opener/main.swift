@@ -39,6 +39,9 @@ var args: [[CChar]] = (0..<Int(CommandLine.argc)).map { i in
     return Array(UnsafeBufferPointer(start: p, count: strlen(p) + 1))
 }
 
+/// An argument as text (its NUL dropped).
+func text(_ arg: [CChar]) -> String { String(decoding: arg.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+
 func tryOpen(_ path: [CChar]) -> Int32 {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     if fd < 0 { return errno }
@@ -46,7 +49,7 @@ func tryOpen(_ path: [CChar]) -> Int32 {
     return 0
 }
 
-if args.count >= 4, String(cString: args[1]) == "chdir" {
+if args.count >= 4, text(args[1]) == "chdir" {
     let dir = args[2].dropLast()  // without the NUL
     if dir.first == CChar(UInt8(ascii: "/")) { _ = chdir("/") }
     for component in dir.split(separator: CChar(UInt8(ascii: "/"))) where chdir(Array(component) + [0]) != 0 {
@@ -56,7 +59,7 @@ if args.count >= 4, String(cString: args[1]) == "chdir" {
     args = [args[0]] + args[3...]
 }
 
-if args.count == 2, String(cString: args[1]) == "pause" {
+if args.count == 2, text(args[1]) == "pause" {
     say("ready")
     while true { pause() }
 }
@@ -79,14 +82,14 @@ nonisolated func openWithTheMainThreadGone(_: UnsafeMutableRawPointer?) -> Unsaf
     exit(0)
 }
 
-if args.count >= 3, String(cString: args[1]) == "hidden-open" {
+if args.count >= 3, text(args[1]) == "hidden-open" {
     hiddenPaths = Array(args[2...])
     var thread = pthread_t()
     guard pthread_create(&thread, nil, openWithTheMainThreadGone, nil) == 0 else { exit(2) }
     pthread_exit(nil)
 }
 
-if args.count >= 4, String(cString: args[1]) == "environ-from" {
+if args.count >= 4, text(args[1]) == "environ-from" {
     // Fields 50 and 51 of /proc/self/stat: where the environment starts and ends.
     var stat = [UInt8](repeating: 0, count: 4096)
     let statFD = open("/proc/self/stat", O_RDONLY)
@@ -120,14 +123,14 @@ guard args.count >= 3 else {
     say("usage: fanfilter-test-opener open PATH... | loop COUNT PATH... | exec PATH [ARG...] | pause")
     exit(2)
 }
-switch String(cString: args[1]) {
+switch text(args[1]) {
 case "open":
     for path in args[2...] {
         let e = tryOpen(path)
         say(e == 0 ? "ok" : errnoName(e))
     }
 case "loop":
-    guard let count = Int(String(cString: args[2])), args.count > 3 else { exit(2) }
+    guard let count = Int(text(args[2])), args.count > 3 else { exit(2) }
     let paths = Array(args[3...])
     var ok = 0, eperm = 0, other = 0
     for i in 0..<count {

@@ -19,7 +19,7 @@ final class HostileInputTests: XCTestCase {
 
     private func write(_ name: String, _ text: String) {
         let path = dir + "/" + name
-        FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o644])
+        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o644])
     }
 
     private func loadError(_ path: String) -> String {

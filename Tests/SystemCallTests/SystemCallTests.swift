@@ -9,7 +9,7 @@ final class SystemCallTests: XCTestCase {
         var template = Array("/tmp/fanfilter-systemcall.XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw Errno(rawValue: errno) }
-        unlink(String(cString: template))
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
         let file = FileDescriptor(rawValue: fd)
         _ = try file.writeAll((0..<count).map { UInt8(truncatingIfNeeded: $0) })
         _ = try file.seek(offset: 0, from: .start)

@@ -42,9 +42,8 @@ public final class LogCapture: Sendable {
             get { metadata[key] }
             set { metadata[key] = newValue }
         }
-        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?,
-                 source: String, file: String, function: String, line: UInt) {
-            let entry = Entry(level: level, message: message.description, metadata: metadata ?? [:])
+        func log(event: LogEvent) {
+            let entry = Entry(level: event.level, message: event.message.description, metadata: event.metadata ?? [:])
             capture.entries.withLock { $0.append(entry) }
         }
     }

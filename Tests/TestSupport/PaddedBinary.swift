@@ -1,6 +1,5 @@
 import Glibc
 import Policy
-import TestSupport
 
 extension KernelTestCase {
     /// A copy of the program `source` padded to `megabytes` more (an ELF
