@@ -20,7 +20,9 @@
 #               (what a stuck `fanfilter monitor` costs: it must cost nothing)
 #   fanfilter-metrics  fanfilter writing its metrics file every second (the
 #               counters, rule hits and latency histograms: it must cost nothing)
-#   fapolicyd   permissive, watch_fs = tmpfs, trust = file, a comparable rule set
+#   fapolicyd   permissive, watch_fs = tmpfs, trust = file, a comparable rule set,
+#               nice_val as it ships (14: it runs at nice -14; FAPOLICYD_NICE_VAL
+#               sets another), as fanfilter runs with its own priority_boost
 #               (when installed: apt-get install fapolicyd); its configuration
 #               is bind-mounted over /etc/fapolicyd inside this private namespace
 # Workloads (bench/openbench.c) on a private tmpfs, with 1 and 2 opener threads,

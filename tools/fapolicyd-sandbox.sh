@@ -6,14 +6,15 @@
 # fapolicyd configuration and state are never touched.
 
 # fapolicyd_sandbox FOLDER INTEGRITY: writes FOLDER/fapolicyd.conf
-# (permissive, watch_fs = tmpfs, trust = file, the given integrity) and puts
-# FOLDER in place of /etc/fapolicyd. FOLDER/compiled.rules and
+# (permissive, watch_fs = tmpfs, trust = file, the given integrity, and the
+# nice_val fapolicyd ships, 14, or FAPOLICYD_NICE_VAL) and puts FOLDER in
+# place of /etc/fapolicyd. FOLDER/compiled.rules and
 # FOLDER/fapolicyd.trust are the caller's to write, before or after.
 fapolicyd_sandbox() {
     mkdir -p "$1/rules.d" "$1/trust.d"
     cat > "$1/fapolicyd.conf" <<C
 permissive = 1
-nice_val = 0
+nice_val = ${FAPOLICYD_NICE_VAL:-14}
 q_size = 640
 uid = root
 gid = root

@@ -8,6 +8,7 @@ import FilterPort
 import Glibc
 import Policy
 import Synchronization
+import SystemCall
 import TrustStore
 
 /// The decision threads: one client of the port (its workers' lane), `count` threads, each
@@ -52,7 +53,8 @@ package final class DecisionWorkers: Sendable {
     private let parked = ParkedMessages()
 
     /// - Parameter decide: replaces the policy's decision, and bypasses the cache.
-    package init(port: FilterPort<EventMessage, DecisionReply>, count: Int, prime: Int, counters: Counters, latencies: Latencies,
+    package init(port: FilterPort<EventMessage, DecisionReply>, count: Int, prime: Int, priorityBoost: Int = 0,
+                 counters: Counters, latencies: Latencies,
          log: DecisionLog, mounts: MountTable, names: ProcessNames, decide: Decide?, clients: ClientDecisions?) throws(PortError) {
         self.port = port
         client = try port.connect(context: Array("fanfilter-workers".utf8))
@@ -67,10 +69,12 @@ package final class DecisionWorkers: Sendable {
         self.clients = clients
         self.count = count
         readerDecides = decide == nil
-        spill = SpillThreads(count: count, group: done)
+        spill = SpillThreads(count: count, priorityBoost: priorityBoost, group: done)
         try client.prime(count * prime)
         for n in 0..<count {
-            DispatchQueue(label: "fanfilter.worker.\(n)").async(group: done) { [self] in work() }
+            DispatchQueue(label: "fanfilter.worker.\(n)").async(group: done) { [self] in
+                ThreadPriority.boosted(by: priorityBoost) { work() }
+            }
         }
         spill.start { [self] message in handle(message) }
     }

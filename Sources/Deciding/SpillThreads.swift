@@ -2,6 +2,7 @@ import DequeModule
 import Dispatch
 import FilterPort
 import Synchronization
+import SystemCall
 
 /// Threads of their own for the messages the event reader took and found it
 /// would have to wait for (a file to hash or read, the executable to open):
@@ -14,10 +15,12 @@ final class SpillThreads: Sendable {
     private let stopped = Atomic<Bool>(false)
 
     private let count: Int
+    private let priorityBoost: Int
     private let group: DispatchGroup
 
-    init(count: Int, group: DispatchGroup) {
+    init(count: Int, priorityBoost: Int, group: DispatchGroup) {
         self.count = count
+        self.priorityBoost = priorityBoost
         self.group = group
     }
 
@@ -25,10 +28,12 @@ final class SpillThreads: Sendable {
     func start(handle: @escaping @Sendable (PortMessage<EventMessage>) -> Void) {
         for n in 0..<count {
             DispatchQueue(label: "fanfilter.spill.\(n)").async(group: group) { [self] in
-                while true {
-                    available.wait()
-                    guard let message = queue.withLock({ $0.popFirst() }) else { return }  // stopped
-                    handle(message)
+                ThreadPriority.boosted(by: priorityBoost) {
+                    while true {
+                        available.wait()
+                        guard let message = queue.withLock({ $0.popFirst() }) else { return }  // stopped
+                        handle(message)
+                    }
                 }
             }
         }

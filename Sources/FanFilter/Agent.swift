@@ -64,6 +64,8 @@ public final class Agent: Sendable {
     private let kernel: KernelGroupFactory
     /// Reloads and stops, one at a time.
     private let control = Mutex<Void>(())
+    /// The readers' and workers' boost above the default priority (`priority_boost`, from the start).
+    private let priorityBoost: Int
 
     /// Creates the fanotify group, puts every mark the policy asks for in
     /// place, and starts the workers; events flow once `start()` runs the reader.
@@ -83,6 +85,7 @@ public final class Agent: Sendable {
         self.kernel = kernel
         self.clients = clients
         let agent = policy.agent
+        priorityBoost = agent.priorityBoost
         raiseFileLimit(atLeast: 2 * agent.queueSize + 1024, logger)
         ContentLease.ignoreBreakNotices()
         let active = ActivePolicy(policy, counters: counters, sourceBytes: ActivePolicy.bytes(ofFile: policy.source))
@@ -95,7 +98,7 @@ public final class Agent: Sendable {
         cache = KernelCache(counters: counters)
         let log = DecisionLog(logger: logger, mounts: mounts, names: names)
         do {
-            workers = try DecisionWorkers(port: port, count: agent.workers, prime: agent.prime,
+            workers = try DecisionWorkers(port: port, count: agent.workers, prime: agent.prime, priorityBoost: agent.priorityBoost,
                                           counters: counters, latencies: latencies, log: log, mounts: mounts, names: names, decide: decide,
                                           clients: clients.map { ClientDecisions(server: $0) })
         } catch {
@@ -196,8 +199,13 @@ public final class Agent: Sendable {
             + mounts.mountPoints(ofTypes: s.watchTypes).map { ($0.point, .filesystem, true) }
     }
 
-    private static func run(_ watch: Watch) {
-        DispatchQueue(label: "fanfilter.reader").async(group: watch.done) { [reader = watch.reader] in reader.run() }
+    /// Runs the reader of `watch` on a thread of its own, `priority_boost` above the default.
+    private func run(_ watch: Watch) {
+        DispatchQueue(label: "fanfilter.reader").async(group: watch.done) { [reader = watch.reader, priorityBoost, logger] in
+            ThreadPriority.boosted(by: priorityBoost, failed: { error in
+                logger.warning("priority_boost = \(priorityBoost): the event reader runs at the default priority: \(error)")
+            }) { reader.run() }
+        }
     }
 
     public var policy: Policy { policies.load().policy }
@@ -243,7 +251,7 @@ public final class Agent: Sendable {
             return s.watch
         }
         guard let watch else { return }
-        Self.run(watch)
+        run(watch)
         let watcher = MountWatcher { [weak self] in self?.followMounts() }
         if watcher == nil { logger.warning("cannot follow mount changes (/proc/self/mountinfo): a watched filesystem mounted again is watched after the next reload") }
         state.withLock { $0.mountWatcher = watcher }
@@ -400,7 +408,7 @@ public final class Agent: Sendable {
                 cache.reset()
                 storeActive()
                 state.withLock { $0.watch = fresh }
-                if started { Self.run(fresh) }
+                if started { run(fresh) }
                 retire(old, within: running.replyTimeout)
             } else {
                 let watched = try remark(old, to: new.agent)

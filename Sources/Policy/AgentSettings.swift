@@ -35,6 +35,11 @@ public struct AgentSettings: Sendable, Equatable {
     public var cacheSize = 4096
     /// Whether waiting threads may spin before they sleep.
     public var spin: SpinMode = .auto
+    /// How far the threads every opener waits for (the event reader, the
+    /// workers, the spill threads) run above the default priority: their
+    /// nice value is minus this (fapolicyd's `nice_val`). Hashing in the
+    /// background and the agent's other threads keep the default.
+    public var priorityBoost = 10
     /// Where the agent writes its metrics for node_exporter's textfile collector (nil: nowhere).
     public var metricsFile: [UInt8]?
     /// How often the metrics file is written.
@@ -68,5 +73,6 @@ public struct AgentSettings: Sendable, Equatable {
         ("port_socket", { $0.portSocket != $1.portSocket }),
         ("port_group", { $0.portGroup != $1.portGroup }),
         ("max_connections", { $0.maxConnections != $1.maxConnections }),
+        ("priority_boost", { $0.priorityBoost != $1.priorityBoost }),
     ]
 }

@@ -46,7 +46,11 @@ public struct FapolicydImport {
             case "trust":
                 lines.append(was + "  (fanfilter trust update reads dpkg's records, rpm's where rpm is installed, and the trust files;"
                              + " give it fapolicyd's: --trust-file \(folder)/fapolicyd.trust --trust-folder \(folder)/trust.d)")
-            case "nice_val", "uid", "gid":
+            case "nice_val":
+                if let n = Int(value), n >= 0, n <= 20 { lines += [was, "priority_boost = \(n)"] } else {
+                    lines.append(was + "  (not a boost fanfilter takes, 0 to 20: its default stands)")
+                }
+            case "uid", "gid":
                 lines.append(was + "  (fanfilter's systemd unit sets how it runs; it keeps root to answer every event)")
             case "do_stat_report", "detailed_report", "report_interval":
                 lines.append(was + "  (fanfilter status and fanfilter metrics report at any time; see metrics_file)")

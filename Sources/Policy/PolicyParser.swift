@@ -154,7 +154,7 @@ struct PolicyParser {
     static let settingNames = ["watch", "watch_mount", "watch_fs", "mode", "workers", "prime", "reply_timeout", "on_timeout",
                                "on_timeout_execute", "queue_size", "queue_per_user", "on_overload", "on_overload_execute",
                                "on_unknown_path", "on_unknown_path_execute", "default", "on_no_client",
-                               "hash_max_size", "log_rate", "cache", "cache_size", "spin", "metrics_file",
+                               "hash_max_size", "log_rate", "cache", "cache_size", "spin", "priority_boost", "metrics_file",
                                "metrics_interval", "port_socket", "port_group", "max_connections", "on_disconnect",
                                "content_bytes", "pass_fd", "integrity", "trust_db", "include", "rules_dir"]
 
@@ -234,6 +234,7 @@ struct PolicyParser {
             agent.mode = mode
         case "workers": if let n = at.integer(value, in: 1...256) { agent.workers = n }
         case "prime": if let n = at.integer(value, in: 1...64) { agent.prime = n }
+        case "priority_boost": if let n = at.integer(value, in: 0...20) { agent.priorityBoost = n }
         case "queue_size": if let n = at.integer(value, in: 1...1_048_576) { agent.queueSize = n }
         case "queue_per_user": if let n = at.integer(value, in: 0...1_048_576) { agent.queuePerUser = n }
         case "log_rate": if let n = at.integer(value, in: 1...1_000_000) { agent.logRate = n }

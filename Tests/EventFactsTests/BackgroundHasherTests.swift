@@ -20,13 +20,14 @@ final class BackgroundHasherTests: KernelTestCase {
     }
 
     func testALargeBinaryIsNeverRunByBeingSlowAndIsDecidedOnceHashed() throws {
-        let big = bigBinary("big/true", megabytes: 48)
+        // Stretched together in a guest, where an open's decision alone can take over 10 ms.
+        let big = bigBinary("big/true", megabytes: 48 * testTimeScale)
         let small = sandbox.file("denied")
         let log = LogCapture()
         let agent = try startAgent("""
         watch = $ROOT
         workers = 1
-        reply_timeout = 10ms
+        reply_timeout = \(10 * testTimeScale)ms
         on_timeout = allow
         hash_max_size = 128M
         allow perm=execute all : sha256hash=\(big.sha256)

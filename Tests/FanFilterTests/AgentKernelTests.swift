@@ -25,6 +25,32 @@ final class AgentKernelTests: KernelTestCase {
         XCTAssertGreaterThanOrEqual(agent.counters[.allowed], 1)
     }
 
+    func testTheThreadsEveryOpenerWaitsForRunAtTheBoostAndGiveItBack() throws {
+        /// This process's threads at nice -7 (/proc/self/task/*/stat's 19th field).
+        func boosted() -> Int {
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+            return tasks.filter { tid in
+                guard let stat = try? String(contentsOfFile: "/proc/self/task/\(tid)/stat", encoding: .utf8),
+                      let close = stat.lastIndex(of: ")") else { return false }
+                let fields = stat[stat.index(after: close)...].split(separator: " ")
+                return fields.count > 16 && fields[16] == "-7"
+            }.count
+        }
+        XCTAssertEqual(boosted(), 0)
+        let plain = sandbox.file("data/notes.txt")
+        let agent = try startAgent("""
+        watch = $ROOT
+        workers = 2
+        priority_boost = 7
+        allow perm=any all : all
+        """)
+        // The reader, two workers and their two spill threads; the hasher and the rest are not boosted.
+        XCTAssertTrue(eventually { boosted() == 5 }, "\(boosted()) threads at nice -7")
+        XCTAssertEqual(openFromChild([plain]), ["ok"])
+        stop(agent)
+        XCTAssertTrue(eventually { boosted() == 0 }, "a pool thread goes back at the default priority")
+    }
+
     func testDeniedExecutionFails() throws {
         let denied = sandbox.executable("uploads/true", from: "/bin/true")
         let allowed = sandbox.executable("bin/true", from: "/bin/true")

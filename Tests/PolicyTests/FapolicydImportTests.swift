@@ -11,6 +11,7 @@ final class FapolicydImportTests: XCTestCase {
         integrity = ima
         obj_cache_size = 8191
         watch_fs = ext4,xfs,tmpfs
+        nice_val = 14
         trust = rpmdb,file
         uid = fapolicyd
         frobnicate = 3
@@ -18,7 +19,7 @@ final class FapolicydImportTests: XCTestCase {
         let text = FapolicydImport(folder: "/etc/fapolicyd", conf: conf, hasRulesFolder: true).text
         let settings = text.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.isEmpty }
         XCTAssertEqual(settings, ["mode = permissive", "queue_size = 640", "integrity = sha256", "cache_size = 8191",
-                                  "watch_fs = ext4,xfs,tmpfs",
+                                  "watch_fs = ext4,xfs,tmpfs", "priority_boost = 14",
                                   "rules_dir = /etc/fapolicyd/rules.d"])
         XCTAssertTrue(text.contains("# fapolicyd.conf: integrity = ima  (IMA is not read"), text)
         XCTAssertTrue(text.contains("# fapolicyd.conf: frobnicate = 3  (unknown to fanfilter)"), text)

@@ -124,7 +124,7 @@ final class ParserTests: XCTestCase {
     }
 
     func testErrorMessages() {
-        XCTAssertEqual(errors("frobnicate = 1"), ["1:1: unknown setting 'frobnicate' (expected watch, watch_mount, watch_fs, mode, workers, prime, reply_timeout, on_timeout, on_timeout_execute, queue_size, queue_per_user, on_overload, on_overload_execute, on_unknown_path, on_unknown_path_execute, default, on_no_client, hash_max_size, log_rate, cache, cache_size, spin, metrics_file, metrics_interval, port_socket, port_group, max_connections, on_disconnect, content_bytes, pass_fd, integrity, trust_db, include, rules_dir)"])
+        XCTAssertEqual(errors("frobnicate = 1"), ["1:1: unknown setting 'frobnicate' (expected watch, watch_mount, watch_fs, mode, workers, prime, reply_timeout, on_timeout, on_timeout_execute, queue_size, queue_per_user, on_overload, on_overload_execute, on_unknown_path, on_unknown_path_execute, default, on_no_client, hash_max_size, log_rate, cache, cache_size, spin, priority_boost, metrics_file, metrics_interval, port_socket, port_group, max_connections, on_disconnect, content_bytes, pass_fd, integrity, trust_db, include, rules_dir)"])
         XCTAssertEqual(errors("permit perm=open all : all"), ["1:1: unknown decision 'permit' (expected allow, deny, allow_log, deny_log, allow_audit, deny_audit, allow_syslog, deny_syslog, ask)"])
         XCTAssertEqual(errors("deny perm=open all all"), ["1:23: missing ':' between the subject and the object"])
         XCTAssertEqual(errors("deny perm=open frob=1 : all"), ["1:16: unknown subject attribute 'frob' (expected all, perm, uid, gid, auid, sessionid, pid, ppid, comm, exe, exe_dir, ftype, device, trust, pattern)"])
