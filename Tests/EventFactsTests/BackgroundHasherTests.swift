@@ -29,7 +29,7 @@ final class BackgroundHasherTests: KernelTestCase {
         workers = 1
         reply_timeout = \(10 * testTimeScale)ms
         on_timeout = allow
-        hash_max_size = 128M
+        hash_max_size = \(128 * testTimeScale)M
         allow perm=execute all : sha256hash=\(big.sha256)
         deny perm=execute all : dir=$ROOT/big/
         deny perm=open all : path=$ROOT/denied
