@@ -9,12 +9,7 @@ import SystemPackage
 public func systemCall<Result: FixedWidthInteger & SignedInteger>(
     _ operation: @autoclosure () -> String, _ call: () -> Result
 ) throws(SystemCallError) -> Result {
-    while true {
-        let result = call()
-        if result != -1 { return result }
-        let code = errno
-        if code != EINTR { throw SystemCallError(operation(), Errno(rawValue: code)) }
-    }
+    try retryingInterrupts(operation(), call) { $0 == -1 ? errno : nil }
 }
 
 /// The same for the C shims' calls, which return -errno where a system call
@@ -23,10 +18,17 @@ public func systemCall<Result: FixedWidthInteger & SignedInteger>(
 public func shimCall<Result: FixedWidthInteger & SignedInteger>(
     _ operation: @autoclosure () -> String, _ call: () -> Result
 ) throws(SystemCallError) -> Result {
+    try retryingInterrupts(operation(), call) { $0 < 0 ? Int32(truncatingIfNeeded: -$0) : nil }
+}
+
+/// Runs `call` until `failure` finds no errno in its result (then returns
+/// it) or one other than EINTR (then throws it).
+@inlinable
+func retryingInterrupts<Result>(_ operation: @autoclosure () -> String, _ call: () -> Result,
+                                failure: (Result) -> Int32?) throws(SystemCallError) -> Result {
     while true {
         let result = call()
-        if result >= 0 { return result }
-        let code = Int32(truncatingIfNeeded: -result)
+        guard let code = failure(result) else { return result }
         if code != EINTR { throw SystemCallError(operation(), Errno(rawValue: code)) }
     }
 }
