@@ -129,6 +129,11 @@ for d in proc sys dev; do mount --move /$d /newroot/$d; done
 mount -t cgroup2 cgroup2 /newroot/sys/fs/cgroup
 mount -t tmpfs -o mode=0755 tmpfs /newroot/run
 mkdir -p /newroot/dev/shm && mount -t tmpfs -o mode=1777 tmpfs /newroot/dev/shm
+# What a booted machine has and devtmpfs does not: /dev/fd (bash's process
+# substitution) and the standard streams' links, and the loopback interface up.
+ln -sf /proc/self/fd /newroot/dev/fd
+for n in 0:stdin 1:stdout 2:stderr; do ln -sf /proc/self/fd/${n%%:*} /newroot/dev/${n#*:}; done
+ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up || echo "kernel-vm: the loopback interface could not be brought up"
 cp /command /newroot/run/kernel-vm-command
 cat > /newroot/run/kernel-vm-init <<'RUN'
 echo "kernel-vm: running as root on $(uname -r)"
