@@ -143,7 +143,8 @@ package final class DecisionCache: Sendable {
         }
         // A dropped generation is freed here, after the lock is let go.
         withExtendedLifetime(dropped) {
-            if case .miss = found { counters?.increment(.cacheMisses) } else { counters?.increment(.cacheHits) }
+            let counter: Counter = if case .miss = found { .cacheMisses } else { .cacheHits }
+            counters?.increment(counter)
         }
         return found
     }

@@ -1,6 +1,7 @@
 import Dispatch
 import Fanotify
 import Glibc
+import SystemCall
 
 /// Looks every `interval` whether the trust database the policy in force
 /// reads was replaced (`fanfilter trust update` renames a new file into
@@ -13,9 +14,9 @@ package final class TrustWatcher: Sendable {
     private let stopPipe: StopPipe
     private let done = DispatchGroup()
 
-    /// nil when no stop pipe can be made (no descriptors left).
-    package init?(every interval: Duration = .seconds(2), onTick: @escaping @Sendable () -> Void) {
-        guard let stopPipe = StopPipe() else { return nil }
+    /// Throws when no stop pipe can be made (no descriptors left).
+    package init(every interval: Duration = .seconds(2), onTick: @escaping @Sendable () -> Void) throws(SystemCallError) {
+        let stopPipe = try StopPipe(for: "the trust database watcher's stop")
         self.stopPipe = stopPipe
         let milliseconds = Int32(interval.components.seconds * 1000 + interval.components.attoseconds / 1_000_000_000_000_000)
         DispatchQueue(label: "fanfilter.trust-watcher").async(group: done) {

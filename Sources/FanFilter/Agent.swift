@@ -252,8 +252,10 @@ public final class Agent: Sendable {
         }
         guard let watch else { return }
         run(watch)
-        let watcher = MountWatcher { [weak self] in self?.followMounts() }
-        if watcher == nil { logger.warning("cannot follow mount changes (/proc/self/mountinfo): a watched filesystem mounted again is watched after the next reload") }
+        var watcher: MountWatcher?
+        do { watcher = try MountWatcher { [weak self] in self?.followMounts() } } catch {
+            logger.warning("cannot follow mount changes (\(error)): a watched filesystem mounted again is watched after the next reload")
+        }
         state.withLock { $0.mountWatcher = watcher }
         watchTrustDatabase()
     }
@@ -262,8 +264,9 @@ public final class Agent: Sendable {
     /// (a policy that does not costs no thread and no descriptor).
     private func watchTrustDatabase() {
         guard policies.load().usesTrust, state.withLock({ $0.trustWatcher == nil && !$0.stopped }) else { return }
-        guard let watcher = TrustWatcher(onTick: { [weak self] in self?.followTrustDatabase() }) else {
-            return logger.warning("cannot follow the trust database (no descriptor for a stop pipe): a new one is in force at the next reload")
+        let watcher: TrustWatcher
+        do { watcher = try TrustWatcher(onTick: { [weak self] in self?.followTrustDatabase() }) } catch {
+            return logger.warning("cannot follow the trust database (\(error)): a new one is in force at the next reload")
         }
         let extra = state.withLock { s -> TrustWatcher? in
             guard s.trustWatcher == nil, !s.stopped else { return watcher }

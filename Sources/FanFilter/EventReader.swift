@@ -61,8 +61,7 @@ final class EventReader: Sendable {
         settle = { [settlement = context.settlement] header, message, outcome in
             settlement.settle(header, message, outcome)
         }
-        guard let stopPipe = StopPipe() else { throw .failed(SystemCallError("pipe (for the reader's stop)", Errno(rawValue: errno))) }
-        self.stopPipe = stopPipe
+        do { stopPipe = try StopPipe(for: "the reader's stop") } catch { throw .failed(error) }
     }
 
     /// Asks `run` to return after the batch in hand. Safe from any thread.

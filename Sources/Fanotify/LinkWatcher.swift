@@ -3,6 +3,7 @@ import Dispatch
 import Glibc
 import Logging
 import Policy
+import SystemCall
 import SystemPackage
 
 /// Keeps the decision cache honest about paths. An ignore mark follows an
@@ -18,7 +19,7 @@ import SystemPackage
 package final class LinkWatcher: Sendable {
     private let fd: FileDescriptor
     /// An fd on each watched filesystem, for open_by_handle_at.
-    private let mountFDs: [Int32]
+    private let mountFDs: [FileDescriptor]
     private let group: FanotifyGroup
     private let cache: KernelCache
     private let logger: Logger
@@ -31,43 +32,46 @@ package final class LinkWatcher: Sendable {
     /// which then places no ignore mark there; nil when it watches none.
     package init?(paths: [[UInt8]], group permissionGroup: FanotifyGroup, cache: KernelCache, logger: Logger) {
         let flags = UInt32(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK) | UInt32(FAN_REPORT_DFID_NAME)
-        let group = WithheldFeatures.fromEnvironment.withholds("rename-watch") ? -EINVAL : cfan_init(flags)
-        guard group >= 0 else {
-            logger.warning("cannot watch renames (this kernel reports no names): no allow is cached in the kernel")
+        let notifications: FileDescriptor
+        let stopPipe: StopPipe
+        do {
+            let withheld = WithheldFeatures.fromEnvironment.withholds("rename-watch")
+            notifications = FileDescriptor(rawValue: try shimCall("fanotify_init (a group reporting names)") { withheld ? -EINVAL : cfan_init(flags) })
+        } catch {
+            logger.warning("cannot watch renames (\(error): this kernel reports no names): no allow is cached in the kernel")
             cache.renamesUnfollowed(.everywhere)
             return nil
         }
-        var mountFDs: [Int32] = []
+        do { stopPipe = try StopPipe(for: "the rename watcher's stop") } catch {
+            try? notifications.close()
+            logger.warning("cannot watch renames (\(error)): no allow is cached in the kernel")
+            cache.renamesUnfollowed(.everywhere)
+            return nil
+        }
+        var mountFDs: [FileDescriptor] = []
         var unfollowed: Set<UInt64> = []
         for path in paths {
-            let marked = withCPath(path) { c -> Bool in
+            do {
                 let mask = UInt64(FAN_MOVED_TO) | UInt64(FAN_CREATE) | UInt64(FAN_ONDIR)
-                guard cfan_mark(group, UInt32(FAN_MARK_ADD | FAN_MARK_FILESYSTEM), mask, c) == 0 else { return false }
-                // open_by_handle_at takes no O_PATH fd, so open a folder: its open
-                // raises no permission event (the marks have no FAN_ONDIR), where a
-                // file's would wait for a reader that may not run yet.
-                var m = open(c, O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC)
-                if m < 0, errno == ENOTDIR, let copy = strdup(c) {
-                    m = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC)
-                    free(copy)
+                _ = try shimCall("fanotify_mark \(printable(path))") {
+                    withCPath(path) { cfan_mark(notifications.rawValue, UInt32(FAN_MARK_ADD | FAN_MARK_FILESYSTEM), mask, $0) }
                 }
-                if m >= 0 { mountFDs.append(m) }
-                return true
+            } catch {
+                logger.warning("cannot watch renames on the filesystem of \(printable(path)) (\(error)): no allow there is cached in the kernel")
+                if let device = deviceNumber(of: path) { unfollowed.insert(device) }
+                continue
             }
-            if !marked {
-                logger.warning("cannot watch renames on the filesystem of \(printable(path)): no allow there is cached in the kernel")
-                var st = stat()
-                if withCPath(path, { stat($0, &st) }) == 0 { unfollowed.insert(UInt64(st.st_dev)) }
-            }
-        }
-        guard let stopPipe = StopPipe() else {
-            close(group)
-            mountFDs.forEach { close($0) }
-            cache.renamesUnfollowed(.everywhere)
-            return nil
+            // open_by_handle_at takes no O_PATH fd, so open a folder: its open
+            // raises no permission event (the marks have no FAN_ONDIR), where a
+            // file's would wait for a reader that may not run yet.
+            let folder = withCPath(path) { FilePath(platformString: $0) }
+            let options: FileDescriptor.OpenOptions = [.directory, .nonBlocking, .closeOnExec]
+            do { mountFDs.append(try FileDescriptor.open(folder, .readOnly, options: options)) } catch .notDirectory {
+                if let m = try? FileDescriptor.open(folder.removingLastComponent(), .readOnly, options: options) { mountFDs.append(m) }
+            } catch {}
         }
         cache.renamesUnfollowed(unfollowed.isEmpty ? .nowhere : .on(unfollowed))
-        self.fd = FileDescriptor(rawValue: group)
+        self.fd = notifications
         self.mountFDs = mountFDs
         self.group = permissionGroup
         self.cache = cache
@@ -78,7 +82,7 @@ package final class LinkWatcher: Sendable {
 
     deinit {
         try? fd.close()
-        mountFDs.forEach { close($0) }
+        mountFDs.forEach { try? $0.close() }
     }
 
     /// Stops the thread and waits for it.
@@ -93,14 +97,13 @@ package final class LinkWatcher: Sendable {
         var fds = [pollfd(fd: fd.rawValue, events: Int16(POLLIN), revents: 0),
                    stopPipe.entry]
         while stopPipe.poll(&fds, milliseconds: -1) == .ready {
-            let n = Glibc.read(fd.rawValue, buffer.baseAddress, buffer.count)
-            if n <= 0 { continue }
+            guard let n = try? fd.read(into: buffer), n > 0 else { continue }
             var offset = 0
             var event = cfan_event()
             var everywhere = false
             while cfan_next_event(buffer.baseAddress, n, &offset, &event) == 1 {
-                if event.fd >= 0 { close(event.fd) }
-                if event.pidfd >= 0 { close(event.pidfd) }
+                if event.fd >= 0 { try? FileDescriptor(rawValue: event.fd).close() }
+                if event.pidfd >= 0 { try? FileDescriptor(rawValue: event.pidfd).close() }
                 everywhere = everywhere || !dropMovedFile(event)
             }
             if everywhere { cache.changedEverywhere(group) }
@@ -118,9 +121,9 @@ package final class LinkWatcher: Sendable {
         if event.mask & UInt64(FAN_ONDIR) != 0 { return !moved }  // a new folder has no marks under it
         guard let handle = event.dir_handle, let name = event.name else { return false }
         for mount in mountFDs {
-            let dir = cfan_open_dir_by_handle(mount, handle)
+            let dir = cfan_open_dir_by_handle(mount.rawValue, handle)
             guard dir >= 0 else { continue }
-            defer { close(dir) }
+            defer { try? FileDescriptor(rawValue: dir).close() }
             var st = stat()
             // Gone again: its next move is reported too; a new file with one name has no marks yet.
             guard fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return true }

@@ -1,5 +1,7 @@
 import Dispatch
 import Glibc
+import SystemCall
+import SystemPackage
 
 /// Calls `onChange` (on a thread of its own) each time the mount table of the
 /// agent's mount namespace, or of PID 1's, changes: poll(2) reports
@@ -8,28 +10,32 @@ import Glibc
 /// is how the agent learns that a watched filesystem went away or that a new
 /// one appeared where it watches.
 package final class MountWatcher: Sendable {
-    private let files: [Int32]
+    private let files: [FileDescriptor]
     private let stopPipe: StopPipe
     private let onChange: @Sendable () -> Void
     private let done = DispatchGroup()
 
-    package init?(onChange: @escaping @Sendable () -> Void) {
-        var files = [open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC)]
-        if !sameMountNamespace("/proc/self/ns/mnt", "/proc/1/ns/mnt") {
-            files.append(open("/proc/1/mountinfo", O_RDONLY | O_CLOEXEC))
-        }
-        files = files.filter { $0 >= 0 }
-        guard !files.isEmpty, let stopPipe = StopPipe() else {
-            files.forEach { close($0) }
-            return nil
+    /// Throws when the agent's own mount table cannot be opened, or no stop
+    /// pipe made; PID 1's table is followed too where it can be opened.
+    package init(onChange: @escaping @Sendable () -> Void) throws(SystemCallError) {
+        var files: [FileDescriptor] = []
+        do {
+            files.append(try FileDescriptor.open("/proc/self/mountinfo", .readOnly, options: .closeOnExec))
+            if !sameMountNamespace("/proc/self/ns/mnt", "/proc/1/ns/mnt"),
+               let init1 = try? FileDescriptor.open("/proc/1/mountinfo", .readOnly, options: .closeOnExec) {
+                files.append(init1)
+            }
+        } catch { throw SystemCallError("open /proc/self/mountinfo", (error as? Errno) ?? .ioError) }
+        do { stopPipe = try StopPipe(for: "the mount watcher's stop") } catch {
+            files.forEach { try? $0.close() }
+            throw error
         }
         self.files = files
-        self.stopPipe = stopPipe
         self.onChange = onChange
         DispatchQueue(label: "fanfilter.mounts").async(group: done) { [self] in run() }
     }
 
-    deinit { files.forEach { close($0) } }
+    deinit { files.forEach { try? $0.close() } }
 
     /// Stops the thread and waits for it.
     package func stop() {
@@ -38,15 +44,15 @@ package final class MountWatcher: Sendable {
     }
 
     private func run() {
-        var fds = files.map { pollfd(fd: $0, events: Int16(POLLPRI), revents: 0) }
+        var fds = files.map { pollfd(fd: $0.rawValue, events: Int16(POLLPRI), revents: 0) }
         fds.append(stopPipe.entry)
         var scratch = [UInt8](repeating: 0, count: 4096)
         while stopPipe.poll(&fds, milliseconds: -1) == .ready {
             var changed = false
-            for i in files.indices where fds[i].revents & Int16(POLLPRI | POLLERR) != 0 {
+            for (i, file) in files.enumerated() where fds[i].revents & Int16(POLLPRI | POLLERR) != 0 {
                 // Reading the file to its end again is what clears the event.
-                _ = lseek(files[i], 0, SEEK_SET)
-                while scratch.withUnsafeMutableBytes({ read(files[i], $0.baseAddress, $0.count) }) > 0 {}
+                _ = try? file.seek(offset: 0, from: .start)
+                while ((try? scratch.withUnsafeMutableBytes { try file.read(into: $0) }) ?? 0) > 0 {}
                 changed = true
             }
             if changed { onChange() }

@@ -15,35 +15,32 @@ package final class StopPipe: Sendable {
         case failed(SystemCallError)
     }
     /// Readable once `signal()` ran.
-    private let readFD: Int32
-    private let writeFD: Int32
+    private let readEnd: FileDescriptor
+    private let writeEnd: FileDescriptor
 
-    /// nil when no pipe can be made (no descriptors left).
-    package init?() {
-        var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else { return nil }
-        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        readFD = fds[0]
-        writeFD = fds[1]
+    /// Throws when no pipe can be made (no descriptors left); `purpose` names
+    /// whose stop it is in the error.
+    package init(for purpose: String) throws(SystemCallError) {
+        (readEnd, writeEnd) = try FileDescriptor.closeOnExecPipe(for: purpose)
     }
 
     deinit {
-        close(readFD)
-        close(writeFD)
+        try? readEnd.close()
+        try? writeEnd.close()
     }
 
+    /// Wakes the thread polling `entry` for good. A full pipe already wakes it.
     package func signal() {
-        var byte: UInt8 = 1
-        _ = write(writeFD, &byte, 1)
+        _ = try? writeEnd.writeAll([UInt8(1)])
     }
 
     /// The entry to put last in a poll set.
-    package var entry: pollfd { pollfd(fd: readFD, events: Int16(POLLIN), revents: 0) }
+    package var entry: pollfd { pollfd(fd: readEnd.rawValue, events: Int16(POLLIN), revents: 0) }
 
     /// Polls `fds`, whose last entry is this pipe's `entry`, for at most
     /// `milliseconds` (-1: no bound), again when a signal interrupts it.
     package func poll(_ fds: inout [pollfd], milliseconds: Int32) -> PollResult {
-        precondition(fds.last?.fd == readFD, "the stop pipe is the last entry")
+        precondition(fds.last?.fd == readEnd.rawValue, "the stop pipe is the last entry")
         let n: Int
         do { n = try Poll.wait(&fds, milliseconds: milliseconds) } catch { return .failed(error) }
         if fds[fds.count - 1].revents != 0 { return .stopped }

@@ -1,5 +1,7 @@
 import CPortSocket
 import Glibc
+import SystemCall
+import SystemPackage
 
 /// Who is at the other end of a connection, as the kernel saw it at
 /// connect (SO_PEERCRED), with a pidfd that keeps telling that process
@@ -19,13 +21,13 @@ final class Peer: Sendable {
         self.pidfd = pidfd
     }
 
-    deinit { if pidfd >= 0 { close(pidfd) } }
+    deinit { if pidfd >= 0 { try? FileDescriptor(rawValue: pidfd).close() } }
 
     /// Whether `pid` is this peer's process, still alive (a pidfd turns readable when it exits).
     func isProcess(_ pid: Int32) -> Bool {
         guard pid == self.pid else { return false }
         guard pidfd >= 0 else { return true }
-        var p = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
-        return poll(&p, 1, 0) == 0
+        var p = [pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)]
+        return (try? Poll.wait(&p, milliseconds: 0)) == 0
     }
 }

@@ -70,41 +70,42 @@ public final class PortServer: Sendable {
         self.problems = ClientProblemLog(logger: logger)
         self.control = Mutex(nil)
         if let slash = access.path.lastIndex(of: "/"), slash != access.path.startIndex {
-            _ = mkdir(String(access.path[..<slash]), 0o755)
+            // One that exists is kept as it is; one that cannot be made fails the listen below.
+            _ = try? systemCall("mkdir") { mkdir(String(access.path[..<slash]), 0o755) }
         }
         // A socket that answers belongs to an agent that runs: never take it over.
         if let live = try? SeqPacketSocket(connectingTo: access.path) {
             live.close()
             throw SystemCallError("listen at \(access.path) (another fanfilter is listening there)", .addressInUse)
         }
-        let fd = cport_listen(access.path, access.mode, access.group.map(Int32.init(bitPattern:)) ?? -1, 64)
-        guard fd >= 0 else { throw SystemCallError("listen at \(access.path)", Errno(rawValue: -fd)) }
-        var ends: [Int32] = [-1, -1]
-        guard pipe(&ends) == 0 else {
-            let err = errno
-            close(fd)
-            unlink(access.path)
-            throw SystemCallError("pipe", Errno(rawValue: err))
+        let listener = FileDescriptor(rawValue: try shimCall("listen at \(access.path)") {
+            cport_listen(access.path, access.mode, access.group.map(Int32.init(bitPattern:)) ?? -1, 64)
+        })
+        do throws(SystemCallError) {
+            let stop = try FileDescriptor.closeOnExecPipe(for: "the port's stop")
+            do { deciderFramesFD = try shimCall("epoll_create1 (the deciders' frames)") { cport_ready_set_create() } } catch {
+                try? stop.readEnd.close()
+                try? stop.writeEnd.close()
+                throw error
+            }
+            stopFD = stop.readEnd.rawValue
+            stopWriter.withLock { $0 = stop.writeEnd.rawValue }
+        } catch {
+            try? listener.close()
+            Self.removeSocketFile(access.path)
+            throw error
         }
-        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
-        let frames = cport_ready_set_create()
-        guard frames >= 0 else {
-            close(fd)
-            for end in ends { close(end) }
-            unlink(access.path)
-            throw SystemCallError("epoll_create1", Errno(rawValue: -frames))
-        }
-        deciderFramesFD = frames
-        listener = fd
-        stopFD = ends[0]
-        stopWriter.withLock { $0 = ends[1] }
+        self.listener = listener.rawValue
     }
 
     deinit {
-        close(deciderFramesFD)
-        close(listener)
-        close(stopFD)
-        stopWriter.withLock { if $0 >= 0 { close($0) } }
+        for fd in [deciderFramesFD, listener, stopFD] { try? FileDescriptor(rawValue: fd).close() }
+        stopWriter.withLock { if $0 >= 0 { try? FileDescriptor(rawValue: $0).close() } }
+    }
+
+    /// Removes the socket's file (gone already is fine).
+    private static func removeSocketFile(_ path: String) {
+        _ = try? systemCall("unlink \(path)") { unlink(path) }
     }
 
     /// Connects the deciders to the agent's port from now on (before `start()`).
@@ -181,12 +182,12 @@ public final class PortServer: Sendable {
             return Array(r.connections.values)
         }
         stopWriter.withLock { w in
-            if w >= 0 { close(w) }
+            if w >= 0 { try? FileDescriptor(rawValue: w).close() }
             w = -1
         }
         for connection in connections { connection.end(.shuttingDown, "the agent is stopping") }
         threads.wait()
-        unlink(access.path)
+        Self.removeSocketFile(access.path)
     }
 
     /// The connected clients, deciders first.

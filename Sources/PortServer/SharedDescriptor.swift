@@ -1,4 +1,6 @@
 import Glibc
+import SystemCall
+import SystemPackage
 
 /// A duplicate of an event's file descriptor for a decider (`pass_fd`): its
 /// own number, so the event's fd being answered and closed (and its number
@@ -9,10 +11,9 @@ public final class SharedDescriptor: Sendable {
 
     /// Duplicates `fd` (close-on-exec); nil when the process has no descriptor left.
     public init?(duplicating fd: Int32) {
-        let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
-        guard copy >= 0 else { return nil }
+        guard let copy = try? systemCall("fcntl F_DUPFD_CLOEXEC", { fcntl(fd, F_DUPFD_CLOEXEC, 0) }) else { return nil }
         self.fd = copy
     }
 
-    deinit { close(fd) }
+    deinit { try? FileDescriptor(rawValue: fd).close() }
 }

@@ -33,32 +33,33 @@ public enum RpmSource {
     /// What `rpm -qa --queryformat queryFormat` prints, run as `rpm` (a path);
     /// an error says what failed when it cannot run or does not exit 0.
     public static func query(rpm: String) throws(TrustDatabaseError) -> [UInt8] {
-        var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else { throw TrustDatabaseError(path: rpm, what: "cannot make a pipe", errno: Errno(rawValue: errno)) }
-        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        let output: (readEnd: FileDescriptor, writeEnd: FileDescriptor)
+        do { output = try FileDescriptor.closeOnExecPipe(for: "its output") } catch {
+            throw TrustDatabaseError(path: rpm, what: "cannot make a pipe", errno: error.errno)
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, output.writeEnd.rawValue, 1)
         let words: [String] = [rpm, "-qa", "--queryformat", queryFormat]
         var argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) }
         argv.append(nil)
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, rpm, &actions, nil, argv, environ)
-        close(fds[1])
+        try? output.writeEnd.close()
         guard rc == 0 else {
-            close(fds[0])
+            try? output.readEnd.close()
             throw TrustDatabaseError(path: rpm, what: "cannot run it", errno: Errno(rawValue: rc))
         }
         // Read to its end (or the read's error, or past the limit); the read end is closed before
         // the wait, so a child with more to write gets EPIPE and ends instead of blocking on a full pipe.
-        let output = Result { () throws(Errno) in try FileDescriptor(rawValue: fds[0]).readToEnd(limit: 1 << 30) }
-        close(fds[0])
+        let read = Result { () throws(Errno) in try output.readEnd.readToEnd(limit: 1 << 30) }
+        try? output.readEnd.close()
         var status: Int32 = 0
         _ = try? systemCall("waitpid") { waitpid(pid, &status, 0) }
         let bytes: [UInt8]
-        switch output {
+        switch read {
         case .success(let read): bytes = read
         case .failure(let error): throw TrustDatabaseError(path: rpm, what: "cannot read its output", errno: error)
         }

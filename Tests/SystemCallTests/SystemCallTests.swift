@@ -95,4 +95,19 @@ final class SystemCallTests: XCTestCase {
         // Only -1 is a failure of a system call: another negative result is its answer.
         XCTAssertEqual(try systemCall("returns -2") { Int32(-2) }, -2)
     }
+
+    func testAPipeOfTheAgentsOwnClosesOnExecAndCarriesBytes() throws {
+        let pipe = try FileDescriptor.closeOnExecPipe(for: "a test")
+        defer {
+            try? pipe.readEnd.close()
+            try? pipe.writeEnd.close()
+        }
+        for end in [pipe.readEnd, pipe.writeEnd] {
+            XCTAssertEqual(fcntl(end.rawValue, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC)
+        }
+        XCTAssertEqual(try pipe.writeEnd.writeAll([1, 2, 3]), 3)
+        var bytes = [UInt8](repeating: 0, count: 4)
+        XCTAssertEqual(try bytes.withUnsafeMutableBytes { try pipe.readEnd.read(into: $0) }, 3)
+        XCTAssertEqual(bytes, [1, 2, 3, 0])
+    }
 }
