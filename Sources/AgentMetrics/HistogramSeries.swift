@@ -1,5 +1,6 @@
 import AgentCounts
 import typealias Prometheus.DurationHistogram
+import struct Prometheus.MetricNameDescriptor
 import class Prometheus.PrometheusCollectorRegistry
 import Synchronization
 
@@ -16,9 +17,11 @@ final class HistogramSeries: Sendable {
     /// Each bucket's count and sum already handed over.
     private let added = Mutex<[(count: UInt64, sumNanoseconds: UInt64)]>([])
 
-    init(_ name: String, _ source: LatencyHistogram, registry: PrometheusCollectorRegistry) {
+    /// `fanfilter_<name>_seconds`, with `help` as its HELP line.
+    init(_ name: String, help: String, _ source: LatencyHistogram, registry: PrometheusCollectorRegistry) {
         self.source = source
-        histogram = registry.makeDurationHistogram(name: name, buckets: LatencyHistogram.bounds.map { .nanoseconds(Int64($0)) })
+        let descriptor = MetricNameDescriptor(namespace: "fanfilter", metricName: name, unitName: "seconds", helpText: help)
+        histogram = registry.makeDurationHistogram(descriptor: descriptor, buckets: LatencyHistogram.bounds.map { .nanoseconds(Int64($0)) })
         added.withLock { $0 = Array(repeating: (0, 0), count: LatencyHistogram.bounds.count + 1) }
     }
 

@@ -76,10 +76,13 @@ public final class MetricsFile: Sendable {
         clients = CoreMetrics.Gauge(label: "fanfilter_port_clients", factory: factory)
         started = CoreMetrics.Gauge(label: "fanfilter_start_time_seconds", factory: factory)
         histograms = [
-            HistogramSeries("fanfilter_decision_latency_seconds", agent.latencies.decision, registry: registry),
-            HistogramSeries("fanfilter_worker_wait_seconds", agent.latencies.workerWait, registry: registry),
-            HistogramSeries("fanfilter_policy_evaluation_seconds", agent.latencies.evaluation, registry: registry),
-            HistogramSeries("fanfilter_client_latency_seconds", agent.latencies.client, registry: registry),
+            HistogramSeries("decision_latency", help: "From an event read to the kernel's answer, whatever answered.",
+                            agent.latencies.decision, registry: registry),
+            HistogramSeries("worker_wait", help: "From an event read to a decision thread taking its message.",
+                            agent.latencies.workerWait, registry: registry),
+            HistogramSeries("policy_evaluation", help: "The policy's rules alone.", agent.latencies.evaluation, registry: registry),
+            HistogramSeries("client_latency", help: "From an ask event sent to the socket's deciders to their answer.",
+                            agent.latencies.client, registry: registry),
         ]
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)

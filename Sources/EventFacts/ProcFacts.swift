@@ -2,6 +2,7 @@ import CFanotify
 import Fanotify
 import Glibc
 import Policy
+import SystemCall
 import SystemPackage
 
 /// Facts read from /proc about the process behind an event, and the path of
@@ -90,21 +91,19 @@ package enum ProcFacts {
             cfan_stat_mount_cached(link, &st, &mountID) == 0 ? .some(body(link, st, mountID)) : .none
         }
         if let main { return main }
-        guard let tasks = withProcPath("/proc/", pid, "/task", { opendir($0) }) else { return nil }
-        defer { closedir(tasks) }
-        while let entry = readdir(tasks) {
-            let tid = withUnsafeBytes(of: entry.pointee.d_name) { name in
-                Int32(String(decoding: name.prefix { $0 != 0 }, as: UTF8.self))
+        var found: R?? = nil
+        _ = withProcPath("/proc/", pid, "/task") { tasks in
+            try? Directory.forEachEntry(in: tasks) { entry in
+                guard let tid = Int32(String(decoding: entry.name, as: UTF8.self)), tid != pid else { return true }
+                var link = Array("/proc/\(pid)/task/\(tid)/exe".utf8CString)
+                found = link.withUnsafeMutableBufferPointer { buffer in
+                    let path = UnsafePointer(buffer.baseAddress!)
+                    return cfan_stat_mount_cached(path, &st, &mountID) == 0 ? .some(body(path, st, mountID)) : .none
+                }
+                return found == nil
             }
-            guard let tid, tid != pid else { continue }
-            var link = Array("/proc/\(pid)/task/\(tid)/exe".utf8CString)
-            let found: R?? = link.withUnsafeMutableBufferPointer { buffer in
-                let path = UnsafePointer(buffer.baseAddress!)
-                return cfan_stat_mount_cached(path, &st, &mountID) == 0 ? .some(body(path, st, mountID)) : .none
-            }
-            if let found { return found }
         }
-        return nil
+        return found ?? nil
     }
 
     /// The process's real uid, who runs it whatever set-user-ID program it

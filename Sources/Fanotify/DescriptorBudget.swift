@@ -1,6 +1,7 @@
 import Clocks
 import Glibc
 import Synchronization
+import SystemCall
 
 /// How many events the reader may take from the kernel now. The kernel makes
 /// an event's file descriptors (the file's, and a pidfd) as the reader reads
@@ -55,12 +56,8 @@ package final class DescriptorBudget: Sendable {
 
     /// The process's open files, from /proc/self/fd (less the folder's own).
     static func openFiles() -> Int {
-        guard let folder = opendir("/proc/self/fd") else { return 0 }
-        defer { closedir(folder) }
         var count = 0
-        while let entry = readdir(folder) {
-            if entry.pointee.d_name.0 != 46 { count += 1 }  // not "." or ".."
-        }
+        try? Directory.forEachEntry(in: "/proc/self/fd") { _ in count += 1; return true }
         return max(0, count - 1)
     }
 }

@@ -109,16 +109,8 @@ func fileKind(_ mode: mode_t) -> String {
 
 /// The files of a policy folder: `*.policy`, not hidden, in byte order of their names.
 func policyFiles(in folder: String, suffix: String = ".policy") -> [String] {
-    guard let dir = opendir(folder) else { return [] }
-    defer { closedir(dir) }
-    var names: [String] = []
-    while let entry = readdir(dir) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-            String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-        }
-        if !name.hasPrefix("."), name.hasSuffix(suffix) { names.append(name) }
-    }
-    return names.sorted(by: naturalOrder)
+    let names = ((try? Directory.names(in: folder)) ?? []).map { String(decoding: $0, as: UTF8.self) }
+    return names.filter { !$0.hasPrefix(".") && $0.hasSuffix(suffix) }.sorted(by: naturalOrder)
 }
 
 /// Name order with runs of digits compared as numbers (`9-a` before `10-b`),

@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import SystemCall
 #endif
 
 extension Policy {
@@ -44,17 +45,13 @@ private func specialKind(_ path: [UInt8]) -> String? {
 }
 
 private func specialEntries(of folder: [UInt8], limit: Int) -> [(path: [UInt8], kind: String)] {
-    guard let dir = withCPath(folder, { opendir($0) }) else { return [] }
-    defer { closedir(dir) }
     var found: [(path: [UInt8], kind: String)] = []
-    var seen = 0
-    while seen < limit, let entry = readdir(dir) {
-        seen += 1
-        let type = entry.pointee.d_type
-        guard type == UInt8(DT_FIFO) || type == UInt8(DT_SOCK) || type == UInt8(DT_CHR) || type == UInt8(DT_BLK) else { continue }
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
-        let path = folder + name
-        if let kind = specialKind(path) { found.append((path, kind)) }
+    withCPath(folder) { path in
+        try? Directory.forEachEntry(in: path, limit: limit) { entry in
+            let special = [DT_FIFO, DT_SOCK, DT_CHR, DT_BLK].contains { UInt8($0) == entry.type }
+            if special, let kind = specialKind(folder + entry.name) { found.append((folder + entry.name, kind)) }
+            return true
+        }
     }
     return found
 }

@@ -1,4 +1,5 @@
 import Glibc
+import SystemCall
 
 /// Every regular file the Debian package manager installed, from dpkg's own
 /// records: the `*.list` file of each package names its files, the
@@ -11,13 +12,8 @@ public enum DpkgSource {
     public static let defaultInfoFolder = "/var/lib/dpkg/info"
 
     public static func entries(infoFolder: String = defaultInfoFolder) -> [TrustEntry] {
-        guard let dir = opendir(infoFolder) else { return [] }
-        var lists: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            if name.hasSuffix(".list") { lists.append(String(name.dropLast(5))) }
-        }
-        closedir(dir)
+        guard let names = try? Directory.names(in: infoFolder) else { return [] }
+        let lists = names.map { String(decoding: $0, as: UTF8.self) }.filter { $0.hasSuffix(".list") }.map { String($0.dropLast(5)) }
         var entries: [TrustEntry] = []
         var paths = CanonicalPaths()
         for package in lists.sorted() {

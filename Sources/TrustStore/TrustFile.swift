@@ -50,15 +50,8 @@ public struct TrustFile {
     public static func readAll(file: String = defaultFile, folder: String = defaultFolder) -> TrustFile {
         var all = TrustFile(text: [], file: file)
         var names = [file]
-        if let dir = opendir(folder) {
-            var found: [String] = []
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-                if !name.hasPrefix(".") { found.append(folder + "/" + name) }
-            }
-            closedir(dir)
-            names += found.sorted()
-        }
+        let found = (try? Directory.names(in: folder)) ?? []
+        names += found.filter { $0.first != UInt8(ascii: ".") }.map { folder + "/" + String(decoding: $0, as: UTF8.self) }.sorted()
         for name in names {
             guard let bytes = readWhole(name) else { continue }
             let one = TrustFile(text: bytes, file: name)

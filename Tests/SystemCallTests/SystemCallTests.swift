@@ -110,4 +110,23 @@ final class SystemCallTests: XCTestCase {
         XCTAssertEqual(try bytes.withUnsafeMutableBytes { try pipe.readEnd.read(into: $0) }, 3)
         XCTAssertEqual(bytes, [1, 2, 3, 0])
     }
+
+    func testAFolderIsWalkedWithoutItsDotsAndNoFurtherThanTheLimit() throws {
+        var template = Array("/tmp/directory-test.XXXXXX".utf8CString)
+        let folder = String(cString: try XCTUnwrap(mkdtemp(&template)))
+        defer { _ = try? Directory.names(in: folder).forEach { unlink(folder + "/" + String(decoding: $0, as: UTF8.self)) }; rmdir(folder) }
+        for name in ["a", ".hidden", "c"] { close(open(folder + "/" + name, O_CREAT | O_WRONLY, 0o600)) }
+        XCTAssertEqual(Set(try Directory.names(in: folder)), [Array("a".utf8), Array(".hidden".utf8), Array("c".utf8)])
+        XCTAssertEqual(try Directory.names(in: folder, limit: 2).count, 2)
+        var visited = 0
+        try Directory.forEachEntry(in: folder) { entry in
+            visited += 1
+            XCTAssertTrue([UInt8(DT_REG), UInt8(DT_UNKNOWN)].contains(entry.type), "where the filesystem says, a regular file")
+            return false
+        }
+        XCTAssertEqual(visited, 1, "false from the body ends the walk")
+        XCTAssertThrowsError(try Directory.names(in: folder + "/missing")) { error in
+            XCTAssertEqual(error as? SystemCallError, SystemCallError("opendir \(folder)/missing", .noSuchFileOrDirectory))
+        }
+    }
 }
