@@ -8,6 +8,7 @@ import Glibc
 import class Prometheus.PrometheusCollectorRegistry
 import struct Prometheus.PrometheusMetricsFactory
 import Synchronization
+import SystemCall
 import SystemPackage
 
 /// The agent's numbers in Prometheus' text format, in one file that
@@ -109,7 +110,7 @@ public final class MetricsFile: Sendable {
     /// Takes the agent's numbers now and writes them (tests call it directly).
     public func write() {
         guard let path else { return }
-        if let error = Self.replace(path, with: render()) {
+        do { try WholeFile.replace(path, with: render(), temporarySuffix: ".tmp") } catch {
             let n = failures.add(1, ordering: .relaxed).newValue
             if n & (n - 1) == 0 { onError("cannot write the metrics file \(path): \(error) [\(n) so far]") }
         }
@@ -180,23 +181,4 @@ public final class MetricsFile: Sendable {
     }
 
     private func yes(_ b: Bool) -> String { b ? "yes" : "no" }
-
-    /// Writes `bytes` to a temporary file beside `path`, then renames it over `path`. nil, or what failed.
-    static func replace(_ path: String, with bytes: [UInt8]) -> String? {
-        let temporary = path + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
-        guard fd >= 0 else { return "open \(temporary): \(String(cString: strerror(errno)))" }
-        do { _ = try FileDescriptor(rawValue: fd).writeAll(bytes) } catch {
-            close(fd)
-            unlink(temporary)
-            return "write \(temporary): \(error)"
-        }
-        close(fd)
-        guard rename(temporary, path) == 0 else {
-            let e = errno
-            unlink(temporary)
-            return "rename \(temporary): \(String(cString: strerror(e)))"
-        }
-        return nil
-    }
 }

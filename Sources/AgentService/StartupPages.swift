@@ -1,5 +1,6 @@
 import Fanotify
 import Glibc
+import SystemCall
 
 /// The code pages only the daemon's start (or a reload) needed — the policy
 /// parser, the set-up of marks and the socket, the Swift runtime's start-up —
@@ -15,7 +16,7 @@ import Glibc
 enum StartupPages {
     /// Unmaps the pages of every clean read-only private file mapping.
     static func release() {
-        guard let smaps = readWholeFile("/proc/self/smaps") else { return }
+        guard let smaps = WholeFile.read("/proc/self/smaps") else { return }
         for range in cleanMappings(in: smaps) {
             _ = madvise(UnsafeMutableRawPointer(bitPattern: range.lowerBound), Int(range.upperBound - range.lowerBound), MADV_DONTNEED)
         }

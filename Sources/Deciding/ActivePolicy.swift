@@ -5,6 +5,7 @@ import FilterPort
 import Glibc
 import Policy
 import Synchronization
+import SystemCall
 import TrustStore
 
 /// A policy in force, shared by reference by every message read under it
@@ -77,5 +78,5 @@ package final class ActivePolicy: Sendable {
     }
 
     /// A policy file's bytes, read now, at most 16 MiB; nil when it cannot be read.
-    package static func bytes(ofFile path: String) -> [UInt8]? { readWholeFile(path, limit: 16 << 20) }
+    package static func bytes(ofFile path: String) -> [UInt8]? { WholeFile.read(path, limit: 16 << 20) }
 }

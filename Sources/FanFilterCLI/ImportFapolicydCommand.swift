@@ -3,6 +3,7 @@ import ArgumentParser
 import Fanotify
 import Glibc
 import Policy
+import SystemCall
 
 extension Fanfilter {
     struct ImportFapolicyd: ParsableCommand {
@@ -26,7 +27,7 @@ extension Fanfilter {
 
         func run() throws {
             let base = folder.count > 1 && folder.hasSuffix("/") ? String(folder.dropLast()) : folder
-            let conf = readWholeFile(base + "/fapolicyd.conf").map { String(decoding: $0, as: UTF8.self) }
+            let conf = WholeFile.read(base + "/fapolicyd.conf").map { String(decoding: $0, as: UTF8.self) }
             var st = stat()
             let hasRules = stat(base + "/rules.d", &st) == 0 && st.st_mode & S_IFMT == S_IFDIR
             let imported = FapolicydImport(folder: base, conf: conf, hasRulesFolder: hasRules)

@@ -6,6 +6,7 @@ import FilterPortClient
 import Glibc
 import Policy
 import PortProtocol
+import SystemCall
 import SystemPackage
 import TrustStore
 
@@ -53,13 +54,11 @@ private func rebuild(_ path: String, _ files: TrustFiles) throws {
     let verity = VerityUpgrade.apply(entries)
     entries = verity.entries
     do {
-        let folder = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
-        if !folder.isEmpty { mkdir(folder, 0o755) }
+        makeFolder(of: path)
         let count = try TrustDatabaseWriter.write(entries, to: path)
-        var st = stat()
-        stat(path, &st)
+        let size = (try? FilePath(path).stat().size) ?? 0
         let took = Double(SystemClockReading.now() - start) / 1e9
-        let kib = Int(st.st_size) / 1024
+        let kib = Int(size) / 1024
         let seconds = (took * 100).rounded() / 100
         let rpm = bySource[.rpm].map { ", rpm \($0)" } ?? ""
         let verified = verity.upgraded > 0 ? ", \(verity.upgraded) with fs-verity" : ""
@@ -239,30 +238,24 @@ private func currentDirectory() -> String {
     return String(cString: cwd)
 }
 
+/// Makes the folder `path` is to be written in, mode 0755, if it is missing
+/// (a folder that cannot be made fails the write that follows, which says so).
+private func makeFolder(of path: String) {
+    guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return }
+    _ = try? systemCall("mkdir") { mkdir(String(path[..<slash]), 0o755) }
+}
+
 /// A trust file's lines, read and written whole (written beside it, then renamed).
 private enum TrustFileText {
     static func read(_ path: String) -> [String] {
-        guard let bytes = readWholeFile(path) else { return [] }
+        guard let bytes = WholeFile.read(path) else { return [] }
         return String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
     }
 
     static func write(_ path: String, _ lines: [String]) throws {
-        let folder = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
-        if !folder.isEmpty { mkdir(folder, 0o755) }
-        let temporary = path + ".new"
-        let bytes = Array((lines.joined(separator: "\n") + "\n").utf8)
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        let written = fd >= 0 && (try? FileDescriptor(rawValue: fd).writeAll(bytes)) != nil
-        let failed = !written || fsync(fd) != 0
-        let saved = errno
-        if fd >= 0 { close(fd) }
-        guard !failed else {
-            printError("fanfilter trust: cannot write \(temporary): \(String(cString: strerror(saved)))")
-            throw ExitCode(1)
-        }
-        chmod(temporary, 0o644)
-        guard rename(temporary, path) == 0 else {
-            printError("fanfilter trust: cannot replace \(path): \(String(cString: strerror(errno)))")
+        makeFolder(of: path)
+        do { try WholeFile.replace(path, with: Array((lines.joined(separator: "\n") + "\n").utf8), synced: true) } catch {
+            printError("fanfilter trust: cannot write \(path): \(error)")
             throw ExitCode(1)
         }
     }

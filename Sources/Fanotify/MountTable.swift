@@ -118,10 +118,10 @@ package final class MountTable: Sendable {
         guard s.stale || (missing && now != s.readAt) else { return }
         s.stale = false
         s.readAt = now
-        let own = Self.parse(readWholeFile("/proc/self/mountinfo") ?? [])
+        let own = Self.parse(WholeFile.read("/proc/self/mountinfo") ?? [])
         var all = own
         if !sameMountNamespace("/proc/self/ns/mnt", "/proc/1/ns/mnt") {
-            all += Self.parse(readWholeFile("/proc/1/mountinfo") ?? [])
+            all += Self.parse(WholeFile.read("/proc/1/mountinfo") ?? [])
         }
         s.byDevice = [:]
         for e in all where s.byDevice[e.device] == nil { s.byDevice[e.device] = e.mount }
@@ -173,14 +173,4 @@ func unescapeOctal(_ field: ArraySlice<UInt8>) -> [UInt8] {
         }
     }
     return out
-}
-
-/// The whole of a file such as mountinfo or a policy, at most `limit` bytes,
-/// or nil when it cannot be read whole (also for the command line, which
-/// stays free of Foundation: the agent's resident size is what a binary
-/// without it keeps).
-public func readWholeFile(_ path: String, limit: Int = 64 << 20) -> [UInt8]? {
-    guard let file = try? FileDescriptor.open(path, .readOnly, options: .closeOnExec) else { return nil }
-    defer { try? file.close() }
-    return try? file.readToEnd(limit: limit)
 }

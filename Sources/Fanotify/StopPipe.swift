@@ -21,7 +21,9 @@ package final class StopPipe: Sendable {
     /// Throws when no pipe can be made (no descriptors left); `purpose` names
     /// whose stop it is in the error.
     package init(for purpose: String) throws(SystemCallError) {
-        (readEnd, writeEnd) = try FileDescriptor.closeOnExecPipe(for: purpose)
+        do { (readEnd, writeEnd) = try FileDescriptor.pipe(options: .closeOnExec) } catch {
+            throw SystemCallError("pipe (for \(purpose))", error)
+        }
     }
 
     deinit {

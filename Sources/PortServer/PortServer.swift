@@ -82,7 +82,8 @@ public final class PortServer: Sendable {
             cport_listen(access.path, access.mode, access.group.map(Int32.init(bitPattern:)) ?? -1, 64)
         })
         do throws(SystemCallError) {
-            let stop = try FileDescriptor.closeOnExecPipe(for: "the port's stop")
+            let stop: (readEnd: FileDescriptor, writeEnd: FileDescriptor)
+            do { stop = try FileDescriptor.pipe(options: .closeOnExec) } catch { throw SystemCallError("pipe (for the port's stop)", error) }
             do { deciderFramesFD = try shimCall("epoll_create1 (the deciders' frames)") { cport_ready_set_create() } } catch {
                 try? stop.readEnd.close()
                 try? stop.writeEnd.close()

@@ -17,8 +17,8 @@ public enum DpkgSource {
         var entries: [TrustEntry] = []
         var paths = CanonicalPaths()
         for package in lists.sorted() {
-            let digests = md5sums(TrustFile.readWhole("\(infoFolder)/\(package).md5sums") ?? [])
-            for line in (TrustFile.readWhole("\(infoFolder)/\(package).list") ?? []).split(separator: 10) {
+            let digests = md5sums(WholeFile.read("\(infoFolder)/\(package).md5sums", limit: TrustFile.maximumSize, regularOnly: true) ?? [])
+            for line in (WholeFile.read("\(infoFolder)/\(package).list", limit: TrustFile.maximumSize, regularOnly: true) ?? []).split(separator: 10) {
                 let path = Array(line)
                 guard let file = paths.regularFile(path) else { continue }
                 let digest = digests[Array(path.dropFirst())].flatMap { TrustEntry.Digest(hex: String(decoding: $0, as: UTF8.self)) } ?? .none

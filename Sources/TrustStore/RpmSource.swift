@@ -34,8 +34,8 @@ public enum RpmSource {
     /// an error says what failed when it cannot run or does not exit 0.
     public static func query(rpm: String) throws(TrustDatabaseError) -> [UInt8] {
         let output: (readEnd: FileDescriptor, writeEnd: FileDescriptor)
-        do { output = try FileDescriptor.closeOnExecPipe(for: "its output") } catch {
-            throw TrustDatabaseError(path: rpm, what: "cannot make a pipe", errno: error.errno)
+        do { output = try FileDescriptor.pipe(options: .closeOnExec) } catch {
+            throw TrustDatabaseError(path: rpm, what: "cannot make a pipe", errno: error)
         }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)

@@ -1,5 +1,6 @@
 import CLMDB
 import Glibc
+import SystemCall
 import SystemPackage
 
 /// Builds a trust database off the event path and puts it in place whole:
@@ -12,10 +13,14 @@ public enum TrustDatabaseWriter {
     /// Writes `entries` as the database at `path`; returns how many it holds.
     @discardableResult
     public static func write(_ entries: [TrustEntry], to path: String) throws(TrustDatabaseError) -> Int {
-        let lock = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard lock >= 0 else { throw TrustDatabaseError(path: path + ".lock", what: "cannot create the update lock", errno: Errno(rawValue: errno)) }
-        defer { close(lock) }
-        guard flock(lock, LOCK_EX) == 0 else { throw TrustDatabaseError(path: path + ".lock", what: "cannot lock it", errno: Errno(rawValue: errno)) }
+        let lock: FileDescriptor
+        do { lock = try FileDescriptor.open(path + ".lock", .readWrite, options: [.create, .closeOnExec], permissions: [.ownerReadWrite]) } catch {
+            throw TrustDatabaseError(path: path + ".lock", what: "cannot create the update lock", errno: (error as? Errno) ?? .ioError)
+        }
+        defer { try? lock.close() }
+        do { _ = try systemCall("flock") { flock(lock.rawValue, LOCK_EX) } } catch {
+            throw TrustDatabaseError(path: path + ".lock", what: "cannot lock it", errno: error.errno)
+        }
 
         // The last entry for each key, in LMDB's key order (bytewise), so each put appends.
         var byKey: [[UInt8]: Int] = [:]
@@ -23,12 +28,12 @@ public enum TrustDatabaseWriter {
         let keys = byKey.keys.sorted { $0.lexicographicallyPrecedes($1) }
 
         let temporary = path + ".new"
-        unlink(temporary)
+        remove(temporary)
         var env: OpaquePointer?
         var rc = mdb_env_create(&env)
         guard rc == 0, let env else { throw TrustDatabaseError(path: temporary, what: "cannot set up LMDB", code: rc) }
         var closed = false
-        defer { if !closed { mdb_env_close(env); unlink(temporary) } }
+        defer { if !closed { mdb_env_close(env); remove(temporary) } }
         let estimate = keys.reduce(0) { $0 + $1.count + 120 } * 2 + (8 << 20)
         mdb_env_set_mapsize(env, estimate)
         rc = mdb_env_open(env, temporary, UInt32(MDB_NOSUBDIR | MDB_NOLOCK), 0o644)
@@ -58,15 +63,23 @@ public enum TrustDatabaseWriter {
         guard rc == 0 else { throw TrustDatabaseError(path: temporary, what: "cannot commit it", code: rc) }
         mdb_env_close(env)
         closed = true
-        chmod(temporary, 0o644)
-        guard rename(temporary, path) == 0 else {
-            let saved = errno
-            unlink(temporary)
-            throw TrustDatabaseError(path: path, what: "cannot put the new database in place", errno: Errno(rawValue: saved))
+        // 0644 whatever the umask (mdb_env_open's mode is masked by it).
+        _ = try? systemCall("chmod") { chmod(temporary, 0o644) }
+        do { _ = try systemCall("rename") { rename(temporary, path) } } catch {
+            remove(temporary)
+            throw TrustDatabaseError(path: path, what: "cannot put the new database in place", errno: error.errno)
         }
+        // The rename itself made lasting: a crash now leaves the new database, not a missing one.
         let folder = path.lastIndex(of: "/").map { String(path[..<$0]) }.flatMap { $0.isEmpty ? "/" : $0 } ?? "."
-        let dir = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dir >= 0 { fsync(dir); close(dir) }
+        if let dir = try? FileDescriptor.open(folder, .readOnly, options: [.directory, .closeOnExec]) {
+            _ = try? systemCall("fsync") { fsync(dir.rawValue) }
+            try? dir.close()
+        }
         return keys.count
     }
+}
+
+/// Removes a file the writer made (gone already is fine).
+private func remove(_ path: String) {
+    _ = try? systemCall("unlink") { unlink(path) }
 }

@@ -20,6 +20,8 @@ public struct TrustFile {
     /// The default trust file and folder.
     public static let defaultFile = "/etc/fanfilter/trust"
     public static let defaultFolder = "/etc/fanfilter/trust.d"
+    /// The largest trust file (or dpkg record) read; a larger one is skipped.
+    static let maximumSize = 256 << 20
 
     public init(text: [UInt8], file: String) {
         var number = 0
@@ -53,7 +55,7 @@ public struct TrustFile {
         let found = (try? Directory.names(in: folder)) ?? []
         names += found.filter { $0.first != UInt8(ascii: ".") }.map { folder + "/" + String(decoding: $0, as: UTF8.self) }.sorted()
         for name in names {
-            guard let bytes = readWhole(name) else { continue }
+            guard let bytes = WholeFile.read(name, limit: maximumSize, regularOnly: true) else { continue }
             let one = TrustFile(text: bytes, file: name)
             all.entries += one.entries
             all.problems += one.problems
@@ -64,14 +66,5 @@ public struct TrustFile {
     /// The line a trust file gives an entry.
     public static func line(path: [UInt8], size: UInt64, sha256Hex: String) -> String {
         String(decoding: path, as: UTF8.self) + " \(size) \(sha256Hex)"
-    }
-
-    static func readWhole(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_size < 256 << 20 else { return nil }
-        return try? FileDescriptor(rawValue: fd).readToEnd(limit: 256 << 20)
     }
 }

@@ -1,5 +1,6 @@
 @testable import AgentService
 import Fanotify
+import SystemCall
 import XCTest
 
 final class StartupPagesTests: XCTestCase {
@@ -33,7 +34,7 @@ final class StartupPagesTests: XCTestCase {
 
     func testReleasingDropsFilePagesAndTheProcessRunsOn() throws {
         func fileKilobytes() throws -> Int {
-            let status = String(decoding: try XCTUnwrap(readWholeFile("/proc/self/status")), as: UTF8.self)
+            let status = String(decoding: try XCTUnwrap(WholeFile.read("/proc/self/status")), as: UTF8.self)
             let line = try XCTUnwrap(status.split(separator: "\n").first { $0.hasPrefix("RssFile:") })
             return try XCTUnwrap(Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]))
         }

@@ -4,6 +4,7 @@ import Foundation
 import Glibc
 import Policy
 import Synchronization
+import SystemCall
 import TestSupport
 import XCTest
 
@@ -128,7 +129,7 @@ final class MountFollowingTests: KernelTestCase {
     /// follows the mounts: each new filesystem of a watched type is marked
     /// without a reload. (A ramfs, a type this machine mounts nowhere else.)
     func testAFilesystemOfAWatchedTypeMountedLaterIsWatched() throws {
-        let mounted = String(decoding: readWholeFile("/proc/self/mountinfo") ?? [], as: UTF8.self)
+        let mounted = String(decoding: WholeFile.read("/proc/self/mountinfo") ?? [], as: UTF8.self)
         guard !mounted.contains(" - ramfs ") else { throw XCTSkip("a ramfs is mounted here: watching every ramfs would mark it") }
         let point = sandbox.path("ram")
         XCTAssertEqual(mkdir(cString(point), 0o755), 0)

@@ -96,21 +96,6 @@ final class SystemCallTests: XCTestCase {
         XCTAssertEqual(try systemCall("returns -2") { Int32(-2) }, -2)
     }
 
-    func testAPipeOfTheAgentsOwnClosesOnExecAndCarriesBytes() throws {
-        let pipe = try FileDescriptor.closeOnExecPipe(for: "a test")
-        defer {
-            try? pipe.readEnd.close()
-            try? pipe.writeEnd.close()
-        }
-        for end in [pipe.readEnd, pipe.writeEnd] {
-            XCTAssertEqual(fcntl(end.rawValue, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC)
-        }
-        XCTAssertEqual(try pipe.writeEnd.writeAll([1, 2, 3]), 3)
-        var bytes = [UInt8](repeating: 0, count: 4)
-        XCTAssertEqual(try bytes.withUnsafeMutableBytes { try pipe.readEnd.read(into: $0) }, 3)
-        XCTAssertEqual(bytes, [1, 2, 3, 0])
-    }
-
     func testAFolderIsWalkedWithoutItsDotsAndNoFurtherThanTheLimit() throws {
         var template = Array("/tmp/directory-test.XXXXXX".utf8CString)
         let folder = String(cString: try XCTUnwrap(mkdtemp(&template)))
@@ -127,6 +112,34 @@ final class SystemCallTests: XCTestCase {
         XCTAssertEqual(visited, 1, "false from the body ends the walk")
         XCTAssertThrowsError(try Directory.names(in: folder + "/missing")) { error in
             XCTAssertEqual(error as? SystemCallError, SystemCallError("opendir \(folder)/missing", .noSuchFileOrDirectory))
+        }
+    }
+
+    func testAFileIsReadWholeWithinItsLimitAndAFIFONeverBlocksTheReader() throws {
+        var template = Array("/tmp/whole-file-test.XXXXXX".utf8CString)
+        let folder = String(cString: try XCTUnwrap(mkdtemp(&template)))
+        defer { for name in ["file", "fifo"] { unlink(folder + "/" + name) }; rmdir(folder) }
+        try WholeFile.replace(folder + "/file", with: Array("twelve bytes".utf8))
+        XCTAssertEqual(WholeFile.read(folder + "/file"), Array("twelve bytes".utf8))
+        XCTAssertNil(WholeFile.read(folder + "/file", limit: 11), "one byte past the limit")
+        XCTAssertEqual(mkfifo(folder + "/fifo", 0o600), 0)
+        XCTAssertNil(WholeFile.read(folder + "/fifo", regularOnly: true), "a FIFO with no writer is refused at once")
+        XCTAssertNil(WholeFile.read(folder + "/missing"))
+    }
+
+    func testAFileIsReplacedWholeReadableByAllWhateverTheUmask() throws {
+        var template = Array("/tmp/whole-file-test.XXXXXX".utf8CString)
+        let folder = String(cString: try XCTUnwrap(mkdtemp(&template)))
+        defer { unlink(folder + "/file"); rmdir(folder) }
+        let saved = umask(0o077)
+        defer { umask(saved) }
+        try WholeFile.replace(folder + "/file", with: [1, 2, 3], synced: true)
+        try WholeFile.replace(folder + "/file", with: [4])
+        XCTAssertEqual(WholeFile.read(folder + "/file"), [4])
+        XCTAssertEqual(try FilePath(folder + "/file").stat().mode.permissions.rawValue, 0o644)
+        XCTAssertEqual(try Directory.names(in: folder), [Array("file".utf8)], "no temporary file is left")
+        XCTAssertThrowsError(try WholeFile.replace(folder + "/missing/file", with: [1])) { error in
+            XCTAssertEqual(error as? SystemCallError, SystemCallError("open \(folder)/missing/file.new", .noSuchFileOrDirectory))
         }
     }
 }
