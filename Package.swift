@@ -52,6 +52,7 @@ let package = Package(
         .target(name: "FilterPortClient", dependencies: [
             "PortProtocol", "PortTransport", "Clocks",
             .product(name: "DequeModule", package: "swift-collections"),
+            .product(name: "SystemPackage", package: "swift-system"),
         ]),
         // libsystemd (sd_journal_sendv, sd_notify), found with pkg-config.
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),

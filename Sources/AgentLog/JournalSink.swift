@@ -1,5 +1,6 @@
 import CSystemd
 import Glibc
+import SystemPackage
 
 /// Writes entries to the systemd journal with sd_journal_sendv: one entry
 /// per call, every field as bytes (libsystemd sends a value holding a newline
@@ -31,8 +32,7 @@ public struct JournalSink: LogSink {
     public static var stderrIsJournal: Bool {
         guard let value = getenv("JOURNAL_STREAM") else { return false }
         let parts = String(cString: value).split(separator: ":")
-        var st = stat()
-        guard parts.count == 2, fstat(2, &st) == 0 else { return false }
-        return UInt64(parts[0]) == UInt64(st.st_dev) && UInt64(parts[1]) == UInt64(st.st_ino)
+        guard parts.count == 2, let st = try? FileDescriptor.standardError.stat() else { return false }
+        return UInt64(parts[0]) == UInt64(st.deviceID.rawValue) && UInt64(parts[1]) == UInt64(st.inode.rawValue)
     }
 }

@@ -1,6 +1,7 @@
 import Fanotify
 import Glibc
 import Policy
+import SystemCall
 import TrustStore
 
 /// The facts of a file named by path, as the agent would see them through an

@@ -8,9 +8,10 @@ import FilterPort
 import Glibc
 import Logging
 import Policy
-import SystemCall
 import PortServer
 import Synchronization
+import SystemCall
+import SystemPackage
 
 /// fanfilter's agent: a fanotify group with the policy's marks, an event
 /// reader, one port, and the deciders behind it: the in-process decision
@@ -283,9 +284,7 @@ public final class Agent: Sendable {
         let active = policies.load()
         guard active.usesTrust else { return }
         let path = active.policy.settings.trustDatabase
-        var st = stat()
-        let found = withCPath(path) { stat($0, &st) } == 0
-        let now = found ? (UInt64(st.st_dev), UInt64(st.st_ino)) : nil
+        let now = (try? withCPath(path) { FilePath(platformString: $0) }.stat()).map { (UInt64($0.deviceID.rawValue), UInt64($0.inode.rawValue)) }
         let before = active.trust.database.map { ($0.identity.device, $0.identity.inode) }
         guard now.map({ n in before.map { $0 != n } ?? true }) ?? false else { return }
         do {

@@ -41,7 +41,7 @@ package final class MountTable: Sendable {
             self.fd = fd
             self.root = root
         }
-        deinit { close(fd) }
+        deinit { try? FileDescriptor(rawValue: fd).close() }
     }
 
     private struct State {
@@ -81,15 +81,16 @@ package final class MountTable: Sendable {
             refresh(&s, missing: s.ownByDevice[device] == nil)
             if let open = s.roots[device] { return open }
             guard let entry = s.ownByDevice[device] else { return nil }
-            let fd = withCPath(entry.point) { open($0, O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC) }
-            guard fd >= 0 else { return nil }
+            let point = withCPath(entry.point) { FilePath(platformString: $0) }
+            guard let opened = try? FileDescriptor.open(point, .readOnly, options: [.directory, .nonBlocking, .closeOnExec]) else { return nil }
             var st = stat()
             var id: UInt64 = 0
             // Another mount on top of the mount point would name files by its own paths.
-            guard cfan_fstat_mount(fd, &st, &id) == 0, id == entry.id else {
-                close(fd)
+            guard cfan_fstat_mount(opened.rawValue, &st, &id) == 0, id == entry.id else {
+                try? opened.close()
                 return nil
             }
+            let fd = opened.rawValue
             let folder = RootFolder(fd: fd, root: entry.root)
             s.roots[device] = folder
             return folder

@@ -4,6 +4,7 @@ import Glibc
 import Logging
 import Policy
 import Synchronization
+import SystemCall
 
 /// A watched path and how it was marked.
 public struct WatchedPath: Sendable, Equatable {

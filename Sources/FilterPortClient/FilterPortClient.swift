@@ -4,6 +4,7 @@ import Glibc
 import PortProtocol
 import PortTransport
 import Synchronization
+import SystemPackage
 
 /// A client of fanfilter's socket port, with the in-process port's API
 /// (FilterConnectCommunicationPort, FilterGetMessage, FilterReplyMessage,
@@ -81,7 +82,7 @@ public final class FilterPortClient: @unchecked Sendable {
 
     deinit {
         socket.shutdown()
-        for m in inbox.messages where m.descriptor >= 0 { close(m.descriptor) }
+        for m in inbox.messages where m.descriptor >= 0 { try? FileDescriptor(rawValue: m.descriptor).close() }
     }
 
     /// Posts `count` gets (overlapped FilterGetMessage calls): the agent sends one message per get.
@@ -207,7 +208,7 @@ public final class FilterPortClient: @unchecked Sendable {
             return .end(error.isEndOfStream ? .disconnected(nil, reason: "the agent closed the connection") : .transport(error))
         }
         do { return .agent(try AgentFrame.decode(received.bytes), descriptor: received.descriptor) } catch {
-            if received.descriptor >= 0 { close(received.descriptor) }
+            if received.descriptor >= 0 { try? FileDescriptor(rawValue: received.descriptor).close() }
             return .end(.badFrame(error))
         }
     }
@@ -244,7 +245,7 @@ public final class FilterPortClient: @unchecked Sendable {
             case .welcome, .refused:
                 break
             }
-            if !kept, descriptor >= 0 { close(descriptor) }
+            if !kept, descriptor >= 0 { try? FileDescriptor(rawValue: descriptor).close() }
             return kept
         }
     }

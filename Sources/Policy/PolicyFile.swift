@@ -57,19 +57,20 @@ func directory(of path: String) -> String {
 }
 
 func isDirectory(_ path: String) -> Bool {
-    var st = stat()
-    return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    (try? FilePath(path).stat().type) == .directory
 }
 
 /// Reads a whole regular file, with what StrictModes would say of it. Only a
 /// regular file is read (opened without blocking, so a FIFO cannot hang the
 /// reader), and never more than `limit` bytes, whatever its size claims.
 func readPolicyFile(_ path: String, limit: Int = maximumPolicySize) throws(ReadFailure) -> (bytes: [UInt8], unsafe: String?) {
-    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
-    if fd < 0 { throw ReadFailure(message: "cannot open the policy: \(String(cString: strerror(errno)))") }
-    defer { close(fd) }
-    var st = stat()
-    guard fstat(fd, &st) == 0 else { throw ReadFailure(message: "cannot read the policy: \(String(cString: strerror(errno)))") }
+    let file: FileDescriptor
+    do { file = try FileDescriptor.open(path, .readOnly, options: [.closeOnExec, .nonBlocking, .init(rawValue: O_NOCTTY)]) } catch {
+        throw ReadFailure(message: "cannot open the policy: \(errorText(error))")
+    }
+    defer { try? file.close() }
+    let st: stat
+    do { st = try file.stat().rawValue } catch { throw ReadFailure(message: "cannot read the policy: \(errorText(error))") }
     guard (st.st_mode & S_IFMT) == S_IFREG else {
         throw ReadFailure(message: "not a regular file (\(fileKind(st.st_mode))): a policy is read only from a regular file")
     }
@@ -83,12 +84,17 @@ func readPolicyFile(_ path: String, limit: Int = maximumPolicySize) throws(ReadF
     }
     if st.st_size > limit { throw ReadFailure(message: "the policy is larger than \(sizeText(limit))") }
     do {
-        return (try FileDescriptor(rawValue: fd).readToEnd(limit: limit), unsafe)
+        return (try file.readToEnd(limit: limit), unsafe)
     } catch .fileTooLarge {
         throw ReadFailure(message: "the policy is larger than \(sizeText(limit))")
     } catch {
         throw ReadFailure(message: "cannot read the policy: \(error)")
     }
+}
+
+/// An errno's text alone, as strerror(3) gives it ("No such file or directory").
+private func errorText(_ error: any Error) -> String {
+    (error as? Errno).map { String(cString: strerror($0.rawValue)) } ?? "\(error)"
 }
 
 private func sizeText(_ bytes: Int) -> String {

@@ -409,7 +409,7 @@ final class PortConnection: @unchecked Sendable {
 
     /// A descriptor a client sent is never kept.
     private func closeStray(_ received: SeqPacketSocket.Received) {
-        if received.descriptor >= 0 { close(received.descriptor) }
+        if received.descriptor >= 0 { try? FileDescriptor(rawValue: received.descriptor).close() }
     }
 
     /// Refuses a client whose hello was read: logged with the name it gave.

@@ -1,4 +1,6 @@
 import Glibc
+import SystemCall
+import SystemPackage
 
 /// A package manager's path as the kernel will name the file: its folders'
 /// symbolic links resolved (on a merged-/usr system a package says /bin/ls,
@@ -10,8 +12,7 @@ struct CanonicalPaths {
     /// The canonical path and the file's size.
     mutating func regularFile(_ path: [UInt8]) -> (path: [UInt8], size: UInt64)? {
         guard path.first == UInt8(ascii: "/"), let slash = path.lastIndex(of: UInt8(ascii: "/")) else { return nil }
-        var st = stat()
-        guard Self.withCString(path, { lstat($0, &st) }) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
+        guard let st = try? withCPath(path, { FilePath(platformString: $0) }).stat(followTargetSymlink: false), st.type == .regular else { return nil }
         let folder = Array(path[..<slash])
         let real: [UInt8]?
         if let known = folders[folder] { real = known } else {
@@ -20,16 +21,12 @@ struct CanonicalPaths {
         }
         guard let real else { return nil }
         let name = path[(slash + 1)...]
-        return ((real == [UInt8(ascii: "/")] ? real : real + [UInt8(ascii: "/")]) + name, UInt64(st.st_size))
+        return ((real == [UInt8(ascii: "/")] ? real : real + [UInt8(ascii: "/")]) + name, UInt64(st.size))
     }
 
     private static func resolve(_ path: [UInt8]) -> [UInt8]? {
-        guard let real = withCString(path, { realpath($0, nil) }) else { return nil }
+        guard let real = withCPath(path, { realpath($0, nil) }) else { return nil }
         defer { free(real) }
         return Array(String(cString: real).utf8)
-    }
-
-    static func withCString<R>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) -> R) -> R {
-        (bytes + [0]).withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { body($0.baseAddress!) } }
     }
 }

@@ -18,14 +18,14 @@ public final class TrustDatabase: @unchecked Sendable {
 
     public init(path: String) throws(TrustDatabaseError) {
         self.path = path
-        var st = stat()
-        guard stat(path, &st) == 0 else { throw TrustDatabaseError(path: path, what: "cannot open it", errno: Errno(rawValue: errno)) }
-        guard st.st_mode & S_IFMT == S_IFREG else { throw TrustDatabaseError(path: path, what: "it is not a regular file", code: 0) }
-        identity = (UInt64(st.st_dev), UInt64(st.st_ino))
+        let st: Stat
+        do { st = try FilePath(path).stat() } catch { throw TrustDatabaseError(path: path, what: "cannot open it", errno: error) }
+        guard st.type == .regular else { throw TrustDatabaseError(path: path, what: "it is not a regular file", code: 0) }
+        identity = (UInt64(st.deviceID.rawValue), UInt64(st.inode.rawValue))
         var env: OpaquePointer?
         var rc = mdb_env_create(&env)
         guard rc == 0, let env else { throw TrustDatabaseError(path: path, what: "cannot set up LMDB", code: rc) }
-        rc = mdb_env_set_mapsize(env, max(Int(st.st_size), 1 << 20))
+        rc = mdb_env_set_mapsize(env, max(Int(st.size), 1 << 20))
         rc = mdb_env_open(env, path, UInt32(MDB_NOSUBDIR | MDB_RDONLY | MDB_NOLOCK | MDB_NOTLS), 0o644)
         guard rc == 0 else {
             mdb_env_close(env)
