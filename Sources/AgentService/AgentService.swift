@@ -114,8 +114,9 @@ public struct AgentService: Sendable {
         service.startWatchdog()
         metrics?.start()
         // A second on, when the threads the start began have run their own start-up code too.
-        reloads.asyncAfter(deadline: .now() + .seconds(1)) { StartupPages.release() }
-        Self.takeSignals(&signals, agent: agent, logger: logger) {
+        // (This thread's wait, not a libdispatch timer: its first timer opens an epoll, an
+        // eventfd and a timerfd, and with no descriptor left then, libdispatch ends the process.)
+        Self.takeSignals(&signals, agent: agent, logger: logger, after: (.seconds(1), { reloads.async { StartupPages.release() } })) {
             // Read and checked off this thread, so a stop signal is taken at once
             // whatever the policy's size; reloads run one at a time, in order.
             reloads.async { [origin, logger] in _ = Self.reload(origin, agent, service, logs, logger, modeOverride) }
@@ -132,10 +133,23 @@ public struct AgentService: Sendable {
 
     /// Takes signals on this thread until one means stop: SIGHUP runs
     /// `reload`, SIGUSR1 logs the counters, any other is logged and ignored.
-    static func takeSignals(_ signals: inout sigset_t, agent: Agent, logger: Logger, reload: () -> Void) {
+    /// `after`'s task runs once, when its time has passed since the call.
+    static func takeSignals(_ signals: inout sigset_t, agent: Agent, logger: Logger,
+                            after: (delay: Duration, task: () -> Void), reload: () -> Void) {
+        var pending: (deadline: ContinuousClock.Instant, task: () -> Void)? = (.now + after.delay, after.task)
         while true {
             var sig: Int32 = 0
-            guard sigwait(&signals, &sig) == 0 else { continue }
+            if let (deadline, task) = pending {
+                let left = max(.zero, deadline - .now).components
+                var timeout = timespec(tv_sec: Int(left.seconds), tv_nsec: Int(left.attoseconds / 1_000_000_000))
+                sig = sigtimedwait(&signals, nil, &timeout)
+                if sig < 0 {
+                    if errno == EAGAIN { task(); pending = nil }
+                    continue
+                }
+            } else {
+                guard sigwait(&signals, &sig) == 0 else { continue }
+            }
             switch AgentSignals.meaning(of: sig) {
             case .stop:
                 logger.info("received \(AgentSignals.name(sig))")

@@ -1,5 +1,4 @@
 import CFanotify
-import Dispatch
 import Fanotify
 import Glibc
 
@@ -44,9 +43,12 @@ package enum ContentLease: Equatable {
     /// that waited for the lease could otherwise open, write and close in
     /// between, and the program run its bytes. Held on, the lease makes that
     /// writer wait until the execution has run or failed with ETXTBSY.
-    package static func outlive(_ file: EventFile, by time: DispatchTimeInterval = .milliseconds(100)) {
-        DispatchQueue.global().asyncAfter(deadline: .now() + time) { withExtendedLifetime(file) {} }
+    package static func outlive(_ file: EventFile) {
+        pastTheAnswer.hold(file)
     }
+
+    /// Executions' leases held on past their answer, 100 ms each.
+    private static let pastTheAnswer = ReleaseDelay(delay: .milliseconds(100), label: "fanfilter.leases")
 
     /// The agent ignores SIGIO, which the kernel sends a lease's holder when
     /// a writer waits for it (its default action ends the process): the

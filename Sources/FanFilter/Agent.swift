@@ -252,13 +252,15 @@ public final class Agent: Sendable {
             return s.watch
         }
         guard let watch else { return }
-        run(watch)
+        // The watchers' descriptors first: the reader counts what else is open when it starts,
+        // and takes no more events than the rest of RLIMIT_NOFILE holds.
         var watcher: MountWatcher?
         do { watcher = try MountWatcher { [weak self] in self?.followMounts() } } catch {
             logger.warning("cannot follow mount changes (\(error)): a watched filesystem mounted again is watched after the next reload")
         }
         state.withLock { $0.mountWatcher = watcher }
         watchTrustDatabase()
+        run(watch)
     }
 
     /// Starts following the trust database once a policy in force reads it

@@ -187,6 +187,47 @@ final class RunCommandTests: XCTestCase {
         }
     }
 
+    /// Regression: the agent ended with SIGILL (in two of three whole-suite
+    /// runs with priority_boost = 10, at RLIMIT_NOFILE 32) when libdispatch
+    /// armed its first timer with no descriptor left: a timer's first use
+    /// opens an epoll, an eventfd and a timerfd, and libdispatch ends the
+    /// process when it cannot. The kernel then let every waiting opener in.
+    /// So the agent uses no libdispatch timer: after its start, the release
+    /// of its start-up pages a second later, and an execution allowed on its
+    /// contents (whose lease is held past the answer), it has opened none of them.
+    func testTheAgentOpensNoTimerDescriptorsThatCouldFailWhenItHasNoneLeft() throws {
+        let program = sandbox.file("bin/true", contents: Array(try Data(contentsOf: URL(fileURLWithPath: "/bin/true"))))
+        chmod(printable(program), 0o755)
+        let sum = String(Child(["/usr/bin/sha256sum", printable(program)]).wait().output.prefix(64))
+        let denied = sandbox.file("denied")
+        let policyFile = sandbox.file("policy", contents: Array("""
+        watch = \(sandbox.root)
+        port_socket = none
+        allow perm=execute all : sha256hash=\(sum)
+        deny perm=execute all : dir=\(sandbox.root)/bin/
+        deny perm=open all : path=\(printable(denied))
+        """.utf8))
+        let agent = Child([fanfilterPath, "run", "--policy", String(decoding: policyFile, as: UTF8.self)], mergeStderr: true)
+        XCTAssertTrue(waitUntilDenied(denied, agent))
+        let ran = Child([Array(openerPath.utf8), Array("exec".utf8), program]).wait(timeout: .seconds(30))
+        XCTAssertEqual(ran.status, 0, "allowed by its digest, leased: \(ran)")
+        let timerKinds = ["anon_inode:[timerfd]", "anon_inode:[eventpoll]", "anon_inode:[eventfd]"]
+        var seen: Set<String> = []
+        let until = ContinuousClock.now + .milliseconds(1500)
+        repeat {
+            let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(agent.pid)/fd")) ?? []
+            for fd in fds {
+                if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(agent.pid)/fd/\(fd)"),
+                   timerKinds.contains(target) { seen.insert(target) }
+            }
+            usleep(50_000)  // not to synchronise: looked at through the second after the start
+        } while ContinuousClock.now < until
+        XCTAssertEqual(seen, [], "descriptors a libdispatch timer opens")
+        kill(agent.pid, SIGTERM)
+        let r = agent.wait(timeout: .seconds(10))
+        XCTAssertEqual(r.status, 0, r.output)
+    }
+
     /// Regression: SIGTERM during the reload of a large policy waited for the reload.
     func testAStopIsNeverDelayedByAReload() throws {
         let denied = sandbox.file("denied")
