@@ -2,6 +2,7 @@ import CFanotify
 import Fanotify
 import Glibc
 import Policy
+import SystemCall
 import TrustStore
 
 /// The facts of a process's executable that a rule may test before the colon
@@ -26,7 +27,7 @@ package enum ExecutableFacts {
             let readable = !(mount?.fstype.starts(with: Array("fuse".utf8)) ?? true)
             // The contents are read only when a cache keyed by the file's identity (from the
             // stat above, no open) misses: the agent's own open of an executable is an event too.
-            var fd: Int32 = -1
+            var executable: OpenedFile?
             var opened = false
             var wouldOpen = false
             func file() -> Int32? {
@@ -34,16 +35,15 @@ package enum ExecutableFacts {
                 if !opened, readable, mayOpen {
                     opened = true
                     // Answered at once by the event reader (the agent's own process); this runs on a worker.
-                    fd = open(link, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
-                    var now = stat()
-                    if fd >= 0, fstat(fd, &now) != 0 || FileIdentity(now) != FileIdentity(st) {
-                        close(fd)  // replaced between the stat and the open: no facts from it
-                        fd = -1
+                    executable = try? OpenedFile(path: link)
+                    if let now = executable, FileIdentity(now.status) != FileIdentity(st) {
+                        now.close()  // replaced between the stat and the open: no facts from it
+                        executable = nil
                     }
                 }
-                return fd >= 0 ? fd : nil
+                return executable?.fd
             }
-            defer { if fd >= 0 { close(fd) } }
+            defer { executable?.close() }
             if needs.contains(.exeType) {
                 facts.exeType = types.cached(st) ?? file().flatMap { types.mimeType(of: $0, stat: st) { trust.lists($0) } }
             }

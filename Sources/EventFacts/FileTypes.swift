@@ -53,12 +53,9 @@ public final class FileTypes: Sendable {
     /// The type of the file at `path`, opened read-only and non-blocking (for
     /// `fanfilter ftype` and `explain`; the agent never opens by path).
     public func mimeType(ofPath path: String, interpreterIsTrusted: ([UInt8]) -> Bool) throws(SystemCallError) -> String {
-        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
-        guard fd >= 0 else { throw SystemCallError("open \(path)", Errno(rawValue: errno)) }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw SystemCallError("fstat \(path)", Errno(rawValue: errno)) }
-        guard let type = mimeType(of: fd, stat: st, interpreterIsTrusted: interpreterIsTrusted) else {
+        let file = try OpenedFile(path: path)
+        defer { file.close() }
+        guard let type = mimeType(of: file.fd, stat: file.status, interpreterIsTrusted: interpreterIsTrusted) else {
             return "unknown (an ELF file of no class fapolicyd names, or libmagic could not say)"
         }
         return String(decoding: type, as: UTF8.self)

@@ -14,13 +14,12 @@ extension ObjectFacts {
 }
 
 private func objectFacts(path: [UInt8], hashMaxSize: UInt64) -> ObjectFacts {
-    let fd = withCPath(path) { open($0, O_RDONLY | O_NONBLOCK | O_CLOEXEC) }
-    guard fd >= 0 else { return ObjectFacts(path: path) }
-    defer { close(fd) }
-    var st = stat()
+    guard let file = try? OpenedFile(path: path) else { return ObjectFacts(path: path) }
+    defer { file.close() }
+    let fd = file.fd
     // Only a regular file's facts are read: a device or FIFO has no size or contents to speak of.
-    guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return ObjectFacts(path: ProcFacts.path(of: fd) ?? path) }
-    var facts = ProcFacts.object(path: ProcFacts.path(of: fd) ?? path, stat: st,
+    guard file.isRegular else { return ObjectFacts(path: ProcFacts.path(of: fd) ?? path) }
+    var facts = ProcFacts.object(path: ProcFacts.path(of: fd) ?? path, stat: file.status,
                                  needs: [.size, .device, .fstype], mounts: MountTable())
     let hasher = ObjectHasher(capacity: 2)
     facts.sha256 = hasher.sha256(of: fd, maxSize: hashMaxSize)
@@ -36,11 +35,9 @@ public struct FileTypeAndTrust: Sendable {
     public let trusted: Bool?
 
     public init(path: [UInt8], settings: Settings) {
-        let fd = withCPath(path) { open($0, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY) }
-        var st = stat()
-        guard fd >= 0 else { ftype = nil; trusted = nil; return }
-        defer { close(fd) }
-        guard fstat(fd, &st) == 0 else { ftype = nil; trusted = nil; return }
+        guard let file = try? OpenedFile(path: path) else { ftype = nil; trusted = nil; return }
+        defer { file.close() }
+        let (fd, st) = (file.fd, file.status)
         let named = ProcFacts.path(of: fd, stat: st) ?? path
         let database = try? TrustDatabase(path: String(decoding: settings.trustDatabase, as: UTF8.self))
         let trust = TrustChecker(database: database, integrity: settings.integrity)

@@ -1,5 +1,6 @@
 import Glibc
 import Policy
+import SystemCall
 import TrustStore
 
 /// What `fanfilter trust check` says of one file: whether the agent would
@@ -12,15 +13,13 @@ public struct TrustReport: Sendable {
 
     public init(path: String, database: TrustDatabase?, integrity: Integrity) {
         var lines: [String] = []
-        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
-        var st = stat()
-        guard fd >= 0, fstat(fd, &st) == 0 else {
-            let why = String(cString: strerror(errno))
-            if fd >= 0 { close(fd) }
-            self.init(trusted: false, lines: ["cannot read it: \(why)"])
+        let file: OpenedFile
+        do { file = try OpenedFile(path: path) } catch {
+            self.init(trusted: false, lines: ["cannot read it: \(String(cString: strerror(error.errno.rawValue)))"])
             return
         }
-        defer { close(fd) }
+        defer { file.close() }
+        let (fd, st) = (file.fd, file.status)
         let named = ProcFacts.path(of: fd, stat: st) ?? Array(path.utf8)
         let shown = String(decoding: named, as: UTF8.self)
         guard let database else {

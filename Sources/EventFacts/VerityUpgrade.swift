@@ -1,4 +1,5 @@
 import Glibc
+import SystemCall
 import TrustStore
 
 /// At `fanfilter trust update`: an entry whose file has fs-verity keeps the
@@ -14,11 +15,9 @@ public enum VerityUpgrade {
         let hasher = ObjectHasher(capacity: 1)
         for i in out.indices {
             guard let algorithm = out[i].digest.algorithm, let recorded = out[i].digest.hexBytes, Verity.isEnabled(out[i].path) else { continue }
-            let fd = (out[i].path + [0]).withUnsafeBufferPointer {
-                $0.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
-            }
-            guard fd >= 0 else { continue }
-            defer { close(fd) }
+            guard let file = try? OpenedFile(path: out[i].path) else { continue }
+            defer { file.close() }
+            let fd = file.fd
             guard let now = hasher.digest(of: fd, algorithm, maxSize: .max), now == recorded,
                   let verity = Verity.digest(of: fd) else { continue }
             out[i].digest = .fsverity(verity)
