@@ -142,4 +142,19 @@ final class SystemCallTests: XCTestCase {
             XCTAssertEqual(error as? SystemCallError, SystemCallError("open \(folder)/missing/file.new", .noSuchFileOrDirectory))
         }
     }
+
+    func testAFileOpenedForItsFactsNeverBlocksAndSaysWhatFailed() throws {
+        var template = Array("/tmp/opened-file-test.XXXXXX".utf8CString)
+        let folder = String(cString: try XCTUnwrap(mkdtemp(&template)))
+        defer { unlink(folder + "/fifo"); rmdir(folder) }
+        XCTAssertEqual(mkfifo(folder + "/fifo", 0o600), 0)
+        let fifo = try OpenedFile(path: Array((folder + "/fifo").utf8))
+        defer { fifo.close() }
+        XCTAssertEqual(fifo.status.st_mode & S_IFMT, S_IFIFO, "a FIFO with no writer opened at once")
+        XCTAssertFalse(fifo.isRegular)
+        XCTAssertEqual(fcntl(fifo.fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC)
+        XCTAssertThrowsError(try OpenedFile(path: folder + "/missing")) { error in
+            XCTAssertEqual(error as? SystemCallError, SystemCallError("open \(folder)/missing", .noSuchFileOrDirectory))
+        }
+    }
 }
