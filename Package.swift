@@ -25,7 +25,8 @@ let package = Package(
         // The one monotonic clock (and the protocol tests use to move time by hand).
         .target(name: "Clocks"),
         // The system calls swift-system's FileDescriptor does not make whole, and SystemCallError,
-        // the one error of a failed call (what was done, and its Errno); EINTR is retried.
+        // the one error of a failed call (what was done, and its Errno); EINTR is retried. Files
+        // read or replaced whole, opened to read facts, folders walked.
         .target(name: "SystemCall", dependencies: [.product(name: "SystemPackage", package: "swift-system")]),
         // The minifilter-style communication port: send with timeout, get/reply by message id.
         .target(name: "FilterPort", dependencies: [
