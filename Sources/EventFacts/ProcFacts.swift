@@ -215,11 +215,10 @@ package enum ProcFacts {
     }
 
     static func readSmallFile(_ path: UnsafePointer<CChar>) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
+        guard let file = try? FileDescriptor.open(path, .readOnly, options: .closeOnExec) else { return nil }
+        defer { try? file.close() }
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4096) { buffer -> [UInt8]? in
-            guard let n = try? FileDescriptor(rawValue: fd).read(into: UnsafeMutableRawBufferPointer(buffer)), n > 0 else { return nil }
+            guard let n = try? file.read(into: UnsafeMutableRawBufferPointer(buffer)), n > 0 else { return nil }
             return Array(buffer[..<n])
         }
     }

@@ -1,5 +1,6 @@
 import Glibc
 import Synchronization
+import SystemPackage
 
 /// The names (`comm`) of the processes that raised events lately, read
 /// through their /proc/PID/comm kept open: a pread for each event instead of
@@ -21,7 +22,7 @@ package final class ProcessNames: Sendable {
 
     private struct Kept {
         var pid: Int32
-        var fd: Int32
+        var file: FileDescriptor
         var lastUse: UInt64
     }
 
@@ -39,7 +40,7 @@ package final class ProcessNames: Sendable {
     }
 
     deinit {
-        table.withLock { t in for entry in t.kept { close(entry.fd) } }
+        table.withLock { t in for entry in t.kept { try? entry.file.close() } }
     }
 
     /// `pid`'s name as /proc shows it (with its newline), nil when the process is gone.
@@ -47,25 +48,26 @@ package final class ProcessNames: Sendable {
         table.withLock { t -> [UInt8]? in
             t.uses += 1
             if let i = t.kept.firstIndex(where: { $0.pid == pid }) {
-                if let name = Self.read(t.kept[i].fd) {
+                if let name = Self.read(t.kept[i].file) {
                     t.kept[i].lastUse = t.uses
                     return name
                 }
                 // Its process has exited: the pid names another one now, or none.
-                close(t.kept[i].fd)
+                try? t.kept[i].file.close()
                 t.kept.remove(at: i)
             }
-            let fd = ProcFacts.withProcPath("/proc/", pid, "/comm") { open($0, O_RDONLY | O_CLOEXEC) }
-            guard fd >= 0 else { return nil }
-            guard let name = Self.read(fd) else {
-                close(fd)
+            guard let file = ProcFacts.withProcPath("/proc/", pid, "/comm", { try? FileDescriptor.open($0, .readOnly, options: .closeOnExec) }) else {
                 return nil
             }
-            let entry = Kept(pid: pid, fd: fd, lastUse: t.uses)
+            guard let name = Self.read(file) else {
+                try? file.close()
+                return nil
+            }
+            let entry = Kept(pid: pid, file: file, lastUse: t.uses)
             if t.kept.count < capacity {
                 t.kept.append(entry)
             } else if let oldest = t.kept.indices.min(by: { t.kept[$0].lastUse < t.kept[$1].lastUse }) {
-                close(t.kept[oldest].fd)
+                try? t.kept[oldest].file.close()
                 t.kept[oldest] = entry
             }
             return name
@@ -76,10 +78,10 @@ package final class ProcessNames: Sendable {
     var openCount: Int { table.withLock { $0.kept.count } }
 
     /// A comm file's contents (at most 64 bytes: the kernel's TASK_COMM_LEN is 16); nil when it cannot be read.
-    private static func read(_ fd: Int32) -> [UInt8]? {
+    private static func read(_ file: FileDescriptor) -> [UInt8]? {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { buffer -> [UInt8]? in
-            let n = pread(fd, buffer.baseAddress, buffer.count, 0)
-            return n > 0 ? Array(buffer[..<n]) : nil
+            guard let n = try? file.read(fromAbsoluteOffset: 0, into: UnsafeMutableRawBufferPointer(buffer)), n > 0 else { return nil }
+            return Array(buffer[..<n])
         }
     }
 }

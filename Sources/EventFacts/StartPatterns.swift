@@ -5,6 +5,8 @@ import FileType
 import Glibc
 import Policy
 import Synchronization
+import SystemCall
+import SystemPackage
 
 /// `pattern=`: how each process was started, learned from the events of its
 /// start. An execution of an ELF program with an interpreter makes the
@@ -205,9 +207,8 @@ package final class StartPatterns: Sendable {
     static let pidfdsHaveInodes = cfan_pidfds_have_inodes() == 1
 
     static func identity(of path: [UInt8]) -> (UInt64, UInt64)? {
-        var st = stat()
-        let ok = (path + [0]).withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { stat($0.baseAddress!, &st) } }
-        return ok == 0 ? (UInt64(st.st_dev), UInt64(st.st_ino)) : nil
+        guard let st = try? withCPath(path, { FilePath(platformString: $0) }).stat() else { return nil }
+        return (UInt64(st.deviceID.rawValue), UInt64(st.inode.rawValue))
     }
 
     /// LD_PRELOAD= or LD_AUDIT= with a value, in the first 256 KiB of
@@ -216,9 +217,11 @@ package final class StartPatterns: Sendable {
     /// it from the process's anonymous memory only, so a process that mapped
     /// a file over it (hiding an LD_PRELOAD its loader has used) reads short.
     static func preloads(pid: Int32) -> Bool? {
-        let fd = ProcFacts.withProcPath("/proc/", pid, "/environ") { open($0, O_RDONLY | O_CLOEXEC) }
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
+        guard let environ = ProcFacts.withProcPath("/proc/", pid, "/environ", { try? FileDescriptor.open($0, .readOnly, options: .closeOnExec) }) else {
+            return nil
+        }
+        defer { try? environ.close() }
+        let fd = environ.rawValue
         // Its length: fields 50 and 51 of /proc/PID/stat (env_start, env_end).
         guard let stat = ProcFacts.withProcPath("/proc/", pid, "/stat", ProcFacts.readSmallFile),
               let name = stat.lastIndex(of: UInt8(ascii: ")")) else { return nil }
