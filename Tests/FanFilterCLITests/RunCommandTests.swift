@@ -41,11 +41,7 @@ final class RunCommandTests: XCTestCase {
             XCTAssertTrue(r.output.contains("other=0"), r.output)
         }
         let summary = try XCTUnwrap(stopped.lines.last { $0.contains("stopped: ") }, stopped.output)
-        let counts = Dictionary(uniqueKeysWithValues: summary.split(separator: " ").compactMap { word -> (String, UInt64)? in
-            let kv = word.split(separator: "=")
-            guard kv.count == 2, let n = UInt64(kv[1]) else { return nil }
-            return (String(kv[0]), n)
-        })
+        let counts = stopCounters(stopped.output)
         // Every open reaches the agent (cache = off): fewer events than the openers' 200,000
         // opens show the stop came while they were at it.
         XCTAssertGreaterThan(counts["events"] ?? 0, 0)
@@ -120,16 +116,6 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(r.status, 0)
     }
 
-    /// Counters from the "stopped: events=… …" line.
-    func counters(_ output: String) -> [String: UInt64] {
-        guard let summary = output.split(separator: "\n").last(where: { $0.contains("stopped: ") }) else { return [:] }
-        return Dictionary(uniqueKeysWithValues: summary.split(separator: " ").compactMap { word -> (String, UInt64)? in
-            let kv = word.split(separator: "=")
-            guard kv.count == 2, let n = UInt64(kv[1]) else { return nil }
-            return (String(kv[0]), n)
-        })
-    }
-
     /// Regression: with a low RLIMIT_NOFILE the kernel denied thousands of opens
     /// of an allowed file while the agent counted denied=0.
     func testALowFileLimitIsRaisedAndWhatTheKernelDeniesIsCounted() throws {
@@ -162,7 +148,7 @@ final class RunCommandTests: XCTestCase {
         kill(agent.pid, SIGTERM)
         // A child's wait is bounded from its start: 10 s from now.
         var r = agent.wait(timeout: ContinuousClock.now - agent.started + .seconds(10))
-        XCTAssertEqual(counters(r.output)["kernel-denied"], 0, r.output)
+        XCTAssertEqual(stopCounters(r.output)["kernel-denied"], 0, r.output)
         XCTAssertFalse(r.output.contains("cannot be raised"), r.output)
 
         // Without CAP_SYS_RESOURCE it cannot: it says so at start, and reads no more events than it
@@ -183,7 +169,7 @@ final class RunCommandTests: XCTestCase {
             kill(agent.pid, SIGTERM)
             r = agent.wait(timeout: ContinuousClock.now - agent.started + .seconds(10))
             XCTAssertTrue(r.output.contains("RLIMIT_NOFILE is 32 and cannot be raised"), r.output)
-            XCTAssertEqual(counters(r.output)["kernel-denied"], 0, r.output)
+            XCTAssertEqual(stopCounters(r.output)["kernel-denied"], 0, r.output)
         }
     }
 

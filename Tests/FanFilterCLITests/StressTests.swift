@@ -94,7 +94,7 @@ final class StressTests: XCTestCase {
         let r = agent.wait(timeout: ContinuousClock.now - agent.started + .seconds(30))
         XCTAssertFalse(r.hung, "\(name): the agent stops within 30 s of SIGTERM", file: file, line: line)
         XCTAssertEqual(r.status, 0, "\(name): \(r.output.suffix(2000))", file: file, line: line)
-        let c = counters(r.output)
+        let c = stopCounters(r.output)
         XCTAssertEqual(c["events"], c["responses"], "\(name): one response per event", file: file, line: line)
         XCTAssertEqual(c["kernel-denied"], 0, "\(name): the kernel denied nothing behind the agent's back", file: file, line: line)
         XCTAssertEqual(tally.hangs, 0, "\(name): no opener hung", file: file, line: line)
@@ -105,15 +105,6 @@ final class StressTests: XCTestCase {
               + "hangs \(tally.hangs), timed-out \(c["timed-out"] ?? 0), overloaded \(c["overloaded"] ?? 0), "
               + "client-gone \(c["client-gone"] ?? 0), kernel-denied \(c["kernel-denied"] ?? 0), peak RSS \(rss) KiB")
         return c
-    }
-
-    func counters(_ output: String) -> [String: UInt64] {
-        guard let summary = output.split(separator: "\n").last(where: { $0.contains("stopped: ") }) else { return [:] }
-        return Dictionary(summary.split(separator: " ").compactMap { word -> (String, UInt64)? in
-            let kv = word.split(separator: "=")
-            guard kv.count == 2, let n = UInt64(kv[1]) else { return nil }
-            return (String(kv[0]), n)
-        }, uniquingKeysWith: { a, _ in a })
     }
 
     /// A third of the opens denied by a rule: exactly that third, whatever the caches did.
