@@ -1,12 +1,11 @@
-import Glibc
+import SystemPackage
 
 /// The release this build is (`fanfilter --version`, `fanfilterd --version`).
 public let fanfilterVersion = "0.5.0"
 
 /// Writes `text` and a newline to standard error (one write: lines from threads never interleave).
 public func printError(_ text: String) {
-    var line = text + "\n"
-    line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+    _ = try? FileDescriptor.standardError.writeAll((text + "\n").utf8)
 }
 
 /// "1 rule", "2 rules".

@@ -4,6 +4,7 @@ import Fanotify
 import Glibc
 import Policy
 import SystemCall
+import SystemPackage
 
 extension Fanfilter {
     struct ImportFapolicyd: ParsableCommand {
@@ -28,8 +29,7 @@ extension Fanfilter {
         func run() throws {
             let base = folder.count > 1 && folder.hasSuffix("/") ? String(folder.dropLast()) : folder
             let conf = WholeFile.read(base + "/fapolicyd.conf").map { String(decoding: $0, as: UTF8.self) }
-            var st = stat()
-            let hasRules = stat(base + "/rules.d", &st) == 0 && st.st_mode & S_IFMT == S_IFDIR
+            let hasRules = (try? FilePath(base + "/rules.d").stat().type) == .directory
             let imported = FapolicydImport(folder: base, conf: conf, hasRulesFolder: hasRules)
             do {
                 _ = try Policy.parse(Array(imported.text.utf8), file: "<imported from \(base)>")

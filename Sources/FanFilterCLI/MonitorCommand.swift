@@ -4,6 +4,7 @@ import FilterPortClient
 import Glibc
 import Policy
 import PortProtocol
+import SystemPackage
 
 extension Fanfilter {
     struct Monitor: ParsableCommand {
@@ -29,8 +30,8 @@ extension Fanfilter {
                 }
                 guard let record else { continue }
                 // One write per line, unbuffered: `fanfilter monitor | grep …` sees each decision as it comes.
-                var line = (json ? Self.json(record) : Self.line(record)) + "\n"
-                line.withUTF8 { _ = write(1, $0.baseAddress, $0.count) }
+                let line = (json ? Self.json(record) : Self.line(record)) + "\n"
+                _ = try? FileDescriptor.standardOutput.writeAll(line.utf8)
             }
         }
 

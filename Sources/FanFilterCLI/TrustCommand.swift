@@ -186,9 +186,8 @@ extension Fanfilter.Trust {
             var lines: [String] = []
             for path in paths {
                 let absolute = path.hasPrefix("/") ? path : currentDirectory() + "/" + path
-                let fd = open(absolute, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
-                let denied = fd < 0 && errno == EPERM
-                if fd >= 0 { close(fd) }
+                let denied: Bool
+                do { try OpenedFile(path: absolute).close(); denied = false } catch { denied = error.errno == .notPermitted }
                 if denied {
                     // The policy denies this process the file: the agent reads it as its own process.
                     lines.append(try measuredByAgent(absolute))

@@ -62,7 +62,6 @@ package final class MountWatcher: Sendable {
 
 /// Whether two /proc/PID/ns/mnt links name the same mount namespace (true when unknown).
 func sameMountNamespace(_ a: String, _ b: String) -> Bool {
-    var sa = stat(), sb = stat()
-    guard stat(a, &sa) == 0, stat(b, &sb) == 0 else { return true }
-    return sa.st_ino == sb.st_ino && sa.st_dev == sb.st_dev
+    guard let sa = try? FilePath(a).stat(), let sb = try? FilePath(b).stat() else { return true }
+    return sa.inode == sb.inode && sa.deviceID == sb.deviceID
 }

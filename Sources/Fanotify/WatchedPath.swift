@@ -5,6 +5,7 @@ import Logging
 import Policy
 import Synchronization
 import SystemCall
+import SystemPackage
 
 /// A watched path and how it was marked.
 public struct WatchedPath: Sendable, Equatable {
@@ -40,6 +41,5 @@ package func isMountPoint(_ path: [UInt8]) -> Bool {
 
 /// The device of the filesystem `path` lies on; nil when it cannot be reached.
 package func deviceNumber(of path: [UInt8]) -> UInt64? {
-    var st = stat()
-    return withCPath(path, { stat($0, &st) }) == 0 ? UInt64(st.st_dev) : nil
+    (try? withCPath(path, { FilePath(platformString: $0) }).stat()).map { UInt64($0.deviceID.rawValue) }
 }

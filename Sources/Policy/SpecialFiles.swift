@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 import SystemCall
+import SystemPackage
 #endif
 
 extension Policy {
@@ -36,8 +37,7 @@ extension Policy {
 }
 
 private func specialKind(_ path: [UInt8]) -> String? {
-    var st = stat()
-    guard withCPath(path, { lstat($0, &st) }) == 0 else { return nil }
+    guard let st = try? withCPath(path, { FilePath(platformString: $0) }).stat(followTargetSymlink: false).rawValue else { return nil }
     switch st.st_mode & S_IFMT {
     case S_IFIFO, S_IFSOCK, S_IFCHR, S_IFBLK: return fileKind(st.st_mode)
     default: return nil

@@ -1,5 +1,6 @@
 import CPortSocket
 import Glibc
+import SystemPackage
 
 /// Room for the frames one system call receives (`SeqPacketSocket.tryReceive(into:)`):
 /// up to `capacity` frames of at most `frameCapacity` bytes each, in one
@@ -40,7 +41,7 @@ public final class ReceiveBatch {
     /// ends the receiver's reading. Frames then say they carried none.
     public func closeDescriptors() {
         for i in 0..<count where descriptors[i] >= 0 {
-            close(descriptors[i])
+            try? FileDescriptor(rawValue: descriptors[i]).close()
             descriptors[i] = -1
         }
     }
