@@ -536,17 +536,12 @@ private func refuseProcessFilesystems(_ path: [UInt8], _ mounts: MountTable) thr
 /// queue, the hard limit too where the agent may (CAP_SYS_RESOURCE), and a
 /// limit that stays too low is said loudly at start.
 private func raiseFileLimit(atLeast wanted: Int, _ logger: Logger) {
-    var limit = rlimit()
-    guard getrlimit(RLIMIT_NOFILE_, &limit) == 0, limit.rlim_cur < rlim_t(wanted) else { return }
-    if limit.rlim_max < rlim_t(wanted) {
-        var raised = limit
-        raised.rlim_max = rlim_t(wanted)
-        raised.rlim_cur = rlim_t(wanted)
-        if setrlimit(RLIMIT_NOFILE_, &raised) == 0 { return }
-    }
-    limit.rlim_cur = min(limit.rlim_max, rlim_t(wanted))
-    _ = setrlimit(RLIMIT_NOFILE_, &limit)
-    if limit.rlim_cur < rlim_t(wanted) {
-        logger.error("RLIMIT_NOFILE is \(limit.rlim_cur) and cannot be raised to \(wanted) (queue_size plus the agent's own files): once that many events are in flight the kernel denies further opens without asking fanfilter (counted as kernel-denied); raise LimitNOFILE or run with CAP_SYS_RESOURCE, or lower queue_size")
+    let wanted = UInt64(wanted)
+    guard let (soft, hard) = OpenFileLimit.current, soft < wanted else { return }
+    if hard < wanted, (try? OpenFileLimit.set(soft: wanted, hard: wanted)) != nil { return }
+    let raised = min(hard, wanted)
+    _ = try? OpenFileLimit.set(soft: raised, hard: hard)
+    if raised < wanted {
+        logger.error("RLIMIT_NOFILE is \(raised) and cannot be raised to \(wanted) (queue_size plus the agent's own files): once that many events are in flight the kernel denies further opens without asking fanfilter (counted as kernel-denied); raise LimitNOFILE or run with CAP_SYS_RESOURCE, or lower queue_size")
     }
 }

@@ -188,9 +188,7 @@ final class EventReader: Sendable {
     private func kernelDenied(_ error: SystemCallError) {
         let n = context.counters.increment(.kernelDenied)
         guard n & (n - 1) == 0 else { return }
-        var limit = rlimit()
-        getrlimit(RLIMIT_NOFILE_, &limit)
-        context.logger.error("the kernel denied an access fanfilter could not see: \(error); RLIMIT_NOFILE is \(limit.rlim_cur) (raise LimitNOFILE, or lower queue_size) [\(n) so far]")
+        context.logger.error("the kernel denied an access fanfilter could not see: \(error); RLIMIT_NOFILE is \(OpenFileLimit.current.map { "\($0.soft)" } ?? "unknown") (raise LimitNOFILE, or lower queue_size) [\(n) so far]")
     }
 
     /// Turns one event into a message on the port; nothing here reads /proc

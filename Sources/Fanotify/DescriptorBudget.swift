@@ -32,8 +32,8 @@ package final class DescriptorBudget: Sendable {
 
     /// - Parameter perEvent: descriptors one event takes (2 with pidfds).
     package init(perEvent: Int, clock: any MonotonicClock = SystemClock()) {
-        var rl = rlimit()
-        limit = getrlimit(RLIMIT_NOFILE_, &rl) == 0 && rl.rlim_cur < rlim_t(Int.max) ? Int(rl.rlim_cur) : Int.max
+        let soft = OpenFileLimit.current?.soft ?? .max
+        limit = soft < UInt64(Int.max) ? Int(soft) : Int.max
         self.perEvent = max(1, perEvent)
         self.clock = clock
         others.store(Self.openFiles() - Self.held.load(ordering: .relaxed), ordering: .relaxed)
@@ -61,6 +61,3 @@ package final class DescriptorBudget: Sendable {
         return max(0, count - 1)
     }
 }
-
-/// RLIMIT_NOFILE as getrlimit(2) and setrlimit(2) take it from Swift.
-package let RLIMIT_NOFILE_ = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)

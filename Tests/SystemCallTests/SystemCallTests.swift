@@ -157,4 +157,16 @@ final class SystemCallTests: XCTestCase {
             XCTAssertEqual(error as? SystemCallError, SystemCallError("open \(folder)/missing", .noSuchFileOrDirectory))
         }
     }
+
+    func testTheOpenFileLimitIsReadAndASoftLimitAboveTheHardOneIsRefusedByName() throws {
+        let (soft, hard) = try XCTUnwrap(OpenFileLimit.current)
+        XCTAssertLessThanOrEqual(soft, hard)
+        try OpenFileLimit.set(soft: soft, hard: hard)
+        if hard < UInt64(Int64.max) {
+            XCTAssertThrowsError(try OpenFileLimit.set(soft: hard + 1, hard: hard)) { error in
+                XCTAssertEqual(error as? SystemCallError, SystemCallError("setrlimit RLIMIT_NOFILE \(hard + 1):\(hard)", .invalidArgument))
+            }
+        }
+        XCTAssertEqual(OpenFileLimit.current?.soft, soft, "unchanged")
+    }
 }
