@@ -9,6 +9,7 @@ import Glibc
 import Policy
 import Synchronization
 import SystemCall
+import SystemPackage
 import TrustStore
 
 /// The decision threads: one client of the port (its workers' lane), `count` threads, each
@@ -431,8 +432,7 @@ package final class DecisionWorkers: Sendable {
         if inline { return hasher.cachedDigest(of: event.file, algorithm, maxSize: maxSize) ?? .late }
         // A small file on a filesystem that cannot stall is hashed here, at once: handing it to
         // the hasher's thread and waiting would cost more than the read.
-        var st = stat()
-        if fstat(event.file.fd.rawValue, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_size <= Self.hashedHere,
+        if let st = try? event.file.fd.stat().rawValue, st.st_mode & S_IFMT == S_IFREG, st.st_size <= Self.hashedHere,
            !(mounts.lookUp(device: UInt64(st.st_dev))?.fstype.starts(with: Array("fuse".utf8)) ?? true) {
             return .digest(hasher.hasher.digest(of: event.file.fd.rawValue, algorithm, maxSize: maxSize))
         }

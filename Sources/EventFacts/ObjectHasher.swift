@@ -43,8 +43,8 @@ package final class ObjectHasher: Sendable {
     /// other (only a regular file has contents to hash: a device or FIFO
     /// could be read forever).
     func key(of eventFD: Int32, maxSize: UInt64) -> FileIdentity? {
-        var st = stat()
-        guard fstat(eventFD, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size >= 0, UInt64(st.st_size) <= maxSize
+        guard let st = try? FileDescriptor(rawValue: eventFD).stat().rawValue,
+              (st.st_mode & S_IFMT) == S_IFREG, st.st_size >= 0, UInt64(st.st_size) <= maxSize
         else { return nil }
         return FileIdentity(st)
     }
@@ -69,8 +69,7 @@ package final class ObjectHasher: Sendable {
     func finish(_ hashing: Hashing) -> [UInt8]? {
         guard case .done(let digest) = hashing.advance(by: 0), let hex = digest else { return nil }
         // Changed while it was read (a filesystem that takes no lease): the digest is of no contents it has.
-        var after = stat()
-        guard fstat(hashing.fd, &after) == 0, FileIdentity(after) == hashing.key.file else { return nil }
+        guard let after = try? FileDescriptor(rawValue: hashing.fd).stat().rawValue, FileIdentity(after) == hashing.key.file else { return nil }
         if hashing.key.file.isSettled {
             cache.withLock { c in
                 if c.count >= capacity { c.removeAll(keepingCapacity: true) }

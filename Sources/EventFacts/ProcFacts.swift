@@ -14,7 +14,9 @@ package enum ProcFacts {
     /// keeps its last path, without the " (deleted)" that /proc adds.
     static func path(of eventFD: Int32, stat st: stat? = nil) -> [UInt8]? {
         var fresh = stat()
-        if let st { fresh = st } else if fstat(eventFD, &fresh) != 0 { fresh.st_nlink = 1 }
+        if let st { fresh = st } else if let now = try? FileDescriptor(rawValue: eventFD).stat().rawValue { fresh = now } else {
+            fresh.st_nlink = 1  // no fstat: taken as a file not deleted
+        }
         return withProcPath("/proc/self/fd/", eventFD, "") { linkPath($0, stat: fresh) }
     }
 

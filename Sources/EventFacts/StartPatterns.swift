@@ -196,8 +196,9 @@ package final class StartPatterns: Sendable {
     /// Else the pid and the process's start time, which a reused pid does not
     /// share; the pid alone when /proc cannot say.
     static func processKey(pid: Int32, pidfd: Int32) -> UInt64 {
-        var st = stat()
-        if pidfd >= 0, pidfdsHaveInodes, fstat(pidfd, &st) == 0, st.st_ino > 1 { return UInt64(st.st_ino) }
+        if pidfd >= 0, pidfdsHaveInodes, let st = try? FileDescriptor(rawValue: pidfd).stat(), st.inode.rawValue > 1 {
+            return UInt64(st.inode.rawValue)
+        }
         let pidBits = UInt64(UInt32(bitPattern: pid)) & 0x3F_FFFF
         guard let started = ProcFacts.startTime(pid: pid) else { return pidBits | 1 << 63 }
         return (started << 22 | pidBits) | 1 << 63

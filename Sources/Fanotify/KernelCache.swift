@@ -5,6 +5,7 @@ import FilterPort
 import Glibc
 import Policy
 import Synchronization
+import SystemPackage
 
 /// The kernel-side decision cache: ignore marks placed after allows every
 /// process would get, dropped when they may have gone stale. Each drop
@@ -73,8 +74,7 @@ package final class KernelCache: Sendable {
     /// fstat, and only while some filesystem's are not).
     private func followsRenames(of fd: Int32) -> Bool {
         guard anyUnfollowed.load(ordering: .sequentiallyConsistent) else { return true }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { return false }
+        guard let st = try? FileDescriptor(rawValue: fd).stat().rawValue else { return false }
         return unfollowed.withLock { u in
             switch u {
             case .nowhere: true
