@@ -38,9 +38,9 @@ public struct AgentSettings: Sendable, Equatable {
     /// How far the threads every opener waits for (the event reader, the
     /// workers, the spill threads) run above the default priority: their
     /// nice value is minus this (fapolicyd's `nice_val`). Hashing in the
-    /// background and the agent's other threads keep the default. Off by
-    /// default for now (docs/performance.md says why).
-    public var priorityBoost = 0
+    /// background and the agent's other threads keep the default. 10 by
+    /// default (fapolicyd runs at -14, auditd at -4).
+    public var priorityBoost = 10
     /// Where the agent writes its metrics for node_exporter's textfile collector (nil: nowhere).
     public var metricsFile: [UInt8]?
     /// How often the metrics file is written.
