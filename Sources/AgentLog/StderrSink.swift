@@ -12,9 +12,9 @@ public struct StderrSink: LogSink {
         var tm = tm()
         gmtime_r(&now, &tm)
         var stamp = [CChar](repeating: 0, count: 32)
-        strftime(&stamp, stamp.count, "%Y-%m-%dT%H:%M:%SZ", &tm)
+        let length = strftime(&stamp, stamp.count, "%Y-%m-%dT%H:%M:%SZ", &tm)
         let level = Self.levels[Int(max(0, min(7, entry.priority)))]
-        let line = "\(String(cString: stamp)) \(level) \(entry.label): \(entry.message)\n"
+        let line = "\(String(decoding: stamp[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)) \(level) \(entry.label): \(entry.message)\n"
         // A closed or full reader loses the line; the agent goes on (SIGPIPE is ignored).
         _ = try? FileDescriptor.standardError.writeAll(line.utf8)
     }
