@@ -18,7 +18,9 @@ enum StartupPages {
     static func release() {
         guard let smaps = WholeFile.read("/proc/self/smaps") else { return }
         for range in cleanMappings(in: smaps) {
-            _ = madvise(UnsafeMutableRawPointer(bitPattern: range.lowerBound), Int(range.upperBound - range.lowerBound), MADV_DONTNEED)
+            _ = try? systemCall("madvise MADV_DONTNEED") {
+                madvise(UnsafeMutableRawPointer(bitPattern: range.lowerBound), Int(range.upperBound - range.lowerBound), MADV_DONTNEED)
+            }
         }
     }
 

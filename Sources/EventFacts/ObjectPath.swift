@@ -1,6 +1,7 @@
 import CFanotify
 import Fanotify
 import Glibc
+import SystemPackage
 
 /// The path the agent decides on for a file it holds open, and the path the
 /// file was opened as when that differs.
@@ -39,7 +40,7 @@ package struct ObjectPath {
         guard let folder = mounts.rootFolder(device: UInt64(st.st_dev)) else { return ObjectPath(path: nil, openedAs: named) }
         let reopened = cfan_reopen_through_mount(fd, folder.fd)
         guard reopened >= 0 else { return ObjectPath(path: nil, openedAs: named) }
-        defer { close(reopened) }
+        defer { try? FileDescriptor(rawValue: reopened).close() }
         let own = ProcFacts.path(of: reopened, stat: st)
         return ObjectPath(path: own, openedAs: own == named ? nil : named)
     }
@@ -55,7 +56,7 @@ package struct ObjectPath {
             if mountID == 0 || mounts.isTrusted(mountID: mountID) { return ProcFacts.linkPath(link, stat: st) }
             let fd = cfan_open_path(link)
             guard fd >= 0 else { return nil }
-            defer { close(fd) }
+            defer { try? FileDescriptor(rawValue: fd).close() }
             var st = stat()
             var mountID: UInt64 = 0
             guard cfan_fstat_mount_cached(fd, &st, &mountID) == 0 else { return nil }

@@ -210,7 +210,9 @@ package enum ProcFacts {
 
     static func readLink(_ path: UnsafePointer<CChar>) -> [UInt8]? {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Int(PATH_MAX) + 1) { buffer -> [UInt8]? in
-            let n = buffer.withMemoryRebound(to: CChar.self) { readlink(path, $0.baseAddress!, $0.count) }
+            let n = buffer.withMemoryRebound(to: CChar.self) { link in
+                (try? systemCall("readlink") { readlink(path, link.baseAddress!, link.count) }) ?? -1
+            }
             guard n > 0, n < buffer.count else { return nil }
             return Array(buffer[..<n])
         }

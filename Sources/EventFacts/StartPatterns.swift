@@ -182,7 +182,12 @@ package final class StartPatterns: Sendable {
 
     private func trim(_ s: inout State) {
         guard s.byProcess.count > capacity else { return }
-        s.byProcess = s.byProcess.filter { kill($0.value.pid, 0) == 0 || errno != ESRCH }
+        s.byProcess = s.byProcess.filter { entry in
+            do throws(SystemCallError) {
+                _ = try systemCall("kill \(entry.value.pid), 0") { kill(entry.value.pid, 0) }
+                return true
+            } catch { return error.errno != .noSuchProcess }  // EPERM: it is there
+        }
         guard s.byProcess.count > capacity * 3 / 4 else { return }
         let cut = s.sequence - UInt64(capacity / 2)
         s.byProcess = s.byProcess.filter { $0.value.sequence > cut }

@@ -197,7 +197,7 @@ final class EventReader: Sendable {
     private func dispatch(_ event: cfan_event, moreEventsWaiting: Bool, decideHere: Bool) -> Bool {
         let c = context
         guard event.fd >= 0 else {
-            if event.pidfd >= 0 { close(event.pidfd) }
+            if event.pidfd >= 0 { try? FileDescriptor(rawValue: event.pidfd).close() }
             if event.mask & UInt64(FAN_Q_OVERFLOW) != 0 {
                 c.counters.increment(.queueOverflows)
             } else if group.features.fdError {

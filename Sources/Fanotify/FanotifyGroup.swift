@@ -47,7 +47,7 @@ package final class FanotifyGroup: KernelGroup {
         for (flag, feature, name) in optional where !withheld.withholds(name) {
             let probe = cfan_init(flags | flag)
             if probe >= 0 {
-                Glibc.close(probe)
+                try? FileDescriptor(rawValue: probe).close()
                 flags |= flag
                 features[keyPath: feature] = true
             }
@@ -75,7 +75,7 @@ package final class FanotifyGroup: KernelGroup {
         guard !withheld.withholds("evictable-marks") else { return .none }
         let probe = cfan_private_inode()
         guard probe >= 0 else { return .none }
-        defer { Glibc.close(probe) }
+        defer { try? FileDescriptor(rawValue: probe).close() }
         let mask = UInt64(FAN_OPEN_PERM)
         let base = UInt32(FAN_MARK_ADD | FAN_MARK_INODE | FAN_MARK_EVICTABLE)
         for (flag, kind) in [(UInt32(FAN_MARK_IGNORE), FanotifyFeatures.IgnoreMarks.ignore),

@@ -126,7 +126,7 @@ package final class LinkWatcher: Sendable {
             defer { try? FileDescriptor(rawValue: dir).close() }
             var st = stat()
             // Gone again: its next move is reported too; a new file with one name has no marks yet.
-            guard fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return true }
+            guard (try? systemCall("fstatat") { fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) }) != nil else { return true }
             if moved || ((st.st_mode & S_IFMT) == S_IFREG && st.st_nlink > 1) { cache.moved(in: group, dir: dir, name) }
             return true
         }

@@ -28,11 +28,11 @@ public final class SeqPacketSocket: @unchecked Sendable {
     public func close() {
         guard !closed else { return }
         closed = true
-        Glibc.close(fd)
+        try? FileDescriptor(rawValue: fd).close()
     }
 
     /// Wakes whatever waits on this socket in another thread (both directions end).
-    public func shutdown() { _ = Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+    public func shutdown() { _ = try? systemCall("shutdown") { Glibc.shutdown(fd, Int32(SHUT_RDWR)) } }
 
     /// Sends one frame, with `passing` (>= 0) attached, waiting at most until
     /// `deadline` (CLOCK_MONOTONIC ns; nil: as long as it takes) for room, or
