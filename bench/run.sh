@@ -102,6 +102,7 @@ start_agent() {
     esac
     for _ in $(seq 200); do grep -q "$ready" "$WORK/agent.out" 2>/dev/null && break; sleep 0.05; done
     grep -q "$ready" "$WORK/agent.out" || { echo "$1 did not start:"; cat "$WORK/agent.out"; exit 1; }
+    AGENT_READY=$(date +%s%N)
     CLIENT_PID=
     case $1 in
         fanfilter-ask|fanfilter-ask-plain|fanfilter-ask-rt|fanfilter-ask-batch)
@@ -116,14 +117,18 @@ s.send(struct.pack("<IIIIIHH", 1, 1, 1, 0, 0, 4, 0) + b"slow"); print("connected
             for _ in $(seq 200); do grep -q "connected" "$WORK/client.out" 2>/dev/null && break; sleep 0.05; done ;;
     esac
 }
-# Sets RSS (peak), RSS_END (resident at the end of the run) and CPU, then stops the agent
-# and waits until it has exited (in this shell, not a subshell: only the parent can wait for it).
+# Sets RSS (peak), RSS_END (resident at the end of the run, and at least 1.5 s after the
+# agent was ready: fanfilterd lets its start-up pages go a second after it starts, and a
+# run of 20,000 quick opens can end before that) and CPU, then stops the agent and waits
+# until it has exited (in this shell, not a subshell: only the parent can wait for it).
 stop_agent() {
     RSS=0 RSS_END=0 CPU=0
     [ -z "$AGENT_PID" ] && return
     RSS=$(awk '/^VmHWM/ { print $2 }' /proc/$AGENT_PID/status)
-    RSS_END=$(awk '/^VmRSS/ { print $2 }' /proc/$AGENT_PID/status)
     CPU=$(awk '{ print $14 + $15 }' /proc/$AGENT_PID/stat)
+    local left=$(( AGENT_READY + 1500000000 - $(date +%s%N) ))
+    [ "$left" -gt 0 ] && sleep "$(printf '%d.%09d' $((left / 1000000000)) $((left % 1000000000)))"
+    RSS_END=$(awk '/^VmRSS/ { print $2 }' /proc/$AGENT_PID/status)
     if [ -n "$CLIENT_PID" ]; then
         case $1 in fanfilter-ask*) CPU=$((CPU + $(awk '{ print $14 + $15 }' /proc/$CLIENT_PID/stat))) ;; esac
         kill -TERM "$CLIENT_PID"
