@@ -95,6 +95,7 @@ stress: deps-test
 
 kernels: deps-test
 	$(SWIFT) build --build-tests
+	$(MAKE) --no-print-directory package
 	@for k in host $(KERNELS); do \
 		if [ $$k = host ]; then bash tools/kernel-tests.sh all $(BUILD_DIR) > .build/kernel-$$k.log 2>&1; \
 		else bash tools/kernel-vm.sh --kernel $$k --timeout 10800 -- env FANFILTER_TEST_TIME_SCALE=4 FANFILTER_TEST_AUDITD=1 bash tools/kernel-tests.sh all $(BUILD_DIR) > .build/kernel-$$k.log 2>&1; fi; \
