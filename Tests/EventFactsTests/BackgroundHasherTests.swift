@@ -20,14 +20,16 @@ final class BackgroundHasherTests: KernelTestCase {
     }
 
     func testALargeBinaryIsNeverRunByBeingSlowAndIsDecidedOnceHashed() throws {
-        // Stretched together in a guest, where an open's decision alone can take over 10 ms.
+        // In a guest (testTimeScale 4) the file and the timeout both grow: the hash must
+        // outlast reply_timeout, and the next open's decision, with the hasher holding one
+        // of the guest's two emulated CPUs, must not (on Debian 12's kernel it once took over 40 ms).
         let big = bigBinary("big/true", megabytes: 48 * testTimeScale)
         let small = sandbox.file("denied")
         let log = LogCapture()
         let agent = try startAgent("""
         watch = $ROOT
         workers = 1
-        reply_timeout = \(10 * testTimeScale)ms
+        reply_timeout = \(10 * testTimeScale * testTimeScale)ms
         on_timeout = allow
         hash_max_size = \(128 * testTimeScale)M
         allow perm=execute all : sha256hash=\(big.sha256)
