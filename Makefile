@@ -226,6 +226,9 @@ deps-deb: swift
 # The package alone, without lintian (make test builds it for its install test).
 package:
 	rm -rf .build/deb && mkdir -p .build/deb
+	# Without its stamp, dh builds again (an incremental release build): with it, dh would
+	# package whatever release binaries an earlier build left.
+	rm -f debian/debhelper-build-stamp
 	SWIFT=$(SWIFT) debian/rules binary > .build/deb/build.log 2>&1 || { tail -30 .build/deb/build.log; exit 1; }
 
 # Removes what install added. The policy goes only when it is still the shipped default.
