@@ -226,10 +226,15 @@ deps-deb: swift
 # The package alone, without lintian (make test builds it for its install test).
 package:
 	rm -rf .build/deb && mkdir -p .build/deb
-	# Without its stamp, dh builds again (an incremental release build): with it, dh would
-	# package whatever release binaries an earlier build left.
+	@# Without its stamp, dh builds again (an incremental release build): with it, dh would
+	@# package whatever release binaries an earlier build left.
 	rm -f debian/debhelper-build-stamp
 	SWIFT=$(SWIFT) debian/rules binary > .build/deb/build.log 2>&1 || { tail -30 .build/deb/build.log; exit 1; }
+	@# The package must hold this build's daemon (stripped, it keeps the build ID).
+	@t=$$(mktemp) && dpkg-deb --fsys-tarfile .build/deb/fanfilter_*.deb | tar -xO ./usr/sbin/fanfilterd > $$t; \
+		packaged=$$(readelf -n $$t | sed -n 's/.*Build ID: //p'); rm -f $$t; \
+		built=$$(readelf -n $(RELEASE_BIN)/fanfilterd | sed -n 's/.*Build ID: //p'); \
+		[ -n "$$built" ] && [ "$$packaged" = "$$built" ] || { echo "make package: the package's fanfilterd (build ID $$packaged) is not this build's ($$built)"; exit 1; }
 
 # Removes what install added. The policy goes only when it is still the shipped default.
 uninstall:
