@@ -221,7 +221,8 @@ package final class DecisionWorkers: Sendable {
         let named = statted ? ObjectPath.of(fd, mountID: mountID, stat: st, mounts: mounts) : ObjectPath()
         let path = named.path
         if path == nil, policy.testsPath(for: event.access) { return .decided(unknownPath(event, openedAs: named.openedAs)) }
-        let needs = policy.neededFacts(for: event.access, path: path)
+        let candidates = policy.candidates(for: event.access, path: path)
+        let needs = policy.neededFacts(among: candidates)
         // A decision on the file's contents holds them still until the answer (see ContentLease);
         // a file open for writing has no contents a decision may rest on.
         let content = statted && st.st_mode & S_IFMT == S_IFREG ? policy.contentFacts(in: needs) : []
@@ -274,7 +275,7 @@ package final class DecisionWorkers: Sendable {
             decision = Decision(verdict: policy.agent.onOverload(event.access), rule: nil)
         } else {
             let start = SystemClock().now()
-            decision = decide?(request) ?? policy.decide(request, passingOverAsk: decidersOwn)
+            decision = decide?(request) ?? policy.decide(request, among: candidates, passingOverAsk: decidersOwn)
             latencies.evaluation.record(from: start, to: SystemClock().now())
         }
         let cacheable = answeredBy == nil && !decidersOwn && content.isEmpty && statted

@@ -209,12 +209,20 @@ package enum ProcFacts {
     }
 
     static func readLink(_ path: UnsafePointer<CChar>) -> [UInt8]? {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Int(PATH_MAX) + 1) { buffer -> [UInt8]? in
+        // Most links fit a small buffer on the stack; one that fills it is read again into one of PATH_MAX.
+        let short = readLink(path, capacity: 256)
+        return short.filled ? readLink(path, capacity: Int(PATH_MAX) + 1).link : short.link
+    }
+
+    /// The link read into a buffer of `capacity` bytes; `filled` when it
+    /// took the whole buffer (the link may be longer: nil then).
+    private static func readLink(_ path: UnsafePointer<CChar>, capacity: Int) -> (link: [UInt8]?, filled: Bool) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer -> ([UInt8]?, Bool) in
             let n = buffer.withMemoryRebound(to: CChar.self) { link in
                 (try? systemCall("readlink") { readlink(path, link.baseAddress!, link.count) }) ?? -1
             }
-            guard n > 0, n < buffer.count else { return nil }
-            return Array(buffer[..<n])
+            guard n > 0, n < buffer.count else { return (nil, n == buffer.count) }
+            return (Array(buffer[..<n]), false)
         }
     }
 

@@ -69,7 +69,8 @@ package final class MountTable: Sendable {
     /// opener cannot have chosen (a mount of the agent's or PID 1's namespace).
     package func isTrusted(mountID id: UInt64) -> Bool {
         state.withLock { s in
-            refresh(&s, missing: !s.trusted.contains(id))
+            if !s.stale, s.trusted.contains(id) { return true }
+            refresh(&s, missing: true)
             return s.trusted.contains(id)
         }
     }
@@ -115,8 +116,9 @@ package final class MountTable: Sendable {
     package func invalidate() { state.withLock { $0.stale = true } }
 
     private func refresh(_ s: inout State, missing: Bool) {
+        guard s.stale || missing else { return }
         let now = SystemClock().seconds()
-        guard s.stale || (missing && now != s.readAt) else { return }
+        guard s.stale || now != s.readAt else { return }
         s.stale = false
         s.readAt = now
         let own = Self.parse(WholeFile.read("/proc/self/mountinfo") ?? [])

@@ -7,15 +7,19 @@ extension Policy {
     /// match: the request is a connected decider's own, which would wait on
     /// itself, and the other rules decide it (such a decision is the
     /// decider's alone: never cache it for other processes).
-    public func decide(_ request: AccessRequest, passingOverAsk: Bool = false) -> Decision {
-        var found: Rule?
-        let rules = rules  // the closure captures the rules alone, not a copy of the whole policy
-        index.forEachCandidate(request.access, path: request.object.path) { n in
-            guard !(passingOverAsk && rules[n].decision == .ask), rules[n].matches(request) else { return true }
-            found = rules[n]
-            return false
+    ///
+    /// `candidates`, when given, are this request's (`candidates(for:path:)`
+    /// with its access and path), found once for `neededFacts(among:)` and this.
+    public func decide(_ request: borrowing AccessRequest, among candidates: RuleCandidates? = nil,
+                       passingOverAsk: Bool = false) -> Decision {
+        let candidates = candidates ?? self.candidates(for: request.access, path: request.object.path)
+        assert(candidates.access == request.access && candidates.path == request.object.path,
+               "candidates found for another access or path")
+        for n in candidates {
+            if passingOverAsk && rules[n].decision == .ask { continue }
+            if rules[n].matches(request) { return decision(by: rules[n]) }
         }
-        return decision(by: found)
+        return decision(by: nil)
     }
 
     /// Whether every process would get a plain allow for this access to this
@@ -26,16 +30,15 @@ extension Policy {
     /// kernel for the file's inode. Logged, audited and `ask` decisions never are.
     public func allowsForEveryProcess(_ request: AccessRequest, _ decision: Decision) -> Bool {
         guard decision.verdict == .allow, decision.rule.map({ $0.decision == .allow }) ?? true else { return false }
-        var result: Bool?
-        let rules = rules
-        index.forEachCandidate(request.access, path: request.object.path) { n in
+        for n in index.candidates(request.access, path: request.object.path) {
             let rule = rules[n]
-            guard rule.object.allSatisfy({ $0.matches(request) }) else { return true }
-            if rule.decision != .allow { result = false; return false }
-            if rule.subject.isEmpty { result = true; return false }
-            return true
+            var objectMatches = true
+            for test in rule.object where !test.matches(request) { objectMatches = false; break }
+            guard objectMatches else { continue }
+            if rule.decision != .allow { return false }
+            if rule.subject.isEmpty { return true }
         }
-        return result ?? (settings.defaultVerdict == .allow)
+        return settings.defaultVerdict == .allow
     }
 
     /// The same decision by a plain scan of every rule, in order.
@@ -60,17 +63,21 @@ extension Policy {
 }
 
 extension Rule {
-    public func matches(_ request: AccessRequest) -> Bool {
+    public func matches(_ request: borrowing AccessRequest) -> Bool {
+        // Loops, not closures: a closure would take a copy of the request.
+        guard perm.covers(request.access) else { return false }
         let unknown = unknownSubjectFactMatches
-        return perm.covers(request.access)
-            && subject.allSatisfy { $0.matches(request, unknownMatches: unknown) }
-            && object.allSatisfy { $0.matches(request, unknownMatches: unknownObjectFactMatches($0, request)) }
+        for test in subject where !test.matches(request, unknownMatches: unknown) { return false }
+        for test in object where !test.matches(request, unknownMatches: unknownObjectFactMatches(test, request)) {
+            return false
+        }
+        return true
     }
 
     /// What a test of an unknown object fact gives: no match, but for a fact
     /// of the contents of a file open for writing, which the writer could
     /// change at will: then as for a hidden subject fact.
-    func unknownObjectFactMatches(_ test: Test, _ request: AccessRequest) -> Bool {
+    func unknownObjectFactMatches(_ test: Test, _ request: borrowing AccessRequest) -> Bool {
         request.object.contentsChanging && test.attribute.readsContents && unknownSubjectFactMatches
     }
 
@@ -116,29 +123,29 @@ extension Test: CustomStringConvertible {
         }.joined(separator: ",")
     }
 
-    func fact(_ r: AccessRequest) -> FactValue? {
-        let s = r.subject, o = r.object
+    func fact(_ r: borrowing AccessRequest) -> FactValue? {
+        // Read in place: a copy of the subject or object would retain each of their arrays.
         switch attribute {
-        case .uid: return s.uid.map { .number(UInt64($0)) }
-        case .gid: return s.gid.map { .number(UInt64($0)) }
-        case .auid: return s.auid.map { .number(UInt64($0)) }
-        case .sessionid: return s.sessionid.map { .number(UInt64($0)) }
-        case .pid: return .number(UInt64(UInt32(bitPattern: s.pid)))
-        case .ppid: return s.ppid.map { .number(UInt64(UInt32(bitPattern: $0))) }
-        case .size: return o.size.map(FactValue.number)
-        case .comm: return s.comm.map(FactValue.bytes)
-        case .exe, .exeDir: return s.exe.map(FactValue.bytes)
-        case .path, .dir: return o.path.map(FactValue.bytes)
-        case .device: return o.device.map(FactValue.bytes)
-        case .fstype: return o.fstype.map(FactValue.bytes)
-        case .sha256hash: return o.sha256.map(FactValue.bytes)
-        case .sha512hash: return o.sha512.map(FactValue.bytes)
-        case .ftype: return o.ftype.map(FactValue.bytes)
-        case .trust: return o.trusted.map { .number($0 ? 1 : 0) }
-        case .exeType: return s.exeType.map(FactValue.bytes)
-        case .exeDevice: return s.exeDevice.map(FactValue.bytes)
-        case .exeTrust: return s.exeTrusted.map { .number($0 ? 1 : 0) }
-        case .pattern: return s.pattern.map { .number(UInt64($0.rawValue)) }
+        case .uid: return r.subject.uid.map { .number(UInt64($0)) }
+        case .gid: return r.subject.gid.map { .number(UInt64($0)) }
+        case .auid: return r.subject.auid.map { .number(UInt64($0)) }
+        case .sessionid: return r.subject.sessionid.map { .number(UInt64($0)) }
+        case .pid: return .number(UInt64(UInt32(bitPattern: r.subject.pid)))
+        case .ppid: return r.subject.ppid.map { .number(UInt64(UInt32(bitPattern: $0))) }
+        case .size: return r.object.size.map(FactValue.number)
+        case .comm: return r.subject.comm.map(FactValue.bytes)
+        case .exe, .exeDir: return r.subject.exe.map(FactValue.bytes)
+        case .path, .dir: return r.object.path.map(FactValue.bytes)
+        case .device: return r.object.device.map(FactValue.bytes)
+        case .fstype: return r.object.fstype.map(FactValue.bytes)
+        case .sha256hash: return r.object.sha256.map(FactValue.bytes)
+        case .sha512hash: return r.object.sha512.map(FactValue.bytes)
+        case .ftype: return r.object.ftype.map(FactValue.bytes)
+        case .trust: return r.object.trusted.map { .number($0 ? 1 : 0) }
+        case .exeType: return r.subject.exeType.map(FactValue.bytes)
+        case .exeDevice: return r.subject.exeDevice.map(FactValue.bytes)
+        case .exeTrust: return r.subject.exeTrusted.map { .number($0 ? 1 : 0) }
+        case .pattern: return r.subject.pattern.map { .number(UInt64($0.rawValue)) }
         }
     }
 
@@ -154,29 +161,37 @@ extension Test: CustomStringConvertible {
     /// Whether the request passes the test. A fact that is not known gives
     /// `unknownMatches` (false, "matches no test", unless the rule says
     /// otherwise: `Rule.unknownSubjectFactMatches`).
-    public func matches(_ r: AccessRequest, unknownMatches: Bool = false) -> Bool {
+    public func matches(_ r: borrowing AccessRequest, unknownMatches: Bool = false) -> Bool {
         // A process has several uids and gids: `=` (and an order) holds when one of them
         // passes, `!=` when every one does (none is in the list).
-        let others = attribute == .uid ? r.subject.otherUIDs : attribute == .gid ? r.subject.otherGIDs : []
-        guard !others.isEmpty, let primary = attribute == .uid ? r.subject.uid : r.subject.gid else {
-            return matchesOne(r, unknownMatches: unknownMatches)
-        }
-        var each = r
-        let passes = ([primary] + others).lazy.map { id -> Bool in
-            if attribute == .uid { each.subject.uid = id } else { each.subject.gid = id }
-            return matchesOne(each, unknownMatches: unknownMatches)
-        }
-        return comparison == .notEqual ? passes.allSatisfy { $0 } : passes.contains(true)
+        let primary = attribute == .uid ? r.subject.uid : attribute == .gid ? r.subject.gid : nil
+        guard let primary else { return matchesOne(r, unknownMatches: unknownMatches) }
+        let others = attribute == .uid ? r.subject.otherUIDs : r.subject.otherGIDs
+        func passes(_ id: UInt32) -> Bool { matches(.number(UInt64(id)), trusted: nil, unknownMatches: unknownMatches) }
+        if comparison == .notEqual { return passes(primary) && others.allSatisfy(passes) }
+        return passes(primary) || others.contains(where: passes)
     }
 
-    private func matchesOne(_ r: AccessRequest, unknownMatches: Bool) -> Bool {
+    private func matchesOne(_ r: borrowing AccessRequest, unknownMatches: Bool) -> Bool {
         guard let fact = fact(r) else { return unknownMatches }
-        // `untrusted` reads the trust of the file the test names; unknown trust matches neither way.
+        // `untrusted` reads the trust of the file the test names.
+        let trusted: Bool? = switch attribute.untrustedFact {
+        case .exeTrust?: r.subject.exeTrusted
+        case .trust?: r.object.trusted
+        default: nil
+        }
+        return matches(fact, trusted: trusted, unknownMatches: unknownMatches)
+    }
+
+    /// Whether a known fact passes the test; `trusted` is the trust of the
+    /// file an `untrusted` value reads (nil: not known, or no such file).
+    /// Takes no request: a closure here would copy it.
+    private func matches(_ fact: FactValue, trusted: Bool?, unknownMatches: Bool) -> Bool {
         func matches(_ value: Pattern) -> Bool? {
             switch value {
             case .untrusted:
-                let trusted: Bool? = attribute.untrustedFact == .exeTrust ? r.subject.exeTrusted : r.object.trusted
-                // An executable whose trust is not known counts as untrusted wherever that costs an allow.
+                // An executable whose trust is not known counts as untrusted wherever that costs an allow;
+                // otherwise unknown trust matches neither way.
                 if trusted == nil, attribute.untrustedFact == .exeTrust, unknownMatches { return comparison == .equal }
                 return trusted.map { !$0 }
             case .number(let v) where attribute == .pattern:
@@ -188,7 +203,8 @@ extension Test: CustomStringConvertible {
         }
         switch comparison {
         case .equal:
-            return values.contains { matches($0) == true }
+            for value in values where matches(value) == true { return true }
+            return false
         case .notEqual:
             var unknown = false
             for value in values {

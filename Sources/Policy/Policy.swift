@@ -56,15 +56,22 @@ public struct Policy: Sendable {
         return facts.intersection(content)
     }
 
+    /// The rules that could match `access` to `path`, in rule order, found
+    /// through the rule index once for `neededFacts(among:)` and `decide(_:among:)`.
+    public func candidates(for access: Access, path: [UInt8]?) -> RuleCandidates {
+        index.candidates(access, path: path)
+    }
+
     /// The facts tested by the rules that could match `path` for `access`:
     /// what the agent must learn of this event to decide it.
     public func neededFacts(for access: Access, path: [UInt8]?) -> Facts {
+        neededFacts(among: candidates(for: access, path: path))
+    }
+
+    /// The facts the `candidates` test.
+    public func neededFacts(among candidates: RuleCandidates) -> Facts {
         var facts: Facts = []
-        let ruleFacts = index.ruleFacts  // the closure captures this alone, not a copy of the whole policy
-        index.forEachCandidate(access, path: path) { n in
-            facts.formUnion(ruleFacts[n])
-            return true
-        }
+        for n in candidates { facts.formUnion(index.ruleFacts[n]) }
         return facts
     }
 }

@@ -8,9 +8,9 @@
 /// those of a linear scan.
 struct RuleIndex: Sendable {
     private struct Table: Sendable {
-        /// By FNV-1a hash of the key: the keys with that hash and their rule numbers (0-based, ascending).
-        var exact: [UInt64: [(key: [UInt8], rules: [Int])]] = [:]
-        var prefixes: [UInt64: [(key: [UInt8], rules: [Int])]] = [:]
+        /// Rule numbers (0-based, ascending) by exact path, and by folder prefix.
+        var exact = AnchorTable()
+        var prefixes = AnchorTable()
         var unanchored: [Int] = []
     }
 
@@ -31,19 +31,9 @@ struct RuleIndex: Sendable {
                     tables[t].unanchored.append(n)
                     continue
                 }
-                for key in anchors.exact { Self.add(n, key, to: &tables[t].exact) }
-                for key in anchors.prefixes { Self.add(n, key, to: &tables[t].prefixes) }
+                for key in anchors.exact { tables[t].exact.add(n, key) }
+                for key in anchors.prefixes { tables[t].prefixes.add(n, key) }
             }
-        }
-    }
-
-    private static func add(_ rule: Int, _ key: [UInt8], to table: inout [UInt64: [(key: [UInt8], rules: [Int])]]) {
-        // Changed in place: a copy of the bucket per rule would make loading quadratic.
-        let h = fnv(key[...])
-        if let i = table[h]?.firstIndex(where: { $0.key == key }) {
-            if table[h]![i].rules.last != rule { table[h]![i].rules.append(rule) }
-        } else {
-            table[h, default: []].append((key, [rule]))
         }
     }
 
@@ -69,70 +59,33 @@ struct RuleIndex: Sendable {
         return nil
     }
 
-    /// Calls `body` with each candidate rule number in ascending order until it
-    /// returns false. Up to 128 anchored candidates are gathered on the stack.
-    func forEachCandidate(_ access: Access, path: [UInt8]?, _ body: (Int) -> Bool) {
+    /// The rules that could match `access` to `path`, in ascending order.
+    /// One anchor found (the usual case) costs no allocation: its rule list is the walk's.
+    func candidates(_ access: Access, path: [UInt8]?) -> RuleCandidates {
         let table = tables[access == .open ? 0 : 1]
         guard let path, !table.exact.isEmpty || !table.prefixes.isEmpty else {
-            return Self.merge(EmptyCollection(), table.unanchored, body)
+            return RuleCandidates(access, path: path, anchored: [], unanchored: table.unanchored)
         }
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: 128) { stack in
-            var count = 0
-            var spilled: [Int] = []
-            func add(_ rules: [Int]) {
-                if spilled.isEmpty, count + rules.count <= stack.count {
-                    for rule in rules { stack[count] = rule; count += 1 }
-                } else {
-                    if spilled.isEmpty { spilled = Array(stack[..<count]) }
-                    spilled += rules
-                }
-            }
-            if let bucket = table.exact[fnv(path[...])] {
-                for entry in bucket where entry.key == path { add(entry.rules) }
-            }
-            if !table.prefixes.isEmpty {
-                var h: UInt64 = fnvOffset
-                for i in path.indices {
-                    h = (h ^ UInt64(path[i])) &* fnvPrime
-                    guard path[i] == UInt8(ascii: "/"), let bucket = table.prefixes[h] else { continue }
-                    for entry in bucket where entry.key.count == i + 1 && path[...i].elementsEqual(entry.key) {
-                        add(entry.rules)
-                    }
-                }
-            }
-            if spilled.isEmpty {
-                var found = UnsafeMutableBufferPointer(rebasing: stack[..<count])
-                found.sort()
-                Self.merge(found, table.unanchored, body)
+        var anchored: [Int] = []
+        var joined = false
+        func take(_ rules: [Int]) {
+            if anchored.isEmpty {
+                anchored = rules
             } else {
-                spilled.sort()
-                Self.merge(spilled, table.unanchored, body)
+                anchored += rules
+                joined = true
             }
         }
-    }
-
-    /// Merges the sorted anchored candidates (duplicates skipped) with the unanchored rules, in rule order.
-    private static func merge<Found: RandomAccessCollection<Int>>(_ found: Found, _ unanchored: [Int],
-                                                                  _ body: (Int) -> Bool) where Found.Index == Int {
-        var a = found.startIndex, b = 0
-        while a < found.endIndex || b < unanchored.count {
-            let next: Int
-            if b == unanchored.count || (a < found.endIndex && found[a] < unanchored[b]) {
-                next = found[a]; a += 1
-                if a < found.endIndex, found[a] == next { continue }
-            } else {
-                next = unanchored[b]; b += 1
+        // One pass: the hash of each folder prefix on the way, of the whole path at the end.
+        var h = AnchorTable.offset
+        for i in path.indices {
+            h = (h ^ UInt64(path[i])) &* AnchorTable.prime
+            if path[i] == UInt8(ascii: "/"), !table.prefixes.isEmpty, let rules = table.prefixes.rules(of: path[...i], hash: h) {
+                take(rules)
             }
-            if !body(next) { return }
         }
+        if !table.exact.isEmpty, let rules = table.exact.rules(of: path[...], hash: h) { take(rules) }
+        if joined { anchored.sort() }
+        return RuleCandidates(access, path: path, anchored: anchored, unanchored: table.unanchored)
     }
-}
-
-private let fnvOffset: UInt64 = 0xcbf2_9ce4_8422_2325
-private let fnvPrime: UInt64 = 0x100_0000_01b3
-
-private func fnv(_ bytes: ArraySlice<UInt8>) -> UInt64 {
-    var h = fnvOffset
-    for b in bytes { h = (h ^ UInt64(b)) &* fnvPrime }
-    return h
 }
